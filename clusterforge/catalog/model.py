@@ -1,0 +1,88 @@
+"""Row types of the catalog data files.
+
+One ``Offering`` is one instance/machine type of one cloud with the facts the validator, the
+modules and the cost estimate need. The JSON data files hold these rows as objects with the same
+field names (see ``clusterforge/catalog/data/README.md``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+# How an accelerator is driven on a node: decides AMI type, taints, device plugins, quotas.
+NVIDIA = "NVIDIA"
+AWS_NEURON = "AWS"
+
+
+@dataclass(frozen=True)
+class Offering:
+    """An instance type and its hardware facts."""
+
+    cloud: str
+    instance_type: str
+    family: str
+    vcpus: int
+    memory_gib: float
+    architecture: str
+    accelerator: str | None = None
+    accelerator_maker: str | None = None
+    accelerator_count: int = 0
+    accelerator_memory_gib: float = 0.0
+    #: Neuron cores per instance (Trainium/Inferentia); Kueue quotas count these.
+    neuron_cores: int = 0
+    efa_supported: bool = False
+    #: NetworkInfo.EfaInfo.MaximumEfaInterfaces — how many EFA interfaces a launch template should carry.
+    efa_interfaces: int = 0
+    network_cards: int = 1
+    network_bandwidth_gbps: float = 0.0
+    #: Human text as EC2 reports it ("3200 Gigabit", "Up to 10 Gigabit").
+    network_performance: str = ""
+    placement_strategies: tuple[str, ...] = ()
+    #: EKS managed node group AMI type (AL2023_x86_64_NVIDIA, AL2023_x86_64_NEURON, ...).
+    ami_type: str = ""
+    local_nvme_disks: int = 0
+    local_nvme_gib: int = 0
+    #: EC2 SupportedUsageClasses: on-demand, spot, capacity-block.
+    usage_classes: tuple[str, ...] = ()
+    #: On-demand list price, USD per hour, by region (from the prices data file).
+    price_usd_per_hour: dict[str, float] = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def is_accelerated(self) -> bool:
+        return self.accelerator_count > 0
+
+    @property
+    def is_nvidia(self) -> bool:
+        return self.accelerator_maker == NVIDIA
+
+    @property
+    def is_neuron(self) -> bool:
+        return self.accelerator_maker == AWS_NEURON
+
+    @property
+    def supports_cluster_placement(self) -> bool:
+        return "cluster" in self.placement_strategies
+
+    @property
+    def supports_capacity_block(self) -> bool:
+        return "capacity-block" in self.usage_classes
+
+    def price(self, region: str | None) -> float | None:
+        return self.price_usd_per_hour.get(region) if region else None
+
+    @classmethod
+    def from_row(cls, cloud: str, row: dict[str, Any], prices: dict[str, float]) -> Offering:
+        names = {f.name for f in fields(cls)}
+        data = {k: v for k, v in row.items() if k in names}
+        for key in ("placement_strategies", "usage_classes"):
+            data[key] = tuple(data.get(key, ()))
+        return cls(cloud=cloud, price_usd_per_hour=prices, **data)
+
+    def to_row(self) -> dict[str, Any]:
+        """The row as `clusterforge catalog --format json` prints it."""
+        row = {f.name: getattr(self, f.name) for f in fields(self)}
+        row["placement_strategies"] = list(self.placement_strategies)
+        row["usage_classes"] = list(self.usage_classes)
+        row["price_usd_per_hour"] = dict(self.price_usd_per_hour)
+        return row

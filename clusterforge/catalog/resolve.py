@@ -1,0 +1,211 @@
+"""Resolve a spec against the catalog: which instance type, fabric, zone, AMI and placement each
+pool gets, and where each file system lives.
+
+The result is what validation rules check and what the modules build — one decision, made
+once. Resolution never fails: what cannot be resolved is left ``None`` and the validation rules
+report it with its path.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from clusterforge.catalog import CloudCatalog, Offering, load
+from clusterforge.errors import CatalogError
+from clusterforge.spec.models import Cluster, NodePool, Storage, Taint
+
+#: Vendor taints that keep system pods off accelerator nodes (device plugins tolerate them).
+NVIDIA_TAINT = Taint(key="nvidia.com/gpu", value="present", effect="NoSchedule")
+NEURON_TAINT = Taint(key="aws.amazon.com/neuron", value="present", effect="NoSchedule")
+
+#: FSx for Lustre defaults when the spec names only `type: lustre` / `parallel`.
+DEFAULT_FSX_DEPLOYMENT = "PERSISTENT_2"
+DEFAULT_FSX_THROUGHPUT = 250
+
+#: Capacity types bought against a reservation: EC2 places the instances, a placement group must not.
+RESERVED_CAPACITY = ("capacity_block", "reservation")
+
+
+@dataclass(frozen=True)
+class ResolvedPool:
+    index: int
+    spec: NodePool
+    offering: Offering | None
+    zone: str | None
+    #: The fabric actually built: efa, none (AWS); the GCP kinds in their issue.
+    fabric: str
+    efa_interfaces: int
+    placement_group: bool
+    ami_type: str | None
+    desired: int
+    min_size: int
+    max_size: int
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def path(self) -> str:
+        return f"node_pools[{self.index}]"
+
+    @property
+    def instance_type(self) -> str | None:
+        return self.offering.instance_type if self.offering else self.spec.instance_type
+
+    @property
+    def is_accelerated(self) -> bool:
+        if self.offering is not None:
+            return self.offering.is_accelerated
+        return self.spec.accelerator is not None
+
+    @property
+    def taints(self) -> list[Taint]:
+        vendor: list[Taint] = []
+        if self.offering is not None and self.offering.is_nvidia:
+            vendor = [NVIDIA_TAINT]
+        elif self.offering is not None and self.offering.is_neuron:
+            vendor = [NEURON_TAINT]
+        own = list(self.spec.taints)
+        return own + [t for t in vendor if all(t.key != o.key for o in own)]
+
+    @property
+    def labels(self) -> dict[str, str]:
+        labels = {"clusterforge.io/pool": self.name}
+        if self.offering is not None and self.offering.accelerator:
+            labels["clusterforge.io/accelerator"] = self.offering.accelerator.lower()
+        if self.fabric != "none":
+            labels["clusterforge.io/fabric"] = self.fabric
+        labels.update(self.spec.labels)
+        return labels
+
+
+@dataclass(frozen=True)
+class ResolvedStorage:
+    index: int
+    spec: Storage
+    zone: str | None
+    deployment_type: str | None
+    throughput_mbps_per_tib: int | None
+    pools: tuple[str, ...]
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def path(self) -> str:
+        return f"storage[{self.index}]"
+
+
+@dataclass(frozen=True)
+class ResolvedCluster:
+    spec: Cluster
+    catalog: CloudCatalog | None
+    pools: tuple[ResolvedPool, ...]
+    storage: tuple[ResolvedStorage, ...]
+
+    def pool(self, name: str) -> ResolvedPool | None:
+        return next((p for p in self.pools if p.name == name), None)
+
+    @property
+    def accelerator_pools(self) -> list[ResolvedPool]:
+        return [p for p in self.pools if p.is_accelerated]
+
+
+def pick_offering(catalog: CloudCatalog, pool: NodePool, region: str | None = None) -> Offering | None:
+    """The instance type a pool runs on: the explicit one, else the best match for its accelerator
+    (the fastest fabric for fabric pools, the cheapest for `fabric: none`)."""
+    if pool.instance_type:
+        return catalog.get(pool.instance_type)
+    if pool.accelerator:
+        matches = catalog.find(
+            pool.accelerator, pool.accelerators_per_node, region=region, fabric=pool.fabric != "none"
+        )
+        return matches[0] if matches else None
+    return None
+
+
+def resolve_fabric(pool: NodePool, offering: Offering | None) -> str:
+    if pool.fabric == "none" or offering is None:
+        return "none"
+    if pool.fabric == "auto":
+        return "efa" if offering.is_accelerated and offering.efa_interfaces > 0 else "none"
+    return pool.fabric
+
+
+def wants_placement_group(pool: NodePool, fabric: str, offering: Offering | None) -> bool:
+    """A cluster placement group for fabric pools — never on reserved capacity (EC2 decides placement)."""
+    if pool.placement_group is not None:
+        return pool.placement_group
+    if fabric == "none" or pool.capacity.type in RESERVED_CAPACITY:
+        return False
+    return offering is None or offering.supports_cluster_placement
+
+
+def sizes(pool: NodePool) -> tuple[int, int, int]:
+    """(desired, min, max) from nodes / min_nodes / max_nodes."""
+    if pool.nodes is not None:
+        desired = pool.nodes
+    elif pool.min_nodes is not None:
+        desired = pool.min_nodes
+    else:
+        desired = 1
+    low = pool.min_nodes if pool.min_nodes is not None else min(desired, pool.max_nodes or desired)
+    high = pool.max_nodes if pool.max_nodes is not None else max(desired, low)
+    return desired, low, high
+
+
+def resolve_pool(catalog: CloudCatalog | None, cluster: Cluster, index: int, pool: NodePool) -> ResolvedPool:
+    offering = pick_offering(catalog, pool, cluster.region) if catalog else None
+    fabric = resolve_fabric(pool, offering)
+    accelerated = offering.is_accelerated if offering else pool.accelerator is not None
+    zone = pool.zone or (cluster.zone if accelerated or fabric != "none" else None)
+    desired, low, high = sizes(pool)
+    return ResolvedPool(
+        index=index,
+        spec=pool,
+        offering=offering,
+        zone=zone,
+        fabric=fabric,
+        efa_interfaces=offering.efa_interfaces if offering and fabric == "efa" else 0,
+        placement_group=wants_placement_group(pool, fabric, offering),
+        ami_type=pool.ami_type or (offering.ami_type if offering else None),
+        desired=desired,
+        min_size=low,
+        max_size=high,
+    )
+
+
+def resolve_storage(cluster: Cluster, pools: tuple[ResolvedPool, ...], index: int, storage: Storage) -> ResolvedStorage:
+    mounted_by = tuple(storage.pools) if storage.pools is not None else tuple(p.name for p in pools if p.is_accelerated)
+    pool_zones = sorted({p.zone for p in pools if p.name in mounted_by and p.zone})
+    zone = storage.zone or (pool_zones[0] if len(pool_zones) == 1 else cluster.zone)
+    deployment = throughput = None
+    if cluster.cloud == "aws" and storage.type in ("lustre", "parallel"):
+        deployment = (storage.deployment_type or DEFAULT_FSX_DEPLOYMENT).upper()
+        throughput = storage.throughput_mbps_per_tib
+        if throughput is None and deployment.startswith("PERSISTENT"):
+            throughput = DEFAULT_FSX_THROUGHPUT if deployment == "PERSISTENT_2" else 200
+    return ResolvedStorage(
+        index=index,
+        spec=storage,
+        zone=zone,
+        deployment_type=deployment,
+        throughput_mbps_per_tib=throughput,
+        pools=mounted_by,
+    )
+
+
+def catalog_for(cluster: Cluster) -> CloudCatalog | None:
+    try:
+        return load(cluster.cloud)
+    except CatalogError:
+        return None
+
+
+def resolve(cluster: Cluster) -> ResolvedCluster:
+    catalog = catalog_for(cluster)
+    pools = tuple(resolve_pool(catalog, cluster, i, p) for i, p in enumerate(cluster.node_pools))
+    storage = tuple(resolve_storage(cluster, pools, i, s) for i, s in enumerate(cluster.storage))
+    return ResolvedCluster(spec=cluster, catalog=catalog, pools=pools, storage=storage)

@@ -1,0 +1,28 @@
+"""The declarative cluster spec (pydantic models) and the stack file loader.
+
+Never imports Pulumi or cloud SDKs: `clusterforge validate` starts fast.
+"""
+
+from clusterforge.spec.models import (
+    Addon,
+    Capacity,
+    Cluster,
+    KubernetesConfig,
+    NetworkConfig,
+    NodePool,
+    Storage,
+    Taint,
+    json_schema,
+)
+
+__all__ = [
+    "Addon",
+    "Capacity",
+    "Cluster",
+    "KubernetesConfig",
+    "NetworkConfig",
+    "NodePool",
+    "Storage",
+    "Taint",
+    "json_schema",
+]

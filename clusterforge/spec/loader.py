@@ -1,0 +1,277 @@
+"""Load a stack file (YAML, JSON or Python) into a :class:`Cluster`, with a source map.
+
+The source map turns a spec path (``node_pools[1].capacity``) into the line of the file that
+declares it, so findings, the terminal report and SARIF can point at ``stack.yaml:14``.
+
+Schema problems (unknown keys, wrong types) become ``SPEC001`` findings with their paths — all
+of them, not just the first; a file that cannot be read or parsed raises :class:`StackLoadError`
+with ``file:line``.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import runpy
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from clusterforge.errors import StackLoadError
+from clusterforge.findings import Finding, Severity
+from clusterforge.spec.models import Cluster
+
+SCHEMA_RULE = "SPEC001"
+YAML_SUFFIXES = (".yaml", ".yml")
+
+
+@dataclass
+class SourceMap:
+    """Spec path → line number (1-based) in ``file``."""
+
+    file: str
+    lines: dict[str, int] = field(default_factory=dict)
+
+    def line_of(self, path: str) -> int | None:
+        """The line of ``path`` or of its nearest declared ancestor."""
+        while path:
+            if path in self.lines:
+                return self.lines[path]
+            path = _parent(path)
+        return None
+
+    def location(self, path: str) -> str:
+        line = self.line_of(path)
+        return f"{self.file}:{line}" if line else self.file
+
+
+def _parent(path: str) -> str:
+    if path.endswith("]"):
+        return path[: path.rindex("[")]
+    return path.rpartition(".")[0]
+
+
+def _join(parent: str, key: str | int) -> str:
+    if isinstance(key, int):
+        return f"{parent}[{key}]"
+    return f"{parent}.{key}" if parent else key
+
+
+@dataclass
+class LoadedStack:
+    """A parsed stack: the cluster (None when the schema rejected it) and what went wrong."""
+
+    path: Path
+    source: SourceMap
+    cluster: Cluster | None
+    findings: list[Finding]
+
+
+def pydantic_path(loc: tuple[Any, ...]) -> str:
+    path = ""
+    for part in loc:
+        path = _join(path, part)
+    return path
+
+
+def schema_findings(error: ValidationError, source: SourceMap) -> list[Finding]:
+    """Every pydantic error as a SPEC001 finding with its spec path and line."""
+    findings = []
+    for item in error.errors(include_url=False):
+        path = pydantic_path(tuple(p for p in item["loc"] if not str(p).startswith("function-")))
+        message = item["msg"]
+        hint = ""
+        if item["type"] == "extra_forbidden":
+            message = f"unknown field {str(item['loc'][-1])!r}"
+            hint = "check the spelling; `clusterforge schema` prints every field"
+        elif item["type"] == "missing":
+            message = "required field is missing"
+        elif item["type"] == "literal_error":
+            hint = f"allowed: {item.get('ctx', {}).get('expected', '')}"
+        findings.append(
+            Finding(SCHEMA_RULE, Severity.ERROR, path or "(root)", message, hint, location=source.location(path))
+        )
+    return findings
+
+
+# ---------------------------------------------------------------- YAML / JSON
+
+
+def _map_yaml(node: yaml.Node, path: str, lines: dict[str, int], file: str) -> Any:
+    """Build plain data from a composed YAML node, recording the line of every path.
+
+    Duplicate keys are an error (PyYAML would silently keep the last one).
+    """
+    lines.setdefault(path, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        result: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            key = yaml.safe_load(yaml.serialize(key_node)) if not isinstance(key_node, yaml.ScalarNode) else key_node.value
+            if key in result:
+                raise StackLoadError(
+                    f"duplicate key {key!r}",
+                    location=f"{file}:{key_node.start_mark.line + 1}",
+                    hint="each key may appear once in a mapping",
+                )
+            child = _join(path, str(key))
+            lines[child] = key_node.start_mark.line + 1
+            result[key] = _map_yaml(value_node, child, lines, file)
+        return result
+    if isinstance(node, yaml.SequenceNode):
+        return [_map_yaml(item, _join(path, i), lines, file) for i, item in enumerate(node.value)]
+    # Scalars: let the safe constructor type them (ints, bools, null, strings).
+    return yaml.safe_load(yaml.serialize(node))
+
+
+def _load_yaml(path: Path, text: str) -> tuple[Any, SourceMap]:
+    source = SourceMap(str(path))
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise StackLoadError(f"invalid YAML: {problem}", location=where) from None
+    except yaml.YAMLError as exc:
+        raise StackLoadError(f"invalid YAML: {exc}", location=str(path)) from None
+    if node is None:
+        raise StackLoadError("the file is empty", location=str(path), hint="start from `clusterforge new`")
+    return _map_yaml(node, "", source.lines, str(path)), source
+
+
+def _load_json(path: Path, text: str) -> tuple[Any, SourceMap]:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise StackLoadError(f"invalid JSON: {exc.msg}", location=f"{path}:{exc.lineno}:{exc.colno}") from None
+    # JSON is YAML: compose it again for line numbers.
+    _, source = _load_yaml(path, text)
+    return data, source
+
+
+# ---------------------------------------------------------------- Python
+
+
+_SPEC_CALLS = {"Cluster", "NodePool", "Storage", "Addon", "Capacity", "KubernetesConfig", "NetworkConfig", "Taint"}
+
+
+def _call_name(node: ast.AST) -> str | None:
+    if isinstance(node, ast.Call):
+        func = node.func
+        if isinstance(func, ast.Name):
+            return func.id
+        if isinstance(func, ast.Attribute):
+            return func.attr
+    return None
+
+
+def _map_python_value(node: ast.AST, path: str, lines: dict[str, int]) -> None:
+    if hasattr(node, "lineno"):
+        lines.setdefault(path, node.lineno)
+    if _call_name(node) in _SPEC_CALLS:
+        assert isinstance(node, ast.Call)
+        for keyword in node.keywords:
+            if keyword.arg:
+                child = _join(path, keyword.arg)
+                lines[child] = keyword.value.lineno
+                _map_python_value(keyword.value, child, lines)
+    elif isinstance(node, ast.Dict):
+        for key, value in zip(node.keys, node.values):
+            if isinstance(key, ast.Constant) and isinstance(key.value, str):
+                child = _join(path, key.value)
+                lines[child] = key.lineno
+                _map_python_value(value, child, lines)
+    elif isinstance(node, (ast.List, ast.Tuple)):
+        for i, item in enumerate(node.elts):
+            _map_python_value(item, _join(path, i), lines)
+
+
+def _python_source_map(path: Path, text: str) -> SourceMap:
+    """Lines of a literal-style Python stack (``cluster = Cluster(name=..., node_pools=[...])``)."""
+    source = SourceMap(str(path))
+    try:
+        tree = ast.parse(text, filename=str(path))
+    except SyntaxError as exc:
+        raise StackLoadError(f"Python syntax error: {exc.msg}", location=f"{path}:{exc.lineno}") from None
+    for statement in tree.body:
+        if isinstance(statement, (ast.Assign, ast.AnnAssign)):
+            targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+            if any(isinstance(t, ast.Name) and t.id == "cluster" for t in targets) and statement.value:
+                _map_python_value(statement.value, "", source.lines)
+    return source
+
+
+def _load_python(path: Path, text: str) -> tuple[Cluster, SourceMap]:
+    source = _python_source_map(path, text)
+    try:
+        namespace = runpy.run_path(str(path), run_name="__clusterforge_stack__")
+    except ValidationError as exc:
+        frame = _stack_frame(path, exc)
+        problems = "; ".join(
+            f"{pydantic_path(tuple(e['loc'])) or e.get('input', '')}: {e['msg']}" for e in exc.errors(include_url=False)
+        )
+        raise StackLoadError(f"invalid {exc.title}: {problems}", location=frame) from None
+    except SystemExit:
+        raise StackLoadError("the stack called sys.exit()", location=str(path)) from None
+    except Exception as exc:  # noqa: BLE001 - user code: report where it failed, no traceback
+        raise StackLoadError(f"the stack raised {type(exc).__name__}: {exc}", location=_stack_frame(path, exc)) from None
+    cluster = namespace.get("cluster")
+    if not isinstance(cluster, Cluster):
+        raise StackLoadError(
+            "no module-level `cluster = Cluster(...)` in the stack",
+            location=str(path),
+            hint="a Python stack defines `cluster = Cluster(name=..., cloud=..., node_pools=[...])`",
+        )
+    return cluster, source
+
+
+def _stack_frame(path: Path, exc: BaseException) -> str:
+    """``file:line`` of the deepest frame inside the stack file."""
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if Path(f.filename).resolve() == path.resolve()]
+    return f"{path}:{frames[-1].lineno}" if frames else str(path)
+
+
+# ---------------------------------------------------------------- entry point
+
+
+def load_stack(path: str | Path) -> LoadedStack:
+    """Read ``path`` (YAML, JSON or Python) into a cluster spec; raise StackLoadError if unreadable."""
+    path = Path(path)
+    if path.is_dir():
+        candidates = [path / n for n in ("cluster.yaml", "cluster.yml", "cluster.py", "cluster.json")]
+        found = next((c for c in candidates if c.is_file()), None)
+        if found is None:
+            raise StackLoadError(
+                "directory has no cluster.yaml, cluster.py or cluster.json", location=str(path)
+            )
+        path = found
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise StackLoadError("no such file", location=str(path)) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise StackLoadError(f"cannot read the file: {exc}", location=str(path)) from None
+
+    suffix = path.suffix.lower()
+    if suffix == ".py":
+        cluster, source = _load_python(path, text)
+        return LoadedStack(path, source, cluster, [])
+    if suffix in YAML_SUFFIXES:
+        data, source = _load_yaml(path, text)
+    elif suffix == ".json":
+        data, source = _load_json(path, text)
+    else:
+        raise StackLoadError(
+            f"unknown stack file type {suffix or '(none)'!r}", location=str(path), hint="use .yaml, .yml, .json or .py"
+        )
+    if not isinstance(data, dict):
+        raise StackLoadError("the top level must be a mapping of cluster fields", location=f"{path}:1")
+    try:
+        cluster = Cluster.model_validate(data)
+    except ValidationError as exc:
+        return LoadedStack(path, source, None, schema_findings(exc, source))
+    return LoadedStack(path, source, cluster, [])

@@ -1,0 +1,223 @@
+"""The cluster spec: frozen pydantic models, the product's main interface.
+
+Cloud-neutral where the idea is (``accelerator: H100`` x 8, ``fabric: auto``, ``type: lustre``),
+with explicit per-cloud overrides (``instance_type``, ``deployment_type``). Field names are a
+contract: YAML stacks, Python stacks and the JSON Schema printed by ``clusterforge schema`` all
+use them. The models check shapes and types only; everything that needs hardware facts or looks
+across fields is a validation rule (``clusterforge.validate``) so that every problem is reported
+with its path instead of stopping at the first.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+Cloud = Literal["aws", "gcp", "kubernetes"]
+Fabric = Literal["auto", "none", "efa", "gpudirect-tcpx", "gpudirect-tcpxo", "rdma", "infiniband"]
+CapacityType = Literal["on_demand", "spot", "reservation", "capacity_block", "flex_start"]
+StorageType = Literal["lustre", "parallel", "filestore", "gcsfuse", "parallelstore"]
+TaintEffect = Literal["NoSchedule", "PreferNoSchedule", "NoExecute"]
+
+_TAINT_RE = re.compile(r"^(?P<key>[^=:]+)(=(?P<value>[^:]*))?:(?P<effect>\w+)$")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+
+class Taint(_Model):
+    """A Kubernetes node taint. Also accepted as the string ``key=value:Effect``."""
+
+    key: str = Field(description="Taint key, e.g. nvidia.com/gpu.")
+    value: str = Field("", description="Taint value (may be empty).")
+    effect: TaintEffect = Field("NoSchedule", description="NoSchedule, PreferNoSchedule or NoExecute.")
+
+    def __str__(self) -> str:
+        return f"{self.key}={self.value}:{self.effect}" if self.value else f"{self.key}:{self.effect}"
+
+
+class Capacity(_Model):
+    """How the pool's instances are bought."""
+
+    type: CapacityType = Field(
+        "on_demand",
+        description=(
+            "on_demand, spot, reservation (On-Demand Capacity Reservation / GCE reservation), "
+            "capacity_block (AWS Capacity Blocks for ML) or flex_start (GKE DWS flex-start)."
+        ),
+    )
+    reservation_id: str | None = Field(
+        None,
+        description="Capacity reservation or Capacity Block id (cr-...); required for reservation and capacity_block.",
+    )
+
+
+class NodePool(_Model):
+    """A group of identical nodes: a CPU system pool or an accelerator pool."""
+
+    name: str = Field(description="Pool name; a DNS-1123 label (lowercase letters, digits, '-').")
+    instance_type: str | None = Field(
+        None, description="Explicit instance/machine type (p5.48xlarge). Overrides `accelerator`."
+    )
+    accelerator: str | None = Field(
+        None, description="Accelerator model (H100, H200, B200, A100, L40S, L4, A10G, Trainium, Trainium2, Inferentia2)."
+    )
+    accelerators_per_node: int | None = Field(
+        None, ge=1, description="Accelerators per node; with `accelerator`, picks the instance size."
+    )
+    nodes: int | None = Field(None, ge=0, description="Desired node count (fixed size when min/max are not given).")
+    min_nodes: int | None = Field(None, ge=0, description="Autoscaling lower bound.")
+    max_nodes: int | None = Field(None, ge=0, description="Autoscaling upper bound.")
+    fabric: Fabric = Field(
+        "auto",
+        description="High-bandwidth fabric: auto (the fastest the type has), none, efa, gpudirect-tcpx, gpudirect-tcpxo, rdma, infiniband.",
+    )
+    capacity: Capacity = Field(default_factory=Capacity, description="Purchase option.")
+    zone: str | None = Field(None, description="Zone of this pool; defaults to the cluster `zone`.")
+    placement_group: bool | None = Field(
+        None,
+        description=(
+            "Force (true) or forbid (false) a cluster placement group. Default: one for fabric pools "
+            "unless the capacity is a Capacity Block or a reservation."
+        ),
+    )
+    disk_size_gib: int | None = Field(None, ge=20, le=16384, description="Root volume size in GiB.")
+    ami_type: str | None = Field(None, description="AWS: override the EKS AMI type (AL2023_x86_64_NVIDIA, ...).")
+    local_nvme_raid0: bool = Field(
+        True, description="Assemble the instance-store NVMe disks into one RAID0 volume where the type has them."
+    )
+    labels: dict[str, str] = Field(default_factory=dict, description="Extra Kubernetes node labels.")
+    taints: list[Taint] = Field(
+        default_factory=list,
+        description="Extra taints; accelerator pools also get the vendor taint (nvidia.com/gpu, aws.amazon.com/neuron).",
+    )
+
+    @field_validator("taints", mode="before")
+    @classmethod
+    def _parse_taint_strings(cls, value: Any) -> Any:
+        if not isinstance(value, list):
+            return value
+        parsed: list[Any] = []
+        for item in value:
+            if isinstance(item, str):
+                match = _TAINT_RE.match(item.strip())
+                if not match:
+                    raise ValueError(f"taint {item!r} is not 'key=value:Effect' or 'key:Effect'")
+                parsed.append(
+                    {"key": match["key"], "value": match["value"] or "", "effect": match["effect"]}
+                )
+            else:
+                parsed.append(item)
+        return parsed
+
+
+class Storage(_Model):
+    """A shared file system (or bucket) the pools mount."""
+
+    name: str = Field(description="Storage name; a DNS-1123 label.")
+    type: StorageType = Field(
+        description=(
+            "lustre (FSx for Lustre on AWS, Managed Lustre on GCP), parallel (the cloud's best parallel "
+            "file system), filestore, gcsfuse, parallelstore."
+        )
+    )
+    capacity_gib: int = Field(ge=1, description="Storage capacity in GiB.")
+    throughput_mbps_per_tib: int | None = Field(
+        None, description="Throughput tier in MB/s per TiB (FSx PERSISTENT_2: 125, 250, 500, 1000)."
+    )
+    deployment_type: str | None = Field(
+        None, description="AWS FSx deployment type override: PERSISTENT_2, PERSISTENT_1, SCRATCH_2, SCRATCH_1."
+    )
+    mount_path: str = Field("/mnt/data", description="Where pods mount it.")
+    import_path: str | None = Field(None, description="s3://bucket/prefix to import from (data repository association).")
+    export_path: str | None = Field(None, description="s3://bucket/prefix to export to; defaults to import_path.")
+    zone: str | None = Field(None, description="Zone; defaults to the zone of the pools that mount it.")
+    pools: list[str] | None = Field(
+        None, description="Names of the pools that mount it; default every accelerator pool."
+    )
+    data_compression: bool = Field(True, description="LZ4 data compression (FSx).")
+    protect: bool = Field(
+        True,
+        description="Protect from deletion and replacement (Pulumi protect + retain on delete). Turn off only for scratch you can lose.",
+    )
+
+
+class Addon(_Model):
+    """A Kubernetes add-on. The list is accepted now; add-ons are built by the add-on modules."""
+
+    name: str = Field(description="Add-on name (gpu-operator, kueue, kserve, ...).")
+    enabled: bool = Field(True, description="Set false to turn off an add-on the tool would add by itself.")
+    version: str | None = Field(None, description="Chart/manifest version override.")
+    namespace: str | None = Field(None, description="Namespace override.")
+    values: dict[str, Any] = Field(default_factory=dict, description="Chart values merged over the tool's own.")
+
+
+class KubernetesConfig(_Model):
+    """The Kubernetes control plane."""
+
+    version: str = Field("1.35", description="Kubernetes minor version, e.g. '1.35'.")
+    endpoint_public_access: bool = Field(
+        False, description="Expose the API server endpoint publicly (restricted by public_access_cidrs)."
+    )
+    public_access_cidrs: list[str] = Field(
+        default_factory=list, description="CIDRs allowed to reach a public endpoint; required when it is on."
+    )
+    private_endpoint: bool = Field(True, description="Private API endpoint inside the VPC.")
+    secrets_encryption: bool = Field(True, description="Envelope-encrypt Kubernetes secrets with a KMS key.")
+    control_plane_logs: list[Literal["api", "audit", "authenticator", "controllerManager", "scheduler"]] = Field(
+        default_factory=lambda: ["api", "audit", "authenticator"],
+        description="Control-plane log types sent to CloudWatch.",
+    )
+    admins: list[str] = Field(
+        default_factory=list, description="IAM principal ARNs granted cluster-admin through access entries."
+    )
+    context: str | None = Field(None, description="cloud: kubernetes — the kubeconfig context of the existing cluster.")
+
+    @field_validator("version", mode="before")
+    @classmethod
+    def _version_as_string(cls, value: Any) -> Any:
+        # YAML reads `version: 1.30` as the float 1.3; keep what the user meant.
+        if isinstance(value, float):
+            raise ValueError(f"write the version as a string, e.g. \"{value}\" (YAML reads 1.30 as 1.3)")
+        return value
+
+
+class NetworkConfig(_Model):
+    """The VPC the cluster runs in."""
+
+    cidr: str = Field("10.0.0.0/16", description="VPC IPv4 CIDR.")
+    zones: list[str] | None = Field(
+        None, description="Zones for the VPC subnets (EKS needs at least two); default: the cluster zone plus the next ones of the region."
+    )
+    nat: Literal["single", "per_zone"] = Field(
+        "single", description="One NAT gateway, or one per zone for zone-independent egress."
+    )
+
+
+class Cluster(_Model):
+    """An AI cluster: control plane, network, node pools, storage and add-ons."""
+
+    name: str = Field(description="Cluster name; a DNS-1123 label, used as the Pulumi project name.")
+    cloud: Cloud = Field(description="aws, gcp or kubernetes (an existing cluster).")
+    region: str | None = Field(None, description="Cloud region (us-east-1, us-central1).")
+    zone: str | None = Field(None, description="Default zone for accelerator pools and storage.")
+    kubernetes: KubernetesConfig = Field(default_factory=KubernetesConfig, description="Control plane.")
+    network: NetworkConfig = Field(default_factory=NetworkConfig, description="VPC.")
+    tags: dict[str, str] = Field(default_factory=dict, description="Tags/labels on every resource that takes them.")
+    node_pools: list[NodePool] = Field(default_factory=list, description="Node pools.")
+    storage: list[Storage] = Field(default_factory=list, description="Shared file systems.")
+    addons: list[Addon] = Field(default_factory=list, description="Kubernetes add-ons.")
+
+    def pool(self, name: str) -> NodePool | None:
+        return next((p for p in self.node_pools if p.name == name), None)
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of a stack file (for editors: `clusterforge schema > cluster.schema.json`)."""
+    schema = Cluster.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "clusterforge stack"
+    return schema

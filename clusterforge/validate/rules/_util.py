@@ -1,0 +1,35 @@
+"""Small plain-value checks shared by several rule modules."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+#: Names end up in AWS resource names (IAM roles, node groups, launch templates) together with a
+#: suffix: 40 characters keeps every derived name inside the AWS limits.
+MAX_NAME = 40
+
+
+def name_problem(name: str, limit: int = MAX_NAME) -> str | None:
+    """Why ``name`` is not a valid DNS-1123 label of at most ``limit`` characters, or None."""
+    if not name:
+        return "is empty"
+    if len(name) > limit:
+        return f"is {len(name)} characters long (at most {limit})"
+    if not DNS_LABEL.match(name):
+        return "must be lowercase letters, digits and '-', starting and ending with a letter or digit"
+    return None
+
+
+def did_you_mean(candidates: list[str]) -> str:
+    return f"did you mean {' or '.join(repr(c) for c in candidates)}?" if candidates else ""
+
+
+def plural(count: int, word: str) -> str:
+    return f"{count} {word}" + ("" if count == 1 else "s")
+
+
+def today() -> dt.date:
+    """The date support windows are judged against (tests pin it with monkeypatch)."""
+    return dt.date.today()

@@ -1,0 +1,174 @@
+"""Cluster-level rules: names, network, region/zone, Kubernetes version, control-plane access."""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+from collections import Counter
+from collections.abc import Iterator
+
+from clusterforge.findings import Finding, Severity
+from clusterforge.validate.registry import Context, rule
+from clusterforge.validate.rules import _util
+from clusterforge.validate.rules._util import name_problem
+
+#: VPC sizes AWS accepts (CreateVpc: /16 … /28); clusterforge carves per-zone subnets and needs /20.
+MIN_PREFIX, MAX_PREFIX, MAX_USABLE_PREFIX = 16, 28, 20
+
+
+@rule("NAME001", "Names are DNS-1123 labels of at most 40 characters")
+def invalid_names(ctx: Context) -> Iterator[Finding]:
+    """Cluster, pool and storage names become Kubernetes labels and parts of cloud resource names."""
+    named = [("name", ctx.cluster.name)]
+    named += [(f"node_pools[{i}].name", p.name) for i, p in enumerate(ctx.cluster.node_pools)]
+    named += [(f"storage[{i}].name", s.name) for i, s in enumerate(ctx.cluster.storage)]
+    for path, value in named:
+        problem = name_problem(value)
+        if problem:
+            yield ctx.finding(path, f"name {value!r} {problem}", "use a short lowercase name such as 'h100-train'")
+
+
+@rule("NAME002", "Pool and storage names are unique")
+def duplicate_names(ctx: Context) -> Iterator[Finding]:
+    for section, items in (("node_pools", ctx.cluster.node_pools), ("storage", ctx.cluster.storage)):
+        counts = Counter(item.name for item in items)
+        seen: set[str] = set()
+        for i, item in enumerate(items):
+            if counts[item.name] > 1 and item.name in seen:
+                yield ctx.finding(
+                    f"{section}[{i}].name",
+                    f"{section.replace('_', ' ')[:-1]} name {item.name!r} is used {counts[item.name]} times",
+                    "give every entry its own name",
+                )
+            seen.add(item.name)
+
+
+@rule("NET001", "The VPC CIDR is a valid private IPv4 network AWS accepts", clouds=("aws", "gcp"))
+def vpc_cidr(ctx: Context) -> Iterator[Finding]:
+    cidr = ctx.cluster.network.cidr
+    try:
+        network = ipaddress.ip_network(cidr, strict=True)
+    except ValueError as exc:
+        yield ctx.finding("network.cidr", f"{cidr!r} is not a valid CIDR: {exc}", "write it as 10.0.0.0/16")
+        return
+    if network.version != 4:
+        yield ctx.finding("network.cidr", f"{cidr} is not IPv4", "use an RFC 1918 IPv4 range such as 10.0.0.0/16")
+        return
+    if not network.is_private:
+        yield ctx.finding(
+            "network.cidr", f"{cidr} is not a private range", "use 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16 space",
+            severity=Severity.WARNING,
+        )
+    if not MIN_PREFIX <= network.prefixlen <= MAX_PREFIX:
+        yield ctx.finding(
+            "network.cidr", f"a /{network.prefixlen} VPC is outside what AWS accepts (/16 to /28)", "use a /16"
+        )
+    elif network.prefixlen > MAX_USABLE_PREFIX:
+        yield ctx.finding(
+            "network.cidr",
+            f"a /{network.prefixlen} VPC is too small for per-zone subnets and pod IPs (VPC CNI gives every pod a VPC address)",
+            "use a /16 (at least /20)",
+        )
+
+
+@rule("REGION001", "A region is set, and the zones belong to it", clouds=("aws", "gcp"))
+def region_and_zones(ctx: Context) -> Iterator[Finding]:
+    region = ctx.cluster.region
+    if not region:
+        yield ctx.finding("region", f"{ctx.cluster.cloud} stacks need a region", "add e.g. `region: us-east-1`")
+        return
+    known = ctx.catalog.zones.get(region) if ctx.catalog else None
+    region_zones = sorted({z for zones in known.values() for z in zones}) if known else None
+    zoned = [("zone", ctx.cluster.zone)]
+    zoned += [(f"node_pools[{i}].zone", p.zone) for i, p in enumerate(ctx.cluster.node_pools)]
+    zoned += [(f"storage[{i}].zone", s.zone) for i, s in enumerate(ctx.cluster.storage)]
+    zoned += [(f"network.zones[{i}]", z) for i, z in enumerate(ctx.cluster.network.zones or [])]
+    for path, zone in zoned:
+        if zone is None:
+            continue
+        if not zone.startswith(region):
+            yield ctx.finding(path, f"zone {zone!r} is not in region {region!r}", f"use a zone of {region}, e.g. {region}a")
+        elif region_zones is not None and zone not in region_zones:
+            yield ctx.finding(
+                path, f"zone {zone!r} does not exist in {region}", f"zones of {region}: {', '.join(region_zones)}"
+            )
+
+
+@rule("NET002", "At least two zones for the VPC (EKS needs subnets in two zones)", clouds=("aws",))
+def two_zones(ctx: Context) -> Iterator[Finding]:
+    zones = ctx.cluster.network.zones
+    if zones is not None and len(set(zones)) < 2:
+        yield ctx.finding("network.zones", "EKS needs subnets in at least two zones", "list two or three zones of the region")
+    if zones is not None:
+        for pool in ctx.resolved.pools:
+            if pool.zone and pool.zone not in zones:
+                yield ctx.finding(
+                    f"{pool.path}.zone", f"pool zone {pool.zone} is not one of network.zones", "add it to network.zones"
+                )
+
+
+@rule("K8S001", "The Kubernetes version is one the managed service offers", clouds=("aws",))
+def kubernetes_version(ctx: Context) -> Iterator[Finding]:
+    if ctx.catalog is None or not ctx.catalog.kubernetes_versions:
+        return
+    wanted = ctx.cluster.kubernetes.version
+    offered = ctx.catalog.kubernetes_version(wanted)
+    versions = [v.version for v in ctx.catalog.kubernetes_versions]
+    if offered is None:
+        yield ctx.finding(
+            "kubernetes.version",
+            f"EKS does not offer Kubernetes {wanted!r}",
+            f"offered: {', '.join(versions)} (catalog services.json)",
+        )
+        return
+    today = _util.today()
+    current = [v.version for v in ctx.catalog.kubernetes_versions if not _past(v.end_of_standard_support, today)]
+    newest = current[-1] if current else versions[-1]
+    if _past(offered.end_of_extended_support, today):
+        yield ctx.finding(
+            "kubernetes.version",
+            f"Kubernetes {wanted} reached the end of EKS extended support on {offered.end_of_extended_support}: EKS no longer creates it",
+            f"use {newest}",
+        )
+    elif _past(offered.end_of_standard_support, today):
+        yield ctx.finding(
+            "kubernetes.version",
+            f"Kubernetes {wanted} left EKS standard support on {offered.end_of_standard_support}: "
+            "extended support bills 6x the standard control-plane price",
+            f"use {newest}",
+            severity=Severity.WARNING,
+        )
+
+
+def _past(date: str | None, today: dt.date) -> bool:
+    return bool(date) and dt.date.fromisoformat(date) <= today  # type: ignore[arg-type]
+
+
+@rule("K8S002", "A public API endpoint is restricted to known CIDRs", severity=Severity.WARNING, clouds=("aws", "gcp"))
+def public_endpoint(ctx: Context) -> Iterator[Finding]:
+    k8s = ctx.cluster.kubernetes
+    if not k8s.endpoint_public_access:
+        if not k8s.private_endpoint:
+            yield ctx.finding(
+                "kubernetes.private_endpoint",
+                "both the public and the private endpoint are off: nothing can reach the API server",
+                "keep private_endpoint: true",
+                severity=Severity.ERROR,
+            )
+        return
+    if not k8s.public_access_cidrs:
+        yield ctx.finding(
+            "kubernetes.public_access_cidrs",
+            "the public API endpoint is open to the whole internet (no public_access_cidrs)",
+            "list your office/VPN CIDRs, or turn endpoint_public_access off",
+        )
+    for i, cidr in enumerate(k8s.public_access_cidrs):
+        try:
+            network = ipaddress.ip_network(cidr, strict=False)
+        except ValueError:
+            yield ctx.finding(f"kubernetes.public_access_cidrs[{i}]", f"{cidr!r} is not a CIDR", "write it as 203.0.113.0/24", severity=Severity.ERROR)
+            continue
+        if network.prefixlen == 0:
+            yield ctx.finding(
+                f"kubernetes.public_access_cidrs[{i}]", f"{cidr} opens the API endpoint to the whole internet", "list narrower CIDRs"
+            )

@@ -1,0 +1,91 @@
+"""Fabric rules for AWS: EFA availability, single zone, placement support."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from clusterforge.findings import Finding, Severity
+from clusterforge.validate.registry import Context, rule
+
+#: Fabrics each cloud builds (GPUDirect-TCPX/TCPXO/RDMA are GCP's; InfiniBand is for existing clusters).
+FABRICS_BY_CLOUD = {
+    "aws": ("auto", "none", "efa"),
+    "gcp": ("auto", "none", "gpudirect-tcpx", "gpudirect-tcpxo", "rdma"),
+    "kubernetes": ("auto", "none", "infiniband", "rdma"),
+}
+
+
+@rule("EFA001", "EFA is requested only on instance types that have it", clouds=("aws",))
+def efa_supported(ctx: Context) -> Iterator[Finding]:
+    for pool in ctx.resolved.pools:
+        if pool.spec.fabric == "efa" and pool.offering and pool.offering.efa_interfaces == 0:
+            with_efa = sorted(
+                (o for o in ctx.catalog.offerings.values() if o.accelerator == pool.offering.accelerator and o.efa_interfaces),
+                key=lambda o: o.accelerator_count,
+            ) if ctx.catalog else []
+            hint = (
+                f"{pool.offering.accelerator} types with EFA: {', '.join(o.instance_type for o in with_efa[:4])}"
+                if with_efa
+                else "set fabric: none, or pick an instance type with EFA (p4d, p5, p5en, p6-b200, trn1, trn2)"
+            )
+            yield ctx.finding(f"{pool.path}.fabric", f"{pool.offering.instance_type} has no EFA interface", hint)
+
+
+@rule("EFA002", "An EFA pool lives in one zone and one subnet", clouds=("aws",))
+def efa_single_zone(ctx: Context) -> Iterator[Finding]:
+    """Mixing subnets breaks RDMA between nodes, and EFA traffic does not cross zones."""
+    for pool in ctx.resolved.pools:
+        if pool.fabric == "efa" and pool.zone is None:
+            yield ctx.finding(
+                f"{pool.path}.zone",
+                "the EFA pool has no zone, so its nodes would spread over every private subnet",
+                "set `zone` on the pool or the cluster (e.g. zone: us-east-1a)",
+            )
+
+
+@rule("EFA003", "The fabric is one this cloud builds")
+def fabric_for_cloud(ctx: Context) -> Iterator[Finding]:
+    allowed = FABRICS_BY_CLOUD.get(ctx.cluster.cloud, ())
+    for pool in ctx.resolved.pools:
+        if pool.spec.fabric not in allowed:
+            yield ctx.finding(
+                f"{pool.path}.fabric",
+                f"fabric {pool.spec.fabric!r} does not exist on {ctx.cluster.cloud}",
+                f"use one of: {', '.join(allowed)} (auto picks the fastest the instance type has)",
+            )
+
+
+@rule("EFA004", "A multi-node accelerator pool has a high-speed fabric", severity=Severity.INFO, clouds=("aws",))
+def no_fabric(ctx: Context) -> Iterator[Finding]:
+    for pool in ctx.resolved.pools:
+        if pool.is_accelerated and pool.fabric == "none" and pool.max_size > 1 and pool.spec.fabric == "auto":
+            yield ctx.finding(
+                f"{pool.path}.fabric",
+                f"{pool.instance_type} has no EFA: traffic between its nodes goes over ENA TCP",
+                "fine for inference and single-node jobs; pick an EFA type for multi-node training",
+            )
+
+
+@rule("EFA005", "A placement group is only asked for on types that support it", clouds=("aws",))
+def placement_supported(ctx: Context) -> Iterator[Finding]:
+    for pool in ctx.resolved.pools:
+        if pool.spec.placement_group and pool.offering and not pool.offering.supports_cluster_placement:
+            yield ctx.finding(
+                f"{pool.path}.placement_group",
+                f"{pool.offering.instance_type} does not support cluster placement groups",
+                "drop placement_group",
+            )
+
+
+@rule("EFA006", "Every EFA interface the instance type has is used", severity=Severity.INFO, clouds=("aws",))
+def efa_layout(ctx: Context) -> Iterator[Finding]:
+    """Reports the EFA layout the launch template gets (one interface per network card)."""
+    for pool in ctx.resolved.pools:
+        if pool.fabric == "efa" and pool.offering and pool.efa_interfaces > 1:
+            offering = pool.offering
+            yield ctx.finding(
+                f"{pool.path}.fabric",
+                f"{offering.instance_type}: {pool.efa_interfaces} EFA interfaces on {offering.network_cards} network cards "
+                f"({offering.network_performance}); card 0 'efa', the rest 'efa-only'",
+                "efa-only interfaces need VPC CNI >= 1.18.4 (the EKS managed add-on is pinned accordingly)",
+            )

@@ -1,0 +1,140 @@
+"""Node pool rules: instance type and accelerator against the catalog, sizes, zones."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from clusterforge.findings import Finding, Severity
+from clusterforge.validate.registry import Context, rule
+from clusterforge.validate.rules._util import did_you_mean
+
+
+@rule("POOL001", "The instance type exists in the catalog", clouds=("aws",))
+def unknown_instance_type(ctx: Context) -> Iterator[Finding]:
+    if ctx.catalog is None:
+        return
+    for pool in ctx.resolved.pools:
+        wanted = pool.spec.instance_type
+        if wanted and ctx.catalog.get(wanted) is None:
+            suggestion = did_you_mean(ctx.catalog.suggest(wanted))
+            yield ctx.finding(
+                f"{pool.path}.instance_type",
+                f"unknown {ctx.cluster.cloud} instance type {wanted!r}",
+                suggestion or "`clusterforge catalog` lists the known types",
+            )
+
+
+@rule("POOL002", "Some instance type offers the accelerator model and count", clouds=("aws",))
+def accelerator_offered(ctx: Context) -> Iterator[Finding]:
+    if ctx.catalog is None:
+        return
+    for pool in ctx.resolved.pools:
+        spec = pool.spec
+        if spec.instance_type or not spec.accelerator:
+            if spec.accelerators_per_node and not spec.accelerator and not spec.instance_type:
+                yield ctx.finding(
+                    f"{pool.path}.accelerators_per_node", "accelerators_per_node without an accelerator", "add `accelerator: H100`"
+                )
+            continue
+        known = ctx.catalog.canonical_accelerator(spec.accelerator)
+        if known is None:
+            names = ctx.catalog.accelerators()
+            close = did_you_mean([n for n in names if n.lower().startswith(spec.accelerator.lower()[:2])][:3])
+            yield ctx.finding(
+                f"{pool.path}.accelerator",
+                f"no {ctx.cluster.cloud} instance type has a {spec.accelerator!r} accelerator",
+                (close + " " if close else "") + f"known: {', '.join(names)}",
+            )
+            continue
+        if pool.offering is None:
+            counts = ctx.catalog.accelerator_counts(known)
+            yield ctx.finding(
+                f"{pool.path}.accelerators_per_node",
+                f"no {ctx.cluster.cloud} instance type has {spec.accelerators_per_node} x {known}",
+                f"{known} comes in {', '.join(map(str, counts))} per node",
+            )
+
+
+@rule("POOL003", "Explicit instance type agrees with accelerator and count", clouds=("aws",))
+def instance_type_matches_accelerator(ctx: Context) -> Iterator[Finding]:
+    for pool in ctx.resolved.pools:
+        spec, offering = pool.spec, pool.offering
+        if not (spec.instance_type and offering):
+            continue
+        if spec.accelerator and (offering.accelerator or "").lower() != spec.accelerator.lower():
+            yield ctx.finding(
+                f"{pool.path}.accelerator",
+                f"{offering.instance_type} has {offering.accelerator or 'no accelerator'}, not {spec.accelerator}",
+                "drop `accelerator` or the explicit instance_type",
+            )
+        if spec.accelerators_per_node and offering.accelerator_count != spec.accelerators_per_node:
+            yield ctx.finding(
+                f"{pool.path}.accelerators_per_node",
+                f"{offering.instance_type} has {offering.accelerator_count} accelerators per node, not {spec.accelerators_per_node}",
+                "drop accelerators_per_node or pick the matching size",
+            )
+
+
+@rule("POOL004", "min_nodes <= nodes <= max_nodes")
+def pool_sizes(ctx: Context) -> Iterator[Finding]:
+    for pool in ctx.resolved.pools:
+        spec = pool.spec
+        low, desired, high = spec.min_nodes, spec.nodes, spec.max_nodes
+        if low is not None and high is not None and low > high:
+            yield ctx.finding(f"{pool.path}.min_nodes", f"min_nodes {low} is greater than max_nodes {high}", "swap them")
+        if desired is not None and low is not None and desired < low:
+            yield ctx.finding(f"{pool.path}.nodes", f"nodes {desired} is below min_nodes {low}", "raise nodes or lower min_nodes")
+        if desired is not None and high is not None and desired > high:
+            yield ctx.finding(f"{pool.path}.nodes", f"nodes {desired} is above max_nodes {high}", "lower nodes or raise max_nodes")
+        if ctx.cluster.cloud == "aws" and pool.max_size == 0:
+            yield ctx.finding(
+                f"{pool.path}.max_nodes", "an EKS managed node group needs max_nodes of at least 1", "set max_nodes: 1 or more"
+            )
+
+
+@rule("POOL005", "The instance type is offered in the pool's zone", clouds=("aws",))
+def offered_in_zone(ctx: Context) -> Iterator[Finding]:
+    if ctx.catalog is None or not ctx.cluster.region:
+        return
+    for pool in ctx.resolved.pools:
+        if pool.offering is None or pool.zone is None:
+            continue
+        zones = ctx.catalog.offered_zones(ctx.cluster.region, pool.offering.instance_type)
+        if zones is None:
+            continue
+        if not zones:
+            yield ctx.finding(
+                f"{pool.path}.instance_type",
+                f"{pool.offering.instance_type} is not offered in {ctx.cluster.region}",
+                "pick another region (catalog zones data, EC2 DescribeInstanceTypeOfferings)",
+            )
+        elif pool.zone not in zones:
+            yield ctx.finding(
+                f"{pool.path}.zone",
+                f"{pool.offering.instance_type} is not offered in {pool.zone}",
+                f"zones offering it: {', '.join(zones)}",
+            )
+
+
+@rule("POOL006", "A CPU pool runs the system pods", severity=Severity.WARNING, clouds=("aws", "gcp"))
+def system_pool_present(ctx: Context) -> Iterator[Finding]:
+    if ctx.resolved.pools and all(p.is_accelerated for p in ctx.resolved.pools):
+        yield ctx.finding(
+            "node_pools",
+            "every pool is an accelerator pool: their taints keep CoreDNS and controllers off, so they have nowhere to run",
+            "add a small CPU pool, e.g. {name: system, instance_type: m7i.2xlarge, nodes: 2}",
+        )
+    if not ctx.resolved.pools and ctx.cluster.cloud != "kubernetes":
+        yield ctx.finding("node_pools", "the stack declares no node pools", "add at least a system pool and an accelerator pool")
+
+
+@rule("POOL007", "Spot capacity on a multi-node fabric pool", severity=Severity.WARNING, clouds=("aws",))
+def spot_training(ctx: Context) -> Iterator[Finding]:
+    """Spot reclaims single nodes at any time; a tightly coupled training job loses the whole step."""
+    for pool in ctx.resolved.pools:
+        if pool.spec.capacity.type == "spot" and pool.fabric != "none" and pool.max_size > 1:
+            yield ctx.finding(
+                f"{pool.path}.capacity.type",
+                "spot instances on a multi-node EFA pool: one reclaimed node stops every collective",
+                "use on_demand, a reservation or a Capacity Block for training; spot suits inference",
+            )

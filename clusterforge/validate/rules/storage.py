@@ -1,0 +1,162 @@
+"""Storage rules: FSx for Lustre values FSx accepts, zones, data repositories, mounts."""
+
+from __future__ import annotations
+
+import difflib
+from collections import Counter
+from collections.abc import Iterator
+from typing import Any
+
+from clusterforge.findings import Finding, Severity
+from clusterforge.validate.registry import Context, rule
+from clusterforge.validate.rules._util import did_you_mean
+
+STORAGE_BY_CLOUD = {
+    "aws": ("lustre", "parallel"),
+    "gcp": ("lustre", "parallel", "filestore", "gcsfuse", "parallelstore"),
+    "kubernetes": (),
+}
+
+
+def fsx_facts(ctx: Context) -> dict[str, Any]:
+    return (ctx.catalog.storage.get("fsx_lustre") if ctx.catalog else None) or {}
+
+
+def capacity_problem(deployment: dict[str, Any], capacity_gib: int) -> str | None:
+    """Why FSx refuses ``capacity_gib`` for a deployment type (facts from services.json)."""
+    rule_ = deployment["capacity_gib"]
+    if capacity_gib in rule_["allowed"]:
+        return None
+    step = rule_["increment"]
+    if capacity_gib >= step and capacity_gib % step == 0:
+        return None
+    firsts = ", ".join(str(v) for v in rule_["allowed"])
+    return f"must be {firsts} or a multiple of {step} GiB"
+
+
+def nearest_capacity(deployment: dict[str, Any], capacity_gib: int) -> int:
+    rule_ = deployment["capacity_gib"]
+    step = rule_["increment"]
+    candidates = list(rule_["allowed"]) + [max(step, -(-capacity_gib // step) * step)]
+    return min((c for c in candidates if c >= capacity_gib), default=candidates[-1])
+
+
+@rule("STO001", "The storage type exists on this cloud")
+def storage_type_for_cloud(ctx: Context) -> Iterator[Finding]:
+    allowed = STORAGE_BY_CLOUD.get(ctx.cluster.cloud, ())
+    for item in ctx.resolved.storage:
+        if item.spec.type not in allowed:
+            yield ctx.finding(
+                f"{item.path}.type",
+                f"storage type {item.spec.type!r} is not built on {ctx.cluster.cloud}",
+                f"use one of: {', '.join(allowed)}" if allowed else "declare existing volumes as add-on values instead",
+            )
+
+
+@rule("STO002", "Storage is mounted by pools that exist; mount paths are absolute and distinct")
+def storage_mounts(ctx: Context) -> Iterator[Finding]:
+    pool_names = [p.name for p in ctx.cluster.node_pools]
+    for item in ctx.resolved.storage:
+        for i, name in enumerate(item.spec.pools or []):
+            if name not in pool_names:
+                yield ctx.finding(
+                    f"{item.path}.pools[{i}]", f"no node pool named {name!r}", did_you_mean(difflib.get_close_matches(name, pool_names)) or f"pools: {', '.join(pool_names)}"
+                )
+        if not item.spec.mount_path.startswith("/"):
+            yield ctx.finding(f"{item.path}.mount_path", f"mount path {item.spec.mount_path!r} is not absolute", "write it as /scratch")
+    counts = Counter(s.mount_path for s in ctx.cluster.storage)
+    for item in ctx.resolved.storage:
+        if counts[item.spec.mount_path] > 1:
+            yield ctx.finding(f"{item.path}.mount_path", f"mount path {item.spec.mount_path} is used by {counts[item.spec.mount_path]} file systems", "give each its own path")
+
+
+@rule("STO003", "Storage is in the zone of the pools that mount it", clouds=("aws", "gcp"))
+def storage_zone(ctx: Context) -> Iterator[Finding]:
+    """Cross-zone file system traffic costs latency and inter-AZ transfer charges."""
+    for item in ctx.resolved.storage:
+        if item.zone is None:
+            yield ctx.finding(f"{item.path}.zone", "the file system has no zone", "set `zone` on the storage or the cluster")
+            continue
+        for pool in ctx.resolved.pools:
+            if pool.name in item.pools and pool.zone and pool.zone != item.zone:
+                yield ctx.finding(
+                    f"{item.path}.zone",
+                    f"{item.name} is in {item.zone} but pool {pool.name!r} that mounts it is in {pool.zone}",
+                    f"put the file system in {pool.zone}: cross-zone traffic adds latency and costs per GB",
+                )
+
+
+@rule("STO004", "Unprotected storage is said out loud", severity=Severity.WARNING)
+def storage_unprotected(ctx: Context) -> Iterator[Finding]:
+    for item in ctx.resolved.storage:
+        if not item.spec.protect:
+            yield ctx.finding(
+                f"{item.path}.protect",
+                f"{item.name} is not protected: `destroy` or a replacing change deletes it and its data",
+                "keep protect: true unless this is scratch you can lose",
+            )
+
+
+@rule("FSX001", "FSx for Lustre deployment type and capacity are values FSx accepts", clouds=("aws",))
+def fsx_capacity(ctx: Context) -> Iterator[Finding]:
+    facts = fsx_facts(ctx).get("deployment_types", {})
+    for item in ctx.resolved.storage:
+        if item.deployment_type is None:
+            continue
+        deployment = facts.get(item.deployment_type)
+        if deployment is None:
+            yield ctx.finding(
+                f"{item.path}.deployment_type",
+                f"unknown FSx for Lustre deployment type {item.deployment_type!r}",
+                f"use one of: {', '.join(facts)}",
+            )
+            continue
+        problem = capacity_problem(deployment, item.spec.capacity_gib)
+        if problem:
+            yield ctx.finding(
+                f"{item.path}.capacity_gib",
+                f"FSx {item.deployment_type} capacity {item.spec.capacity_gib} GiB {problem}",
+                f"nearest valid size: {nearest_capacity(deployment, item.spec.capacity_gib)} GiB",
+            )
+
+
+@rule("FSX002", "FSx for Lustre throughput tier is one the deployment type offers", clouds=("aws",))
+def fsx_throughput(ctx: Context) -> Iterator[Finding]:
+    facts = fsx_facts(ctx).get("deployment_types", {})
+    for item in ctx.resolved.storage:
+        deployment = facts.get(item.deployment_type or "")
+        if deployment is None:
+            continue
+        tiers = deployment.get("throughput_mbps_per_tib", [])
+        given = item.spec.throughput_mbps_per_tib
+        path = f"{item.path}.throughput_mbps_per_tib"
+        if not tiers and given is not None:
+            yield ctx.finding(
+                path, f"{item.deployment_type} has a fixed throughput; throughput_mbps_per_tib is not accepted", "drop it, or use PERSISTENT_2"
+            )
+        elif tiers and item.throughput_mbps_per_tib not in tiers:
+            yield ctx.finding(
+                path,
+                f"{item.deployment_type} does not offer {item.throughput_mbps_per_tib} MB/s/TiB",
+                f"tiers: {', '.join(map(str, tiers))}",
+            )
+
+
+@rule("FSX003", "S3 data repository paths are valid for the deployment type", clouds=("aws",))
+def fsx_data_repository(ctx: Context) -> Iterator[Finding]:
+    facts = fsx_facts(ctx)
+    for item in ctx.resolved.storage:
+        if item.deployment_type is None:
+            continue
+        for field_name in ("import_path", "export_path"):
+            value = getattr(item.spec, field_name)
+            if value is not None and not value.startswith("s3://"):
+                yield ctx.finding(f"{item.path}.{field_name}", f"{value!r} is not an s3:// path", "write it as s3://bucket/prefix")
+        deployment = facts.get("deployment_types", {}).get(item.deployment_type, {})
+        if item.spec.export_path and not item.spec.import_path and deployment.get("data_repository_associations"):
+            yield ctx.finding(
+                f"{item.path}.export_path",
+                "an export path without an import path",
+                "PERSISTENT_2 links one S3 prefix both ways through a data repository association: set import_path",
+                severity=Severity.WARNING,
+            )

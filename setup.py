@@ -1,0 +1,17 @@
+"""Package discovery for the repository layout.
+
+The core package is ``clusterforge/``; ``modules/``, ``policies/`` and ``templates/`` sit at the top
+level (the team's IaC repository shape) and ship as ``clusterforge.modules``,
+``clusterforge.policies`` and ``clusterforge.templates``. Metadata lives in pyproject.toml.
+"""
+
+from setuptools import find_packages, setup
+
+MAPPED = {"modules": "clusterforge.modules", "policies": "clusterforge.policies", "templates": "clusterforge.templates"}
+
+packages = ["clusterforge"] + [f"clusterforge.{p}" for p in find_packages("clusterforge")]
+for folder, name in MAPPED.items():
+    packages.append(name)
+    packages += [f"{name}.{p}" for p in find_packages(folder)]
+
+setup(packages=packages)
