@@ -1,0 +1,242 @@
+"""The offline engine: run the real Pulumi program in-process against a recording mock monitor.
+
+``pulumi.runtime.set_mocks`` is given our own monitor, a :class:`RecordingMonitor`, which answers
+``RegisterResource`` itself so that it can keep what the ``Mocks`` interface drops: the parent,
+the dependencies and the resource options (protect, retainOnDelete, deleteBeforeReplace,
+ignoreChanges, provider). Ids and computed outputs come from :mod:`clusterforge.engine.canned`.
+
+Each run happens in a fresh :mod:`contextvars` context, so several plans can run in one process
+(the Pulumi SDK keeps its settings and root stack in context variables).
+"""
+
+from __future__ import annotations
+
+import contextvars
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from clusterforge.engine import canned
+from clusterforge.errors import EngineError
+from clusterforge.graph import STACK_TYPE, PlannedResource, ResourceGraph
+
+SECRET = "[secret]"
+
+
+def _plain(value: Any) -> Any:
+    """Deserialized engine values → JSON-able plain values (secrets masked, references as URNs)."""
+    from pulumi import Resource
+    from pulumi.runtime import rpc
+
+    if isinstance(value, dict):
+        if value.get(rpc._special_sig_key) == rpc._special_secret_sig:
+            return SECRET
+        return {k: _plain(v) for k, v in value.items() if k != rpc._special_sig_key}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, Resource):
+        return f"<resource {type(value).__name__}>"
+    if value == rpc.UNKNOWN or type(value).__name__ == "Unknown":
+        return "<computed>"
+    if isinstance(value, float) and value.is_integer():
+        return int(value)  # protobuf Struct numbers are doubles; the program said 8, not 8.0
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return str(value)
+
+
+def _options(request: Any) -> dict[str, Any]:
+    options: dict[str, Any] = {}
+    if request.HasField("protect"):
+        options["protect"] = request.protect
+    if request.HasField("retainOnDelete"):
+        options["retainOnDelete"] = request.retainOnDelete
+    if request.deleteBeforeReplaceDefined:
+        options["deleteBeforeReplace"] = request.deleteBeforeReplace
+    if request.ignoreChanges:
+        options["ignoreChanges"] = list(request.ignoreChanges)
+    if request.replaceOnChanges:
+        options["replaceOnChanges"] = list(request.replaceOnChanges)
+    if request.provider:
+        options["provider"] = request.provider.split("::")[-2] if "::" in request.provider else request.provider
+    if request.additionalSecretOutputs:
+        options["additionalSecretOutputs"] = list(request.additionalSecretOutputs)
+    return options
+
+
+def _monitor_class() -> type:
+    from google.protobuf import empty_pb2
+    from pulumi.runtime import rpc
+    from pulumi.runtime.mocks import MockMonitor
+    from pulumi.runtime.proto import resource_pb2
+    from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
+
+    class RecordingMonitor(MockMonitor):  # type: ignore[misc]
+        """A mock resource monitor that records every registration with its options."""
+
+        def __init__(self, mocks: Any, region: str) -> None:
+            super().__init__(mocks)
+            self.region = region
+            self.recorded: dict[str, PlannedResource] = {}
+            self.order: list[str] = []
+            self.stack_outputs: dict[str, Any] = {}
+            self._lock = threading.Lock()
+
+        def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+            urn = self.make_urn(request.parent, request.type, request.name)
+            _ensure_event_loop()
+            inputs = rpc.deserialize_properties(request.object)
+            if request.type == STACK_TYPE:
+                rid, state = "", {}
+            elif request.custom:
+                rid = canned.resource_id(request.type, request.name, urn)
+                state = canned.outputs(request.type, request.name, urn, rid, inputs, self.region)
+            else:
+                rid, state = "", {}
+            planned = PlannedResource(
+                urn=urn,
+                type=request.type,
+                name=request.name,
+                parent=request.parent or None,
+                custom=bool(request.custom),
+                id=rid or None,
+                dependencies=sorted(set(request.dependencies)),
+                inputs=_plain(inputs),
+                options=_options(request),
+            )
+            with self._lock:
+                self.recorded[urn] = planned
+                self.order.append(urn)
+                self.resources[urn] = MockMonitor.ResourceRegistration(urn, rid, state)
+            if not request.custom:
+                return resource_pb2.RegisterResourceResponse(urn=urn)
+            obj_proto = _sync_await(rpc.serialize_properties(state, {}))
+            return resource_pb2.RegisterResourceResponse(urn=urn, id=rid, object=obj_proto)
+
+        def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802
+            outputs = _plain(rpc.deserialize_properties(request.outputs))
+            with self._lock:
+                if request.urn in self.recorded:
+                    self.recorded[request.urn].outputs = outputs
+                if request.urn.split("::")[-2] == STACK_TYPE:
+                    self.stack_outputs = outputs
+            return empty_pb2.Empty()
+
+    return RecordingMonitor
+
+
+def _mocks_class() -> type:
+    import pulumi
+
+    class CannedMocks(pulumi.runtime.Mocks):  # type: ignore[misc]
+        """Answers invokes from the canned table; resources are answered by the monitor."""
+
+        def __init__(self, region: str) -> None:
+            self.region = region
+            self.unanswered: list[str] = []
+
+        def call(self, args: Any) -> Any:
+            answer = canned.invoke(args.token, args.args, self.region)
+            if answer is None:
+                self.unanswered.append(args.token)
+                raise EngineError(
+                    f"the offline engine has no canned answer for the data source {args.token}",
+                    hint="add one to clusterforge/engine/canned.py",
+                )
+            return answer
+
+        def new_resource(self, args: Any) -> Any:  # pragma: no cover - the monitor answers resources
+            return "", dict(args.inputs)
+
+    return CannedMocks
+
+
+def _order(graph_resources: dict[str, PlannedResource]) -> list[PlannedResource]:
+    """Tree order: each parent before its children, siblings by (components first, type, name)."""
+    children: dict[str | None, list[PlannedResource]] = {}
+    for resource in graph_resources.values():
+        parent = resource.parent if resource.parent in graph_resources else None
+        children.setdefault(parent, []).append(resource)
+    ordered: list[PlannedResource] = []
+    stack = sorted(children.get(None, []), key=_sibling_key, reverse=True)
+    while stack:
+        current = stack.pop()
+        ordered.append(current)
+        stack.extend(sorted(children.get(current.urn, []), key=_sibling_key, reverse=True))
+    return ordered
+
+
+def _sibling_key(resource: PlannedResource) -> tuple[int, str, str]:
+    return (1 if resource.custom else 0, resource.type, resource.name)
+
+
+def run(
+    program: Callable[[], None],
+    *,
+    project: str,
+    stack: str,
+    region: str,
+) -> ResourceGraph:
+    """Run ``program`` under the recording mock monitor; return the planned graph."""
+    return contextvars.Context().run(_run, program, project, stack, region)
+
+
+def _run(program: Callable[[], None], project: str, stack: str, region: str) -> ResourceGraph:
+    import pulumi
+    from pulumi.runtime.settings import SETTINGS
+    from pulumi.runtime.stack import run_pulumi_func
+    from pulumi.runtime.sync_await import _sync_await
+
+    mocks = _mocks_class()(region)
+    monitor = _monitor_class()(mocks, region)
+    try:
+        pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=True, monitor=monitor)
+        SETTINGS.rpc_manager.clear()
+        SETTINGS.outputs.clear()
+        _sync_await(run_pulumi_func(lambda: _with_stack_outputs(program)))
+    except EngineError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - translate SDK/program errors at this one boundary
+        inner = _innermost(exc)
+        if isinstance(inner, EngineError):
+            raise inner from None
+        raise EngineError(f"the Pulumi program failed: {_describe(exc)}") from exc
+    return ResourceGraph(_order(monitor.recorded), dict(monitor.stack_outputs))
+
+
+def _with_stack_outputs(program: Callable[[], None]) -> None:
+    """Run the program, then register the root stack's exports.
+
+    ``set_mocks`` creates and finishes the root stack before the program runs, so exports made
+    by the program would never reach the monitor; finishing it again (as ``run_in_stack`` does
+    after a real program) registers them.
+    """
+    from pulumi.runtime.settings import get_root_resource
+
+    program()
+    root = get_root_resource()
+    if root is not None and getattr(root, "outputs", None) and hasattr(root, "_outputs_registered"):
+        root._outputs_registered = False
+        root._finish()
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    chain = [exc]
+    while chain[-1].__cause__ is not None and chain[-1].__cause__ not in chain:
+        chain.append(chain[-1].__cause__)
+    return chain
+
+
+def _innermost(exc: BaseException) -> BaseException:
+    return _chain(exc)[-1]
+
+
+def _describe(exc: BaseException) -> str:
+    """The resource that failed and the root cause, from the SDK's chained assertion messages."""
+    chain = _chain(exc)
+    where = next(
+        (str(e).splitlines()[0] for e in chain if str(e).startswith("While processing resource")), ""
+    )
+    inner = chain[-1]
+    cause = f"{type(inner).__name__}: {str(inner).splitlines()[0] if str(inner) else ''}"
+    return f"{where}: {cause}" if where else cause

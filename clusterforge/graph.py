@@ -1,0 +1,98 @@
+"""The planned resource graph: what the engine was asked to register, engine-agnostic.
+
+The offline engine fills it from the mock monitor's `RegisterResource` requests; policies and
+reports read it. ``inputs`` use the engine's (camelCase) property names, ``options`` the
+resource options the engine receives (protect, retainOnDelete, deleteBeforeReplace,
+ignoreChanges, provider, ...).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+STACK_TYPE = "pulumi:pulumi:Stack"
+
+
+@dataclass
+class PlannedResource:
+    urn: str
+    type: str
+    name: str
+    parent: str | None
+    custom: bool
+    id: str | None = None
+    dependencies: list[str] = field(default_factory=list)
+    inputs: dict[str, Any] = field(default_factory=dict)
+    options: dict[str, Any] = field(default_factory=dict)
+    #: Outputs a component registered (register_outputs); mock outputs of custom resources.
+    outputs: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_provider(self) -> bool:
+        return self.type.startswith("pulumi:providers:")
+
+    @property
+    def protected(self) -> bool:
+        return bool(self.options.get("protect"))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "urn": self.urn,
+            "type": self.type,
+            "name": self.name,
+            "parent": self.parent,
+            "dependencies": list(self.dependencies),
+            "inputs": self.inputs,
+            "options": self.options,
+        }
+
+
+@dataclass
+class ResourceGraph:
+    """All planned resources in a stable tree order (parents before children)."""
+
+    resources: list[PlannedResource]
+    stack_outputs: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._by_urn = {r.urn: r for r in self.resources}
+        self._by_id = {r.id: r for r in self.resources if r.id}
+        self._children: dict[str | None, list[PlannedResource]] = {}
+        for resource in self.resources:
+            self._children.setdefault(resource.parent, []).append(resource)
+
+    def get(self, urn: str) -> PlannedResource | None:
+        return self._by_urn.get(urn)
+
+    def by_id(self, resource_id: str) -> PlannedResource | None:
+        """Follow a reference: the resource whose (mock) id is ``resource_id``."""
+        return self._by_id.get(resource_id)
+
+    def children(self, urn: str | None) -> list[PlannedResource]:
+        return self._children.get(urn, [])
+
+    def of_type(self, type_token: str) -> list[PlannedResource]:
+        return [r for r in self.resources if r.type == type_token]
+
+    @property
+    def root(self) -> PlannedResource | None:
+        return next((r for r in self.resources if r.type == STACK_TYPE), None)
+
+    @property
+    def custom_resources(self) -> list[PlannedResource]:
+        """Resources a provider creates (no components, no providers, no stack)."""
+        return [r for r in self.resources if r.custom and not r.is_provider]
+
+    def counts_by_type(self) -> dict[str, int]:
+        counts = Counter(r.type for r in self.custom_resources)
+        return dict(sorted(counts.items()))
+
+    def parent_chain(self, resource: PlannedResource) -> list[PlannedResource]:
+        chain = []
+        current = self.get(resource.parent) if resource.parent else None
+        while current is not None:
+            chain.append(current)
+            current = self.get(current.parent) if current.parent else None
+        return chain

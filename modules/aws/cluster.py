@@ -1,0 +1,200 @@
+"""The top AWS component: network, control plane, node pools, managed add-ons and file systems."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from clusterforge.catalog.resolve import ResolvedCluster
+from clusterforge.modules.aws.common import assume_role_policy, managed_policy, tags
+from clusterforge.modules.aws.eks import ControlPlane, ControlPlaneArgs
+from clusterforge.modules.aws.fsx import LustreArgs, LustreFileSystem
+from clusterforge.modules.aws.network import MAX_ZONES, Network, NetworkArgs
+from clusterforge.modules.aws.nodes import NodePool, NodePoolArgs
+
+NODE_POLICIES = (
+    "AmazonEKSWorkerNodePolicy",
+    "AmazonEKS_CNI_Policy",
+    "AmazonEC2ContainerRegistryReadOnly",
+    "AmazonSSMManagedInstanceCore",
+)
+#: EKS managed add-ons every cluster gets. coredns waits for the system pool (it has nowhere to
+#: run before), the EBS CSI driver gets its IAM role through EKS Pod Identity.
+MANAGED_ADDONS = ("vpc-cni", "kube-proxy", "eks-pod-identity-agent", "coredns", "aws-ebs-csi-driver")
+
+
+def vpc_zones(resolved: ResolvedCluster, available: list[str]) -> list[str]:
+    """Zones for the VPC: the explicit list, else the zones the pools and storage use, topped up
+    from the region's zones to at least two (EKS needs two) and at most three."""
+    spec = resolved.spec
+    if spec.network.zones:
+        return list(dict.fromkeys(spec.network.zones))[:MAX_ZONES]
+    wanted = [z for z in [spec.zone, *(p.zone for p in resolved.pools), *(s.zone for s in resolved.storage)] if z]
+    zones = list(dict.fromkeys(wanted))
+    for zone in available:
+        if len(zones) >= 3:
+            break
+        if zone not in zones:
+            zones.append(zone)
+    return zones[:MAX_ZONES]
+
+
+class AwsCluster(pulumi.ComponentResource):
+    """An EKS AI cluster built from a resolved spec."""
+
+    def __init__(self, name: str, resolved: ResolvedCluster, opts: pulumi.ResourceOptions | None = None) -> None:
+        spec = resolved.spec
+        region = spec.region or "us-east-1"
+        provider = aws.Provider(f"{name}-aws", region=region)
+        super().__init__(
+            "clusterforge:aws:Cluster", name, None, pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(providers={"aws": provider}))
+        )
+        invoke = pulumi.InvokeOptions(provider=provider, parent=self)
+        partition = aws.get_partition(opts=invoke).partition
+        available = aws.get_availability_zones(state="available", opts=invoke).names
+        zones = vpc_zones(resolved, list(available))
+        base = dict(spec.tags)
+        child = pulumi.ResourceOptions(parent=self)
+
+        self.network = Network(
+            f"{name}-net",
+            NetworkArgs(cluster_name=spec.name, cidr=spec.network.cidr, zones=zones, nat=spec.network.nat, region=region, tags=base),
+            opts=child,
+        )
+        private = self.network.private_subnets
+        k8s = spec.kubernetes
+        self.control_plane = ControlPlane(
+            f"{name}-cp",
+            ControlPlaneArgs(
+                cluster_name=spec.name,
+                version=k8s.version,
+                subnet_ids=[s.id for s in private.values()],
+                endpoint_private_access=k8s.private_endpoint,
+                endpoint_public_access=k8s.endpoint_public_access,
+                public_access_cidrs=list(k8s.public_access_cidrs),
+                secrets_encryption=k8s.secrets_encryption,
+                log_types=list(k8s.control_plane_logs),
+                admins=list(k8s.admins),
+                partition=partition,
+                region=region,
+                tags=base,
+            ),
+            opts=child,
+        )
+        eks = self.control_plane.cluster
+
+        node_role = aws.iam.Role(
+            f"{name}-node-role", assume_role_policy=assume_role_policy("ec2.amazonaws.com"), tags=tags(base, spec.name), opts=child
+        )
+        node_attachments = [
+            aws.iam.RolePolicyAttachment(
+                f"{name}-node-{policy}", role=node_role.name, policy_arn=managed_policy(partition, policy), opts=child
+            )
+            for policy in NODE_POLICIES
+        ]
+
+        early = self._managed_addons(name, spec.name, eks, partition, base, ("vpc-cni", "kube-proxy", "eks-pod-identity-agent"), [])
+        self.pools: dict[str, NodePool] = {}
+        for pool in resolved.pools:
+            subnets = [private[pool.zone].id] if pool.zone and pool.zone in private else [s.id for s in private.values()]
+            self.pools[pool.name] = NodePool(
+                f"{name}-{pool.name}",
+                NodePoolArgs(
+                    cluster_name=eks.name,
+                    cluster_tag=spec.name,
+                    pool=pool,
+                    node_role_arn=node_role.arn,
+                    subnet_ids=subnets,
+                    vpc_id=self.network.vpc.id,
+                    cluster_security_group_id=self.control_plane.cluster_security_group_id,
+                    kubernetes_version=k8s.version,
+                    tags=base,
+                ),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[*node_attachments, *early]),
+            )
+        system_groups = [p.node_group for r, p in zip(resolved.pools, self.pools.values()) if not r.is_accelerated]
+        self._managed_addons(name, spec.name, eks, partition, base, ("coredns", "aws-ebs-csi-driver"), system_groups)
+
+        self.file_systems: dict[str, LustreFileSystem] = {}
+        fsx = (resolved.catalog.storage.get("fsx_lustre") if resolved.catalog else None) or {}
+        for storage in resolved.storage:
+            if storage.deployment_type is None or storage.zone not in private:
+                continue
+            deployment = fsx.get("deployment_types", {}).get(storage.deployment_type, {})
+            self.file_systems[storage.name] = LustreFileSystem(
+                f"{name}-{storage.name}",
+                LustreArgs(
+                    cluster_tag=spec.name,
+                    storage=storage,
+                    subnet_id=private[storage.zone].id,
+                    vpc_id=self.network.vpc.id,
+                    vpc_cidr=spec.network.cidr,
+                    client_security_group_id=self.control_plane.cluster_security_group_id,
+                    ports=[tuple(p) for p in fsx.get("lustre_ports", [[988, 988], [1018, 1023]])],
+                    file_system_type_version=fsx.get("file_system_type_version", "2.15"),
+                    data_repository_associations=bool(deployment.get("data_repository_associations")),
+                    automatic_backups=bool(deployment.get("automatic_backups")),
+                    tags=base,
+                ),
+                opts=child,
+            )
+        self.register_outputs(self.exports())
+
+    def _managed_addons(
+        self,
+        name: str,
+        cluster_name: str,
+        eks: aws.eks.Cluster,
+        partition: str,
+        base: dict[str, str],
+        addons: tuple[str, ...],
+        after: list[pulumi.Resource],
+    ) -> list[aws.eks.Addon]:
+        created = []
+        for addon in addons:
+            pod_identity = None
+            if addon == "aws-ebs-csi-driver":
+                role = aws.iam.Role(
+                    f"{name}-ebs-csi-role",
+                    assume_role_policy=assume_role_policy("pods.eks.amazonaws.com"),
+                    tags=tags(base, cluster_name),
+                    opts=pulumi.ResourceOptions(parent=self),
+                )
+                aws.iam.RolePolicyAttachment(
+                    f"{name}-ebs-csi-policy",
+                    role=role.name,
+                    policy_arn=managed_policy(partition, "service-role/AmazonEBSCSIDriverPolicy"),
+                    opts=pulumi.ResourceOptions(parent=self),
+                )
+                pod_identity = [
+                    aws.eks.AddonPodIdentityAssociationArgs(role_arn=role.arn, service_account="ebs-csi-controller-sa")
+                ]
+            created.append(
+                aws.eks.Addon(
+                    f"{name}-{addon}",
+                    cluster_name=eks.name,
+                    addon_name=addon,
+                    resolve_conflicts_on_create="OVERWRITE",
+                    resolve_conflicts_on_update="PRESERVE",
+                    pod_identity_associations=pod_identity,
+                    tags=tags(base, cluster_name),
+                    opts=pulumi.ResourceOptions(parent=self, depends_on=[eks, *after]),
+                )
+            )
+        return created
+
+    def exports(self) -> dict[str, Any]:
+        """Stack outputs users need: names, endpoint, kubeconfig (secret), node groups, file systems."""
+        return {
+            "clusterName": self.control_plane.cluster.name,
+            "endpoint": self.control_plane.cluster.endpoint,
+            "kubeconfig": self.control_plane.kubeconfig,
+            "vpcId": self.network.vpc.id,
+            "nodeGroups": {n: p.node_group.node_group_name for n, p in self.pools.items()},
+            "fileSystems": {
+                n: {"id": fs.file_system.id, "dnsName": fs.file_system.dns_name, "mountName": fs.file_system.mount_name}
+                for n, fs in self.file_systems.items()
+            },
+        }

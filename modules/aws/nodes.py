@@ -1,0 +1,237 @@
+"""Managed node groups, each with its own launch template.
+
+The launch template carries what a GPU/Trainium node needs and a managed node group cannot say
+by itself: every EFA interface of the instance type (card 0 ``efa`` at device 0, every further
+card one ``efa-only`` interface at device 1), the EFA security group, a cluster placement group,
+Capacity Block / reservation targeting, IMDSv2, an encrypted gp3 root volume and the AL2023
+``NodeConfig`` that assembles the instance-store NVMe disks into one RAID0 volume.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_aws as aws
+
+from clusterforge.catalog.resolve import ResolvedPool
+from clusterforge.modules.aws.common import tags
+
+#: EKS managed node group capacity types by spec capacity type.
+CAPACITY_TYPE = {
+    "on_demand": "ON_DEMAND",
+    "reservation": "ON_DEMAND",
+    "spot": "SPOT",
+    "capacity_block": "CAPACITY_BLOCK",
+}
+TAINT_EFFECT = {"NoSchedule": "NO_SCHEDULE", "PreferNoSchedule": "PREFER_NO_SCHEDULE", "NoExecute": "NO_EXECUTE"}
+DEFAULT_DISK_GIB = {"system": 100, "accelerator": 500}
+#: IMDSv2 only, one hop: pods use EKS Pod Identity, and host-network DaemonSets (VPC CNI, the EFA
+#: device plugin) still reach the metadata service; ordinary pods cannot borrow the node role.
+METADATA = aws.ec2.LaunchTemplateMetadataOptionsArgs(
+    http_endpoint="enabled", http_tokens="required", http_put_response_hop_limit=1, instance_metadata_tags="disabled"
+)
+
+
+def efa_network_interfaces(
+    efa_interfaces: int, security_group_ids: list[pulumi.Input[str]]
+) -> list[aws.ec2.LaunchTemplateNetworkInterfaceArgs]:
+    """One EFA interface per network card: ``efa`` (EFA with ENA) on card 0 / device 0, then
+    ``efa-only`` on device 1 of every further card. No public IPs on multi-card instances."""
+    interfaces = []
+    for card in range(efa_interfaces):
+        interfaces.append(
+            aws.ec2.LaunchTemplateNetworkInterfaceArgs(
+                network_card_index=card,
+                device_index=0 if card == 0 else 1,
+                interface_type="efa" if card == 0 else "efa-only",
+                security_groups=security_group_ids,
+                delete_on_termination="true",
+                associate_public_ip_address="false",
+            )
+        )
+    return interfaces
+
+
+def node_config_user_data(raid0: bool) -> str | None:
+    """AL2023 nodeadm user data (MIME multipart, merged by EKS with its own) — RAID0 over the
+    instance-store NVMe disks, mounted for kubelet and containerd."""
+    if not raid0:
+        return None
+    document = "\n".join(
+        [
+            'MIME-Version: 1.0',
+            'Content-Type: multipart/mixed; boundary="//"',
+            "",
+            "--//",
+            "Content-Type: application/node.eks.aws",
+            "",
+            "---",
+            "apiVersion: node.eks.aws/v1alpha1",
+            "kind: NodeConfig",
+            "spec:",
+            "  instance:",
+            "    localStorage:",
+            "      strategy: RAID0",
+            "",
+            "--//--",
+            "",
+        ]
+    )
+    return base64.b64encode(document.encode()).decode()
+
+
+def capacity_options(
+    pool: ResolvedPool,
+) -> tuple[aws.ec2.LaunchTemplateInstanceMarketOptionsArgs | None, aws.ec2.LaunchTemplateCapacityReservationSpecificationArgs | None]:
+    """Launch template market options and reservation targeting for the pool's capacity type."""
+    capacity = pool.spec.capacity
+    if capacity.type == "capacity_block":
+        return (
+            aws.ec2.LaunchTemplateInstanceMarketOptionsArgs(market_type="capacity-block"),
+            aws.ec2.LaunchTemplateCapacityReservationSpecificationArgs(
+                capacity_reservation_target=aws.ec2.LaunchTemplateCapacityReservationSpecificationCapacityReservationTargetArgs(
+                    capacity_reservation_id=capacity.reservation_id
+                )
+            ),
+        )
+    if capacity.type == "reservation":
+        return (
+            None,
+            aws.ec2.LaunchTemplateCapacityReservationSpecificationArgs(
+                capacity_reservation_target=aws.ec2.LaunchTemplateCapacityReservationSpecificationCapacityReservationTargetArgs(
+                    capacity_reservation_id=capacity.reservation_id
+                )
+            ),
+        )
+    return None, None
+
+
+@dataclass(frozen=True)
+class NodePoolArgs:
+    cluster_name: pulumi.Input[str]
+    cluster_tag: str
+    pool: ResolvedPool
+    node_role_arn: pulumi.Input[str]
+    subnet_ids: list[pulumi.Input[str]]
+    vpc_id: pulumi.Input[str]
+    cluster_security_group_id: pulumi.Input[str]
+    kubernetes_version: str
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+class NodePool(pulumi.ComponentResource):
+    """A managed node group with its launch template (and EFA security group, placement group)."""
+
+    def __init__(self, name: str, args: NodePoolArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("clusterforge:aws:NodePool", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        pool = args.pool
+        offering = pool.offering
+        assert offering is not None, "validation guarantees a resolved instance type"
+        base = tags(args.tags, args.cluster_tag, **{"clusterforge.io/pool": pool.name})
+
+        network_interfaces = None
+        self.efa_security_group = None
+        if pool.fabric == "efa":
+            # EFA's OS-bypass traffic must be allowed in and out to the group itself, all protocols.
+            self.efa_security_group = aws.ec2.SecurityGroup(
+                f"{name}-efa",
+                vpc_id=args.vpc_id,
+                description=f"EFA traffic between {pool.name} nodes",
+                tags={**base, "Name": f"{args.cluster_tag}-{pool.name}-efa"},
+                opts=child,
+            )
+            aws.vpc.SecurityGroupIngressRule(
+                f"{name}-efa-in",
+                security_group_id=self.efa_security_group.id,
+                referenced_security_group_id=self.efa_security_group.id,
+                ip_protocol="-1",
+                description="EFA: all traffic from the group itself",
+                opts=child,
+            )
+            aws.vpc.SecurityGroupEgressRule(
+                f"{name}-efa-out",
+                security_group_id=self.efa_security_group.id,
+                referenced_security_group_id=self.efa_security_group.id,
+                ip_protocol="-1",
+                description="EFA: all traffic to the group itself",
+                opts=child,
+            )
+            network_interfaces = efa_network_interfaces(
+                pool.efa_interfaces, [args.cluster_security_group_id, self.efa_security_group.id]
+            )
+
+        placement = None
+        self.placement_group = None
+        if pool.placement_group:
+            self.placement_group = aws.ec2.PlacementGroup(
+                f"{name}-pg", strategy="cluster", tags=base, opts=child
+            )
+            placement = aws.ec2.LaunchTemplatePlacementArgs(group_name=self.placement_group.name)
+
+        market, reservation = capacity_options(pool)
+        role = "accelerator" if pool.is_accelerated else "system"
+        disk = pool.spec.disk_size_gib or DEFAULT_DISK_GIB[role]
+        raid0 = pool.spec.local_nvme_raid0 and offering.local_nvme_disks > 0
+        self.launch_template = aws.ec2.LaunchTemplate(
+            f"{name}-lt",
+            description=f"{args.cluster_tag} {pool.name}: {offering.instance_type}",
+            instance_type=offering.instance_type,
+            network_interfaces=network_interfaces,
+            placement=placement,
+            instance_market_options=market,
+            capacity_reservation_specification=reservation,
+            metadata_options=METADATA,
+            block_device_mappings=[
+                aws.ec2.LaunchTemplateBlockDeviceMappingArgs(
+                    device_name="/dev/xvda",
+                    ebs=aws.ec2.LaunchTemplateBlockDeviceMappingEbsArgs(
+                        volume_size=disk, volume_type="gp3", encrypted="true", delete_on_termination="true"
+                    ),
+                )
+            ],
+            user_data=node_config_user_data(raid0),
+            tag_specifications=[
+                aws.ec2.LaunchTemplateTagSpecificationArgs(resource_type=kind, tags=base)
+                for kind in ("instance", "volume", "network-interface")
+            ],
+            update_default_version=True,
+            tags=base,
+            opts=child,
+        )
+
+        autoscaled = pool.min_size != pool.max_size
+        self.node_group = aws.eks.NodeGroup(
+            f"{name}-ng",
+            cluster_name=args.cluster_name,
+            node_role_arn=args.node_role_arn,
+            subnet_ids=args.subnet_ids,
+            ami_type=pool.ami_type,
+            capacity_type=CAPACITY_TYPE.get(pool.spec.capacity.type, "ON_DEMAND"),
+            version=args.kubernetes_version,
+            scaling_config=aws.eks.NodeGroupScalingConfigArgs(
+                desired_size=pool.desired, min_size=pool.min_size, max_size=pool.max_size
+            ),
+            launch_template=aws.eks.NodeGroupLaunchTemplateArgs(
+                id=self.launch_template.id, version=self.launch_template.latest_version.apply(str)
+            ),
+            labels=pool.labels,
+            taints=[
+                aws.eks.NodeGroupTaintArgs(key=t.key, value=t.value or None, effect=TAINT_EFFECT[t.effect]) for t in pool.taints
+            ],
+            update_config=aws.eks.NodeGroupUpdateConfigArgs(max_unavailable=1),
+            node_repair_config=aws.eks.NodeGroupNodeRepairConfigArgs(enabled=True) if pool.is_accelerated else None,
+            tags=base,
+            # The cluster autoscaler owns the desired size of an autoscaled pool; do not reset it.
+            opts=pulumi.ResourceOptions(parent=self, ignore_changes=["scalingConfig.desiredSize"] if autoscaled else None),
+        )
+        self.register_outputs(
+            {
+                "nodeGroupName": self.node_group.node_group_name,
+                "launchTemplateId": self.launch_template.id,
+                "instanceType": offering.instance_type,
+                "efaInterfaces": pool.efa_interfaces,
+            }
+        )
