@@ -87,5 +87,5 @@ def efa_layout(ctx: Context) -> Iterator[Finding]:
                 f"{pool.path}.fabric",
                 f"{offering.instance_type}: {pool.efa_interfaces} EFA interfaces on {offering.network_cards} network cards "
                 f"({offering.network_performance}); card 0 'efa', the rest 'efa-only'",
-                "efa-only interfaces need VPC CNI >= 1.18.4 (the EKS managed add-on is pinned accordingly)",
+                "efa-only interfaces need VPC CNI >= 1.18.4: keep the vpc-cni managed add-on current",
             )

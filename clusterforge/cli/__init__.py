@@ -1,0 +1,1 @@
+"""The `clusterforge` command line (click). Each command: parse → call → render → exit code."""

@@ -1,0 +1,93 @@
+"""Shared options, output and exit-code handling of the CLI commands."""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from clusterforge.errors import ClusterforgeError
+from clusterforge.findings import Severity, at_or_above
+
+EXIT_OK, EXIT_FINDINGS, EXIT_INPUT, EXIT_ENGINE = 0, 1, 2, 3
+
+
+def stack_argument(func: Callable[..., Any]) -> Callable[..., Any]:
+    return click.argument("stack_file", metavar="STACK", type=click.Path(path_type=Path))(func)
+
+
+def format_option(*choices: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    return click.option(
+        "--format", "fmt", type=click.Choice(choices), default=choices[0], show_default=True, help="Output format."
+    )
+
+
+def out_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--out", type=click.Path(path_type=Path), help="Write the output to this file instead of stdout.")(func)
+
+
+def fail_on_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--fail-on",
+        type=click.Choice(["error", "warning", "info"]),
+        default="error",
+        show_default=True,
+        help="Exit 1 when a finding is at or above this severity.",
+    )(func)
+
+
+def skip_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--skip", multiple=True, metavar="RULE", help="Skip a validation rule by id (repeatable), e.g. --skip EFA004."
+    )(func)
+
+
+def use_color(ctx: click.Context) -> bool:
+    choice = (ctx.find_root().params or {}).get("color")
+    if choice is not None:
+        return bool(choice)
+    return sys.stdout.isatty() and "NO_COLOR" not in os.environ
+
+
+def emit(text: str, out: Path | None) -> None:
+    """Write ``text`` to ``out`` atomically (no partial file on failure), or to stdout."""
+    if out is None:
+        click.echo(text, nl=not text.endswith("\n"))
+        return
+    tmp = out.with_name(f".{out.name}.tmp")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(out)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise ClusterforgeError(f"cannot write {out}: {exc.strerror or exc}") from None
+    click.echo(f"wrote {out}", err=True)
+
+
+def findings_exit(findings: list[Any], fail_on: str) -> int:
+    return EXIT_FINDINGS if at_or_above(findings, Severity.parse(fail_on)) else EXIT_OK
+
+
+def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn the tool's errors into one line on stderr and the documented exit code."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        debug = bool((click.get_current_context().find_root().params or {}).get("debug"))
+        try:
+            return func(*args, **kwargs)
+        except ClusterforgeError as exc:
+            if debug:
+                raise
+            click.secho(f"error: {exc}", fg="red", err=True)
+            if exc.hint:
+                click.echo(f"hint: {exc.hint}", err=True)
+            sys.exit(exc.exit_code)
+
+    return wrapper

@@ -1,0 +1,60 @@
+"""`clusterforge validate` and `clusterforge plan`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from clusterforge import api
+from clusterforge.cli.common import (
+    EXIT_INPUT,
+    emit,
+    fail_on_option,
+    findings_exit,
+    format_option,
+    handle_errors,
+    out_option,
+    skip_option,
+    stack_argument,
+    use_color,
+)
+from clusterforge.report import render
+
+
+@click.command()
+@stack_argument
+@format_option("text", "json", "markdown")
+@out_option
+@fail_on_option
+@skip_option
+@click.pass_context
+@handle_errors
+def validate(ctx: click.Context, stack_file: Path, fmt: str, out: Path | None, fail_on: str, skip: tuple[str, ...]) -> None:
+    """Check STACK (.yaml, .json or .py) against the hardware catalog and the rules; no engine."""
+    loaded, report = api.validate_stack(stack_file, skip=skip)
+    emit(render(report, fmt, color=use_color(ctx) and out is None), out)
+    sys.exit(EXIT_INPUT if loaded.cluster is None else findings_exit(report.findings, fail_on))
+
+
+@click.command()
+@stack_argument
+@format_option("text", "json", "markdown")
+@out_option
+@fail_on_option
+@skip_option
+@click.option("--stack", "stack_name", default="dev", show_default=True, help="Pulumi stack name used in URNs.")
+@click.pass_context
+@handle_errors
+def plan(
+    ctx: click.Context, stack_file: Path, fmt: str, out: Path | None, fail_on: str, skip: tuple[str, ...], stack_name: str
+) -> None:
+    """Plan STACK offline: the Pulumi resources it creates, findings and cost. No credentials needed.
+
+    Runs the real Pulumi program in-process against a recording mock monitor (the embedded
+    offline engine); `--format json` prints the plan contract other tools read.
+    """
+    loaded, report = api.plan_stack(stack_file, stack_name=stack_name, skip=skip)
+    emit(render(report, fmt, color=use_color(ctx) and out is None), out)
+    sys.exit(EXIT_INPUT if loaded.cluster is None else findings_exit(report.findings, fail_on))

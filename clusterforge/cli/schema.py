@@ -1,0 +1,39 @@
+"""`clusterforge schema` and `clusterforge rules`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from clusterforge.cli.common import emit, format_option, handle_errors, out_option
+
+
+@click.command()
+@out_option
+@handle_errors
+def schema(out: Path | None) -> None:
+    """Print the JSON Schema of stack files (for editor completion)."""
+    from clusterforge.spec import json_schema
+
+    emit(json.dumps(json_schema(), indent=2) + "\n", out)
+
+
+@click.command()
+@format_option("text", "json")
+@handle_errors
+def rules(fmt: str) -> None:
+    """List the validation rules: stable ids for --skip, reports and SARIF."""
+    from clusterforge.validate import RULES
+
+    rows = [
+        {"id": r.id, "severity": r.severity.value, "clouds": list(r.clouds), "title": r.title, "description": r.description}
+        for r in sorted(RULES.values(), key=lambda r: r.id)
+    ]
+    if fmt == "json":
+        emit(json.dumps(rows, indent=2) + "\n", None)
+        return
+    width = max(len(r["id"]) for r in rows)
+    for row in rows:
+        click.echo(f"{row['id']:<{width}}  {row['severity']:<7}  {','.join(row['clouds']):<18}  {row['title']}")

@@ -1,0 +1,163 @@
+"""List-price cost estimate of a resolved cluster, from the catalog's price data.
+
+Node pools are priced at their desired size (and their maximum is shown for autoscaled pools);
+the control plane, NAT gateways and file systems from the catalog's service prices. A price the
+catalog does not have is reported as missing — never guessed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from clusterforge.catalog.resolve import ResolvedCluster
+
+HOURS_PER_MONTH = 730
+
+
+@dataclass
+class CostItem:
+    name: str
+    kind: str
+    quantity: float
+    unit: str
+    unit_usd: float | None
+    hourly_usd: float | None
+    note: str = ""
+    max_hourly_usd: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        data = {
+            "name": self.name,
+            "kind": self.kind,
+            "quantity": self.quantity,
+            "unit": self.unit,
+            "unit_usd": self.unit_usd,
+            "hourly_usd": _round(self.hourly_usd),
+            "monthly_usd": _round(self.hourly_usd * HOURS_PER_MONTH) if self.hourly_usd is not None else None,
+        }
+        if self.max_hourly_usd is not None:
+            data["max_hourly_usd"] = _round(self.max_hourly_usd)
+        if self.note:
+            data["note"] = self.note
+        return data
+
+
+@dataclass
+class CostEstimate:
+    items: list[CostItem] = field(default_factory=list)
+    region: str | None = None
+
+    @property
+    def hourly_usd(self) -> float:
+        return sum(i.hourly_usd for i in self.items if i.hourly_usd is not None)
+
+    @property
+    def monthly_usd(self) -> float:
+        return self.hourly_usd * HOURS_PER_MONTH
+
+    @property
+    def missing(self) -> list[CostItem]:
+        return [i for i in self.items if i.hourly_usd is None]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "currency": "USD",
+            "region": self.region,
+            "hourly_usd": _round(self.hourly_usd),
+            "monthly_usd": _round(self.monthly_usd),
+            "complete": not self.missing,
+            "items": [i.to_dict() for i in self.items],
+        }
+
+
+def _round(value: float | None) -> float | None:
+    return round(value, 4) if value is not None else None
+
+
+def estimate(resolved: ResolvedCluster, today: dt.date | None = None) -> CostEstimate:
+    spec = resolved.spec
+    region = spec.region
+    result = CostEstimate(region=region)
+    catalog = resolved.catalog
+    if catalog is None:
+        return result
+    services = catalog.services
+
+    for pool in resolved.pools:
+        offering = pool.offering
+        if offering is None:
+            continue
+        price = offering.price(region)
+        notes = []
+        capacity = pool.spec.capacity.type
+        if capacity == "spot":
+            notes.append("spot: on-demand list price shown as the ceiling")
+        elif capacity == "capacity_block":
+            notes.append("Capacity Block: paid up front at the block's price; on-demand list price shown for comparison")
+        elif capacity == "reservation":
+            notes.append("reservation: billed at the on-demand rate whether used or not")
+        if price is None:
+            notes.append(f"no on-demand list price for {offering.instance_type} in {region} in the catalog")
+        hourly = price * pool.desired if price is not None else None
+        top = price * pool.max_size if price is not None and pool.max_size != pool.desired else None
+        if pool.min_size != pool.max_size:
+            notes.append(f"autoscales {pool.min_size}..{pool.max_size} nodes")
+        result.items.append(
+            CostItem(
+                name=f"node pool {pool.name}",
+                kind="compute",
+                quantity=pool.desired,
+                unit=f"{offering.instance_type} instance-hour",
+                unit_usd=price,
+                hourly_usd=hourly,
+                note="; ".join(notes),
+                max_hourly_usd=top,
+            )
+        )
+
+    control_plane = services.get("eks_control_plane_usd_per_hour", {})
+    if control_plane and spec.cloud == "aws":
+        version = catalog.kubernetes_version(spec.kubernetes.version)
+        now = today or dt.date.today()
+        extended = bool(
+            version and version.end_of_standard_support and dt.date.fromisoformat(version.end_of_standard_support) <= now
+        )
+        rate = control_plane["extended" if extended else "standard"]
+        result.items.append(
+            CostItem(
+                "EKS control plane", "control-plane", 1, "cluster-hour", rate, rate,
+                "extended support rate" if extended else "",
+            )
+        )
+
+    if spec.cloud == "aws":
+        nat_rate = services.get("nat_gateway_usd_per_hour", {}).get(region or "")
+        zones = len(spec.network.zones or []) or 3
+        count = zones if spec.network.nat == "per_zone" else 1
+        result.items.append(
+            CostItem(
+                "NAT gateway", "network", count, "gateway-hour", nat_rate,
+                nat_rate * count if nat_rate is not None else None,
+                "data processing per GB not included" if nat_rate is not None else f"no NAT price for {region} in the catalog",
+            )
+        )
+
+    fsx_prices = services.get("fsx_lustre_usd_per_gib_month", {}).get(region or "", {})
+    for storage in resolved.storage:
+        if storage.deployment_type is None:
+            continue
+        key = storage.deployment_type
+        if storage.deployment_type.startswith("PERSISTENT"):
+            key = f"{storage.deployment_type}_{storage.throughput_mbps_per_tib}"
+        per_gib_month = fsx_prices.get(key)
+        hourly = per_gib_month * storage.spec.capacity_gib / HOURS_PER_MONTH if per_gib_month is not None else None
+        result.items.append(
+            CostItem(
+                f"FSx for Lustre {storage.name}", "storage", storage.spec.capacity_gib, f"GiB-month {key}",
+                per_gib_month, hourly,
+                "" if per_gib_month is not None else f"no FSx {key} price for {region} in the catalog",
+            )
+        )
+    return result

@@ -1,0 +1,99 @@
+"""One-line descriptions of planned resources for the tree views (what an engineer checks first)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from clusterforge.graph import PlannedResource, ResourceGraph
+
+
+def _ref(graph: ResourceGraph, value: Any) -> str:
+    """A mock id → the name of the resource it refers to (references are followed, not guessed)."""
+    target = graph.by_id(value) if isinstance(value, str) else None
+    return target.name if target else str(value)
+
+
+def _subnet(graph: ResourceGraph, resource: PlannedResource) -> str:
+    i = resource.inputs
+    return f"{i.get('cidrBlock')} in {i.get('availabilityZone')}"
+
+
+def _launch_template(graph: ResourceGraph, resource: PlannedResource) -> str:
+    i = resource.inputs
+    parts = [str(i.get("instanceType"))]
+    interfaces = i.get("networkInterfaces") or []
+    efa = [n for n in interfaces if n.get("interfaceType") in ("efa", "efa-only")]
+    if efa:
+        parts.append(f"{len(efa)} EFA interfaces ({sum(1 for n in efa if n['interfaceType'] == 'efa-only')} efa-only)")
+    placement = (i.get("placement") or {}).get("groupName")
+    if placement:
+        parts.append("cluster placement group")
+    market = (i.get("instanceMarketOptions") or {}).get("marketType")
+    if market:
+        parts.append(market)
+    target = ((i.get("capacityReservationSpecification") or {}).get("capacityReservationTarget") or {}).get("capacityReservationId")
+    if target:
+        parts.append(f"reservation {target}")
+    if (i.get("metadataOptions") or {}).get("httpTokens") == "required":
+        parts.append("IMDSv2")
+    return ", ".join(parts)
+
+
+def _node_group(graph: ResourceGraph, resource: PlannedResource) -> str:
+    i = resource.inputs
+    scaling = i.get("scalingConfig") or {}
+    subnets = ", ".join(_ref(graph, s).rsplit("-private-", 1)[-1] for s in i.get("subnetIds") or [])
+    taints = ", ".join(f"{t['key']}" for t in i.get("taints") or [])
+    text = f"{scaling.get('desiredSize')} nodes ({scaling.get('minSize')}..{scaling.get('maxSize')}), {i.get('capacityType')}, {i.get('amiType')}, subnets: {subnets}"
+    return text + (f", taints: {taints}" if taints else "")
+
+
+def _lustre(graph: ResourceGraph, resource: PlannedResource) -> str:
+    i = resource.inputs
+    subnet = graph.by_id(i.get("subnetIds")) if isinstance(i.get("subnetIds"), str) else None
+    zone = subnet.inputs.get("availabilityZone") if subnet else "?"
+    throughput = f" @ {i['perUnitStorageThroughput']} MB/s/TiB" if i.get("perUnitStorageThroughput") else ""
+    return f"{i.get('storageCapacity')} GiB {i.get('deploymentType')}{throughput} in {zone}"
+
+
+def _sg_rule(graph: ResourceGraph, resource: PlannedResource) -> str:
+    i = resource.inputs
+    protocol = "all" if i.get("ipProtocol") == "-1" else f"{i.get('ipProtocol')} {i.get('fromPort')}-{i.get('toPort')}"
+    peer = _ref(graph, i.get("referencedSecurityGroupId")) if i.get("referencedSecurityGroupId") else i.get("cidrIpv4")
+    if i.get("referencedSecurityGroupId") == i.get("securityGroupId"):
+        peer = "self"
+    return f"{protocol} {'from' if 'Ingress' in resource.type else 'to'} {peer}"
+
+
+DESCRIBERS: dict[str, Callable[[ResourceGraph, PlannedResource], str]] = {
+    "aws:ec2/subnet:Subnet": _subnet,
+    "aws:ec2/vpc:Vpc": lambda g, r: str(r.inputs.get("cidrBlock")),
+    "aws:ec2/launchTemplate:LaunchTemplate": _launch_template,
+    "aws:eks/nodeGroup:NodeGroup": _node_group,
+    "aws:eks/cluster:Cluster": lambda g, r: f"Kubernetes {r.inputs.get('version')}",
+    "aws:eks/addon:Addon": lambda g, r: str(r.inputs.get("addonName")),
+    "aws:fsx/lustreFileSystem:LustreFileSystem": _lustre,
+    "aws:fsx/dataRepositoryAssociation:DataRepositoryAssociation": lambda g, r: str(r.inputs.get("dataRepositoryPath")),
+    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": _sg_rule,
+    "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": _sg_rule,
+    "aws:ec2/placementGroup:PlacementGroup": lambda g, r: str(r.inputs.get("strategy")),
+}
+
+
+def describe(graph: ResourceGraph, resource: PlannedResource) -> str:
+    describer = DESCRIBERS.get(resource.type)
+    if describer is None:
+        return ""
+    try:
+        return describer(graph, resource)
+    except (KeyError, TypeError, AttributeError):
+        return ""
+
+
+def short_type(type_token: str) -> str:
+    """``aws:ec2/launchTemplate:LaunchTemplate`` → ``aws:ec2:LaunchTemplate``."""
+    parts = type_token.split(":")
+    if len(parts) == 3 and "/" in parts[1]:
+        return f"{parts[0]}:{parts[1].split('/')[0]}:{parts[2]}"
+    return type_token

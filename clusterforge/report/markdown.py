@@ -1,0 +1,106 @@
+"""Markdown rendering: a pull-request comment with findings, a mermaid topology and a cost table."""
+
+from __future__ import annotations
+
+import re
+
+from clusterforge.findings import Severity
+from clusterforge.graph import ResourceGraph
+from clusterforge.report.describe import describe, short_type
+from clusterforge.report.model import Report
+
+ICON = {Severity.ERROR: "❌", Severity.WARNING: "⚠️", Severity.INFO: "ℹ️"}
+
+
+def _cell(text: object) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _money(value: float | None) -> str:
+    if value is None:
+        return "n/a"
+    return f"${value:,.3f}" if 0 < abs(value) < 1 else f"${value:,.2f}"
+
+
+def _mermaid_id(urn: str) -> str:
+    return "n" + re.sub(r"[^A-Za-z0-9]", "_", urn.rsplit("::", 1)[-1])
+
+
+def topology(report: Report) -> list[str]:
+    """Pools, their zones/fabric and the file systems they mount, as a mermaid graph."""
+    resolved = report.resolved
+    if resolved is None:
+        return []
+    lines = ["```mermaid", "graph LR"]
+    cluster = resolved.spec
+    lines.append(f'  cp["{cluster.cloud.upper()} control plane<br/>Kubernetes {cluster.kubernetes.version}"]')
+    for pool in resolved.pools:
+        accel = f"{pool.offering.accelerator_count} x {pool.offering.accelerator}" if pool.offering and pool.offering.accelerator else "CPU"
+        fabric = f"<br/>EFA x{pool.efa_interfaces}" if pool.efa_interfaces else ""
+        lines.append(
+            f'  p_{pool.index}["{pool.name}<br/>{pool.desired} x {pool.instance_type}<br/>{accel}{fabric}<br/>{pool.zone or "all zones"}"]'
+        )
+        lines.append(f"  cp --> p_{pool.index}")
+    for storage in resolved.storage:
+        lines.append(f'  s_{storage.index}[("{storage.name}<br/>{storage.spec.capacity_gib} GiB {storage.deployment_type or storage.spec.type}<br/>{storage.zone}")]')
+        for pool in resolved.pools:
+            if pool.name in storage.pools:
+                lines.append(f"  p_{pool.index} -. {storage.spec.mount_path} .-> s_{storage.index}")
+    lines.append("```")
+    return lines
+
+
+def _resource_lines(graph: ResourceGraph) -> list[str]:
+    lines = ["| component | type | name | detail |", "|---|---|---|---|"]
+    for resource in graph.custom_resources:
+        parent = graph.get(resource.parent) if resource.parent else None
+        detail = describe(graph, resource) + (" 🔒 protected" if resource.protected else "")
+        lines.append(f"| {_cell(parent.name if parent else '')} | `{short_type(resource.type)}` | {_cell(resource.name)} | {_cell(detail)} |")
+    return lines
+
+
+def render_markdown(report: Report) -> str:
+    info = report.cluster_info
+    out = [f"## clusterforge plan: `{info['name']}` ({info['cloud']}, {info['region']})", ""]
+    errors, warnings = report.count(Severity.ERROR), report.count(Severity.WARNING)
+    status = "❌ blocking findings" if errors else ("⚠️ warnings" if warnings else "✅ no blocking findings")
+    summary = f"**{status}** — {errors} errors, {warnings} warnings, {report.count(Severity.INFO)} info"
+    if report.graph is not None:
+        summary += f"; {len(report.graph.custom_resources)} resources"
+    if report.cost is not None:
+        summary += f"; {_money(report.cost.hourly_usd)}/hour, {_money(report.cost.monthly_usd)}/month"
+    out += [summary, ""]
+    if report.skipped:
+        out += [f"> Plan not run: {report.skipped}", ""]
+
+    if report.findings:
+        out += ["### Findings", "", "| | rule | where | message | hint |", "|---|---|---|---|---|"]
+        for f in report.findings:
+            where = f"`{f.path}`" + (f" ({f.location})" if f.location else "")
+            out.append(f"| {ICON[f.severity]} | `{f.rule}` | {_cell(where)} | {_cell(f.message)} | {_cell(f.hint)} |")
+        out.append("")
+
+    if report.resolved is not None and report.resolved.pools:
+        out += ["### Node pools", "", "| pool | instance type | accelerators | nodes | zone | fabric | placement | capacity |", "|---|---|---|---|---|---|---|---|"]
+        for row in report.pool_rows():
+            accel = f"{row['accelerators_per_node']} x {row['accelerator']}" if row["accelerator"] else "-"
+            fabric = f"EFA x{row['efa_interfaces']}" if row["efa_interfaces"] else row["fabric"]
+            nodes = f"{row['nodes']}" if row["min_nodes"] == row["max_nodes"] else f"{row['nodes']} ({row['min_nodes']}..{row['max_nodes']})"
+            out.append(
+                f"| {row['name']} | `{row['instance_type']}` | {accel} | {nodes} | {row['zone'] or 'all'} | {fabric} | "
+                f"{'cluster' if row['placement_group'] else '-'} | {row['capacity']} |"
+            )
+        out += ["", "### Topology", "", *topology(report), ""]
+
+    if report.cost is not None and report.cost.items:
+        out += [f"### Cost (on-demand list prices, {report.cost.region})", "", "| item | quantity | unit price | per hour | per month | note |", "|---|---:|---:|---:|---:|---|"]
+        for item in report.cost.items:
+            monthly = item.hourly_usd * 730 if item.hourly_usd is not None else None
+            out.append(f"| {_cell(item.name)} | {item.quantity:g} | {_money(item.unit_usd)} | {_money(item.hourly_usd)} | {_money(monthly)} | {_cell(item.note)} |")
+        out.append(f"| **total** | | | **{_money(report.cost.hourly_usd)}** | **{_money(report.cost.monthly_usd)}** | {'incomplete' if report.cost.missing else ''} |")
+        out.append("")
+
+    if report.graph is not None:
+        counts = report.graph.counts_by_type()
+        out += ["<details><summary>Resources (" + str(sum(counts.values())) + ")</summary>", "", *_resource_lines(report.graph), "", "</details>", ""]
+    return "\n".join(out)

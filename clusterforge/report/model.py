@@ -1,0 +1,113 @@
+"""The one report model every renderer reads (text, JSON, Markdown; SARIF with the policy checks).
+
+``plan_document`` is the stable plan JSON contract (design.md): version, cluster, resources,
+summary, findings, cost.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from clusterforge.catalog.resolve import ResolvedCluster
+from clusterforge.cost import CostEstimate
+from clusterforge.findings import Finding, Severity, sort_findings
+from clusterforge.graph import ResourceGraph
+from clusterforge.spec.loader import SourceMap
+
+PLAN_FORMAT_VERSION = 1
+
+
+@dataclass
+class Report:
+    """What a command found and planned for one stack."""
+
+    stack_file: str
+    findings: list[Finding] = field(default_factory=list)
+    resolved: ResolvedCluster | None = None
+    graph: ResourceGraph | None = None
+    cost: CostEstimate | None = None
+    source: SourceMap | None = None
+    #: Why the plan did not run (validation errors), when it did not.
+    skipped: str | None = None
+    stack: str = "dev"
+
+    def __post_init__(self) -> None:
+        self.findings = sort_findings(
+            [f.with_location(self.source.location(f.path)) if self.source and not f.location else f for f in self.findings]
+        )
+
+    def count(self, severity: Severity) -> int:
+        return sum(1 for f in self.findings if f.severity == severity)
+
+    @property
+    def cluster_info(self) -> dict[str, Any]:
+        if self.resolved is None:
+            return {"name": None, "cloud": None, "region": None}
+        spec = self.resolved.spec
+        return {"name": spec.name, "cloud": spec.cloud, "region": spec.region}
+
+    def pool_rows(self) -> list[dict[str, Any]]:
+        rows = []
+        for pool in self.resolved.pools if self.resolved else ():
+            offering = pool.offering
+            rows.append(
+                {
+                    "name": pool.name,
+                    "instance_type": pool.instance_type,
+                    "accelerator": offering.accelerator if offering else pool.spec.accelerator,
+                    "accelerators_per_node": offering.accelerator_count if offering else pool.spec.accelerators_per_node,
+                    "nodes": pool.desired,
+                    "min_nodes": pool.min_size,
+                    "max_nodes": pool.max_size,
+                    "zone": pool.zone,
+                    "fabric": pool.fabric,
+                    "efa_interfaces": pool.efa_interfaces,
+                    "network_bandwidth_gbps": offering.network_bandwidth_gbps if offering else None,
+                    "placement_group": pool.placement_group,
+                    "capacity": pool.spec.capacity.type,
+                    "ami_type": pool.ami_type,
+                }
+            )
+        return rows
+
+    def accelerator_totals(self) -> dict[str, int]:
+        totals: dict[str, int] = {}
+        for pool in self.resolved.pools if self.resolved else ():
+            if pool.offering and pool.offering.accelerator:
+                totals[pool.offering.accelerator] = totals.get(pool.offering.accelerator, 0) + pool.offering.accelerator_count * pool.desired
+        return totals
+
+    def summary(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "findings": {s.value: self.count(s) for s in Severity},
+            "node_pools": self.pool_rows(),
+            "accelerators": self.accelerator_totals(),
+        }
+        if self.graph is not None:
+            custom = self.graph.custom_resources
+            data["resources"] = len(custom)
+            data["components"] = sum(1 for r in self.graph.resources if not r.custom and r.type != "pulumi:pulumi:Stack")
+            data["by_type"] = self.graph.counts_by_type()
+            data["protected"] = [r.urn for r in custom if r.protected]
+            data["outputs"] = self.graph.stack_outputs
+        if self.skipped:
+            data["skipped"] = self.skipped
+        return data
+
+
+def plan_document(report: Report) -> dict[str, Any]:
+    """The plan JSON contract (`clusterforge plan --format json`)."""
+    resources = []
+    if report.graph is not None:
+        resources = [r.to_dict() for r in report.graph.resources]
+    return {
+        "version": PLAN_FORMAT_VERSION,
+        "stack": report.stack,
+        "stack_file": report.stack_file,
+        "cluster": report.cluster_info,
+        "resources": resources,
+        "summary": report.summary(),
+        "findings": [f.to_dict() for f in report.findings],
+        "cost": report.cost.to_dict() if report.cost else {"hourly_usd": None, "monthly_usd": None, "items": []},
+    }
