@@ -121,7 +121,7 @@ def _source(name: str, data: dict[str, Any]) -> dict[str, str]:
     return {"file": name, "source": str(data.get("source", "")), "date": str(date)}
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def load(cloud: str) -> CloudCatalog:
     """Load (once) the catalog of ``cloud``."""
     if cloud not in CLOUDS:
@@ -138,12 +138,19 @@ def load(cloud: str) -> CloudCatalog:
                 by_type.setdefault(instance_type, {})[region] = float(price)
 
     offerings: dict[str, Offering] = {}
+    known = {row["instance_type"] for row in instances.get("instances", [])}
+    for name in overrides.get("instances", {}):
+        if name not in known:
+            raise CatalogError(f"catalog data/{cloud}/overrides.json corrects {name!r}, which instances.json does not have")
     for row in instances.get("instances", []):
         fixed = dict(row)
         for key, value in overrides.get("instances", {}).get(row["instance_type"], {}).items():
             if key not in ("why", "source"):
                 fixed[key] = value
-        offering = Offering.from_row(cloud, fixed, by_type.get(row["instance_type"], {}))
+        try:
+            offering = Offering.from_row(cloud, fixed, by_type.get(row["instance_type"], {}))
+        except (TypeError, ValueError) as exc:
+            raise CatalogError(f"catalog data/{cloud}: {exc}") from None
         offerings[offering.instance_type] = offering
 
     versions = [

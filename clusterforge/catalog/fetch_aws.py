@@ -113,7 +113,7 @@ def row_from_api(item: dict[str, Any]) -> dict[str, Any]:
         network_performance=network.get("NetworkPerformance", ""),
         placement_strategies=sorted(item.get("PlacementGroupInfo", {}).get("SupportedStrategies", [])),
         local_nvme_disks=sum(d["Count"] for d in disks if d.get("Type") == "ssd"),
-        local_nvme_gib=int(storage.get("TotalSizeInGB", 0)) if disks else 0,
+        local_nvme_gb=int(storage.get("TotalSizeInGB", 0)) if disks else 0,  # EC2 reports decimal GB
         usage_classes=sorted(item.get("SupportedUsageClasses", [])),
     )
     row["ami_type"] = ami_type_for(row)
@@ -133,6 +133,7 @@ def fetch(
     def client(region_name: str) -> Any:
         return boto3.client("ec2", region_name=region_name, endpoint_url=endpoint_url)
 
+    step = f"DescribeInstanceTypes in {region}"
     try:
         items: list[dict[str, Any]] = []
         for page in client(region).get_paginator("describe_instance_types").paginate():
@@ -141,6 +142,7 @@ def fetch(
         names = [r["instance_type"] for r in rows]
         zones: dict[str, dict[str, list[str]]] = {}
         for region_name in regions:
+            step = f"DescribeInstanceTypeOfferings in {region_name}"
             by_type: dict[str, list[str]] = {}
             ec2 = client(region_name)
             for start in range(0, len(names), 100):
@@ -159,7 +161,7 @@ def fetch(
             hint="set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (read-only ec2:Describe* is enough)",
         ) from None
     except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as exc:
-        raise CatalogError(f"EC2 DescribeInstanceTypes failed: {exc}") from None
+        raise CatalogError(f"EC2 {step} failed: {exc}", hint="the catalog file was left unchanged") from None
     if not rows:
         raise CatalogError(f"EC2 returned no known instance types in {region}; catalog left unchanged")
     return {

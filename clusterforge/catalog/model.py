@@ -42,7 +42,8 @@ class Offering:
     #: EKS managed node group AMI type (AL2023_x86_64_NVIDIA, AL2023_x86_64_NEURON, ...).
     ami_type: str = ""
     local_nvme_disks: int = 0
-    local_nvme_gib: int = 0
+    #: Instance-store capacity in GB (EC2 TotalSizeInGB, decimal gigabytes).
+    local_nvme_gb: int = 0
     #: EC2 SupportedUsageClasses: on-demand, spot, capacity-block.
     usage_classes: tuple[str, ...] = ()
     #: On-demand list price, USD per hour, by region (from the prices data file).
@@ -73,7 +74,10 @@ class Offering:
 
     @classmethod
     def from_row(cls, cloud: str, row: dict[str, Any], prices: dict[str, float]) -> Offering:
-        names = {f.name for f in fields(cls)}
+        names = {f.name for f in fields(cls)} - {"cloud", "price_usd_per_hour"}
+        unknown = set(row) - names - {"cloud", "price_usd_per_hour"}
+        if unknown:
+            raise ValueError(f"unknown catalog field(s) {', '.join(sorted(unknown))} for {row.get('instance_type')}")
         data = {k: v for k, v in row.items() if k in names}
         for key in ("placement_strategies", "usage_classes"):
             data[key] = tuple(data.get(key, ()))

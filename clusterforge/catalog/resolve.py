@@ -144,15 +144,16 @@ def wants_placement_group(pool: NodePool, fabric: str, offering: Offering | None
 
 
 def sizes(pool: NodePool) -> tuple[int, int, int]:
-    """(desired, min, max) from nodes / min_nodes / max_nodes."""
+    """(desired, min, max) from nodes / min_nodes / max_nodes; what is not given follows from the rest."""
+    given_max = pool.max_nodes
     if pool.nodes is not None:
         desired = pool.nodes
     elif pool.min_nodes is not None:
         desired = pool.min_nodes
     else:
-        desired = 1
-    low = pool.min_nodes if pool.min_nodes is not None else min(desired, pool.max_nodes or desired)
-    high = pool.max_nodes if pool.max_nodes is not None else max(desired, low)
+        desired = 1 if given_max is None else min(1, given_max)
+    low = pool.min_nodes if pool.min_nodes is not None else min(desired, desired if given_max is None else given_max)
+    high = given_max if given_max is not None else max(desired, low)
     return desired, low, high
 
 

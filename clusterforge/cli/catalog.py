@@ -13,7 +13,7 @@ from clusterforge.errors import UsageError
 LIST_FIELDS = (
     "instance_type", "accelerator", "accelerator_count", "accelerator_memory_gib", "vcpus", "memory_gib",
     "efa_interfaces", "network_cards", "network_bandwidth_gbps", "placement_strategies", "ami_type",
-    "local_nvme_gib", "usage_classes", "price_usd_per_hour",
+    "local_nvme_gb", "usage_classes", "price_usd_per_hour",
 )  # fmt: skip
 
 

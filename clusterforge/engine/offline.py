@@ -216,8 +216,8 @@ def _with_stack_outputs(program: Callable[[], None]) -> None:
     program()
     root = get_root_resource()
     if root is not None and getattr(root, "outputs", None) and hasattr(root, "_outputs_registered"):
-        root._outputs_registered = False
-        root._finish()
+        root._outputs_registered = False  # type: ignore[attr-defined]
+        root._finish()  # type: ignore[attr-defined]
 
 
 def _chain(exc: BaseException) -> list[BaseException]:
@@ -232,11 +232,15 @@ def _innermost(exc: BaseException) -> BaseException:
 
 
 def _describe(exc: BaseException) -> str:
-    """The resource that failed and the root cause, from the SDK's chained assertion messages."""
+    """The resource that failed and the root cause, from the SDK's chained assertion messages
+    ("While processing resource: ... / ... has risen: <cause>")."""
     chain = _chain(exc)
-    where = next(
-        (str(e).splitlines()[0] for e in chain if str(e).startswith("While processing resource")), ""
-    )
+    messages = [str(e) for e in chain if str(e)]
+    detailed = next((m for m in messages if m.startswith("While processing resource")), None)
+    if detailed:
+        lines = detailed.splitlines()
+        cause = lines[-1].split("has risen: ", 1)[-1]
+        return f"{lines[0]}: {cause}" if len(lines) > 1 else lines[0]
     inner = chain[-1]
-    cause = f"{type(inner).__name__}: {str(inner).splitlines()[0] if str(inner) else ''}"
-    return f"{where}: {cause}" if where else cause
+    text = str(inner).splitlines()[0] if str(inner) else ""
+    return f"{type(inner).__name__}: {text}"

@@ -51,7 +51,8 @@ def _node_group(graph: ResourceGraph, resource: PlannedResource) -> str:
 
 def _lustre(graph: ResourceGraph, resource: PlannedResource) -> str:
     i = resource.inputs
-    subnet = graph.by_id(i.get("subnetIds")) if isinstance(i.get("subnetIds"), str) else None
+    subnet_id = i.get("subnetIds")
+    subnet = graph.by_id(subnet_id) if isinstance(subnet_id, str) else None
     zone = subnet.inputs.get("availabilityZone") if subnet else "?"
     throughput = f" @ {i['perUnitStorageThroughput']} MB/s/TiB" if i.get("perUnitStorageThroughput") else ""
     return f"{i.get('storageCapacity')} GiB {i.get('deploymentType')}{throughput} in {zone}"

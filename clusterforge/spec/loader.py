@@ -180,7 +180,7 @@ def _map_python_value(node: ast.AST, path: str, lines: dict[str, int]) -> None:
                 lines[child] = keyword.value.lineno
                 _map_python_value(keyword.value, child, lines)
     elif isinstance(node, ast.Dict):
-        for key, value in zip(node.keys, node.values):
+        for key, value in zip(node.keys, node.values, strict=True):
             if isinstance(key, ast.Constant) and isinstance(key.value, str):
                 child = _join(path, key.value)
                 lines[child] = key.lineno

@@ -20,6 +20,11 @@ Fabric = Literal["auto", "none", "efa", "gpudirect-tcpx", "gpudirect-tcpxo", "rd
 CapacityType = Literal["on_demand", "spot", "reservation", "capacity_block", "flex_start"]
 StorageType = Literal["lustre", "parallel", "filestore", "gcsfuse", "parallelstore"]
 TaintEffect = Literal["NoSchedule", "PreferNoSchedule", "NoExecute"]
+LogType = Literal["api", "audit", "authenticator", "controllerManager", "scheduler"]
+
+
+def _default_log_types() -> list[LogType]:
+    return ["api", "audit", "authenticator"]
 
 _TAINT_RE = re.compile(r"^(?P<key>[^=:]+)(=(?P<value>[^:]*))?:(?P<effect>\w+)$")
 
@@ -167,8 +172,8 @@ class KubernetesConfig(_Model):
     )
     private_endpoint: bool = Field(True, description="Private API endpoint inside the VPC.")
     secrets_encryption: bool = Field(True, description="Envelope-encrypt Kubernetes secrets with a KMS key.")
-    control_plane_logs: list[Literal["api", "audit", "authenticator", "controllerManager", "scheduler"]] = Field(
-        default_factory=lambda: ["api", "audit", "authenticator"],
+    control_plane_logs: list[LogType] = Field(
+        default_factory=_default_log_types,
         description="Control-plane log types sent to CloudWatch.",
     )
     admins: list[str] = Field(

@@ -114,7 +114,7 @@ class AwsCluster(pulumi.ComponentResource):
                 ),
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[*node_attachments, *early]),
             )
-        system_groups = [p.node_group for r, p in zip(resolved.pools, self.pools.values()) if not r.is_accelerated]
+        system_groups = [self.pools[r.name].node_group for r in resolved.pools if not r.is_accelerated]
         self._managed_addons(name, spec.name, eks, partition, base, ("coredns", "aws-ebs-csi-driver"), system_groups)
 
         self.file_systems: dict[str, LustreFileSystem] = {}

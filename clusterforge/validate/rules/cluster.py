@@ -30,17 +30,19 @@ def invalid_names(ctx: Context) -> Iterator[Finding]:
 
 @rule("NAME002", "Pool and storage names are unique")
 def duplicate_names(ctx: Context) -> Iterator[Finding]:
-    for section, items in (("node_pools", ctx.cluster.node_pools), ("storage", ctx.cluster.storage)):
-        counts = Counter(item.name for item in items)
+    sections = (
+        ("node_pools", "node pool", [p.name for p in ctx.cluster.node_pools]),
+        ("storage", "storage", [s.name for s in ctx.cluster.storage]),
+    )
+    for section, noun, names in sections:
+        counts = Counter(names)
         seen: set[str] = set()
-        for i, item in enumerate(items):
-            if counts[item.name] > 1 and item.name in seen:
+        for i, name in enumerate(names):
+            if counts[name] > 1 and name in seen:
                 yield ctx.finding(
-                    f"{section}[{i}].name",
-                    f"{section.replace('_', ' ')[:-1]} name {item.name!r} is used {counts[item.name]} times",
-                    "give every entry its own name",
+                    f"{section}[{i}].name", f"{noun} name {name!r} is used {counts[name]} times", "give every entry its own name"
                 )
-            seen.add(item.name)
+            seen.add(name)
 
 
 @rule("NET001", "The VPC CIDR is a valid private IPv4 network AWS accepts", clouds=("aws", "gcp"))
@@ -99,11 +101,18 @@ def two_zones(ctx: Context) -> Iterator[Finding]:
     zones = ctx.cluster.network.zones
     if zones is not None and len(set(zones)) < 2:
         yield ctx.finding("network.zones", "EKS needs subnets in at least two zones", "list two or three zones of the region")
+    if zones is not None and len(set(zones)) > 3:
+        yield ctx.finding("network.zones", f"{len(set(zones))} zones given; clusterforge builds at most 3", "list two or three zones")
     if zones is not None:
         for pool in ctx.resolved.pools:
             if pool.zone and pool.zone not in zones:
                 yield ctx.finding(
                     f"{pool.path}.zone", f"pool zone {pool.zone} is not one of network.zones", "add it to network.zones"
+                )
+        for item in ctx.resolved.storage:
+            if item.zone and item.zone not in zones:
+                yield ctx.finding(
+                    f"{item.path}.zone", f"storage zone {item.zone} is not one of network.zones (no subnet there)", "add it to network.zones"
                 )
 
 
@@ -122,7 +131,12 @@ def kubernetes_version(ctx: Context) -> Iterator[Finding]:
         )
         return
     today = _util.today()
-    current = [v.version for v in ctx.catalog.kubernetes_versions if not _past(v.end_of_standard_support, today)]
+    # Recommend the newest version whose support window the catalog knows and that is still in it.
+    current = [
+        v.version
+        for v in ctx.catalog.kubernetes_versions
+        if v.end_of_standard_support and not _past(v.end_of_standard_support, today)
+    ]
     newest = current[-1] if current else versions[-1]
     if _past(offered.end_of_extended_support, today):
         yield ctx.finding(
@@ -148,6 +162,13 @@ def _past(date: str | None, today: dt.date) -> bool:
 def public_endpoint(ctx: Context) -> Iterator[Finding]:
     k8s = ctx.cluster.kubernetes
     if not k8s.endpoint_public_access:
+        if k8s.public_access_cidrs:
+            yield ctx.finding(
+                "kubernetes.public_access_cidrs",
+                "public_access_cidrs is ignored: the public endpoint is off",
+                "set endpoint_public_access: true to use them, or drop them",
+                severity=Severity.INFO,
+            )
         if not k8s.private_endpoint:
             yield ctx.finding(
                 "kubernetes.private_endpoint",
@@ -172,3 +193,17 @@ def public_endpoint(ctx: Context) -> Iterator[Finding]:
             yield ctx.finding(
                 f"kubernetes.public_access_cidrs[{i}]", f"{cidr} opens the API endpoint to the whole internet", "list narrower CIDRs"
             )
+
+
+#: Clouds whose components exist (modules/<cloud>); the spec already accepts the others.
+BUILT_CLOUDS = ("aws",)
+
+
+@rule("CLOUD001", "The stack's cloud is one clusterforge can build")
+def cloud_built(ctx: Context) -> Iterator[Finding]:
+    if ctx.cluster.cloud not in BUILT_CLOUDS:
+        yield ctx.finding(
+            "cloud",
+            f"clusterforge does not build {ctx.cluster.cloud} stacks yet",
+            f"clouds it builds: {', '.join(BUILT_CLOUDS)}",
+        )

@@ -19,12 +19,17 @@ FABRICS_BY_CLOUD = {
 def efa_supported(ctx: Context) -> Iterator[Finding]:
     for pool in ctx.resolved.pools:
         if pool.spec.fabric == "efa" and pool.offering and pool.offering.efa_interfaces == 0:
-            with_efa = sorted(
-                (o for o in ctx.catalog.offerings.values() if o.accelerator == pool.offering.accelerator and o.efa_interfaces),
-                key=lambda o: o.accelerator_count,
-            ) if ctx.catalog else []
+            accelerator = pool.offering.accelerator
+            with_efa = (
+                sorted(
+                    (o for o in ctx.catalog.offerings.values() if o.accelerator == accelerator and o.efa_interfaces),
+                    key=lambda o: o.accelerator_count,
+                )
+                if ctx.catalog and accelerator
+                else []
+            )
             hint = (
-                f"{pool.offering.accelerator} types with EFA: {', '.join(o.instance_type for o in with_efa[:4])}"
+                f"{accelerator} types with EFA: {', '.join(o.instance_type for o in with_efa[:4])}"
                 if with_efa
                 else "set fabric: none, or pick an instance type with EFA (p4d, p5, p5en, p6-b200, trn1, trn2)"
             )

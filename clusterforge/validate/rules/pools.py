@@ -87,8 +87,11 @@ def pool_sizes(ctx: Context) -> Iterator[Finding]:
         if desired is not None and high is not None and desired > high:
             yield ctx.finding(f"{pool.path}.nodes", f"nodes {desired} is above max_nodes {high}", "lower nodes or raise max_nodes")
         if ctx.cluster.cloud == "aws" and pool.max_size == 0:
+            given = "max_nodes" if spec.max_nodes is not None else "nodes"
             yield ctx.finding(
-                f"{pool.path}.max_nodes", "an EKS managed node group needs max_nodes of at least 1", "set max_nodes: 1 or more"
+                f"{pool.path}.{given}",
+                "an EKS managed node group needs max_nodes of at least 1",
+                "to scale from zero, keep nodes: 0 (or min_nodes: 0) and set max_nodes: 1 or more",
             )
 
 
@@ -97,7 +100,7 @@ def offered_in_zone(ctx: Context) -> Iterator[Finding]:
     if ctx.catalog is None or not ctx.cluster.region:
         return
     for pool in ctx.resolved.pools:
-        if pool.offering is None or pool.zone is None:
+        if pool.offering is None:
             continue
         zones = ctx.catalog.offered_zones(ctx.cluster.region, pool.offering.instance_type)
         if zones is None:
@@ -108,7 +111,7 @@ def offered_in_zone(ctx: Context) -> Iterator[Finding]:
                 f"{pool.offering.instance_type} is not offered in {ctx.cluster.region}",
                 "pick another region (catalog zones data, EC2 DescribeInstanceTypeOfferings)",
             )
-        elif pool.zone not in zones:
+        elif pool.zone is not None and pool.zone not in zones:
             yield ctx.finding(
                 f"{pool.path}.zone",
                 f"{pool.offering.instance_type} is not offered in {pool.zone}",

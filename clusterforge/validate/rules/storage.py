@@ -75,7 +75,15 @@ def storage_zone(ctx: Context) -> Iterator[Finding]:
     """Cross-zone file system traffic costs latency and inter-AZ transfer charges."""
     for item in ctx.resolved.storage:
         if item.zone is None:
-            yield ctx.finding(f"{item.path}.zone", "the file system has no zone", "set `zone` on the storage or the cluster")
+            pool_zones = sorted({p.zone for p in ctx.resolved.pools if p.name in item.pools and p.zone})
+            if len(pool_zones) > 1:
+                yield ctx.finding(
+                    f"{item.path}.pools",
+                    f"{item.name} is mounted by pools in {', '.join(pool_zones)}; a file system lives in one zone",
+                    "mount it from pools of one zone, or set its zone and accept cross-zone traffic for the others",
+                )
+            else:
+                yield ctx.finding(f"{item.path}.zone", "the file system has no zone", "set `zone` on the storage or the cluster")
             continue
         for pool in ctx.resolved.pools:
             if pool.name in item.pools and pool.zone and pool.zone != item.zone:

@@ -1,0 +1,164 @@
+"""The CLI as a user runs it: exit codes, one-line errors, output formats, every example."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from clusterforge.cli.main import cli
+
+from helpers import EXAMPLES
+
+EXAMPLE_FILES = sorted(p for p in EXAMPLES.iterdir() if p.suffix in (".py", ".yaml", ".yml", ".json"))
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.mark.parametrize("example", EXAMPLE_FILES, ids=lambda p: p.name)
+def test_every_example_plans_offline(example: Path) -> None:
+    code, out, err = run("plan", str(example), "--format", "json")
+    assert code == 0, err + out
+    document = json.loads(out)
+    assert document["summary"]["findings"]["error"] == 0
+    assert document["summary"]["resources"] > 40
+    assert document["cost"]["hourly_usd"] > 0
+
+
+def test_plan_json_follows_the_contract() -> None:
+    code, out, _ = run("plan", str(EXAMPLES / "aws-h100-training.py"), "--format", "json")
+    assert code == 0
+    doc = json.loads(out)
+    assert set(doc) >= {"version", "cluster", "resources", "summary", "findings", "cost"}
+    assert doc["cluster"] == {"name": "llm-train", "cloud": "aws", "region": "us-east-1"}
+    for resource in doc["resources"]:
+        assert set(resource) == {"urn", "type", "name", "parent", "dependencies", "inputs", "options"}
+    fs = next(r for r in doc["resources"] if r["type"] == "aws:fsx/lustreFileSystem:LustreFileSystem")
+    assert fs["options"]["protect"] is True and fs["options"]["retainOnDelete"] is True
+    assert "storageCapacity" in fs["inputs"]  # engine (camelCase) property names
+    assert set(doc["cost"]) >= {"hourly_usd", "monthly_usd", "items"}
+    pools = {p["name"]: p for p in doc["summary"]["node_pools"]}
+    assert pools["h100"]["instance_type"] == "p5.48xlarge" and pools["h100"]["efa_interfaces"] == 32
+    assert doc["summary"]["accelerators"] == {"H100": 32}
+
+
+def test_plan_text_is_readable() -> None:
+    code, out, _ = run("plan", str(EXAMPLES / "aws-h100-training.py"))
+    assert code == 0
+    for expected in ("p5.48xlarge", "efa x32", "32 EFA interfaces (31 efa-only)", "[protected]", "Cost estimate", "Resources by type"):
+        assert expected in out
+    assert "\x1b[" not in out  # no colour when not on a terminal
+
+
+def test_markdown_is_a_pr_comment() -> None:
+    code, out, _ = run("plan", str(EXAMPLES / "aws-h100-training.py"), "--format", "markdown")
+    assert code == 0
+    assert out.startswith("## clusterforge plan: `llm-train`")
+    assert "```mermaid" in out and "### Cost" in out and "| h100 | `p5.48xlarge` |" in out
+
+
+BROKEN = """\
+name: Broken_Cluster
+cloud: aws
+region: us-east-1
+zone: us-east-1a
+kubernetes: {version: "1.27"}
+network: {cidr: 10.0.0.0/33}
+node_pools:
+  - {name: system, instance_type: m7i.2xlarge, nodes: 2}
+  - name: gpu
+    instance_type: p5.48xlarg
+    nodes: 9
+    max_nodes: 4
+    capacity: {type: capacity_block}
+storage:
+  - {name: data, type: lustre, capacity_gib: 3000, zone: us-east-1b}
+"""
+
+
+def test_a_broken_stack_shows_every_problem_with_its_path_and_line(tmp_path: Path) -> None:
+    stack = tmp_path / "broken.yaml"
+    stack.write_text(BROKEN)
+    code, out, err = run("plan", str(stack), "--format", "json")
+    assert code == 1, err
+    doc = json.loads(out)
+    found = {(f["rule"], f["path"]) for f in doc["findings"]}
+    assert {
+        ("NAME001", "name"),
+        ("K8S001", "kubernetes.version"),
+        ("NET001", "network.cidr"),
+        ("POOL001", "node_pools[1].instance_type"),
+        ("POOL004", "node_pools[1].nodes"),
+        ("CAP001", "node_pools[1].capacity.reservation_id"),
+        ("FSX001", "storage[0].capacity_gib"),
+    } <= found
+    by_rule = {f["rule"]: f for f in doc["findings"]}
+    assert "did you mean 'p5.48xlarge'" in by_rule["POOL001"]["hint"]
+    assert by_rule["POOL001"]["location"] == f"{stack}:10"
+    assert doc["resources"] == [] and "validation errors" in doc["summary"]["skipped"]
+    text_code, text, _ = run("plan", str(stack))
+    assert text_code == 1 and "Traceback" not in text and "Plan not run" in text
+
+
+def test_fail_on_warning_and_skip(tmp_path: Path) -> None:
+    stack = tmp_path / "warn.yaml"
+    stack.write_text(
+        "name: warn\ncloud: aws\nregion: us-east-1\nzone: us-east-1a\n"
+        "kubernetes: {endpoint_public_access: true}\n"
+        "node_pools:\n  - {name: system, instance_type: m7i.2xlarge, nodes: 2}\n"
+    )
+    assert run("validate", str(stack))[0] == 0
+    assert run("validate", str(stack), "--fail-on", "warning")[0] == 1
+    assert run("validate", str(stack), "--fail-on", "warning", "--skip", "K8S002")[0] == 0
+
+
+@pytest.mark.parametrize(
+    ("content", "suffix", "message"),
+    [
+        (None, ".yaml", "no such file"),
+        ("name: [unclosed\n", ".yaml", "invalid YAML"),
+        ("{\"name\": }", ".json", "invalid JSON"),
+        ("cluster = 1/0\n", ".py", "ZeroDivisionError"),
+        ("x = 1\n", ".py", "no module-level `cluster"),
+        ("name: a\n", ".toml", "unknown stack file type"),
+    ],
+)
+def test_unreadable_input_exits_2_with_one_line(tmp_path: Path, content: str | None, suffix: str, message: str) -> None:
+    stack = tmp_path / f"stack{suffix}"
+    if content is not None:
+        stack.write_text(content)
+    code, out, err = run("plan", str(stack))
+    assert code == 2
+    assert message in err and err.startswith("error: ") and "Traceback" not in err + out
+    assert str(stack) in err
+
+
+def test_schema_errors_exit_2_with_paths(tmp_path: Path) -> None:
+    stack = tmp_path / "typo.yaml"
+    stack.write_text("name: a\ncloud: aws\nregion: us-east-1\nnode_pools:\n  - {name: x, instance_typ: m7i.large}\n")
+    code, out, _ = run("validate", str(stack), "--format", "json")
+    assert code == 2
+    finding = json.loads(out)["findings"][0]
+    assert finding["rule"] == "SPEC001" and finding["path"] == "node_pools[0].instance_typ"
+    assert finding["location"] == f"{stack}:5"
+
+
+def test_out_writes_a_file(tmp_path: Path) -> None:
+    target = tmp_path / "plans" / "plan.json"
+    code, out, err = run("plan", str(EXAMPLES / "aws-inference.yaml"), "--format", "json", "--out", str(target))
+    assert code == 0 and out == "" and f"wrote {target}" in err
+    assert json.loads(target.read_text())["cluster"]["name"] == "llm-serve"
+
+
+def test_schema_and_rules_commands() -> None:
+    code, out, _ = run("schema")
+    schema = json.loads(out)
+    assert code == 0 and "node_pools" in schema["properties"] and schema["additionalProperties"] is False
+    code, out, _ = run("rules", "--format", "json")
+    ids = [r["id"] for r in json.loads(out)]
+    assert code == 0 and "EFA001" in ids and ids == sorted(ids)

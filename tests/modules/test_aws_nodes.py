@@ -1,0 +1,145 @@
+"""Node pool wiring: EFA interfaces per type, placement, capacity, AMI, taints, IMDSv2, RAID0."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+
+from clusterforge.catalog import load
+from clusterforge.graph import ResourceGraph
+
+from helpers import plan
+
+LT = "aws:ec2/launchTemplate:LaunchTemplate"
+NG = "aws:eks/nodeGroup:NodeGroup"
+
+
+def launch_template(graph: ResourceGraph, pool: str) -> dict:
+    return next(r for r in graph.of_type(LT) if r.name.endswith(f"-{pool}-lt")).inputs
+
+
+def node_group(graph: ResourceGraph, pool: str) -> dict:
+    return next(r for r in graph.of_type(NG) if r.name.endswith(f"-{pool}-ng")).inputs
+
+
+@pytest.mark.parametrize(
+    "instance_type",
+    ["p5.48xlarge", "p5en.48xlarge", "p6-b200.48xlarge", "p4d.24xlarge", "trn1.32xlarge", "trn1n.32xlarge", "trn2.48xlarge", "p5.4xlarge"],
+)
+def test_every_efa_interface_of_the_type_is_used(instance_type: str) -> None:
+    catalog = load("aws")
+    expected = catalog.get(instance_type).efa_interfaces
+    # A region and zone where EC2 offers the type (catalog zone data), as a user would pick.
+    region, zone = next((r, z[0]) for r, by_type in sorted(catalog.zones.items()) if (z := by_type.get(instance_type)))
+    pool = {"name": "gpu", "instance_type": instance_type, "nodes": 2}
+    graph = plan({"region": region, "zone": zone, "node_pools": [{}, pool]})
+    interfaces = launch_template(graph, "gpu")["networkInterfaces"]
+    assert len(interfaces) == expected
+    assert interfaces[0]["interfaceType"] == "efa" and interfaces[0]["deviceIndex"] == 0 and interfaces[0]["networkCardIndex"] == 0
+    for card, interface in enumerate(interfaces[1:], start=1):
+        assert interface == {**interface, "interfaceType": "efa-only", "deviceIndex": 1, "networkCardIndex": card}
+    assert all(i["associatePublicIpAddress"] == "false" for i in interfaces)
+
+
+def test_efa_security_group_allows_all_traffic_to_and_from_itself(base_graph: ResourceGraph) -> None:
+    sg = next(r for r in base_graph.of_type("aws:ec2/securityGroup:SecurityGroup") if r.name.endswith("-gpu-efa"))
+    rules = [r for r in base_graph.resources if r.type.startswith("aws:vpc/securityGroup") and r.inputs.get("securityGroupId") == sg.id]
+    kinds = sorted(r.type.rsplit(":", 1)[-1] for r in rules)
+    assert kinds == ["SecurityGroupEgressRule", "SecurityGroupIngressRule"]
+    for rule in rules:
+        assert rule.inputs["ipProtocol"] == "-1"
+        assert rule.inputs["referencedSecurityGroupId"] == sg.id
+    # Every EFA interface carries the EFA group and the cluster security group.
+    for interface in launch_template(base_graph, "gpu")["networkInterfaces"]:
+        assert sg.id in interface["securityGroups"] and len(interface["securityGroups"]) == 2
+
+
+def test_cpu_pool_has_no_efa_and_no_interfaces_override(base_graph: ResourceGraph) -> None:
+    lt = launch_template(base_graph, "system")
+    assert "networkInterfaces" not in lt and "placement" not in lt
+    assert not any(r.name.endswith("-system-efa") for r in base_graph.resources)
+
+
+def test_on_demand_efa_pool_gets_a_cluster_placement_group(base_graph: ResourceGraph) -> None:
+    groups = base_graph.of_type("aws:ec2/placementGroup:PlacementGroup")
+    assert len(groups) == 1 and groups[0].inputs["strategy"] == "cluster"
+    assert launch_template(base_graph, "gpu")["placement"]["groupName"]
+
+
+@pytest.mark.parametrize("capacity", ["capacity_block", "reservation"])
+def test_reserved_capacity_gets_no_placement_group_and_targets_the_reservation(capacity: str) -> None:
+    graph = plan({"node_pools": [{}, {"capacity": {"type": capacity, "reservation_id": "cr-0123456789abcdef0"}}]})
+    assert graph.of_type("aws:ec2/placementGroup:PlacementGroup") == []
+    lt = launch_template(graph, "gpu")
+    assert "placement" not in lt
+    target = lt["capacityReservationSpecification"]["capacityReservationTarget"]
+    assert target["capacityReservationId"] == "cr-0123456789abcdef0"
+    ng = node_group(graph, "gpu")
+    if capacity == "capacity_block":
+        assert lt["instanceMarketOptions"]["marketType"] == "capacity-block"
+        assert ng["capacityType"] == "CAPACITY_BLOCK"
+    else:
+        assert "instanceMarketOptions" not in lt
+        assert ng["capacityType"] == "ON_DEMAND"
+    # The instance type lives in the launch template, never on the node group.
+    assert lt["instanceType"] == "p5.48xlarge" and "instanceTypes" not in ng
+
+
+def test_efa_pool_uses_exactly_the_subnet_of_its_zone(base_graph: ResourceGraph) -> None:
+    subnets = node_group(base_graph, "gpu")["subnetIds"]
+    assert len(subnets) == 1
+    subnet = base_graph.by_id(subnets[0])
+    assert subnet.type == "aws:ec2/subnet:Subnet" and subnet.inputs["availabilityZone"] == "us-east-1a"
+    assert "private" in subnet.name
+    system = node_group(base_graph, "system")["subnetIds"]
+    assert len(system) == 3 and all("private" in base_graph.by_id(s).name for s in system)
+
+
+def test_nvidia_pool_ami_taint_labels(base_graph: ResourceGraph) -> None:
+    ng = node_group(base_graph, "gpu")
+    assert ng["amiType"] == "AL2023_x86_64_NVIDIA"
+    assert ng["taints"] == [{"key": "nvidia.com/gpu", "value": "present", "effect": "NO_SCHEDULE"}]
+    assert ng["labels"]["clusterforge.io/accelerator"] == "h100"
+    assert ng["nodeRepairConfig"] == {"enabled": True}
+    system = node_group(base_graph, "system")
+    assert system["amiType"] == "AL2023_x86_64_STANDARD" and system["taints"] == []
+
+
+def test_trainium_pool_gets_neuron_ami_and_taint() -> None:
+    graph = plan({"region": "us-west-2", "zone": "us-west-2d", "node_pools": [{}, {"instance_type": "trn1.32xlarge"}]})
+    ng = node_group(graph, "gpu")
+    assert ng["amiType"] == "AL2023_x86_64_NEURON"
+    assert ng["taints"][0]["key"] == "aws.amazon.com/neuron"
+
+
+def test_imdsv2_required_and_encrypted_root_on_every_launch_template(base_graph: ResourceGraph) -> None:
+    for lt in base_graph.of_type(LT):
+        assert lt.inputs["metadataOptions"]["httpTokens"] == "required"
+        ebs = lt.inputs["blockDeviceMappings"][0]["ebs"]
+        assert ebs["encrypted"] == "true" and ebs["volumeType"] == "gp3"
+
+
+def test_local_nvme_raid0_only_where_the_type_has_disks(base_graph: ResourceGraph) -> None:
+    gpu = base64.b64decode(launch_template(base_graph, "gpu")["userData"]).decode()
+    assert "kind: NodeConfig" in gpu and "strategy: RAID0" in gpu
+    assert "userData" not in launch_template(base_graph, "system")
+    off = plan({"node_pools": [{}, {"local_nvme_raid0": False}]})
+    assert "userData" not in launch_template(off, "gpu")
+
+
+def test_autoscaled_pool_leaves_desired_size_to_the_autoscaler() -> None:
+    graph = plan({"node_pools": [{}, {"nodes": 1, "min_nodes": 0, "max_nodes": 4}]})
+    ng = next(r for r in graph.of_type(NG) if r.name.endswith("-gpu-ng"))
+    assert ng.inputs["scalingConfig"] == {"desiredSize": 1, "minSize": 0, "maxSize": 4}
+    assert ng.options["ignoreChanges"] == ["scalingConfig.desiredSize"]
+    fixed = next(r for r in graph.of_type(NG) if r.name.endswith("-system-ng"))
+    assert "ignoreChanges" not in fixed.options
+
+
+def test_user_taints_and_labels_are_kept() -> None:
+    graph = plan({"node_pools": [{}, {"taints": ["team=a:NoExecute"], "labels": {"tier": "gold"}}]})
+    ng = node_group(graph, "gpu")
+    assert {"key": "team", "value": "a", "effect": "NO_EXECUTE"} in ng["taints"]
+    assert {"key": "nvidia.com/gpu", "value": "present", "effect": "NO_SCHEDULE"} in ng["taints"]
+    assert ng["labels"]["tier"] == "gold"
