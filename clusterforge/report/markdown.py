@@ -87,7 +87,7 @@ def render_markdown(report: Report) -> str:
             fabric = f"EFA x{row['efa_interfaces']}" if row["efa_interfaces"] else row["fabric"]
             nodes = f"{row['nodes']}" if row["min_nodes"] == row["max_nodes"] else f"{row['nodes']} ({row['min_nodes']}..{row['max_nodes']})"
             out.append(
-                f"| {row['name']} | `{row['instance_type']}` | {accel} | {nodes} | {row['zone'] or 'all'} | {fabric} | "
+                f"| {row['name']} | `{row['instance_type'] or '(unresolved)'}` | {accel} | {nodes} | {row['zone'] or 'all'} | {fabric} | "
                 f"{'cluster' if row['placement_group'] else '-'} | {row['capacity']} |"
             )
         out += ["", "### Topology", "", *topology(report), ""]

@@ -57,7 +57,7 @@ def pools_table(report: Report) -> Table:
         if row["efa_interfaces"]:
             fabric = f"efa x{row['efa_interfaces']} ({row['network_bandwidth_gbps']:g} Gbps)"
         table.add_row(
-            row["name"], str(row["instance_type"]), accel, nodes, row["zone"] or "all", fabric,
+            row["name"], row["instance_type"] or "(unresolved)", accel, nodes, row["zone"] or "all", fabric,
             "cluster" if row["placement_group"] else "-", row["capacity"],
         )
     return table

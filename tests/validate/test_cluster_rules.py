@@ -84,7 +84,7 @@ CASES = [
     good("K8S001", "newest-without-dates", {"kubernetes": {"version": "1.36"}}),
     bad(
         "K8S001", "unknown-version", {"kubernetes": {"version": "1.27"}}, ERROR, "kubernetes.version",
-        "EKS does not offer Kubernetes '1.27'", "offered: 1.29, 1.30",
+        "EKS does not offer Kubernetes '1.27'", "offered: 1.31, 1.32, 1.33, 1.34, 1.35, 1.36",
     ),
     bad(
         "K8S001", "extended-support", {"kubernetes": {"version": "1.31"}}, WARNING, "kubernetes.version",

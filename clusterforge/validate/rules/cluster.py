@@ -122,7 +122,8 @@ def kubernetes_version(ctx: Context) -> Iterator[Finding]:
         return
     wanted = ctx.cluster.kubernetes.version
     offered = ctx.catalog.kubernetes_version(wanted)
-    versions = [v.version for v in ctx.catalog.kubernetes_versions]
+    today = _util.today()
+    versions = [v.version for v in ctx.catalog.kubernetes_versions if not _past(v.end_of_extended_support, today)]
     if offered is None:
         yield ctx.finding(
             "kubernetes.version",
@@ -130,7 +131,6 @@ def kubernetes_version(ctx: Context) -> Iterator[Finding]:
             f"offered: {', '.join(versions)} (catalog services.json)",
         )
         return
-    today = _util.today()
     # Recommend the newest version whose support window the catalog knows and that is still in it.
     current = [
         v.version
