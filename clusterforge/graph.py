@@ -89,6 +89,15 @@ class ResourceGraph:
         counts = Counter(r.type for r in self.custom_resources)
         return dict(sorted(counts.items()))
 
+    def spec_path(self, resource: PlannedResource) -> str | None:
+        """The spec element a resource was built from: the ``specPath`` output its nearest
+        component registered (``node_pools[1]``, ``storage[0]``, ``kubernetes``, ``network``)."""
+        for candidate in [resource, *self.parent_chain(resource)]:
+            path = candidate.outputs.get("specPath") if not candidate.custom else None
+            if isinstance(path, str):
+                return path
+        return None
+
     def parent_chain(self, resource: PlannedResource) -> list[PlannedResource]:
         chain = []
         current = self.get(resource.parent) if resource.parent else None

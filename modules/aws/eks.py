@@ -128,6 +128,7 @@ class ControlPlane(pulumi.ComponentResource):
         )
         self.register_outputs(
             {
+                "specPath": "kubernetes",
                 "clusterName": self.cluster.name,
                 "endpoint": self.cluster.endpoint,
                 "clusterSecurityGroupId": self.cluster_security_group_id,

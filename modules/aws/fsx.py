@@ -119,6 +119,7 @@ class LustreFileSystem(pulumi.ComponentResource):
             )
         self.register_outputs(
             {
+                "specPath": storage.path,
                 "fileSystemId": self.file_system.id,
                 "dnsName": self.file_system.dns_name,
                 "mountName": self.file_system.mount_name,

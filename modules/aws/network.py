@@ -137,6 +137,7 @@ class Network(pulumi.ComponentResource):
         )
         self.register_outputs(
             {
+                "specPath": "network",
                 "vpcId": self.vpc.id,
                 "privateSubnetIds": [s.id for s in self.private_subnets.values()],
                 "publicSubnetIds": [s.id for s in self.public_subnets.values()],

@@ -229,6 +229,7 @@ class NodePool(pulumi.ComponentResource):
         )
         self.register_outputs(
             {
+                "specPath": pool.path,
                 "nodeGroupName": self.node_group.node_group_name,
                 "launchTemplateId": self.launch_template.id,
                 "instanceType": offering.instance_type,

@@ -105,3 +105,12 @@ def test_runs_are_isolated() -> None:
     assert [r.name for r in first.custom_resources] == ["only-in-one"]
     assert [r.name for r in second.custom_resources] == ["only-in-two"]
     assert second.root.urn == "urn:pulumi:t::q::pulumi:pulumi:Stack::q-t"
+
+
+def test_resources_map_back_to_the_spec_element_they_were_built_from(base_graph: ResourceGraph) -> None:
+    by_name = {r.name: r for r in base_graph.resources}
+    assert base_graph.spec_path(by_name["test-cluster-gpu-lt"]) == "node_pools[1]"
+    assert base_graph.spec_path(by_name["test-cluster-scratch-fs"]) == "storage[0]"
+    assert base_graph.spec_path(by_name["test-cluster-cp-eks"]) == "kubernetes"
+    assert base_graph.spec_path(by_name["test-cluster-net-vpc"]) == "network"
+    assert base_graph.spec_path(by_name["test-cluster-node-role"]) is None
