@@ -33,9 +33,16 @@ class Report:
     stack: str = "dev"
 
     def __post_init__(self) -> None:
-        self.findings = sort_findings(
-            [f.with_location(self.source.location(f.path)) if self.source and not f.location else f for f in self.findings]
+        self.findings = self._located(self.findings)
+
+    def _located(self, findings: list[Finding]) -> list[Finding]:
+        return sort_findings(
+            [f.with_location(self.source.location(f.path)) if self.source and not f.location else f for f in findings]
         )
+
+    def add_findings(self, findings: list[Finding]) -> None:
+        """Add findings (e.g. policy results), locating them in the stack file and re-sorting."""
+        self.findings = self._located([*self.findings, *findings])
 
     def count(self, severity: Severity) -> int:
         return sum(1 for f in self.findings if f.severity == severity)
