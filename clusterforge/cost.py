@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from clusterforge.catalog.resolve import ResolvedCluster
+from clusterforge.catalog.resolve import ResolvedCluster, ResolvedPool
 
 HOURS_PER_MONTH = 730
 
@@ -86,78 +86,113 @@ def estimate(resolved: ResolvedCluster, today: dt.date | None = None) -> CostEst
     services = catalog.services
 
     for pool in resolved.pools:
-        offering = pool.offering
-        if offering is None:
-            continue
-        price = offering.price(region)
-        notes = []
-        capacity = pool.spec.capacity.type
-        if capacity == "spot":
-            notes.append("spot: on-demand list price shown as the ceiling")
-        elif capacity == "capacity_block":
-            notes.append("Capacity Block: paid up front at the block's price; on-demand list price shown for comparison")
-        elif capacity == "reservation":
-            notes.append("reservation: billed at the on-demand rate whether used or not")
-        if price is None:
-            notes.append(f"no on-demand list price for {offering.instance_type} in {region} in the catalog")
-        hourly = price * pool.desired if price is not None else None
-        top = price * pool.max_size if price is not None and pool.max_size != pool.desired else None
-        if pool.min_size != pool.max_size:
-            notes.append(f"autoscales {pool.min_size}..{pool.max_size} nodes")
-        result.items.append(
-            CostItem(
-                name=f"node pool {pool.name}",
-                kind="compute",
-                quantity=pool.desired,
-                unit=f"{offering.instance_type} instance-hour",
-                unit_usd=price,
-                hourly_usd=hourly,
-                note="; ".join(notes),
-                max_hourly_usd=top,
-            )
-        )
+        item = _pool_item(pool, region)
+        if item is not None:
+            result.items.append(item)
+    if spec.cloud == "aws":
+        result.items += _aws_services(resolved, services, today)
+    elif spec.cloud == "gcp":
+        result.items += _gcp_services(resolved, services)
+    return result
 
+
+def _pool_item(pool: ResolvedPool, region: str | None) -> CostItem | None:
+    offering = pool.offering
+    if offering is None:
+        return None
+    price = offering.price(region)
+    notes = []
+    capacity = pool.spec.capacity.type
+    if capacity == "spot":
+        notes.append("spot: on-demand list price shown as the ceiling")
+    elif capacity == "capacity_block":
+        notes.append("Capacity Block: paid up front at the block's price; on-demand list price shown for comparison")
+    elif capacity == "reservation":
+        notes.append("reservation: billed at the on-demand rate whether used or not")
+    elif capacity == "flex_start":
+        notes.append("flex-start: discounted DWS price; on-demand list price shown as the ceiling")
+    if price is None:
+        notes.append(f"no on-demand list price for {offering.instance_type} in {region} in the catalog")
+    if pool.is_tpu:
+        notes.append(f"{pool.slices} slice(s) of {pool.topology}: {pool.desired} hosts x {offering.accelerator_count} chips each")
+    nodes = pool.total_nodes
+    hourly = price * nodes if price is not None else None
+    top = price * pool.max_size * pool.slices if price is not None and pool.max_size != pool.desired else None
+    if pool.min_size != pool.max_size:
+        notes.append(f"autoscales {pool.min_size}..{pool.max_size} nodes")
+    return CostItem(
+        name=f"node pool {pool.name}",
+        kind="compute",
+        quantity=nodes,
+        unit=f"{offering.instance_type} node-hour",
+        unit_usd=price,
+        hourly_usd=hourly,
+        note="; ".join(notes),
+        max_hourly_usd=top,
+    )
+
+
+def _aws_services(resolved: ResolvedCluster, services: dict[str, Any], today: dt.date | None) -> list[CostItem]:
+    spec = resolved.spec
+    region = spec.region
+    catalog = resolved.catalog
+    items: list[CostItem] = []
     control_plane = services.get("eks_control_plane_usd_per_hour", {})
-    if control_plane and spec.cloud == "aws":
+    if control_plane and catalog is not None:
         version = catalog.kubernetes_version(spec.kubernetes.version)
         now = today or dt.date.today()
         extended = bool(
             version and version.end_of_standard_support and dt.date.fromisoformat(version.end_of_standard_support) <= now
         )
         rate = control_plane["extended" if extended else "standard"]
-        result.items.append(
-            CostItem(
-                "EKS control plane", "control-plane", 1, "cluster-hour", rate, rate,
-                "extended support rate" if extended else "",
-            )
+        items.append(
+            CostItem("EKS control plane", "control-plane", 1, "cluster-hour", rate, rate, "extended support rate" if extended else "")
         )
-
-    if spec.cloud == "aws":
-        nat_rate = services.get("nat_gateway_usd_per_hour", {}).get(region or "")
-        zones = len(spec.network.zones or []) or 3
-        count = zones if spec.network.nat == "per_zone" else 1
-        result.items.append(
-            CostItem(
-                "NAT gateway", "network", count, "gateway-hour", nat_rate,
-                nat_rate * count if nat_rate is not None else None,
-                "data processing per GB not included" if nat_rate is not None else f"no NAT price for {region} in the catalog",
-            )
+    nat_rate = services.get("nat_gateway_usd_per_hour", {}).get(region or "")
+    zones = len(spec.network.zones or []) or 3
+    count = zones if spec.network.nat == "per_zone" else 1
+    items.append(
+        CostItem(
+            "NAT gateway", "network", count, "gateway-hour", nat_rate,
+            nat_rate * count if nat_rate is not None else None,
+            "data processing per GB not included" if nat_rate is not None else f"no NAT price for {region} in the catalog",
         )
-
+    )
     fsx_prices = services.get("fsx_lustre_usd_per_gib_month", {}).get(region or "", {})
     for storage in resolved.storage:
-        if storage.deployment_type is None:
+        if storage.deployment_type is None or storage.spec.capacity_gib is None:
             continue
         key = storage.deployment_type
         if storage.deployment_type.startswith("PERSISTENT"):
             key = f"{storage.deployment_type}_{storage.throughput_mbps_per_tib}"
-        per_gib_month = fsx_prices.get(key)
-        hourly = per_gib_month * storage.spec.capacity_gib / HOURS_PER_MONTH if per_gib_month is not None else None
-        result.items.append(
-            CostItem(
-                f"FSx for Lustre {storage.name}", "storage", storage.spec.capacity_gib, f"GiB-month {key}",
-                per_gib_month, hourly,
-                "" if per_gib_month is not None else f"no FSx {key} price for {region} in the catalog",
-            )
-        )
-    return result
+        items.append(_storage_item(f"FSx for Lustre {storage.name}", storage.spec.capacity_gib, key, fsx_prices.get(key), region))
+    return items
+
+
+def _gcp_services(resolved: ResolvedCluster, services: dict[str, Any]) -> list[CostItem]:
+    region = resolved.spec.region
+    items: list[CostItem] = []
+    fee = services.get("gke_cluster_management_usd_per_hour")
+    if fee is not None:
+        items.append(CostItem("GKE cluster management fee", "control-plane", 1, "cluster-hour", fee, fee))
+    tables = {
+        "managed-lustre": ("Managed Lustre", "managed_lustre_usd_per_gib_month"),
+        "filestore": ("Filestore", "filestore_usd_per_gib_month"),
+        "parallelstore": ("Parallelstore", "parallelstore_usd_per_gib_month"),
+    }
+    for storage in resolved.storage:
+        if storage.service not in tables or storage.spec.capacity_gib is None:
+            continue
+        label, table = tables[storage.service]
+        key = str(storage.throughput_mbps_per_tib if storage.service == "managed-lustre" else storage.tier or "")
+        price = services.get(table, {}).get(region or "", {}).get(key)
+        items.append(_storage_item(f"{label} {storage.name}", storage.spec.capacity_gib, key, price, region))
+    return items
+
+
+def _storage_item(name: str, capacity_gib: int, key: str, per_gib_month: float | None, region: str | None) -> CostItem:
+    hourly = per_gib_month * capacity_gib / HOURS_PER_MONTH if per_gib_month is not None else None
+    return CostItem(
+        name, "storage", capacity_gib, f"GiB-month {key}".strip(), per_gib_month, hourly,
+        "" if per_gib_month is not None else f"no {name.split(' ')[0]} {key} price for {region} in the catalog",
+    )

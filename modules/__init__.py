@@ -1,6 +1,6 @@
 """Pulumi components that turn a resolved cluster spec into cloud resources.
 
-One folder per cloud (``aws/``; GCP and Kubernetes add-ons come next). Components are pure
+One folder per cloud (``aws/``, ``gcp/``; Kubernetes add-ons come next). Components are pure
 translation: every decision (instance type, fabric, zone, placement) was made by
 ``clusterforge.catalog.resolve`` and checked by ``clusterforge.validate``; the components only
 wire resources together. :func:`program` returns the Pulumi program that the offline engine,
@@ -10,6 +10,7 @@ the Automation API and a stack project's ``__main__.py`` all run.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from clusterforge.catalog.resolve import ResolvedCluster
 
@@ -19,14 +20,20 @@ def build(resolved: ResolvedCluster) -> object:
     import pulumi
 
     cloud = resolved.spec.cloud
+    component: Any
     if cloud == "aws":
         from clusterforge.modules.aws import AwsCluster
 
         component = AwsCluster(resolved.spec.name, resolved)
-        for key, value in component.exports().items():
-            pulumi.export(key, value)
-        return component
-    raise NotImplementedError(f"clusterforge cannot build cloud {cloud!r} yet")
+    elif cloud == "gcp":
+        from clusterforge.modules.gcp import GcpCluster
+
+        component = GcpCluster(resolved.spec.name, resolved)
+    else:
+        raise NotImplementedError(f"clusterforge cannot build cloud {cloud!r} yet")
+    for key, value in component.exports().items():
+        pulumi.export(key, value)
+    return component
 
 
 def program(resolved: ResolvedCluster) -> Callable[[], None]:

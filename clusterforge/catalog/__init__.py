@@ -15,12 +15,23 @@ from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
-from clusterforge.catalog.model import AWS_NEURON, NVIDIA, Offering
+from clusterforge.catalog.model import AWS_NEURON, GOOGLE_TPU, NVIDIA, Offering
+from clusterforge.catalog.tpu import TpuGeneration
 from clusterforge.errors import CatalogError
 
-__all__ = ["AWS_NEURON", "NVIDIA", "CloudCatalog", "KubernetesVersion", "Offering", "load", "data_path"]
+__all__ = [
+    "AWS_NEURON",
+    "GOOGLE_TPU",
+    "NVIDIA",
+    "CloudCatalog",
+    "KubernetesVersion",
+    "Offering",
+    "TpuGeneration",
+    "data_path",
+    "load",
+]
 
-CLOUDS = ("aws",)
+CLOUDS = ("aws", "gcp")
 
 
 @dataclass(frozen=True)
@@ -48,6 +59,10 @@ class CloudCatalog:
     storage: dict[str, Any] = field(default_factory=dict)
     #: One entry per data file: name, source, date.
     sources: list[dict[str, str]] = field(default_factory=list)
+    #: TPU generations by name (tpu-v5p, ...) — GCP.
+    tpus: dict[str, TpuGeneration] = field(default_factory=dict)
+    #: Other cloud-specific facts (GKE, NCCL installers, storage tiers) from services.json.
+    extra: dict[str, Any] = field(default_factory=dict)
 
     def get(self, instance_type: str) -> Offering | None:
         return self.offerings.get(instance_type)
@@ -83,9 +98,19 @@ class CloudCatalog:
     def offered_zones(self, region: str, instance_type: str) -> list[str] | None:
         """Zones of ``region`` offering the type; None when the catalog has no data for the region."""
         by_type = self.zones.get(region)
-        if by_type is None:
-            return None
+        if by_type is None or not any(instance_type in t for t in self.zones.values()):
+            return None  # no zone data for the region, or none for the type anywhere
         return by_type.get(instance_type, [])
+
+    def offered_in_region(self, region: str, instance_type: str) -> bool | None:
+        """Whether ``region`` offers the type; None when the catalog does not know."""
+        zones = self.offered_zones(region, instance_type)
+        if zones is not None:
+            return bool(zones)
+        offering = self.get(instance_type)
+        if offering is None or not offering.regions:
+            return None
+        return region in offering.regions
 
     def kubernetes_version(self, version: str) -> KubernetesVersion | None:
         return next((v for v in self.kubernetes_versions if v.version == version), None)
@@ -130,6 +155,7 @@ def load(cloud: str) -> CloudCatalog:
     overrides = _read(cloud, "overrides.json", required=False)
     prices = _read(cloud, "prices.json")
     services = _read(cloud, "services.json")
+    tpu_data = _read(cloud, "tpus.json", required=False)
 
     by_type: dict[str, dict[str, float]] = {}
     for region, table in prices.get("on_demand_usd_per_hour", {}).items():
@@ -137,12 +163,20 @@ def load(cloud: str) -> CloudCatalog:
             if price is not None:
                 by_type.setdefault(instance_type, {})[region] = float(price)
 
-    offerings: dict[str, Offering] = {}
-    known = {row["instance_type"] for row in instances.get("instances", [])}
+    tpus = {row["name"]: TpuGeneration.from_row(row) for row in tpu_data.get("generations", [])}
+    rows = list(instances.get("instances", [])) + [row for gen in tpus.values() for row in _tpu_rows(gen)]
+    for gen in tpus.values():
+        for machine_type, chips in gen.machine_types.items():
+            for region, per_chip in gen.price_usd_per_chip_hour.items():
+                if per_chip is not None:
+                    by_type.setdefault(machine_type, {})[region] = round(float(per_chip) * chips, 6)
+
+    known = {row["instance_type"] for row in rows}
     for name in overrides.get("instances", {}):
         if name not in known:
             raise CatalogError(f"catalog data/{cloud}/overrides.json corrects {name!r}, which instances.json does not have")
-    for row in instances.get("instances", []):
+    offerings: dict[str, Offering] = {}
+    for row in rows:
         fixed = dict(row)
         for key, value in overrides.get("instances", {}).get(row["instance_type"], {}).items():
             if key not in ("why", "source"):
@@ -152,6 +186,13 @@ def load(cloud: str) -> CloudCatalog:
         except (TypeError, ValueError) as exc:
             raise CatalogError(f"catalog data/{cloud}: {exc}") from None
         offerings[offering.instance_type] = offering
+
+    zones: dict[str, dict[str, list[str]]] = {r: dict(t) for r, t in instances.get("zones", {}).items()}
+    for gen in tpus.values():
+        for zone in gen.zones:
+            region = zone.rsplit("-", 1)[0]
+            for machine_type in gen.machine_types:
+                zones.setdefault(region, {}).setdefault(machine_type, []).append(zone)
 
     versions = [
         KubernetesVersion(
@@ -163,14 +204,40 @@ def load(cloud: str) -> CloudCatalog:
         for v in services.get("kubernetes", {}).get("versions", [])
     ]
     sources = [_source("instances.json", instances), _source("prices.json", prices), _source("services.json", services)]
+    if tpu_data:
+        sources.append(_source("tpus.json", tpu_data))
     if overrides:
         sources.append(_source("overrides.json", overrides))
     return CloudCatalog(
         cloud=cloud,
         offerings=offerings,
-        zones=instances.get("zones", {}),
+        zones=zones,
         kubernetes_versions=versions,
         services=prices.get("services", {}),
         storage=services.get("storage", {}),
         sources=sources,
+        tpus=tpus,
+        extra={k: v for k, v in services.items() if k not in ("storage", "kubernetes", "source", "reviewed")},
     )
+
+
+def _tpu_rows(gen: TpuGeneration) -> list[dict[str, Any]]:
+    """Catalog rows for a generation's machine types (facts live once, in tpus.json)."""
+    return [
+        {
+            "instance_type": machine_type,
+            "family": machine_type.split("-")[0],
+            "vcpus": gen.vcpus.get(machine_type, 0),
+            "memory_gib": gen.memory_gib.get(machine_type, 0.0),
+            "architecture": "x86_64",
+            "accelerator": gen.name,
+            "accelerator_maker": GOOGLE_TPU,
+            "accelerator_count": chips,
+            "accelerator_memory_gib": gen.hbm_gib_per_chip,
+            "gke_accelerator": gen.gke_accelerator,
+            "tpu_generation": gen.name,
+            "placement_strategies": ["compact"],
+            "regions": list(gen.regions),
+        }
+        for machine_type, chips in gen.machine_types.items()
+    ]

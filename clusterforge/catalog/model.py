@@ -13,6 +13,7 @@ from typing import Any
 # How an accelerator is driven on a node: decides AMI type, taints, device plugins, quotas.
 NVIDIA = "NVIDIA"
 AWS_NEURON = "AWS"
+GOOGLE_TPU = "Google"
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,20 @@ class Offering:
     local_nvme_gb: int = 0
     #: EC2 SupportedUsageClasses: on-demand, spot, capacity-block.
     usage_classes: tuple[str, ...] = ()
+    #: High-bandwidth fabric of the type when it is not EFA: gpudirect-tcpx, gpudirect-tcpxo, rdma (GCP).
+    fabric_kind: str | None = None
+    #: GCP: NICs dedicated to GPU traffic (each on its own VPC, or all on one RoCE VPC for rdma).
+    gpu_nics: int = 0
+    #: GCP: gVNIC NICs (the primary one included).
+    gvnic_nics: int = 0
+    #: GKE accelerator type / node label (nvidia-h100-mega-80gb, tpu-v5p-slice).
+    gke_accelerator: str | None = None
+    #: TPU generation (tpu-v5p, ...) for TPU machine types; their chips are ``accelerator_count``.
+    tpu_generation: str | None = None
+    #: Regions offering the type, where the catalog knows them (GCP; AWS uses per-zone data).
+    regions: tuple[str, ...] = ()
+    #: GCP: boot disk type the machine series requires or recommends (pd-ssd, hyperdisk-balanced).
+    boot_disk_type: str | None = None
     #: On-demand list price, USD per hour, by region (from the prices data file).
     price_usd_per_hour: dict[str, float] = field(default_factory=dict, compare=False, hash=False)
 
@@ -62,8 +77,20 @@ class Offering:
         return self.accelerator_maker == AWS_NEURON
 
     @property
+    def is_tpu(self) -> bool:
+        return self.tpu_generation is not None
+
+    @property
+    def fabric(self) -> str | None:
+        """The fastest fabric the type has: efa, gpudirect-tcpx, gpudirect-tcpxo, rdma — or None."""
+        if self.fabric_kind:
+            return self.fabric_kind
+        return "efa" if self.efa_interfaces > 0 else None
+
+    @property
     def supports_cluster_placement(self) -> bool:
-        return "cluster" in self.placement_strategies
+        """EC2 `cluster` placement groups / GCE `compact` placement policies."""
+        return "cluster" in self.placement_strategies or "compact" in self.placement_strategies
 
     @property
     def supports_capacity_block(self) -> bool:
@@ -79,7 +106,7 @@ class Offering:
         if unknown:
             raise ValueError(f"unknown catalog field(s) {', '.join(sorted(unknown))} for {row.get('instance_type')}")
         data = {k: v for k, v in row.items() if k in names}
-        for key in ("placement_strategies", "usage_classes"):
+        for key in ("placement_strategies", "usage_classes", "regions"):
             data[key] = tuple(data.get(key, ()))
         return cls(cloud=cloud, price_usd_per_hour=prices, **data)
 
@@ -88,5 +115,6 @@ class Offering:
         row = {f.name: getattr(self, f.name) for f in fields(self)}
         row["placement_strategies"] = list(self.placement_strategies)
         row["usage_classes"] = list(self.usage_classes)
+        row["regions"] = list(self.regions)
         row["price_usd_per_hour"] = dict(self.price_usd_per_hour)
         return row

@@ -17,13 +17,28 @@ from clusterforge.spec.models import Cluster, NodePool, Storage, Taint
 #: Vendor taints that keep system pods off accelerator nodes (device plugins tolerate them).
 NVIDIA_TAINT = Taint(key="nvidia.com/gpu", value="present", effect="NoSchedule")
 NEURON_TAINT = Taint(key="aws.amazon.com/neuron", value="present", effect="NoSchedule")
+TPU_TAINT = Taint(key="google.com/tpu", value="present", effect="NoSchedule")
+
+#: The storage service each spec storage type becomes, per cloud.
+STORAGE_SERVICE = {
+    ("aws", "lustre"): "fsx-lustre",
+    ("aws", "parallel"): "fsx-lustre",
+    ("gcp", "lustre"): "managed-lustre",
+    ("gcp", "parallel"): "managed-lustre",
+    ("gcp", "filestore"): "filestore",
+    ("gcp", "gcsfuse"): "gcs-bucket",
+    ("gcp", "parallelstore"): "parallelstore",
+}
+DEFAULT_LUSTRE_THROUGHPUT = 250
+DEFAULT_FILESTORE_TIER = "ZONAL"
 
 #: FSx for Lustre defaults when the spec names only `type: lustre` / `parallel`.
 DEFAULT_FSX_DEPLOYMENT = "PERSISTENT_2"
-DEFAULT_FSX_THROUGHPUT = 250
+DEFAULT_FSX_THROUGHPUT = DEFAULT_LUSTRE_THROUGHPUT
 
-#: Capacity types bought against a reservation: EC2 places the instances, a placement group must not.
-RESERVED_CAPACITY = ("capacity_block", "reservation")
+#: Capacity types bought against a reservation or scheduler: the cloud places the instances, a
+#: placement group / compact policy must not be forced on them.
+RESERVED_CAPACITY = ("capacity_block", "reservation", "flex_start")
 
 
 @dataclass(frozen=True)
@@ -32,14 +47,19 @@ class ResolvedPool:
     spec: NodePool
     offering: Offering | None
     zone: str | None
-    #: The fabric actually built: efa, none (AWS); the GCP kinds in their issue.
+    #: The fabric actually built: efa (AWS), gpudirect-tcpx, gpudirect-tcpxo, rdma (GCP), none.
     fabric: str
     efa_interfaces: int
+    #: An EC2 cluster placement group / a GCE compact placement policy.
     placement_group: bool
     ami_type: str | None
     desired: int
     min_size: int
     max_size: int
+    cloud: str = "aws"
+    #: TPU slice topology and the number of identical slices (one node pool each).
+    topology: str | None = None
+    slices: int = 1
 
     @property
     def name(self) -> str:
@@ -60,14 +80,33 @@ class ResolvedPool:
         return self.spec.accelerator is not None
 
     @property
+    def is_tpu(self) -> bool:
+        return self.offering is not None and self.offering.is_tpu
+
+    @property
+    def vendor_taint(self) -> Taint | None:
+        """The taint that keeps other pods off this pool's accelerators (GKE adds its own itself)."""
+        if self.offering is None:
+            return None
+        if self.offering.is_tpu:
+            return TPU_TAINT
+        if self.offering.is_nvidia:
+            return NVIDIA_TAINT
+        if self.offering.is_neuron:
+            return NEURON_TAINT
+        return None
+
+    @property
     def taints(self) -> list[Taint]:
-        vendor: list[Taint] = []
-        if self.offering is not None and self.offering.is_nvidia:
-            vendor = [NVIDIA_TAINT]
-        elif self.offering is not None and self.offering.is_neuron:
-            vendor = [NEURON_TAINT]
+        """Every taint the nodes carry: the user's, plus the vendor taint unless the user set that key."""
         own = list(self.spec.taints)
-        return own + [t for t in vendor if all(t.key != o.key for o in own)]
+        vendor = self.vendor_taint
+        return own + ([vendor] if vendor and all(vendor.key != o.key for o in own) else [])
+
+    @property
+    def total_nodes(self) -> int:
+        """Desired nodes over every slice."""
+        return self.desired * self.slices
 
     @property
     def labels(self) -> dict[str, str]:
@@ -88,6 +127,9 @@ class ResolvedStorage:
     deployment_type: str | None
     throughput_mbps_per_tib: int | None
     pools: tuple[str, ...]
+    #: fsx-lustre, managed-lustre, filestore, gcs-bucket, parallelstore (None: not on this cloud).
+    service: str | None = None
+    tier: str | None = None
 
     @property
     def name(self) -> str:
@@ -114,31 +156,39 @@ class ResolvedCluster:
 
 
 def pick_offering(catalog: CloudCatalog, pool: NodePool, region: str | None = None) -> Offering | None:
-    """The instance type a pool runs on: the explicit one, else the best match for its accelerator
-    (the fastest fabric for fabric pools, the cheapest for `fabric: none`)."""
+    """The instance type a pool runs on: the explicit one; for a TPU generation the machine type of
+    its topology; else the best match for its accelerator (the fastest fabric for fabric pools,
+    the cheapest for `fabric: none`)."""
     if pool.instance_type:
         return catalog.get(pool.instance_type)
-    if pool.accelerator:
-        matches = catalog.find(
-            pool.accelerator, pool.accelerators_per_node, region=region, fabric=pool.fabric != "none"
-        )
-        return matches[0] if matches else None
-    return None
+    if not pool.accelerator:
+        default = catalog.extra.get("defaults", {}).get("system_instance_type")
+        return catalog.get(default) if default else None
+    generation = catalog.tpus.get(catalog.canonical_accelerator(pool.accelerator) or "")
+    if generation is not None:
+        if pool.topology is None or not generation.is_valid(pool.topology):
+            return None
+        return catalog.get(generation.machine_type_for(pool.topology))
+    matches = catalog.find(pool.accelerator, pool.accelerators_per_node, region=region, fabric=pool.fabric != "none")
+    return matches[0] if matches else None
 
 
 def resolve_fabric(pool: NodePool, offering: Offering | None) -> str:
     if pool.fabric == "none" or offering is None:
         return "none"
     if pool.fabric == "auto":
-        return "efa" if offering.is_accelerated and offering.efa_interfaces > 0 else "none"
+        return (offering.fabric or "none") if offering.is_accelerated else "none"
     return pool.fabric
 
 
-def wants_placement_group(pool: NodePool, fabric: str, offering: Offering | None) -> bool:
-    """A cluster placement group for fabric pools — never on reserved capacity (EC2 decides placement)."""
+def wants_placement_group(pool: NodePool, fabric: str, offering: Offering | None, multi_host_tpu: bool = False) -> bool:
+    """A cluster placement group / compact placement for fabric pools and multi-host TPU slices —
+    never forced on reserved or scheduler-placed capacity (the cloud decides placement there)."""
     if pool.placement_group is not None:
         return pool.placement_group
-    if fabric == "none" or pool.capacity.type in RESERVED_CAPACITY:
+    if multi_host_tpu:
+        return True
+    if fabric == "none" or pool.capacity.type in RESERVED_CAPACITY or pool.capacity.queued_provisioning:
         return False
     return offering is None or offering.supports_cluster_placement
 
@@ -163,6 +213,14 @@ def resolve_pool(catalog: CloudCatalog | None, cluster: Cluster, index: int, poo
     accelerated = offering.is_accelerated if offering else pool.accelerator is not None
     zone = pool.zone or (cluster.zone if accelerated or fabric != "none" else None)
     desired, low, high = sizes(pool)
+    topology = pool.topology
+    multi_host = False
+    if offering is not None and offering.is_tpu and catalog is not None:
+        generation = catalog.tpus[offering.tpu_generation or ""]
+        if topology and generation.is_valid(topology):
+            # A TPU slice is all of its hosts or nothing: the topology decides the node count.
+            desired = low = high = generation.hosts(topology, offering.instance_type)
+            multi_host = desired > 1
     return ResolvedPool(
         index=index,
         spec=pool,
@@ -170,11 +228,14 @@ def resolve_pool(catalog: CloudCatalog | None, cluster: Cluster, index: int, poo
         zone=zone,
         fabric=fabric,
         efa_interfaces=offering.efa_interfaces if offering and fabric == "efa" else 0,
-        placement_group=wants_placement_group(pool, fabric, offering),
-        ami_type=pool.ami_type or (offering.ami_type if offering else None),
+        placement_group=wants_placement_group(pool, fabric, offering, multi_host),
+        ami_type=pool.ami_type or (offering.ami_type if offering and offering.ami_type else None),
         desired=desired,
         min_size=low,
         max_size=high,
+        cloud=cluster.cloud,
+        topology=topology,
+        slices=pool.slices,
     )
 
 
@@ -182,12 +243,17 @@ def resolve_storage(cluster: Cluster, pools: tuple[ResolvedPool, ...], index: in
     mounted_by = tuple(storage.pools) if storage.pools is not None else tuple(p.name for p in pools if p.is_accelerated)
     pool_zones = sorted({p.zone for p in pools if p.name in mounted_by and p.zone})
     zone = storage.zone or (pool_zones[0] if len(pool_zones) == 1 else cluster.zone)
-    deployment = throughput = None
-    if cluster.cloud == "aws" and storage.type in ("lustre", "parallel"):
+    service = STORAGE_SERVICE.get((cluster.cloud, storage.type))
+    deployment = tier = None
+    throughput = storage.throughput_mbps_per_tib
+    if service == "fsx-lustre":
         deployment = (storage.deployment_type or DEFAULT_FSX_DEPLOYMENT).upper()
-        throughput = storage.throughput_mbps_per_tib
         if throughput is None and deployment.startswith("PERSISTENT"):
             throughput = DEFAULT_FSX_THROUGHPUT if deployment == "PERSISTENT_2" else 200
+    elif service == "managed-lustre":
+        throughput = throughput or DEFAULT_LUSTRE_THROUGHPUT
+    elif service == "filestore":
+        tier = (storage.tier or DEFAULT_FILESTORE_TIER).upper()
     return ResolvedStorage(
         index=index,
         spec=storage,
@@ -195,6 +261,8 @@ def resolve_storage(cluster: Cluster, pools: tuple[ResolvedPool, ...], index: in
         deployment_type=deployment,
         throughput_mbps_per_tib=throughput,
         pools=mounted_by,
+        service=service,
+        tier=tier,
     )
 
 

@@ -20,7 +20,14 @@ from clusterforge.cli.common import (
     stack_argument,
     use_color,
 )
+from clusterforge.errors import UsageError
 from clusterforge.report import render
+from clusterforge.report.compare import render_comparison
+
+
+cloud_option = click.option(
+    "--cloud", type=click.Choice(["aws", "gcp"]), help="Put the stack on this cloud (its `overrides` entry applies)."
+)
 
 
 @click.command()
@@ -29,11 +36,14 @@ from clusterforge.report import render
 @out_option
 @fail_on_option
 @skip_option
+@cloud_option
 @click.pass_context
 @handle_errors
-def validate(ctx: click.Context, stack_file: Path, fmt: str, out: Path | None, fail_on: str, skip: tuple[str, ...]) -> None:
+def validate(
+    ctx: click.Context, stack_file: Path, fmt: str, out: Path | None, fail_on: str, skip: tuple[str, ...], cloud: str | None
+) -> None:
     """Check STACK (.yaml, .json or .py) against the hardware catalog and the rules; no engine."""
-    loaded, report = api.validate_stack(stack_file, skip=skip)
+    loaded, report = api.validate_stack(stack_file, skip=skip, cloud=cloud)
     emit(render(report, fmt, color=use_color(ctx) and out is None), out)
     sys.exit(EXIT_INPUT if loaded.cluster is None else findings_exit(report.findings, fail_on))
 
@@ -45,16 +55,34 @@ def validate(ctx: click.Context, stack_file: Path, fmt: str, out: Path | None, f
 @fail_on_option
 @skip_option
 @click.option("--stack", "stack_name", default="dev", show_default=True, help="Pulumi stack name used in URNs.")
+@cloud_option
+@click.option("--compare", metavar="CLOUDS", help="Plan on several clouds side by side, e.g. --compare aws,gcp.")
 @click.pass_context
 @handle_errors
 def plan(
-    ctx: click.Context, stack_file: Path, fmt: str, out: Path | None, fail_on: str, skip: tuple[str, ...], stack_name: str
+    ctx: click.Context,
+    stack_file: Path,
+    fmt: str,
+    out: Path | None,
+    fail_on: str,
+    skip: tuple[str, ...],
+    stack_name: str,
+    cloud: str | None,
+    compare: str | None,
 ) -> None:
     """Plan STACK offline: the Pulumi resources it creates, findings and cost. No credentials needed.
 
     Runs the real Pulumi program in-process against a recording mock monitor (the embedded
     offline engine); `--format json` prints the plan contract other tools read.
     """
-    loaded, report = api.plan_stack(stack_file, stack_name=stack_name, skip=skip)
+    if compare:
+        clouds = [c.strip() for c in compare.split(",") if c.strip()]
+        if cloud or len(clouds) < 2 or not set(clouds) <= {"aws", "gcp"}:
+            raise UsageError("--compare takes two or more of aws, gcp (and no --cloud)", hint="e.g. --compare aws,gcp")
+        loaded, comparison = api.compare_stack(stack_file, clouds, stack_name=stack_name, skip=skip)
+        emit(render_comparison(comparison, fmt, color=use_color(ctx) and out is None), out)
+        findings = [f for r in comparison.reports.values() for f in r.findings]
+        sys.exit(EXIT_INPUT if loaded.cluster is None else findings_exit(findings, fail_on))
+    loaded, report = api.plan_stack(stack_file, stack_name=stack_name, skip=skip, cloud=cloud)
     emit(render(report, fmt, color=use_color(ctx) and out is None), out)
     sys.exit(EXIT_INPUT if loaded.cluster is None else findings_exit(report.findings, fail_on))

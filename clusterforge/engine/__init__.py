@@ -21,4 +21,6 @@ def plan_offline(resolved: ResolvedCluster, stack: str = DEFAULT_STACK) -> Resou
     from clusterforge.modules import program
 
     spec = resolved.spec
-    return offline.run(program(resolved), project=spec.name, stack=stack, region=spec.region or "us-east-1")
+    return offline.run(
+        program(resolved), project=spec.name, stack=stack, region=spec.region or "us-east-1", cloud_project=spec.project
+    )

@@ -5,11 +5,13 @@ would compute must be invented here, deterministically:
 
 * **Invokes** (data sources): availability zones (from the catalog's zone data for the region,
   else ``<region>a..c``), caller identity (account ``123456789012``), partition ``aws``, region.
-* **Ids**: ``<cloud prefix><17 hex digits of sha256(urn)>`` (``vpc-``, ``subnet-``, ``sg-``, ``lt-``,
-  ``fs-`` …), unique per resource and stable across runs, so a reference such as a file system's
-  subnet id can be followed back to the subnet in the plan (``ResourceGraph.by_id``).
+* **Ids**: AWS ``<prefix><17 hex digits of sha256(urn)>`` (``vpc-``, ``subnet-``, ``sg-``, ``lt-``,
+  ``fs-`` …); GCP ``projects/<project>/locations/<where>/<kind>s/<name>``; unique per resource and
+  stable across runs, so a reference such as a file system's subnet id can be followed back to the
+  subnet in the plan (``ResourceGraph.by_id``). GCP project: the spec's, else ``offline-project``.
 * **Computed outputs** the program reads: ARNs, the EKS endpoint / CA / cluster security group,
-  launch template versions, FSx DNS and mount names, IAM role names, Elastic IP addresses.
+  launch template versions, FSx DNS and mount names, IAM role names, Elastic IP addresses; the
+  GKE endpoint and CA, Managed Lustre mount points, bucket URLs.
 
 Nothing here is a fact about the cloud; it only has to be plausible and consistent.
 """
@@ -47,11 +49,20 @@ def digest(urn: str) -> str:
     return hashlib.sha256(urn.encode()).hexdigest()
 
 
-def resource_id(type_token: str, name: str, urn: str) -> str:
-    """Deterministic, unique id for a mocked resource."""
+#: GCP project of the offline plan when the spec names none.
+DEFAULT_PROJECT = "offline-project"
+
+
+def resource_id(type_token: str, name: str, urn: str, inputs: dict[str, Any] | None = None, project: str | None = None) -> str:
+    """Deterministic, unique id for a mocked resource: EC2-style for AWS, a resource path for GCP."""
     prefix = ID_PREFIX.get(type_token)
     if prefix:
         return prefix + digest(urn)[:17]
+    if type_token.startswith("gcp:") and inputs:
+        kind = type_token.rsplit(":", 1)[-1].lower() + "s"
+        ident = inputs.get("name") or inputs.get("instanceId") or f"{name}-{digest(urn)[:8]}"
+        where = inputs.get("location") or inputs.get("region") or "global"
+        return f"projects/{inputs.get('project') or project or DEFAULT_PROJECT}/locations/{where}/{kind}/{ident}"
     return f"{name}-{digest(urn)[:8]}"
 
 
@@ -104,9 +115,11 @@ def _arn(type_token: str, rid: str, region: str) -> str:
 def outputs(type_token: str, name: str, urn: str, rid: str, inputs: dict[str, Any], region: str) -> dict[str, Any]:
     """Computed outputs a provider would return, merged over the inputs."""
     state = dict(inputs)
+    h = digest(urn)
+    if type_token.startswith("gcp:"):
+        return _gcp_outputs(type_token, state, h, rid)
     if not type_token.startswith("aws:"):
         return state
-    h = digest(urn)
     state.setdefault("arn", _arn(type_token, inputs.get("name") or rid, region))
     if type_token == "aws:eks/cluster:Cluster":
         state["endpoint"] = f"https://{h[:32].upper()}.gr7.{region}.eks.amazonaws.com"
@@ -133,4 +146,17 @@ def outputs(type_token: str, name: str, urn: str, rid: str, inputs: dict[str, An
     elif type_token == "aws:eks/nodeGroup:NodeGroup":
         state.setdefault("nodeGroupName", f"{name}-{h[:8]}")
         state["status"] = "ACTIVE"
+    return state
+
+
+def _gcp_outputs(type_token: str, state: dict[str, Any], h: str, rid: str) -> dict[str, Any]:
+    state.setdefault("selfLink", f"https://www.googleapis.com/compute/v1/{rid}")
+    if type_token == "gcp:container/cluster:Cluster":
+        state["endpoint"] = f"34.{int(h[:2], 16)}.{int(h[2:4], 16)}.{int(h[4:6], 16)}"
+        state["masterAuth"] = {"clusterCaCertificate": base64.b64encode(b"offline-plan-gke-ca").decode()}
+        state.setdefault("name", rid.rsplit("/", 1)[-1])
+    elif type_token == "gcp:lustre/instance:Instance":
+        state["mountPoint"] = f"10.{int(h[:2], 16)}.0.2@tcp:/{state.get('filesystem', 'lustre')}"
+    elif type_token == "gcp:storage/bucket:Bucket":
+        state["url"] = f"gs://{state.get('name')}"
     return state

@@ -74,9 +74,10 @@ def _monitor_class() -> type:
     class RecordingMonitor(MockMonitor):  # type: ignore[misc]
         """A mock resource monitor that records every registration with its options."""
 
-        def __init__(self, mocks: Any, region: str) -> None:
+        def __init__(self, mocks: Any, region: str, project: str | None = None) -> None:
             super().__init__(mocks)
             self.region = region
+            self.project = project
             self.recorded: dict[str, PlannedResource] = {}
             self.order: list[str] = []
             self.stack_outputs: dict[str, Any] = {}
@@ -89,7 +90,7 @@ def _monitor_class() -> type:
             if request.type == STACK_TYPE:
                 rid, state = "", {}
             elif request.custom:
-                rid = canned.resource_id(request.type, request.name, urn)
+                rid = canned.resource_id(request.type, request.name, urn, inputs, self.project)
                 state = canned.outputs(request.type, request.name, urn, rid, inputs, self.region)
             else:
                 rid, state = "", {}
@@ -176,19 +177,23 @@ def run(
     project: str,
     stack: str,
     region: str,
+    cloud_project: str | None = None,
 ) -> ResourceGraph:
-    """Run ``program`` under the recording mock monitor; return the planned graph."""
-    return contextvars.Context().run(_run, program, project, stack, region)
+    """Run ``program`` under the recording mock monitor; return the planned graph.
+
+    ``project`` is the Pulumi project; ``cloud_project`` the GCP project used in mock ids.
+    """
+    return contextvars.Context().run(_run, program, project, stack, region, cloud_project)
 
 
-def _run(program: Callable[[], None], project: str, stack: str, region: str) -> ResourceGraph:
+def _run(program: Callable[[], None], project: str, stack: str, region: str, cloud_project: str | None) -> ResourceGraph:
     import pulumi
     from pulumi.runtime.settings import SETTINGS
     from pulumi.runtime.stack import run_pulumi_func
     from pulumi.runtime.sync_await import _sync_await
 
     mocks = _mocks_class()(region)
-    monitor = _monitor_class()(mocks, region)
+    monitor = _monitor_class()(mocks, region, cloud_project)
     try:
         pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=True, monitor=monitor)
         SETTINGS.rpc_manager.clear()

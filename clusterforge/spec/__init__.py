@@ -6,6 +6,7 @@ Never imports Pulumi or cloud SDKs: `clusterforge validate` starts fast.
 from clusterforge.spec.models import (
     Addon,
     Capacity,
+    CloudOverride,
     Cluster,
     KubernetesConfig,
     NetworkConfig,
@@ -18,6 +19,7 @@ from clusterforge.spec.models import (
 __all__ = [
     "Addon",
     "Capacity",
+    "CloudOverride",
     "Cluster",
     "KubernetesConfig",
     "NetworkConfig",

@@ -56,7 +56,14 @@ class Capacity(_Model):
     )
     reservation_id: str | None = Field(
         None,
-        description="Capacity reservation or Capacity Block id (cr-...); required for reservation and capacity_block.",
+        description=(
+            "AWS: capacity reservation or Capacity Block id (cr-...), required for reservation and capacity_block. "
+            "GCP: the reservation name (projects/P/reservations/R for a shared one)."
+        ),
+    )
+    queued_provisioning: bool = Field(
+        False,
+        description="GKE: Dynamic Workload Scheduler queued provisioning (pairs with a Kueue ProvisioningRequest admission check).",
     )
 
 
@@ -65,10 +72,14 @@ class NodePool(_Model):
 
     name: str = Field(description="Pool name; a DNS-1123 label (lowercase letters, digits, '-').")
     instance_type: str | None = Field(
-        None, description="Explicit instance/machine type (p5.48xlarge). Overrides `accelerator`."
+        None, description="Explicit instance/machine type (p5.48xlarge, a3-megagpu-8g, ct5p-hightpu-4t). Overrides `accelerator`."
     )
     accelerator: str | None = Field(
-        None, description="Accelerator model (H100, H200, B200, A100, L40S, L4, A10G, Trainium, Trainium2, Inferentia2)."
+        None,
+        description=(
+            "Accelerator model: GPUs (H100, H200, B200, A100, L40S, L4, A10G), AWS Trainium/Inferentia, "
+            "or a TPU generation (tpu-v4, tpu-v5e, tpu-v5p, tpu-v6e)."
+        ),
     )
     accelerators_per_node: int | None = Field(
         None, ge=1, description="Accelerators per node; with `accelerator`, picks the instance size."
@@ -82,6 +93,10 @@ class NodePool(_Model):
     )
     capacity: Capacity = Field(default_factory=Capacity, description="Purchase option.")
     zone: str | None = Field(None, description="Zone of this pool; defaults to the cluster `zone`.")
+    topology: str | None = Field(
+        None, description="TPU slice topology (2x2x1, 4x4x4 for v4/v5p; 2x4, 4x8, 16x16 for v5e/v6e). Decides the node count."
+    )
+    slices: int = Field(1, ge=1, description="TPU: number of identical slices (multi-slice); one node pool per slice.")
     placement_group: bool | None = Field(
         None,
         description=(
@@ -129,13 +144,17 @@ class Storage(_Model):
             "file system), filestore, gcsfuse, parallelstore."
         )
     )
-    capacity_gib: int = Field(ge=1, description="Storage capacity in GiB.")
+    capacity_gib: int | None = Field(None, ge=1, description="Storage capacity in GiB (file systems; not for gcsfuse).")
     throughput_mbps_per_tib: int | None = Field(
         None, description="Throughput tier in MB/s per TiB (FSx PERSISTENT_2: 125, 250, 500, 1000)."
     )
     deployment_type: str | None = Field(
         None, description="AWS FSx deployment type override: PERSISTENT_2, PERSISTENT_1, SCRATCH_2, SCRATCH_1."
     )
+    tier: str | None = Field(
+        None, description="GCP Filestore tier (BASIC_SSD, ZONAL, REGIONAL, ENTERPRISE, ...); default ZONAL."
+    )
+    bucket: str | None = Field(None, description="gcsfuse: bucket name to create (default <cluster>-<storage>).")
     mount_path: str = Field("/mnt/data", description="Where pods mount it.")
     import_path: str | None = Field(None, description="s3://bucket/prefix to import from (data repository association).")
     export_path: str | None = Field(None, description="s3://bucket/prefix to export to; defaults to import_path.")
@@ -166,6 +185,9 @@ class KubernetesConfig(_Model):
     version: str = Field("1.35", description="Kubernetes minor version, e.g. '1.35'.")
     endpoint_public_access: bool = Field(
         False, description="Expose the API server endpoint publicly (restricted by public_access_cidrs)."
+    )
+    release_channel: Literal["RAPID", "REGULAR", "STABLE", "EXTENDED"] = Field(
+        "REGULAR", description="GKE release channel."
     )
     public_access_cidrs: list[str] = Field(
         default_factory=list, description="CIDRs allowed to reach a public endpoint; required when it is on."
@@ -198,8 +220,20 @@ class NetworkConfig(_Model):
         None, description="Zones for the VPC subnets (EKS needs at least two); default: the cluster zone plus the next ones of the region."
     )
     nat: Literal["single", "per_zone"] = Field(
-        "single", description="One NAT gateway, or one per zone for zone-independent egress."
+        "single", description="AWS: one NAT gateway, or one per zone for zone-independent egress."
     )
+    pods_cidr: str = Field("10.64.0.0/14", description="GCP: secondary range for pod IPs (VPC-native).")
+    services_cidr: str = Field("10.68.0.0/20", description="GCP: secondary range for Service IPs.")
+    master_cidr: str = Field("172.16.0.0/28", description="GCP: /28 for the private control-plane endpoint.")
+
+
+class CloudOverride(_Model):
+    """Where the stack goes on one cloud, for portable stacks (`--cloud`, `--compare`)."""
+
+    region: str | None = Field(None, description="Region on this cloud.")
+    zone: str | None = Field(None, description="Default zone on this cloud.")
+    project: str | None = Field(None, description="GCP project id.")
+    zones: list[str] | None = Field(None, description="VPC zones on this cloud.")
 
 
 class Cluster(_Model):
@@ -207,6 +241,7 @@ class Cluster(_Model):
 
     name: str = Field(description="Cluster name; a DNS-1123 label, used as the Pulumi project name.")
     cloud: Cloud = Field(description="aws, gcp or kubernetes (an existing cluster).")
+    project: str | None = Field(None, description="GCP project id (gcp stacks).")
     region: str | None = Field(None, description="Cloud region (us-east-1, us-central1).")
     zone: str | None = Field(None, description="Default zone for accelerator pools and storage.")
     kubernetes: KubernetesConfig = Field(default_factory=KubernetesConfig, description="Control plane.")
@@ -215,9 +250,33 @@ class Cluster(_Model):
     node_pools: list[NodePool] = Field(default_factory=list, description="Node pools.")
     storage: list[Storage] = Field(default_factory=list, description="Shared file systems.")
     addons: list[Addon] = Field(default_factory=list, description="Kubernetes add-ons.")
+    overrides: dict[Cloud, CloudOverride] = Field(
+        default_factory=dict,
+        description="Per-cloud region/zone/project for portable stacks: the stack's own cloud uses the top-level fields.",
+    )
 
     def pool(self, name: str) -> NodePool | None:
         return next((p for p in self.node_pools if p.name == name), None)
+
+    def for_cloud(self, cloud: str) -> Cluster:
+        """This stack on ``cloud``: the cloud's override (region, zone, project, zones) applied.
+
+        Pool and storage zones written for another cloud are dropped so they follow the new
+        cluster zone; explicit instance types stay (validation says when they do not exist there).
+        """
+        if cloud == self.cloud:
+            return self
+        override = self.overrides.get(cloud)  # type: ignore[call-overload]
+        update: dict[str, Any] = {"cloud": cloud}
+        if override is not None:
+            update.update(region=override.region, zone=override.zone, project=override.project or self.project)
+            network = self.network.model_copy(update={"zones": override.zones})
+            update["network"] = network
+        else:
+            update.update(region=None, zone=None)
+        update["node_pools"] = [p.model_copy(update={"zone": None}) if p.zone else p for p in self.node_pools]
+        update["storage"] = [s.model_copy(update={"zone": None}) if s.zone else s for s in self.storage]
+        return self.model_copy(update=update)
 
 
 def json_schema() -> dict[str, Any]:

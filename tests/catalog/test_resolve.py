@@ -246,8 +246,9 @@ def test_no_fsx_deployment_off_aws() -> None:
     resolved = resolve(
         cluster(storage=(lustre(),), cloud="gcp", region="us-central1", zone="us-central1-a")
     )
-    assert resolved.catalog is None
+    assert resolved.catalog is not None and resolved.catalog.cloud == "gcp"
     assert resolved.storage[0].deployment_type is None
+    assert resolved.storage[0].service == "managed-lustre"
 
 
 # --- the whole cluster --------------------------------------------------------------------------

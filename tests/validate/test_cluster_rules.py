@@ -96,7 +96,7 @@ CASES = [
     ),
     # CLOUD001: only clouds whose components exist can be built.
     good("CLOUD001", "aws", {}),
-    bad("CLOUD001", "gcp-not-built-yet", {"cloud": "gcp", "region": "us-central1", "zone": "us-central1-a"}, ERROR, "cloud", "does not build gcp"),
+    bad("CLOUD001", "kubernetes-not-built-yet", {"cloud": "kubernetes"}, ERROR, "cloud", "does not build kubernetes"),
     # K8S002: the API endpoint is reachable, and a public one is restricted.
     good("K8S002", "baseline-private-only", {}),
     good("K8S002", "public-with-cidrs", {"kubernetes": {**PUBLIC, "public_access_cidrs": ["203.0.113.0/24"]}}),

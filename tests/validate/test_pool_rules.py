@@ -104,7 +104,7 @@ CASES = [
     good("POOL007", "spot-cpu-pool", {"node_pools": {0: {"capacity": {"type": "spot"}}}}),
     bad(
         "POOL007", "spot-efa-pool", {"node_pools": {1: {"capacity": {"type": "spot"}}}}, WARNING, "node_pools[1].capacity.type",
-        "spot instances on a multi-node EFA pool", "use on_demand",
+        "spot capacity on a multi-node efa pool", "use on_demand",
     ),
 ]
 

@@ -21,6 +21,8 @@ TABLES = {
     "capacity": "tests.validate.test_capacity_rules",
     "efa": "tests.validate.test_efa_rules",
     "storage": "tests.validate.test_storage_rules",
+    "gcp": "tests.validate.test_gcp_rules",
+    "tpu": "tests.validate.test_tpu_rules",
 }
 
 #: One problem for each of five rules, in different parts of the spec.

@@ -6,6 +6,7 @@ import pytest
 
 from clusterforge.findings import Severity
 
+from tests.validate.gcp_support import gcp
 from tests.validate.support import Case, bad, check, good
 
 ERROR, WARNING = Severity.ERROR, Severity.WARNING
@@ -15,6 +16,37 @@ def fs(**fields: object) -> dict[str, object]:
     """An override of the baseline's Lustre file system (storage[0])."""
     return {"storage": {0: fields}}
 
+
+GCP_CASES = [
+    # STO005: file systems have a capacity, buckets do not.
+    good("STO005", "baseline", {}),
+    good("STO005", "bucket", gcp({"storage": {1: {"name": "ckpt", "type": "gcsfuse", "mount_path": "/ckpt"}}})),
+    bad("STO005", "lustre-without-capacity", fs(capacity_gib=None), ERROR, "storage[0].capacity_gib", "needs capacity_gib"),
+    bad(
+        "STO005", "bucket-with-capacity", gcp({"storage": {1: {"name": "ckpt", "type": "gcsfuse", "capacity_gib": 10, "mount_path": "/ckpt"}}}),
+        WARNING, "storage[1].capacity_gib", "has no capacity",
+    ),
+    # LUS001: Managed Lustre tiers and capacities.
+    good("LUS001", "baseline", gcp()),
+    bad("LUS001", "tier", gcp({"storage": {0: {"throughput_mbps_per_tib": 300}}}), ERROR, "storage[0].throughput_mbps_per_tib", "does not offer 300"),
+    bad("LUS001", "too-small", gcp({"storage": {0: {"capacity_gib": 4800}}}), ERROR, "storage[0].capacity_gib", "starts at 18000 GiB"),
+    # FST001: Filestore tiers and capacities.
+    good("FST001", "zonal", gcp({"storage": {0: {"type": "filestore", "capacity_gib": 2048, "throughput_mbps_per_tib": None}}})),
+    bad(
+        "FST001", "unknown-tier", gcp({"storage": {0: {"type": "filestore", "tier": "PREMIUM_PLUS", "capacity_gib": 2048, "throughput_mbps_per_tib": None}}}),
+        ERROR, "storage[0].tier", "unknown Filestore tier",
+    ),
+    bad(
+        "FST001", "basic-ssd-too-small", gcp({"storage": {0: {"type": "filestore", "tier": "BASIC_SSD", "capacity_gib": 1024, "throughput_mbps_per_tib": None}}}),
+        ERROR, "storage[0].capacity_gib", "BASIC_SSD takes 2560",
+    ),
+    # PST001: Parallelstore is called out.
+    good("PST001", "lustre", gcp()),
+    bad(
+        "PST001", "parallelstore", gcp({"storage": {0: {"type": "parallelstore", "capacity_gib": 12288, "throughput_mbps_per_tib": None}}}),
+        WARNING, "storage[0].type", "invitation only", "Managed Lustre",
+    ),
+]
 
 CASES = [
     # STO001: the storage type is built on AWS.
@@ -104,6 +136,9 @@ CASES = [
         "an export path without an import path", "set import_path",
     ),
 ]
+
+
+CASES += GCP_CASES
 
 
 @pytest.mark.parametrize("case", CASES)

@@ -196,7 +196,7 @@ def public_endpoint(ctx: Context) -> Iterator[Finding]:
 
 
 #: Clouds whose components exist (modules/<cloud>); the spec already accepts the others.
-BUILT_CLOUDS = ("aws",)
+BUILT_CLOUDS = ("aws", "gcp")
 
 
 @rule("CLOUD001", "The stack's cloud is one clusterforge can build")

@@ -9,7 +9,7 @@ from clusterforge.validate.registry import Context, rule
 from clusterforge.validate.rules._util import did_you_mean
 
 
-@rule("POOL001", "The instance type exists in the catalog", clouds=("aws",))
+@rule("POOL001", "The instance type exists in the catalog", clouds=("aws", "gcp"))
 def unknown_instance_type(ctx: Context) -> Iterator[Finding]:
     if ctx.catalog is None:
         return
@@ -24,7 +24,7 @@ def unknown_instance_type(ctx: Context) -> Iterator[Finding]:
             )
 
 
-@rule("POOL002", "Some instance type offers the accelerator model and count", clouds=("aws",))
+@rule("POOL002", "Some instance type offers the accelerator model and count", clouds=("aws", "gcp"))
 def accelerator_offered(ctx: Context) -> Iterator[Finding]:
     if ctx.catalog is None:
         return
@@ -37,6 +37,8 @@ def accelerator_offered(ctx: Context) -> Iterator[Finding]:
                 )
             continue
         known = ctx.catalog.canonical_accelerator(spec.accelerator)
+        if known in ctx.catalog.tpus:
+            continue  # a TPU generation: its topology picks the machine type (TPU001)
         if known is None:
             names = ctx.catalog.accelerators()
             close = did_you_mean([n for n in names if n.lower().startswith(spec.accelerator.lower()[:2])][:3])
@@ -55,7 +57,7 @@ def accelerator_offered(ctx: Context) -> Iterator[Finding]:
             )
 
 
-@rule("POOL003", "Explicit instance type agrees with accelerator and count", clouds=("aws",))
+@rule("POOL003", "Explicit instance type agrees with accelerator and count", clouds=("aws", "gcp"))
 def instance_type_matches_accelerator(ctx: Context) -> Iterator[Finding]:
     for pool in ctx.resolved.pools:
         spec, offering = pool.spec, pool.offering
@@ -86,16 +88,16 @@ def pool_sizes(ctx: Context) -> Iterator[Finding]:
             yield ctx.finding(f"{pool.path}.nodes", f"nodes {desired} is below min_nodes {low}", "raise nodes or lower min_nodes")
         if desired is not None and high is not None and desired > high:
             yield ctx.finding(f"{pool.path}.nodes", f"nodes {desired} is above max_nodes {high}", "lower nodes or raise max_nodes")
-        if ctx.cluster.cloud == "aws" and pool.max_size == 0:
+        if ctx.cluster.cloud in ("aws", "gcp") and pool.max_size == 0:
             given = "max_nodes" if spec.max_nodes is not None else "nodes"
             yield ctx.finding(
                 f"{pool.path}.{given}",
-                "an EKS managed node group needs max_nodes of at least 1",
+                "a managed node group needs max_nodes of at least 1",
                 "to scale from zero, keep nodes: 0 (or min_nodes: 0) and set max_nodes: 1 or more",
             )
 
 
-@rule("POOL005", "The instance type is offered in the pool's zone", clouds=("aws",))
+@rule("POOL005", "The instance type is offered in the pool's zone", clouds=("aws", "gcp"))
 def offered_in_zone(ctx: Context) -> Iterator[Finding]:
     if ctx.catalog is None or not ctx.cluster.region:
         return
@@ -131,13 +133,13 @@ def system_pool_present(ctx: Context) -> Iterator[Finding]:
         yield ctx.finding("node_pools", "the stack declares no node pools", "add at least a system pool and an accelerator pool")
 
 
-@rule("POOL007", "Spot capacity on a multi-node fabric pool", severity=Severity.WARNING, clouds=("aws",))
+@rule("POOL007", "Spot capacity on a multi-node fabric pool", severity=Severity.WARNING, clouds=("aws", "gcp"))
 def spot_training(ctx: Context) -> Iterator[Finding]:
     """Spot reclaims single nodes at any time; a tightly coupled training job loses the whole step."""
     for pool in ctx.resolved.pools:
         if pool.spec.capacity.type == "spot" and pool.fabric != "none" and pool.max_size > 1:
             yield ctx.finding(
                 f"{pool.path}.capacity.type",
-                "spot instances on a multi-node EFA pool: one reclaimed node stops every collective",
+                f"spot capacity on a multi-node {pool.fabric} pool: one reclaimed node stops every collective",
                 "use on_demand, a reservation or a Capacity Block for training; spot suits inference",
             )

@@ -70,10 +70,16 @@ def storage_mounts(ctx: Context) -> Iterator[Finding]:
             yield ctx.finding(f"{item.path}.mount_path", f"mount path {item.spec.mount_path} is used by {counts[item.spec.mount_path]} file systems", "give each its own path")
 
 
+#: Storage services that live in one region, not one zone (no zone to match).
+REGIONAL_SERVICES = ("gcs-bucket",)
+
+
 @rule("STO003", "Storage is in the zone of the pools that mount it", clouds=("aws", "gcp"))
 def storage_zone(ctx: Context) -> Iterator[Finding]:
     """Cross-zone file system traffic costs latency and inter-AZ transfer charges."""
     for item in ctx.resolved.storage:
+        if item.service in REGIONAL_SERVICES or item.tier in ("REGIONAL", "ENTERPRISE"):
+            continue
         if item.zone is None:
             pool_zones = sorted({p.zone for p in ctx.resolved.pools if p.name in item.pools and p.zone})
             if len(pool_zones) > 1:
@@ -109,7 +115,7 @@ def storage_unprotected(ctx: Context) -> Iterator[Finding]:
 def fsx_capacity(ctx: Context) -> Iterator[Finding]:
     facts = fsx_facts(ctx).get("deployment_types", {})
     for item in ctx.resolved.storage:
-        if item.deployment_type is None:
+        if item.deployment_type is None or item.spec.capacity_gib is None:
             continue
         deployment = facts.get(item.deployment_type)
         if deployment is None:
@@ -167,4 +173,84 @@ def fsx_data_repository(ctx: Context) -> Iterator[Finding]:
                 "an export path without an import path",
                 "PERSISTENT_2 links one S3 prefix both ways through a data repository association: set import_path",
                 severity=Severity.WARNING,
+            )
+
+
+@rule("STO005", "File systems have a capacity; buckets do not")
+def storage_capacity(ctx: Context) -> Iterator[Finding]:
+    for item in ctx.resolved.storage:
+        if item.spec.type == "gcsfuse":
+            if item.spec.capacity_gib is not None:
+                yield ctx.finding(
+                    f"{item.path}.capacity_gib", "a Cloud Storage bucket has no capacity; capacity_gib is ignored", "drop it",
+                    severity=Severity.WARNING,
+                )
+        elif item.spec.capacity_gib is None:
+            yield ctx.finding(f"{item.path}.capacity_gib", f"{item.spec.type} storage needs capacity_gib", "e.g. capacity_gib: 4800")
+
+
+@rule("LUS001", "Managed Lustre throughput tier and capacity are values the service accepts", clouds=("gcp",))
+def managed_lustre(ctx: Context) -> Iterator[Finding]:
+    facts = (ctx.catalog.storage.get("managed_lustre") if ctx.catalog else None) or {}
+    tiers = facts.get("throughput_mbps_per_tib", [])
+    for item in ctx.resolved.storage:
+        if item.service != "managed-lustre":
+            continue
+        tier = item.throughput_mbps_per_tib
+        if tier not in tiers:
+            yield ctx.finding(
+                f"{item.path}.throughput_mbps_per_tib",
+                f"Managed Lustre does not offer {tier} MB/s/TiB",
+                f"tiers: {', '.join(map(str, tiers))}",
+            )
+            continue
+        capacity = item.spec.capacity_gib
+        low = facts.get("min_capacity_gib", {}).get(str(tier))
+        high = facts.get("max_capacity_gib", {}).get(str(tier))
+        if capacity is not None and low is not None and capacity < low:
+            yield ctx.finding(
+                f"{item.path}.capacity_gib",
+                f"Managed Lustre at {tier} MB/s/TiB starts at {low} GiB, not {capacity}",
+                f"use at least {low} GiB, or a faster tier (smaller minimum)",
+            )
+        elif capacity is not None and high is not None and capacity > high:
+            yield ctx.finding(f"{item.path}.capacity_gib", f"Managed Lustre at {tier} MB/s/TiB ends at {high} GiB", f"use at most {high} GiB")
+
+
+@rule("FST001", "Filestore tier and capacity are values Filestore accepts", clouds=("gcp",))
+def filestore(ctx: Context) -> Iterator[Finding]:
+    tiers = ((ctx.catalog.storage.get("filestore") if ctx.catalog else None) or {}).get("tiers", {})
+    for item in ctx.resolved.storage:
+        if item.service != "filestore":
+            continue
+        facts = tiers.get(item.tier or "")
+        if facts is None:
+            yield ctx.finding(f"{item.path}.tier", f"unknown Filestore tier {item.tier!r}", f"tiers: {', '.join(tiers)}")
+            continue
+        capacity = item.spec.capacity_gib
+        if capacity is not None and not facts["min_gib"] <= capacity <= facts["max_gib"]:
+            yield ctx.finding(
+                f"{item.path}.capacity_gib",
+                f"Filestore {item.tier} takes {facts['min_gib']}..{facts['max_gib']} GiB, not {capacity}",
+                "pick a size in that range or another tier",
+            )
+
+
+@rule("PST001", "Parallelstore is called out: invitation-only scratch; Managed Lustre is the default", severity=Severity.WARNING, clouds=("gcp",))
+def parallelstore(ctx: Context) -> Iterator[Finding]:
+    facts = (ctx.catalog.storage.get("parallelstore") if ctx.catalog else None) or {}
+    for item in ctx.resolved.storage:
+        if item.service != "parallelstore":
+            continue
+        yield ctx.finding(
+            f"{item.path}.type",
+            f"Parallelstore is {facts.get('status', 'invitation only')}",
+            "use type: lustre (Managed Lustre) for a durable parallel file system",
+        )
+        capacity = item.spec.capacity_gib
+        low, high = facts.get("min_gib"), facts.get("max_gib")
+        if capacity is not None and low and high and not low <= capacity <= high:
+            yield ctx.finding(
+                f"{item.path}.capacity_gib", f"Parallelstore takes {low}..{high} GiB, not {capacity}", "pick a size in that range",
+                severity=Severity.ERROR,
             )

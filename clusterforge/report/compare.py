@@ -1,0 +1,166 @@
+"""Side-by-side view of one portable stack planned on several clouds (`plan --compare aws,gcp`).
+
+Each column is a full :class:`Report` for one cloud; the rows are what a platform engineer
+compares: machine per pool, accelerators, fabric and its bandwidth per node, storage service,
+resource count and cost — and, per cloud, what could not be matched.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from clusterforge.findings import Severity
+from clusterforge.report.model import Report
+
+STORAGE_LABEL = {
+    "fsx-lustre": "FSx for Lustre",
+    "managed-lustre": "Managed Lustre",
+    "filestore": "Filestore",
+    "gcs-bucket": "Cloud Storage (GCS FUSE)",
+    "parallelstore": "Parallelstore",
+}
+
+
+@dataclass
+class Comparison:
+    reports: dict[str, Report]
+
+    def unmatched(self, cloud: str) -> list[str]:
+        """What could not be matched on ``cloud``, in words."""
+        report = self.reports[cloud]
+        problems = [f"{f.path}: {f.message}" for f in report.findings if f.severity == Severity.ERROR]
+        resolved = report.resolved
+        if resolved is None:
+            return problems
+        for pool in resolved.pools:
+            if pool.offering is None:
+                problems.append(f"pool {pool.name}: no instance type for {pool.spec.accelerator or 'its spec'}")
+            elif pool.is_accelerated and pool.fabric == "none" and self._fabric_elsewhere(cloud, pool.name):
+                problems.append(f"pool {pool.name}: no high-speed fabric on {cloud}")
+        for storage in resolved.storage:
+            if storage.service is None:
+                problems.append(f"storage {storage.name}: no {storage.spec.type} service on {cloud}")
+        if report.cost is not None:
+            problems += [f"no price for {item.name}" for item in report.cost.missing]
+        return problems
+
+    def _fabric_elsewhere(self, cloud: str, pool_name: str) -> bool:
+        for other, report in self.reports.items():
+            if other == cloud or report.resolved is None:
+                continue
+            pool = report.resolved.pool(pool_name)
+            if pool is not None and pool.fabric != "none":
+                return True
+        return False
+
+    def rows(self) -> list[tuple[str, dict[str, str]]]:
+        clouds = list(self.reports)
+        out: list[tuple[str, dict[str, str]]] = []
+
+        def row(label: str, values: dict[str, Any]) -> None:
+            out.append((label, {c: "-" if values.get(c) in (None, "") else str(values.get(c)) for c in clouds}))
+
+        row("region", {c: r.cluster_info["region"] for c, r in self.reports.items()})
+        pool_names: list[str] = []
+        for report in self.reports.values():
+            for pool_row in report.pool_rows():
+                if pool_row["name"] not in pool_names:
+                    pool_names.append(pool_row["name"])
+        for name in pool_names:
+            cells: dict[str, dict[str, Any]] = {}
+            for cloud, report in self.reports.items():
+                cells[cloud] = next((p for p in report.pool_rows() if p["name"] == name), {})
+            row(f"pool {name}: type", {c: v.get("instance_type") for c, v in cells.items()})
+            row(
+                f"pool {name}: accelerators",
+                {c: f"{v['accelerators_per_node']} x {v['accelerator']}" if v.get("accelerator") else "-" for c, v in cells.items()},
+            )
+            row(f"pool {name}: nodes", {c: v.get("nodes") for c, v in cells.items()})
+            row(f"pool {name}: fabric", {c: _fabric(v) for c, v in cells.items()})
+            row(
+                f"pool {name}: network per node",
+                {c: f"{v['network_bandwidth_gbps']:g} Gbps" if v.get("network_bandwidth_gbps") else "" for c, v in cells.items()},
+            )
+        storage_names: list[str] = []
+        for report in self.reports.values():
+            for storage in report.resolved.storage if report.resolved else ():
+                if storage.name not in storage_names:
+                    storage_names.append(storage.name)
+        for name in storage_names:
+            values: dict[str, Any] = {}
+            for cloud, report in self.reports.items():
+                storage = next((s for s in report.resolved.storage if s.name == name), None) if report.resolved else None
+                if storage is not None and storage.service:
+                    tier = f" @ {storage.throughput_mbps_per_tib} MB/s/TiB" if storage.throughput_mbps_per_tib else ""
+                    values[cloud] = f"{STORAGE_LABEL[storage.service]}{tier}"
+            row(f"storage {name}", values)
+        row("accelerators total", {c: ", ".join(f"{n} x {a}" for a, n in r.accelerator_totals().items()) for c, r in self.reports.items()})
+        row("resources", {c: len(r.graph.custom_resources) if r.graph else "not planned" for c, r in self.reports.items()})
+        row(
+            "cost per hour",
+            {c: (f"${r.cost.hourly_usd:,.2f}" + (" (incomplete)" if r.cost.missing else "")) if r.cost else None for c, r in self.reports.items()},
+        )
+        row(
+            "cost per month",
+            {c: f"${r.cost.monthly_usd:,.0f}" if r.cost else None for c, r in self.reports.items()},
+        )
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "clouds": list(self.reports),
+            "rows": [{"item": label, **values} for label, values in self.rows()],
+            "unmatched": {c: self.unmatched(c) for c in self.reports},
+            "plans": {
+                c: {
+                    "cluster": r.cluster_info,
+                    "summary": r.summary(),
+                    "findings": [f.to_dict() for f in r.findings],
+                    "cost": r.cost.to_dict() if r.cost else None,
+                }
+                for c, r in self.reports.items()
+            },
+        }
+
+
+def _fabric(row: dict[str, Any]) -> str:
+    fabric = row.get("fabric")
+    if not fabric or fabric == "none":
+        return "none"
+    if row.get("efa_interfaces"):
+        return f"efa x{row['efa_interfaces']}"
+    return str(fabric)
+
+
+def render_comparison(comparison: Comparison, fmt: str, *, color: bool = False) -> str:
+    if fmt == "json":
+        return json.dumps(comparison.to_dict(), indent=2, default=str) + "\n"
+    clouds = list(comparison.reports)
+    if fmt == "markdown":
+        lines = ["## clusterforge compare: " + " vs ".join(clouds), "", "| | " + " | ".join(clouds) + " |", "|---|" + "---|" * len(clouds)]
+        lines += [f"| {label} | " + " | ".join(values[c] for c in clouds) + " |" for label, values in comparison.rows()]
+        lines += ["", "### Could not be matched", ""]
+        for cloud in clouds:
+            problems = comparison.unmatched(cloud)
+            lines.append(f"- **{cloud}**: " + ("; ".join(problems) if problems else "everything matched"))
+        return "\n".join(lines) + "\n"
+    buffer = io.StringIO()
+    console = Console(file=buffer, force_terminal=color, no_color=not color, width=140, highlight=False)
+    table = Table(title="Portable stack on " + " and ".join(clouds), title_justify="left")
+    table.add_column("")
+    for cloud in clouds:
+        table.add_column(cloud)
+    for label, values in comparison.rows():
+        table.add_row(label, *(values[c] for c in clouds))
+    console.print(table)
+    console.print("Could not be matched:")
+    for cloud in clouds:
+        problems = comparison.unmatched(cloud)
+        console.print(f"  {cloud}: " + ("; ".join(problems) if problems else "everything matched"))
+    return buffer.getvalue()

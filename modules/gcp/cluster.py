@@ -1,0 +1,122 @@
+"""The top GCP component: network, GPU fabric networks, GKE, node pools, storage, GKE objects."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+import pulumi_gcp as gcp
+import pulumi_kubernetes as k8s
+
+from clusterforge.catalog.resolve import ResolvedCluster
+from clusterforge.modules.gcp.common import labels as gcp_labels
+from clusterforge.modules.gcp.fabric import AttachedNetwork, GpuNetworks, network_plan
+from clusterforge.modules.gcp.gke import GkeArgs, GkeCluster
+from clusterforge.modules.gcp.k8s_objects import nccl_installer, network_objects
+from clusterforge.modules.gcp.network import Network, NetworkArgs
+from clusterforge.modules.gcp.nodepools import NodePool, NodePoolArgs
+from clusterforge.modules.gcp.storage import PrivateServiceAccess, Storage, StorageArgs
+
+#: Storage services reached over private services access.
+PSA_SERVICES = ("managed-lustre",)
+
+
+class GcpCluster(pulumi.ComponentResource):
+    """A GKE AI cluster built from a resolved spec."""
+
+    def __init__(self, name: str, resolved: ResolvedCluster, opts: pulumi.ResourceOptions | None = None) -> None:
+        spec = resolved.spec
+        project = spec.project or ""
+        region = spec.region or ""
+        provider = gcp.Provider(f"{name}-gcp", project=project, region=region)
+        super().__init__(
+            "clusterforge:gcp:Cluster", name, None, pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(providers={"gcp": provider}))
+        )
+        child = pulumi.ResourceOptions(parent=self)
+        tags = dict(spec.tags)
+        self.network = Network(
+            f"{name}-net",
+            NetworkArgs(
+                cluster_name=spec.name, project=project, region=region, cidr=spec.network.cidr,
+                pods_cidr=spec.network.pods_cidr, services_cidr=spec.network.services_cidr, labels=tags,
+            ),
+            opts=child,
+        )
+
+        pool_networks: dict[str, list[AttachedNetwork]] = {}
+        for pool in resolved.pools:
+            if pool.offering is not None and pool.fabric != "none" and network_plan(pool.offering) and pool.zone:
+                nets = GpuNetworks(
+                    f"{name}-{pool.name}-fabric",
+                    cluster_name=spec.name, pool_name=pool.name, project=project, region=region, zone=pool.zone,
+                    offering=pool.offering, spec_path=f"{pool.path}.fabric", opts=child,
+                )
+                pool_networks[pool.name] = nets.attached
+
+        services = frozenset(s.service for s in resolved.storage if s.service)
+        k8s_spec = spec.kubernetes
+        self.gke = GkeCluster(
+            f"{name}-gke",
+            GkeArgs(
+                cluster_name=spec.name, project=project, region=region,
+                network=self.network.vpc.id, subnetwork=self.network.subnet.id,
+                version=k8s_spec.version, release_channel=k8s_spec.release_channel,
+                master_cidr=spec.network.master_cidr, public_endpoint=k8s_spec.endpoint_public_access,
+                authorized_cidrs=list(k8s_spec.public_access_cidrs),
+                multi_networking=bool(pool_networks), storage_services=services,
+                labels=gcp_labels(tags, spec.name),
+            ),
+            opts=child,
+        )
+
+        self.pools: dict[str, NodePool] = {}
+        for pool in resolved.pools:
+            self.pools[pool.name] = NodePool(
+                f"{name}-{pool.name}",
+                NodePoolArgs(
+                    cluster=self.gke.cluster.id, cluster_name=spec.name, project=project, region=region, pool=pool,
+                    networks=pool_networks.get(pool.name, []), labels=tags,
+                ),
+                opts=child,
+            )
+
+        if pool_networks:
+            kube = k8s.Provider(f"{name}-k8s", kubeconfig=self.gke.kubeconfig, opts=pulumi.ResourceOptions(parent=self))
+            installers = (resolved.catalog.extra.get("nccl_installers") if resolved.catalog else None) or {}
+            done_fabrics: set[str] = set()
+            for pool in resolved.pools:
+                nets = pool_networks.get(pool.name)
+                if not nets:
+                    continue
+                network_objects(name, nets, kube, self.pools[pool.name])
+                if pool.fabric not in done_fabrics:
+                    done_fabrics.add(pool.fabric)
+                    nccl_installer(name, pool.fabric, installers, kube, self, [self.pools[pool.name]])
+
+        psa = None
+        if any(s.service in PSA_SERVICES for s in resolved.storage):
+            psa = PrivateServiceAccess(f"{name}-psa", cluster_name=spec.name, project=project, network=self.network.vpc, opts=child)
+        self.storage: dict[str, Storage] = {}
+        for storage in resolved.storage:
+            if storage.service is None:
+                continue
+            self.storage[storage.name] = Storage(
+                f"{name}-{storage.name}",
+                StorageArgs(
+                    cluster_name=spec.name, project=project, region=region, network=self.network.vpc,
+                    node_cidrs=[spec.network.cidr, spec.network.pods_cidr], storage=storage,
+                    private_service_access=psa if storage.service in PSA_SERVICES else None, labels=tags,
+                ),
+                opts=child,
+            )
+        self.register_outputs(self.exports())
+
+    def exports(self) -> dict[str, Any]:
+        return {
+            "clusterName": self.gke.cluster.name,
+            "endpoint": self.gke.cluster.endpoint,
+            "kubeconfig": self.gke.kubeconfig,
+            "network": self.network.vpc.name,
+            "nodePools": {n: [np.name for np in p.node_pools] for n, p in self.pools.items()},
+            "storage": {n: s.resource.id for n, s in self.storage.items()},
+        }

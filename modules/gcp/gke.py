@@ -1,0 +1,128 @@
+"""The GKE control plane: private nodes, Workload Identity, Dataplane V2, release channel,
+shielded nodes, multi-networking when GPU pools bring extra networks, and the CSI add-ons for
+the storage the stack uses. Node pools are separate resources (the default pool is removed).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_gcp as gcp
+
+from clusterforge.modules.gcp.common import resource_name
+from clusterforge.modules.gcp.network import PODS_RANGE, SERVICES_RANGE
+
+@dataclass(frozen=True)
+class GkeArgs:
+    cluster_name: str
+    project: str
+    region: str
+    network: pulumi.Input[str]
+    subnetwork: pulumi.Input[str]
+    version: str
+    release_channel: str
+    master_cidr: str
+    public_endpoint: bool
+    authorized_cidrs: list[str]
+    multi_networking: bool
+    storage_services: frozenset[str]
+    labels: dict[str, str] = field(default_factory=dict)
+
+
+def addons_config(storage_services: frozenset[str]) -> gcp.container.ClusterAddonsConfigArgs:
+    """CSI drivers for exactly the storage services the stack uses (plus the PD driver)."""
+    configs: dict[str, object] = {
+        "gce_persistent_disk_csi_driver_config": gcp.container.ClusterAddonsConfigGcePersistentDiskCsiDriverConfigArgs(enabled=True)
+    }
+    if "managed-lustre" in storage_services:
+        configs["lustre_csi_driver_config"] = gcp.container.ClusterAddonsConfigLustreCsiDriverConfigArgs(enabled=True)
+    if "filestore" in storage_services:
+        configs["gcp_filestore_csi_driver_config"] = gcp.container.ClusterAddonsConfigGcpFilestoreCsiDriverConfigArgs(enabled=True)
+    if "gcs-bucket" in storage_services:
+        configs["gcs_fuse_csi_driver_config"] = gcp.container.ClusterAddonsConfigGcsFuseCsiDriverConfigArgs(enabled=True)
+    if "parallelstore" in storage_services:
+        configs["parallelstore_csi_driver_config"] = gcp.container.ClusterAddonsConfigParallelstoreCsiDriverConfigArgs(enabled=True)
+    return gcp.container.ClusterAddonsConfigArgs(**configs)  # type: ignore[arg-type]
+
+
+class GkeCluster(pulumi.ComponentResource):
+    """A regional, private GKE Standard cluster."""
+
+    def __init__(self, name: str, args: GkeArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("clusterforge:gcp:GkeCluster", name, None, opts)
+        authorized = gcp.container.ClusterMasterAuthorizedNetworksConfigArgs(
+            cidr_blocks=[
+                gcp.container.ClusterMasterAuthorizedNetworksConfigCidrBlockArgs(cidr_block=c, display_name=f"allowed-{i}")
+                for i, c in enumerate(args.authorized_cidrs)
+            ]
+        )
+        self.cluster = gcp.container.Cluster(
+            f"{name}-gke",
+            name=resource_name(args.cluster_name, limit=40),
+            project=args.project,
+            location=args.region,
+            network=args.network,
+            subnetwork=args.subnetwork,
+            # Node pools are managed as their own resources.
+            remove_default_node_pool=True,
+            initial_node_count=1,
+            min_master_version=args.version,
+            release_channel=gcp.container.ClusterReleaseChannelArgs(channel=args.release_channel),
+            networking_mode="VPC_NATIVE",
+            ip_allocation_policy=gcp.container.ClusterIpAllocationPolicyArgs(
+                cluster_secondary_range_name=PODS_RANGE, services_secondary_range_name=SERVICES_RANGE
+            ),
+            private_cluster_config=gcp.container.ClusterPrivateClusterConfigArgs(
+                enable_private_nodes=True,
+                enable_private_endpoint=not args.public_endpoint,
+                master_ipv4_cidr_block=args.master_cidr,
+            ),
+            master_authorized_networks_config=authorized,
+            workload_identity_config=gcp.container.ClusterWorkloadIdentityConfigArgs(workload_pool=f"{args.project}.svc.id.goog"),
+            # Dataplane V2; GKE multi-networking (GPUDirect NICs) requires it.
+            datapath_provider="ADVANCED_DATAPATH",
+            enable_multi_networking=True if args.multi_networking else None,
+            enable_shielded_nodes=True,
+            enable_legacy_abac=False,
+            addons_config=addons_config(args.storage_services),
+            resource_labels=args.labels,
+            # The cluster holds no user data (file systems are separate, protected resources);
+            # Pulumi, not the API flag, guards it, so `destroy` works when asked for.
+            deletion_protection=False,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.kubeconfig = pulumi.Output.secret(
+            pulumi.Output.all(self.cluster.name, self.cluster.endpoint, self.cluster.master_auth.cluster_ca_certificate).apply(
+                lambda v: kubeconfig(v[0], v[1], v[2])
+            )
+        )
+        self.register_outputs(
+            {"specPath": "kubernetes", "clusterName": self.cluster.name, "endpoint": self.cluster.endpoint, "kubeconfig": self.kubeconfig}
+        )
+
+
+def kubeconfig(name: str, endpoint: str, ca_data: str) -> str:
+    """A kubeconfig that authenticates with gke-gcloud-auth-plugin (no long-lived credentials)."""
+    return json.dumps(
+        {
+            "apiVersion": "v1",
+            "kind": "Config",
+            "clusters": [{"name": name, "cluster": {"server": f"https://{endpoint}", "certificate-authority-data": ca_data}}],
+            "contexts": [{"name": name, "context": {"cluster": name, "user": name}}],
+            "current-context": name,
+            "users": [
+                {
+                    "name": name,
+                    "user": {
+                        "exec": {
+                            "apiVersion": "client.authentication.k8s.io/v1beta1",
+                            "command": "gke-gcloud-auth-plugin",
+                            "provideClusterInfo": True,
+                        }
+                    },
+                }
+            ],
+        }
+    )
