@@ -95,10 +95,10 @@ class Comparison:
         for name in storage_names:
             values: dict[str, Any] = {}
             for cloud, report in self.reports.items():
-                storage = next((s for s in report.resolved.storage if s.name == name), None) if report.resolved else None
-                if storage is not None and storage.service:
-                    tier = f" @ {storage.throughput_mbps_per_tib} MB/s/TiB" if storage.throughput_mbps_per_tib else ""
-                    values[cloud] = f"{STORAGE_LABEL[storage.service]}{tier}"
+                found = next((s for s in report.resolved.storage if s.name == name), None) if report.resolved else None
+                if found is not None and found.service:
+                    tier = f" @ {found.throughput_mbps_per_tib} MB/s/TiB" if found.throughput_mbps_per_tib else ""
+                    values[cloud] = f"{STORAGE_LABEL[found.service]}{tier}"
             row(f"storage {name}", values)
         row("accelerators total", {c: ", ".join(f"{n} x {a}" for a, n in r.accelerator_totals().items()) for c, r in self.reports.items()})
         row("resources", {c: len(r.graph.custom_resources) if r.graph else "not planned" for c, r in self.reports.items()})

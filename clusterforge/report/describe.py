@@ -67,7 +67,49 @@ def _sg_rule(graph: ResourceGraph, resource: PlannedResource) -> str:
     return f"{protocol} {'from' if 'Ingress' in resource.type else 'to'} {peer}"
 
 
+def _gke_node_pool(graph: ResourceGraph, resource: PlannedResource) -> str:
+    i = resource.inputs
+    config = i.get("nodeConfig") or {}
+    parts = [str(config.get("machineType"))]
+    accelerators = config.get("guestAccelerators") or []
+    if accelerators:
+        parts.append(f"{accelerators[0].get('count')} x {accelerators[0].get('type')}")
+    scaling = i.get("autoscaling")
+    parts.append(f"{scaling.get('totalMinNodeCount')}..{scaling.get('totalMaxNodeCount')} nodes" if scaling else f"{i.get('nodeCount')} nodes")
+    placement = i.get("placementPolicy")
+    if placement:
+        parts.append("compact " + placement["tpuTopology"] if placement.get("tpuTopology") else "compact placement")
+    extra = (i.get("networkConfig") or {}).get("additionalNodeNetworkConfigs") or []
+    if extra:
+        parts.append(f"{len(extra)} additional node networks")
+    for key, label in (("spot", "spot"), ("flexStart", "flex-start")):
+        if config.get(key):
+            parts.append(label)
+    if i.get("queuedProvisioning"):
+        parts.append("queued provisioning")
+    return ", ".join(parts)
+
+
+def _gcp_storage(graph: ResourceGraph, resource: PlannedResource) -> str:
+    i = resource.inputs
+    if resource.type == "gcp:lustre/instance:Instance":
+        return f"{i.get('capacityGib')} GiB @ {i.get('perUnitStorageThroughput')} MB/s/TiB in {i.get('location')}"
+    if resource.type == "gcp:filestore/instance:Instance":
+        share = (i.get("fileShares") or {}).get("capacityGb")
+        return f"{i.get('tier')} {share} GiB in {i.get('location')}"
+    return f"{i.get('location')}"
+
+
 DESCRIBERS: dict[str, Callable[[ResourceGraph, PlannedResource], str]] = {
+    "gcp:container/nodePool:NodePool": _gke_node_pool,
+    "gcp:container/cluster:Cluster": lambda g, r: f"{r.inputs.get('location')}, {((r.inputs.get('releaseChannel') or {}).get('channel'))} channel",
+    "gcp:compute/network:Network": lambda g, r: f"MTU {r.inputs['mtu']}" + (", RoCE profile" if r.inputs.get("networkProfile") else "") if r.inputs.get("mtu") else "",
+    "gcp:compute/subnetwork:Subnetwork": lambda g, r: str(r.inputs.get("ipCidrRange")),
+    "gcp:lustre/instance:Instance": _gcp_storage,
+    "gcp:filestore/instance:Instance": _gcp_storage,
+    "gcp:storage/bucket:Bucket": _gcp_storage,
+    "gcp:parallelstore/instance:Instance": _gcp_storage,
+    "kubernetes:networking.gke.io/v1:GKENetworkParamSet": lambda g, r: f"deviceMode {(r.inputs.get('spec') or {}).get('deviceMode')}",
     "aws:ec2/subnet:Subnet": _subnet,
     "aws:ec2/vpc:Vpc": lambda g, r: str(r.inputs.get("cidrBlock")),
     "aws:ec2/launchTemplate:LaunchTemplate": _launch_template,

@@ -6,6 +6,7 @@ import re
 
 from clusterforge.findings import Severity
 from clusterforge.graph import ResourceGraph
+from clusterforge.report.cells import nodes_cell, placement_cell
 from clusterforge.report.describe import describe, short_type
 from clusterforge.report.model import Report
 
@@ -85,10 +86,10 @@ def render_markdown(report: Report) -> str:
         for row in report.pool_rows():
             accel = f"{row['accelerators_per_node']} x {row['accelerator']}" if row["accelerator"] else "-"
             fabric = f"EFA x{row['efa_interfaces']}" if row["efa_interfaces"] else row["fabric"]
-            nodes = f"{row['nodes']}" if row["min_nodes"] == row["max_nodes"] else f"{row['nodes']} ({row['min_nodes']}..{row['max_nodes']})"
+            nodes = nodes_cell(row)
             out.append(
                 f"| {row['name']} | `{row['instance_type'] or '(unresolved)'}` | {accel} | {nodes} | {row['zone'] or 'all'} | {fabric} | "
-                f"{'cluster' if row['placement_group'] else '-'} | {row['capacity']} |"
+                f"{placement_cell(row)} | {row['capacity']} |"
             )
         out += ["", "### Topology", "", *topology(report), ""]
 

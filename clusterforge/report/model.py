@@ -72,6 +72,9 @@ class Report:
                     "efa_interfaces": pool.efa_interfaces,
                     "network_bandwidth_gbps": offering.network_bandwidth_gbps if offering else None,
                     "placement_group": pool.placement_group,
+                    "placement": ("compact" if pool.cloud == "gcp" else "cluster") if pool.placement_group else None,
+                    "topology": pool.topology,
+                    "slices": pool.slices,
                     "capacity": pool.spec.capacity.type,
                     "ami_type": pool.ami_type,
                 }
@@ -82,7 +85,9 @@ class Report:
         totals: dict[str, int] = {}
         for pool in self.resolved.pools if self.resolved else ():
             if pool.offering and pool.offering.accelerator:
-                totals[pool.offering.accelerator] = totals.get(pool.offering.accelerator, 0) + pool.offering.accelerator_count * pool.desired
+                totals[pool.offering.accelerator] = (
+                    totals.get(pool.offering.accelerator, 0) + pool.offering.accelerator_count * pool.total_nodes
+                )
         return totals
 
     def summary(self) -> dict[str, Any]:

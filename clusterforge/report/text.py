@@ -14,6 +14,7 @@ from rich.tree import Tree
 
 from clusterforge.findings import Severity
 from clusterforge.graph import STACK_TYPE, PlannedResource, ResourceGraph
+from clusterforge.report.cells import nodes_cell, placement_cell
 from clusterforge.report.describe import describe, short_type
 from clusterforge.report.model import Report
 
@@ -52,13 +53,13 @@ def pools_table(report: Report) -> Table:
         table.add_column(column)
     for row in report.pool_rows():
         accel = f"{row['accelerators_per_node']} x {row['accelerator']}" if row["accelerator"] else "-"
-        nodes = str(row["nodes"]) if row["min_nodes"] == row["max_nodes"] else f"{row['nodes']} ({row['min_nodes']}..{row['max_nodes']})"
+        nodes = nodes_cell(row)
         fabric = row["fabric"]
         if row["efa_interfaces"]:
             fabric = f"efa x{row['efa_interfaces']} ({row['network_bandwidth_gbps']:g} Gbps)"
         table.add_row(
             row["name"], row["instance_type"] or "(unresolved)", accel, nodes, row["zone"] or "all", fabric,
-            "cluster" if row["placement_group"] else "-", row["capacity"],
+            placement_cell(row), row["capacity"],
         )
     return table
 
@@ -145,3 +146,4 @@ def render_text(report: Report, *, color: bool = False, width: int | None = None
         console.print()
         console.print(cost_table(report))
     return buffer.getvalue()
+

@@ -14,6 +14,7 @@ import pulumi_gcp as gcp
 from clusterforge.modules.gcp.common import resource_name
 from clusterforge.modules.gcp.network import PODS_RANGE, SERVICES_RANGE
 
+
 @dataclass(frozen=True)
 class GkeArgs:
     cluster_name: str
