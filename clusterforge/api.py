@@ -12,14 +12,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from clusterforge.findings import Severity
+from clusterforge.findings import Finding, Severity
 from clusterforge.report.model import Report
 from clusterforge.spec.loader import LoadedStack, load_stack
 
 if TYPE_CHECKING:
+    from clusterforge.catalog.resolve import ResolvedCluster
     from clusterforge.engine.automation import Target
-    from clusterforge.report.compare import Comparison
     from clusterforge.engine.events import Display, RunResult
+    from clusterforge.report.compare import Comparison
 
 
 def validate_stack(
@@ -40,6 +41,20 @@ def validate_stack(
 def plan_stack(
     path: str | Path, *, stack_name: str = "dev", skip: Iterable[str] = (), cloud: str | None = None
 ) -> tuple[LoadedStack, Report]:
+    """Validate, then (when no error was found) plan offline, estimate the cost and run the policy
+    pack at its default levels (``skip`` names validation rules and policies to leave out)."""
+    from clusterforge.policies.offline import run_policies
+    from clusterforge.policies.pack_config import PackConfig
+
+    stack, report = _plan(path, stack_name=stack_name, skip=skip, cloud=cloud)
+    if report.graph is not None:
+        report.add_findings(run_policies(report.graph, PackConfig().skipping(skip)))
+    return stack, report
+
+
+def _plan(
+    path: str | Path, *, stack_name: str = "dev", skip: Iterable[str] = (), cloud: str | None = None
+) -> tuple[LoadedStack, Report]:
     """Validate, then (when no error was found) plan offline and estimate the cost."""
     from clusterforge.cost import estimate
     from clusterforge.engine import plan_offline
@@ -54,6 +69,118 @@ def plan_stack(
         return stack, report
     report.graph = plan_offline(report.resolved, stack=stack_name)
     return stack, report
+
+
+def check_stack(path: str | Path, *, config: str | Path | None = None, stack_name: str = "dev") -> Report:
+    """Check a stack file, or a plan JSON written by ``plan --format json``, against the policy pack
+    offline. ``config`` is a ``--policy-pack-config`` file (levels and settings; a bad one raises
+    UsageError before anything runs). The report holds the policy findings — or, when the stack
+    cannot be planned, the validation findings that stop it (validation warnings are `plan`'s job).
+    """
+    from clusterforge.policies.offline import run_policies
+    from clusterforge.policies.pack_config import PackConfig, load
+
+    settings = load(config) if config is not None else PackConfig()
+    document = _plan_document(Path(path))
+    if document is not None:
+        report = _report_from_plan(Path(path), document, stack_name)
+    else:
+        _, planned = _plan(path, stack_name=stack_name)
+        report = planned
+        if planned.graph is not None:
+            report = Report(
+                stack_file=planned.stack_file, resolved=planned.resolved, graph=planned.graph, cost=planned.cost,
+                source=planned.source, stack=stack_name,
+            )  # fmt: skip
+    if report.graph is not None:
+        report.add_findings(run_policies(report.graph, settings))
+    return report
+
+
+def _plan_document(path: Path) -> dict[str, Any] | None:
+    """The plan JSON document in ``path``, or None when it is not one (a stack file)."""
+    import json
+
+    if path.suffix.lower() != ".json" or not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return None  # the stack loader reports it
+    return data if isinstance(data, dict) and "resources" in data and "version" in data else None
+
+
+def _report_from_plan(path: Path, document: dict[str, Any], stack_name: str) -> Report:
+    """A report over a plan document's resources. When the stack file it names is still there and
+    valid, its source map, pools and cost come with it, and the stack is planned again only to learn
+    which spec element each component was built from (the plan JSON does not record it)."""
+    from clusterforge.errors import ClusterforgeError, UsageError
+    from clusterforge.graph import ResourceGraph
+    from clusterforge.report.model import PLAN_FORMAT_VERSION
+
+    if document.get("version") != PLAN_FORMAT_VERSION:
+        raise UsageError(f"{path}: plan format version {document.get('version')!r}, expected {PLAN_FORMAT_VERSION}",
+                         hint="write the plan again with this clusterforge: clusterforge plan STACK --format json")  # fmt: skip
+    stack = document.get("stack") or stack_name
+    cloud = (document.get("cluster") or {}).get("cloud")
+    named = Path(str(document.get("stack_file") or ""))
+    stack_file = next((p for p in (named, path.parent / named) if named.name and p.is_file()), None)
+    planned: Report | None = None
+    if stack_file is not None:
+        try:
+            _, planned = _plan(stack_file, stack_name=stack, cloud=cloud)
+        except ClusterforgeError:
+            planned = None
+    spec_paths: dict[str, str] = {}
+    if planned is not None and planned.graph is not None:
+        spec_paths = {r.urn: p for r in planned.graph.resources if not r.custom and isinstance(p := r.outputs.get("specPath"), str)}
+    try:
+        graph = ResourceGraph.from_plan_document(document, spec_paths)
+    except ValueError as exc:
+        raise UsageError(f"{path}: not a clusterforge plan: {exc}") from None
+    report = Report(
+        stack_file=str(stack_file or path),
+        resolved=planned.resolved if planned else None,
+        cost=planned.cost if planned else None,
+        source=planned.source if planned else None,
+        graph=graph,
+        stack=stack,
+    )
+    skipped = (document.get("summary") or {}).get("skipped")
+    if skipped:
+        report.skipped = str(skipped)
+        report.graph = None
+        report.add_findings([_finding(f) for f in document.get("findings") or [] if isinstance(f, dict)])
+    return report
+
+
+def _finding(data: dict[str, Any]) -> Finding:
+    """A finding of a plan document back as a :class:`Finding`."""
+    return Finding(
+        str(data.get("rule", "")), Severity.parse(str(data.get("severity", "error"))), str(data.get("path", "")),
+        str(data.get("message", "")), str(data.get("hint", "")), data.get("location"), str(data.get("source", "validate")),
+    )  # fmt: skip
+
+
+def render_stack(
+    path: str | Path,
+    out: Path,
+    *,
+    flavor: str,
+    outputs_file: Path | None = None,
+    cloud: str | None = None,
+    skip: Iterable[str] = (),
+) -> tuple[LoadedStack, Report, Rendered | None]:
+    """Validate, then write the add-ons and generated objects for GitOps (nothing on errors)."""
+    from clusterforge import render
+
+    stack, report = validate_stack(path, skip=skip, cloud=cloud)
+    if report.resolved is None or report.count(Severity.ERROR):
+        return stack, report, None
+    volumes = render.volumes_from_outputs(outputs_file) if outputs_file else None
+    rendered = render.render(report.resolved, flavor, volumes=volumes)
+    render.write(rendered, out)
+    return stack, report, rendered
 
 
 def compare_stack(
@@ -71,6 +198,10 @@ def compare_stack(
 
 
 # ------------------------------------------------------------------------------ deploy (Automation API)
+
+
+#: Version of the deploy commands' ``--json`` summary.
+DEPLOY_FORMAT_VERSION = 1
 
 
 @dataclass(frozen=True)
@@ -115,21 +246,12 @@ class Deployment:
         return data
 
 
-DEPLOY_FORMAT_VERSION = 1
-
-
-def resolve_for_deploy(path: str | Path, *, cloud: str | None = None, skip: Iterable[str] = ()) -> tuple[LoadedStack, Report]:
-    """Load a stack, apply a ``--cloud`` override and validate it (what every deploy runs first,
-    and what a ``stacks/<name>/__main__.py`` runs under ``pulumi up``)."""
-    return validate_stack(path, skip=skip, cloud=cloud)
-
-
 def _prepare(path: str | Path, options: DeployOptions, *, validated: bool = True) -> Deployment:
     """Validate, then build the engine target. Stops (``target`` None) on validation errors
     unless ``validated`` is False (reading outputs needs only a loadable spec)."""
     from clusterforge.engine import automation, plan_offline
 
-    loaded, report = resolve_for_deploy(path, cloud=options.cloud, skip=options.skip)
+    loaded, report = validate_stack(path, skip=options.skip, cloud=options.cloud)
     report.stack = options.stack
     deployment = Deployment(loaded, report)
     if report.resolved is None or (validated and report.count(Severity.ERROR)):
@@ -150,6 +272,14 @@ def _prepare(path: str | Path, options: DeployOptions, *, validated: bool = True
     return deployment
 
 
+def _deploy(path: str | Path, options: DeployOptions, operation: Callable[[Target, ResolvedCluster], RunResult]) -> Deployment:
+    """Validate and prepare, then (when the stack validated) run one engine ``operation``."""
+    deployment = _prepare(path, options)
+    if deployment.target is not None and deployment.report.resolved is not None:
+        deployment.result = operation(deployment.target, deployment.report.resolved)
+    return deployment
+
+
 def preview_stack(
     path: str | Path, options: DeployOptions, *, expect_no_changes: bool = False, display: Display | None = None
 ) -> Deployment:
@@ -157,12 +287,13 @@ def preview_stack(
     from clusterforge.engine import automation
     from clusterforge.modules import program
 
-    deployment = _prepare(path, options)
-    if deployment.target is not None and deployment.report.resolved is not None:
-        deployment.result = automation.preview(
-            deployment.target, program(deployment.report.resolved), expect_no_changes=expect_no_changes, display=display
-        )
-    return deployment
+    return _deploy(
+        path,
+        options,
+        lambda target, resolved: automation.preview(
+            target, program(resolved), expect_no_changes=expect_no_changes, display=display
+        ),
+    )
 
 
 def up_stack(
@@ -177,16 +308,13 @@ def up_stack(
     from clusterforge.engine import automation
     from clusterforge.modules import program
 
-    deployment = _prepare(path, options)
-    if deployment.target is not None and deployment.report.resolved is not None:
-        deployment.result = automation.up(
-            deployment.target,
-            program(deployment.report.resolved),
-            confirm=confirm,
-            allow_data_loss=allow_data_loss,
-            display=display,
-        )
-    return deployment
+    return _deploy(
+        path,
+        options,
+        lambda target, resolved: automation.up(
+            target, program(resolved), confirm=confirm, allow_data_loss=allow_data_loss, display=display
+        ),
+    )
 
 
 def destroy_stack(
@@ -202,18 +330,15 @@ def destroy_stack(
     from clusterforge.engine import automation
     from clusterforge.modules import program
 
-    deployment = _prepare(path, options)
-    resolved = deployment.report.resolved
-    if deployment.target is not None and resolved is not None:
+    def destroy(target: Target, resolved: ResolvedCluster) -> RunResult:
         unprotected = None
         if include_protected_storage:
             spec = resolved.spec
             storage = [s.model_copy(update={"protect": False}) for s in spec.storage]
             unprotected = program(resolve(spec.model_copy(update={"storage": storage})))
-        deployment.result = automation.destroy(
-            deployment.target, program(resolved), confirm=confirm, include_protected=unprotected, display=display
-        )
-    return deployment
+        return automation.destroy(target, program(resolved), confirm=confirm, include_protected=unprotected, display=display)
+
+    return _deploy(path, options, destroy)
 
 
 def refresh_stack(
@@ -228,16 +353,13 @@ def refresh_stack(
     from clusterforge.engine import automation
     from clusterforge.modules import program
 
-    deployment = _prepare(path, options)
-    if deployment.target is not None and deployment.report.resolved is not None:
-        deployment.result = automation.refresh(
-            deployment.target,
-            program(deployment.report.resolved),
-            preview_only=preview_only,
-            expect_no_changes=expect_no_changes,
-            display=display,
-        )
-    return deployment
+    return _deploy(
+        path,
+        options,
+        lambda target, resolved: automation.refresh(
+            target, program(resolved), preview_only=preview_only, expect_no_changes=expect_no_changes, display=display
+        ),
+    )
 
 
 def stack_outputs(path: str | Path, options: DeployOptions, *, show_secrets: bool = False) -> Deployment:

@@ -9,10 +9,25 @@ ignoreChanges, provider, ...).
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 STACK_TYPE = "pulumi:pulumi:Stack"
+#: Component resources of other packages (the plan JSON does not say which resources are
+#: components; ``clusterforge:*`` types and the stack are components too).
+COMPONENT_TYPES = frozenset(
+    {
+        "kubernetes:helm.sh/v3:Chart",
+        "kubernetes:helm.sh/v4:Chart",
+        "kubernetes:yaml:ConfigFile",
+        "kubernetes:yaml:ConfigGroup",
+        "kubernetes:yaml/v2:ConfigFile",
+        "kubernetes:yaml/v2:ConfigGroup",
+        "kubernetes:kustomize:Directory",
+        "kubernetes:kustomize/v2:Directory",
+    }
+)
 
 
 @dataclass
@@ -55,6 +70,42 @@ class ResourceGraph:
 
     resources: list[PlannedResource]
     stack_outputs: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_plan_document(
+        cls, document: Mapping[str, Any], spec_paths: Mapping[str, str] | None = None
+    ) -> ResourceGraph:
+        """Rebuild the graph from a plan JSON document (``clusterforge plan --format json``).
+
+        The document has no ids, outputs or custom/component flag: components are told by their
+        type (:data:`COMPONENT_TYPES`, ``clusterforge:*``), and ``spec_paths`` (component URN →
+        spec path) restores what :meth:`spec_path` reads. Raises ValueError on a malformed document.
+        """
+        rows = document.get("resources")
+        if not isinstance(rows, list):
+            raise ValueError("the plan has no `resources` list")
+        paths = dict(spec_paths or {})
+        resources = []
+        for index, row in enumerate(rows):
+            try:
+                type_token = str(row["type"])
+                component = type_token == STACK_TYPE or type_token.startswith("clusterforge:") or type_token in COMPONENT_TYPES
+                resources.append(
+                    PlannedResource(
+                        urn=str(row["urn"]),
+                        type=type_token,
+                        name=str(row["name"]),
+                        parent=row.get("parent") or None,
+                        custom=not component,
+                        dependencies=list(row.get("dependencies") or []),
+                        inputs=dict(row.get("inputs") or {}),
+                        options=dict(row.get("options") or {}),
+                        outputs={"specPath": paths[row["urn"]]} if row["urn"] in paths and component else {},
+                    )
+                )
+            except (KeyError, TypeError, AttributeError) as exc:
+                raise ValueError(f"resources[{index}] is not a planned resource ({type(exc).__name__}: {exc})") from None
+        return cls(resources)
 
     def __post_init__(self) -> None:
         self._by_urn = {r.urn: r for r in self.resources}

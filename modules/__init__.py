@@ -1,6 +1,6 @@
 """Pulumi components that turn a resolved cluster spec into cloud resources.
 
-One folder per cloud (``aws/``, ``gcp/``; Kubernetes add-ons come next). Components are pure
+One folder per cloud (``aws/``, ``gcp/``) and ``kubernetes/`` for add-ons on any cluster. Components are pure
 translation: every decision (instance type, fabric, zone, placement) was made by
 ``clusterforge.catalog.resolve`` and checked by ``clusterforge.validate``; the components only
 wire resources together. :func:`program` returns the Pulumi program that the offline engine,
@@ -29,6 +29,10 @@ def build(resolved: ResolvedCluster) -> object:
         from clusterforge.modules.gcp import GcpCluster
 
         component = GcpCluster(resolved.spec.name, resolved)
+    elif cloud == "kubernetes":
+        from clusterforge.modules.kubernetes import ExistingCluster
+
+        component = ExistingCluster(resolved.spec.name, resolved)
     else:
         raise NotImplementedError(f"clusterforge cannot build cloud {cloud!r} yet")
     for key, value in component.exports().items():

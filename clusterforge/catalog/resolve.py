@@ -8,7 +8,8 @@ report it with its path.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
 from clusterforge.catalog import CloudCatalog, Offering, load
 from clusterforge.errors import CatalogError
@@ -104,6 +105,12 @@ class ResolvedPool:
         return own + ([vendor] if vendor and all(vendor.key != o.key for o in own) else [])
 
     @property
+    def node_labels(self) -> dict[str, str]:
+        """Labels that select this pool's nodes: the declared selector of an existing cluster's
+        pool, else the pool label clusterforge puts on the nodes it creates."""
+        return dict(self.spec.node_selector) or {"clusterforge.io/pool": self.name}
+
+    @property
     def total_nodes(self) -> int:
         """Desired nodes over every slice."""
         return self.desired * self.slices
@@ -113,6 +120,9 @@ class ResolvedPool:
         labels = {"clusterforge.io/pool": self.name}
         if self.offering is not None and self.offering.accelerator:
             labels["clusterforge.io/accelerator"] = self.offering.accelerator.lower()
+        if self.offering is not None and self.offering.is_nvidia:
+            # The label the NVIDIA device plugin and DCGM exporter charts select GPU nodes by.
+            labels["nvidia.com/gpu.present"] = "true"
         if self.fabric != "none":
             labels["clusterforge.io/fabric"] = self.fabric
         labels.update(self.spec.labels)
@@ -146,6 +156,13 @@ class ResolvedCluster:
     catalog: CloudCatalog | None
     pools: tuple[ResolvedPool, ...]
     storage: tuple[ResolvedStorage, ...]
+    #: Add-ons to install, dependencies first (clusterforge.catalog.addons.ResolvedAddon).
+    addons: tuple[Any, ...] = ()
+    #: (index, name) of spec add-ons the catalog does not know.
+    unknown_addons: tuple[tuple[int, str], ...] = ()
+
+    def addon(self, name: str) -> Any:
+        return next((a for a in self.addons if a.name == name), None)
 
     def pool(self, name: str) -> ResolvedPool | None:
         return next((p for p in self.pools if p.name == name), None)
@@ -207,8 +224,47 @@ def sizes(pool: NodePool) -> tuple[int, int, int]:
     return desired, low, high
 
 
+def existing_offering(pool: NodePool) -> Offering | None:
+    """cloud: kubernetes — what the declared nodes have, with the accelerator's maker and memory
+    looked up in the cloud catalogs (an H100 is an NVIDIA H100 wherever it runs)."""
+    maker, memory = None, 0.0
+    accelerator = pool.accelerator
+    for cloud in ("aws", "gcp"):
+        known = catalog_for_cloud(cloud)
+        canonical = known.canonical_accelerator(accelerator) if known and accelerator else None
+        if canonical:
+            sample = known.find(canonical)[0]  # type: ignore[union-attr]
+            accelerator, maker, memory = canonical, sample.accelerator_maker, sample.accelerator_memory_gib
+            break
+    count = pool.accelerators_per_node or 0 if accelerator else 0
+    return Offering(
+        cloud="kubernetes",
+        instance_type=pool.instance_type or f"existing-{pool.name}",
+        family="existing",
+        vcpus=pool.vcpus or 0,
+        memory_gib=float(pool.memory_gib or 0),
+        architecture="x86_64",
+        accelerator=accelerator,
+        accelerator_maker=maker,
+        accelerator_count=count,
+        accelerator_memory_gib=memory,
+        neuron_cores=count * 2 if maker == "AWS" else 0,
+        fabric_kind=pool.fabric if pool.fabric in ("infiniband", "rdma") else None,
+    )
+
+
+def catalog_for_cloud(cloud: str) -> CloudCatalog | None:
+    try:
+        return load(cloud)
+    except CatalogError:
+        return None
+
+
 def resolve_pool(catalog: CloudCatalog | None, cluster: Cluster, index: int, pool: NodePool) -> ResolvedPool:
-    offering = pick_offering(catalog, pool, cluster.region) if catalog else None
+    if cluster.cloud == "kubernetes":
+        offering = existing_offering(pool)
+    else:
+        offering = pick_offering(catalog, pool, cluster.region) if catalog else None
     fabric = resolve_fabric(pool, offering)
     accelerated = offering.is_accelerated if offering else pool.accelerator is not None
     zone = pool.zone or (cluster.zone if accelerated or fabric != "none" else None)
@@ -267,14 +323,15 @@ def resolve_storage(cluster: Cluster, pools: tuple[ResolvedPool, ...], index: in
 
 
 def catalog_for(cluster: Cluster) -> CloudCatalog | None:
-    try:
-        return load(cluster.cloud)
-    except CatalogError:
-        return None
+    return catalog_for_cloud(cluster.cloud)
 
 
 def resolve(cluster: Cluster) -> ResolvedCluster:
+    from clusterforge.catalog.addons import resolve_addons
+
     catalog = catalog_for(cluster)
     pools = tuple(resolve_pool(catalog, cluster, i, p) for i, p in enumerate(cluster.node_pools))
     storage = tuple(resolve_storage(cluster, pools, i, s) for i, s in enumerate(cluster.storage))
-    return ResolvedCluster(spec=cluster, catalog=catalog, pools=pools, storage=storage)
+    partial = ResolvedCluster(spec=cluster, catalog=catalog, pools=pools, storage=storage)
+    addons, unknown = resolve_addons(partial)
+    return replace(partial, addons=tuple(addons), unknown_addons=tuple(unknown))

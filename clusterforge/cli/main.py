@@ -9,7 +9,10 @@ import click
 
 from clusterforge import __version__
 from clusterforge.cli.catalog import catalog
+from clusterforge.cli.check import check
+from clusterforge.cli.deploy import destroy, outputs, preview, refresh, up
 from clusterforge.cli.plan import plan, validate
+from clusterforge.cli.render import render
 from clusterforge.cli.schema import rules, schema
 
 
@@ -27,9 +30,16 @@ def cli(debug: bool, color: bool | None) -> None:
 
 cli.add_command(validate)
 cli.add_command(plan)
+cli.add_command(check)
 cli.add_command(catalog)
 cli.add_command(schema)
 cli.add_command(rules)
+cli.add_command(render)
+cli.add_command(preview)
+cli.add_command(up)
+cli.add_command(destroy)
+cli.add_command(refresh)
+cli.add_command(outputs)
 
 
 def main() -> None:

@@ -24,7 +24,6 @@ from clusterforge.errors import UsageError
 from clusterforge.report import render
 from clusterforge.report.compare import render_comparison
 
-
 cloud_option = click.option(
     "--cloud", type=click.Choice(["aws", "gcp"]), help="Put the stack on this cloud (its `overrides` entry applies)."
 )

@@ -106,6 +106,9 @@ def _monitor_class() -> type:
                 options=_options(request),
             )
             with self._lock:
+                if urn in self.recorded:
+                    # The engine refuses two resources with one URN; so does the plan.
+                    raise EngineError(f"two resources have the URN {urn}", hint="resource names must be unique per type and parent")
                 self.recorded[urn] = planned
                 self.order.append(urn)
                 self.resources[urn] = MockMonitor.ResourceRegistration(urn, rid, state)

@@ -3,10 +3,12 @@
 from clusterforge.report.model import Report, plan_document
 
 FORMATS = ("text", "json", "markdown")
+#: `clusterforge check` also writes SARIF 2.1.0 for code-scanning tools.
+CHECK_FORMATS = (*FORMATS, "sarif")
 
 
-def render(report: Report, fmt: str, *, color: bool = False, width: int | None = None) -> str:
-    """Render ``report`` as ``fmt`` (text, json or markdown)."""
+def render(report: Report, fmt: str, *, color: bool = False, width: int | None = None, command: str = "plan") -> str:
+    """Render ``report`` as ``fmt`` (text, json, markdown or sarif); ``command`` titles the Markdown."""
     if fmt == "json":
         from clusterforge.report.jsonfmt import render_json
 
@@ -14,10 +16,14 @@ def render(report: Report, fmt: str, *, color: bool = False, width: int | None =
     if fmt == "markdown":
         from clusterforge.report.markdown import render_markdown
 
-        return render_markdown(report)
+        return render_markdown(report, command=command)
+    if fmt == "sarif":
+        from clusterforge.report.sarif import render_sarif
+
+        return render_sarif(report)
     from clusterforge.report.text import render_text
 
     return render_text(report, color=color, width=width)
 
 
-__all__ = ["FORMATS", "Report", "plan_document", "render"]
+__all__ = ["CHECK_FORMATS", "FORMATS", "Report", "plan_document", "render"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from typing import Any
 
 from clusterforge.graph import PlannedResource, ResourceGraph
 
@@ -100,7 +101,25 @@ def _gcp_storage(graph: ResourceGraph, resource: PlannedResource) -> str:
     return f"{i.get('location')}"
 
 
+def _chart(graph: ResourceGraph, resource: PlannedResource) -> str:
+    i = resource.inputs
+    return f"{i.get('chart')} {i.get('version')} in {i.get('namespace')}"
+
+
+def _cluster_queue(graph: ResourceGraph, resource: PlannedResource) -> str:
+    totals: dict[str, Any] = {}
+    for group in (resource.inputs.get("spec") or {}).get("resourceGroups", []):
+        for flavor in group.get("flavors", []):
+            for item in flavor.get("resources", []):
+                if "/" in item["name"]:
+                    totals[item["name"]] = totals.get(item["name"], 0) + item["nominalQuota"]
+    return ", ".join(f"{k} {v}" for k, v in totals.items())
+
+
 DESCRIBERS: dict[str, Callable[[ResourceGraph, PlannedResource], str]] = {
+    "kubernetes:helm.sh/v3:Release": _chart,
+    "kubernetes:helm.sh/v4:Chart": _chart,
+    "kubernetes:kueue.x-k8s.io/v1beta2:ClusterQueue": _cluster_queue,
     "gcp:container/nodePool:NodePool": _gke_node_pool,
     "gcp:container/cluster:Cluster": lambda g, r: f"{r.inputs.get('location')}, {((r.inputs.get('releaseChannel') or {}).get('channel'))} channel",
     "gcp:compute/network:Network": lambda g, r: f"MTU {r.inputs['mtu']}" + (", RoCE profile" if r.inputs.get("networkProfile") else "") if r.inputs.get("mtu") else "",

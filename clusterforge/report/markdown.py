@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from clusterforge.findings import Severity
+from clusterforge.findings import Finding, Severity
 from clusterforge.graph import ResourceGraph
 from clusterforge.report.cells import nodes_cell, placement_cell
 from clusterforge.report.describe import describe, short_type
@@ -60,9 +60,24 @@ def _resource_lines(graph: ResourceGraph) -> list[str]:
     return lines
 
 
-def render_markdown(report: Report) -> str:
+def _heading(report: Report, command: str) -> str:
     info = report.cluster_info
-    out = [f"## clusterforge plan: `{info['name']}` ({info['cloud']}, {info['region']})", ""]
+    if info["name"] is None and report.graph is not None and report.graph.root is not None:
+        # A plan file without its stack: the Pulumi project in the URNs is the cluster name.
+        project = report.graph.root.urn.split("::")[1]
+        return f"## clusterforge {command}: `{project}` ({report.stack_file})"
+    return f"## clusterforge {command}: `{info['name']}` ({info['cloud']}, {info['region']})"
+
+
+def _where(finding: Finding) -> str:
+    where = f"`{finding.path}`" + (f" ({finding.location})" if finding.location else "")
+    resource = finding.extra.get("resource")
+    return where + (f"<br/>resource `{resource}`" if resource else "")
+
+
+def render_markdown(report: Report, command: str = "plan") -> str:
+    """The report as a Markdown pull-request comment; ``command`` (plan, check) titles it."""
+    out = [_heading(report, command), ""]
     errors, warnings = report.count(Severity.ERROR), report.count(Severity.WARNING)
     status = "❌ blocking findings" if errors else ("⚠️ warnings" if warnings else "✅ no blocking findings")
     summary = f"**{status}** — {errors} errors, {warnings} warnings, {report.count(Severity.INFO)} info"
@@ -77,8 +92,7 @@ def render_markdown(report: Report) -> str:
     if report.findings:
         out += ["### Findings", "", "| | rule | where | message | hint |", "|---|---|---|---|---|"]
         for f in report.findings:
-            where = f"`{f.path}`" + (f" ({f.location})" if f.location else "")
-            out.append(f"| {ICON[f.severity]} | `{f.rule}` | {_cell(where)} | {_cell(f.message)} | {_cell(f.hint)} |")
+            out.append(f"| {ICON[f.severity]} | `{f.rule}` | {_cell(_where(f))} | {_cell(f.message)} | {_cell(f.hint)} |")
         out.append("")
 
     if report.resolved is not None and report.resolved.pools:
@@ -92,6 +106,15 @@ def render_markdown(report: Report) -> str:
                 f"{placement_cell(row)} | {row['capacity']} |"
             )
         out += ["", "### Topology", "", *topology(report), ""]
+
+    if report.addon_rows():
+        out += ["### Add-ons (install order)", "", "| # | add-on | version | namespace | installed with | added because |", "|---:|---|---|---|---|---|"]
+        for row in report.addon_rows():
+            out.append(
+                f"| {row['order']} | {row['name']} | `{row['version']}` | {row['namespace']} | {row['engine']} | "
+                f"{_cell(row['added_because'] or 'listed in the stack')} |"
+            )
+        out.append("")
 
     if report.cost is not None and report.cost.items:
         out += [f"### Cost (on-demand list prices, {report.cost.region})", "", "| item | quantity | unit price | per hour | per month | note |", "|---|---:|---:|---:|---:|---|"]

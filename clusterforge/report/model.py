@@ -52,7 +52,10 @@ class Report:
         if self.resolved is None:
             return {"name": None, "cloud": None, "region": None}
         spec = self.resolved.spec
-        return {"name": spec.name, "cloud": spec.cloud, "region": spec.region}
+        info: dict[str, Any] = {"name": spec.name, "cloud": spec.cloud, "region": spec.region}
+        if spec.cloud == "kubernetes":
+            info["context"] = spec.kubernetes.context
+        return info
 
     def pool_rows(self) -> list[dict[str, Any]]:
         rows = []
@@ -81,6 +84,23 @@ class Report:
             )
         return rows
 
+    def addon_rows(self) -> list[dict[str, Any]]:
+        """Add-ons in install order, with version, namespace, engine and why the tool added them."""
+        rows = []
+        for order, addon in enumerate(self.resolved.addons if self.resolved else (), start=1):
+            rows.append(
+                {
+                    "order": order,
+                    "name": addon.name,
+                    "version": addon.version,
+                    "namespace": addon.namespace,
+                    "engine": addon.facts.engine,
+                    "after": list(addon.requires),
+                    "added_because": addon.reason,
+                }
+            )
+        return rows
+
     def accelerator_totals(self) -> dict[str, int]:
         totals: dict[str, int] = {}
         for pool in self.resolved.pools if self.resolved else ():
@@ -95,6 +115,7 @@ class Report:
             "findings": {s.value: self.count(s) for s in Severity},
             "node_pools": self.pool_rows(),
             "accelerators": self.accelerator_totals(),
+            "addons": self.addon_rows(),
         }
         if self.graph is not None:
             custom = self.graph.custom_resources

@@ -64,11 +64,26 @@ def pools_table(report: Report) -> Table:
     return table
 
 
+def addons_table(report: Report) -> Table:
+    table = Table(title="Add-ons (install order)", title_justify="left")
+    for column in ("#", "add-on", "version", "namespace", "installed with", "after", "added because"):
+        table.add_column(column)
+    for row in report.addon_rows():
+        table.add_row(
+            str(row["order"]), row["name"], row["version"], row["namespace"], row["engine"],
+            ", ".join(row["after"]) or "-", row["added_because"] or "listed in the stack",
+        )
+    return table
+
+
 def _label(graph: ResourceGraph, resource: PlannedResource) -> Text:
     label = Text()
     if not resource.custom:
         label.append(resource.type, style="bold blue")
         label.append(f" {resource.name}")
+        detail = describe(graph, resource)
+        if detail:
+            label.append(f"  {detail}", style="dim")
         return label
     label.append(short_type(resource.type), style="green")
     label.append(f" {resource.name}")
@@ -123,7 +138,8 @@ def render_text(report: Report, *, color: bool = False, width: int | None = None
     console = Console(file=buffer, force_terminal=color, no_color=not color, width=width or 140, highlight=False)
     info = report.cluster_info
     if info["name"]:
-        console.print(Text(f"{info['name']}  ({info['cloud']}, {info['region']}, stack {report.stack})", style="bold"))
+        where = info["region"] if info["cloud"] != "kubernetes" else f"context {info.get('context')}"
+        console.print(Text(f"{info['name']}  ({info['cloud']}, {where}, stack {report.stack})", style="bold"))
         console.print(Text(f"from {report.stack_file}", style="dim"))
         console.print()
     if report.resolved is not None and report.resolved.pools:
@@ -131,6 +147,9 @@ def render_text(report: Report, *, color: bool = False, width: int | None = None
         totals = report.accelerator_totals()
         if totals:
             console.print(Text("Accelerators: " + ", ".join(f"{n} x {a}" for a, n in totals.items())))
+        console.print()
+    if report.addon_rows():
+        console.print(addons_table(report))
         console.print()
     if report.graph is not None:
         console.print(resource_tree(report.graph))

@@ -114,6 +114,12 @@ class NodePool(_Model):
         default_factory=list,
         description="Extra taints; accelerator pools also get the vendor taint (nvidia.com/gpu, aws.amazon.com/neuron).",
     )
+    node_selector: dict[str, str] = Field(
+        default_factory=dict,
+        description="cloud: kubernetes — labels that select this pool's existing nodes (quotas and scheduling).",
+    )
+    vcpus: int | None = Field(None, ge=1, description="cloud: kubernetes — vCPUs per node (Kueue CPU quota).")
+    memory_gib: int | None = Field(None, ge=1, description="cloud: kubernetes — memory per node in GiB (Kueue memory quota).")
 
     @field_validator("taints", mode="before")
     @classmethod
@@ -170,12 +176,15 @@ class Storage(_Model):
 
 
 class Addon(_Model):
-    """A Kubernetes add-on. The list is accepted now; add-ons are built by the add-on modules."""
+    """A Kubernetes add-on: a pinned chart or manifest set, with values that fit the cluster."""
 
-    name: str = Field(description="Add-on name (gpu-operator, kueue, kserve, ...).")
+    name: str = Field(description="Add-on name (gpu-operator, kueue, kserve, ...; `clusterforge addons` lists them).")
     enabled: bool = Field(True, description="Set false to turn off an add-on the tool would add by itself.")
     version: str | None = Field(None, description="Chart/manifest version override.")
     namespace: str | None = Field(None, description="Namespace override.")
+    mode: str | None = Field(
+        None, description="kserve: standard (raw deployments, default) or knative; network-operator: rdma-shared (default) or sriov."
+    )
     values: dict[str, Any] = Field(default_factory=dict, description="Chart values merged over the tool's own.")
 
 
@@ -250,6 +259,10 @@ class Cluster(_Model):
     node_pools: list[NodePool] = Field(default_factory=list, description="Node pools.")
     storage: list[Storage] = Field(default_factory=list, description="Shared file systems.")
     addons: list[Addon] = Field(default_factory=list, description="Kubernetes add-ons.")
+    namespaces: list[str] = Field(
+        default_factory=list,
+        description="Team namespaces: each gets a Kueue LocalQueue and claims for the shared file systems.",
+    )
     overrides: dict[Cloud, CloudOverride] = Field(
         default_factory=dict,
         description="Per-cloud region/zone/project for portable stacks: the stack's own cloud uses the top-level fields.",

@@ -6,13 +6,16 @@ from typing import Any
 
 import pulumi
 import pulumi_aws as aws
+import pulumi_kubernetes as k8s
 
+from clusterforge.catalog.addons import images
 from clusterforge.catalog.resolve import ResolvedCluster
 from clusterforge.modules.aws.common import assume_role_policy, managed_policy, tags
 from clusterforge.modules.aws.eks import ControlPlane, ControlPlaneArgs
 from clusterforge.modules.aws.fsx import LustreArgs, LustreFileSystem
 from clusterforge.modules.aws.network import MAX_ZONES, Network, NetworkArgs
 from clusterforge.modules.aws.nodes import NodePool, NodePoolArgs
+from clusterforge.modules.kubernetes import KubernetesAddons
 
 NODE_POLICIES = (
     "AmazonEKSWorkerNodePolicy",
@@ -64,19 +67,19 @@ class AwsCluster(pulumi.ComponentResource):
             opts=child,
         )
         private = self.network.private_subnets
-        k8s = spec.kubernetes
+        k8s_spec = spec.kubernetes
         self.control_plane = ControlPlane(
             f"{name}-cp",
             ControlPlaneArgs(
                 cluster_name=spec.name,
-                version=k8s.version,
+                version=k8s_spec.version,
                 subnet_ids=[s.id for s in private.values()],
-                endpoint_private_access=k8s.private_endpoint,
-                endpoint_public_access=k8s.endpoint_public_access,
-                public_access_cidrs=list(k8s.public_access_cidrs),
-                secrets_encryption=k8s.secrets_encryption,
-                log_types=list(k8s.control_plane_logs),
-                admins=list(k8s.admins),
+                endpoint_private_access=k8s_spec.private_endpoint,
+                endpoint_public_access=k8s_spec.endpoint_public_access,
+                public_access_cidrs=list(k8s_spec.public_access_cidrs),
+                secrets_encryption=k8s_spec.secrets_encryption,
+                log_types=list(k8s_spec.control_plane_logs),
+                admins=list(k8s_spec.admins),
                 partition=partition,
                 region=region,
                 tags=base,
@@ -109,13 +112,13 @@ class AwsCluster(pulumi.ComponentResource):
                     subnet_ids=subnets,
                     vpc_id=self.network.vpc.id,
                     cluster_security_group_id=self.control_plane.cluster_security_group_id,
-                    kubernetes_version=k8s.version,
+                    kubernetes_version=k8s_spec.version,
                     tags=base,
                 ),
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[*node_attachments, *early]),
             )
         system_groups = [self.pools[r.name].node_group for r in resolved.pools if not r.is_accelerated]
-        self._managed_addons(name, spec.name, eks, partition, base, ("coredns", "aws-ebs-csi-driver"), system_groups)
+        late = self._managed_addons(name, spec.name, eks, partition, base, ("coredns", "aws-ebs-csi-driver"), system_groups)
 
         self.file_systems: dict[str, LustreFileSystem] = {}
         fsx = (resolved.catalog.storage.get("fsx_lustre") if resolved.catalog else None) or {}
@@ -140,7 +143,49 @@ class AwsCluster(pulumi.ComponentResource):
                 ),
                 opts=child,
             )
+        self.addons = None
+        self.addons_list = list(resolved.addons)
+        if resolved.addons:
+            if resolved.addon("fsx-csi-driver") is not None:
+                self._pod_identity(name, spec.name, eks, partition, base, "fsx-csi", "kube-system", "fsx-csi-controller-sa",
+                                   "AmazonFSxFullAccess")  # fmt: skip
+            kube = k8s.Provider(
+                f"{name}-k8s", kubeconfig=self.control_plane.kubeconfig, opts=pulumi.ResourceOptions(parent=self, depends_on=[eks])
+            )
+            self.addons = KubernetesAddons(
+                f"{name}-addons",
+                resolved,
+                kube,
+                volumes={n: fs.volume_source for n, fs in self.file_systems.items()},
+                images=images(),
+                # Charts wait for their workloads: nodes and CoreDNS must exist first.
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[*self.pools.values(), *early, *late]),
+            )
         self.register_outputs(self.exports())
+
+    def _pod_identity(
+        self, name: str, cluster_name: str, eks: aws.eks.Cluster, partition: str, base: dict[str, str],
+        key: str, namespace: str, service_account: str, policy: str,
+    ) -> aws.eks.PodIdentityAssociation:
+        """An IAM role a Kubernetes service account assumes through EKS Pod Identity."""
+        role = aws.iam.Role(
+            f"{name}-{key}-role",
+            assume_role_policy=assume_role_policy("pods.eks.amazonaws.com"),
+            tags=tags(base, cluster_name),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        aws.iam.RolePolicyAttachment(
+            f"{name}-{key}-policy", role=role.name, policy_arn=managed_policy(partition, policy), opts=pulumi.ResourceOptions(parent=self)
+        )
+        return aws.eks.PodIdentityAssociation(
+            f"{name}-{key}",
+            cluster_name=eks.name,
+            namespace=namespace,
+            service_account=service_account,
+            role_arn=role.arn,
+            tags=tags(base, cluster_name),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[eks]),
+        )
 
     def _managed_addons(
         self,
@@ -193,6 +238,8 @@ class AwsCluster(pulumi.ComponentResource):
             "kubeconfig": self.control_plane.kubeconfig,
             "vpcId": self.network.vpc.id,
             "nodeGroups": {n: p.node_group.node_group_name for n, p in self.pools.items()},
+            "addons": [a.name for a in self.addons_list],
+            "volumes": {n: fs.volume_source for n, fs in self.file_systems.items()},
             "fileSystems": {
                 n: {"id": fs.file_system.id, "dnsName": fs.file_system.dns_name, "mountName": fs.file_system.mount_name}
                 for n, fs in self.file_systems.items()

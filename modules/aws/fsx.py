@@ -117,6 +117,12 @@ class LustreFileSystem(pulumi.ComponentResource):
                 tags=base,
                 opts=child,
             )
+        #: What a PersistentVolume needs to mount it (objects.csi_source).
+        self.volume_source = {
+            "id": self.file_system.id,
+            "dnsName": self.file_system.dns_name,
+            "mountName": self.file_system.mount_name,
+        }
         self.register_outputs(
             {
                 "specPath": storage.path,

@@ -8,6 +8,7 @@ import pulumi
 import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
 
+from clusterforge.catalog.addons import images
 from clusterforge.catalog.resolve import ResolvedCluster
 from clusterforge.modules.gcp.common import labels as gcp_labels
 from clusterforge.modules.gcp.fabric import AttachedNetwork, GpuNetworks, network_plan
@@ -16,6 +17,7 @@ from clusterforge.modules.gcp.k8s_objects import nccl_installer, network_objects
 from clusterforge.modules.gcp.network import Network, NetworkArgs
 from clusterforge.modules.gcp.nodepools import NodePool, NodePoolArgs
 from clusterforge.modules.gcp.storage import PrivateServiceAccess, Storage, StorageArgs
+from clusterforge.modules.kubernetes import KubernetesAddons
 
 #: Storage services reached over private services access.
 PSA_SERVICES = ("managed-lustre",)
@@ -80,6 +82,7 @@ class GcpCluster(pulumi.ComponentResource):
                 opts=child,
             )
 
+        kube: k8s.Provider | None = None
         if pool_networks:
             kube = k8s.Provider(f"{name}-k8s", kubeconfig=self.gke.kubeconfig, opts=pulumi.ResourceOptions(parent=self))
             installers = (resolved.catalog.extra.get("nccl_installers") if resolved.catalog else None) or {}
@@ -109,6 +112,19 @@ class GcpCluster(pulumi.ComponentResource):
                 ),
                 opts=child,
             )
+        self.addon_names = [a.name for a in resolved.addons]
+        if resolved.addons or self.storage:
+            addons_provider = kube or k8s.Provider(
+                f"{name}-k8s", kubeconfig=self.gke.kubeconfig, opts=pulumi.ResourceOptions(parent=self)
+            )
+            KubernetesAddons(
+                f"{name}-addons",
+                resolved,
+                addons_provider,
+                volumes={n: s.volume_source for n, s in self.storage.items() if s.volume_source},
+                images=images(),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=list(self.pools.values())),
+            )
         self.register_outputs(self.exports())
 
     def exports(self) -> dict[str, Any]:
@@ -119,4 +135,6 @@ class GcpCluster(pulumi.ComponentResource):
             "network": self.network.vpc.name,
             "nodePools": {n: [np.name for np in p.node_pools] for n, p in self.pools.items()},
             "storage": {n: s.resource.id for n, s in self.storage.items()},
+            "addons": self.addon_names,
+            "volumes": {n: s.volume_source for n, s in self.storage.items() if s.volume_source},
         }

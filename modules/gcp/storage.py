@@ -75,6 +75,8 @@ class Storage(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         ident = resource_name(args.cluster_name, spec.name)
         self.resource: pulumi.CustomResource
+        #: What a PersistentVolume needs to mount it (objects.csi_source).
+        self.volume_source: dict[str, object] = {}
         outputs: dict[str, object] = {"specPath": storage.path, "mountPath": spec.mount_path}
         if storage.service == "managed-lustre":
             gcp.compute.Firewall(
@@ -102,6 +104,12 @@ class Storage(pulumi.ComponentResource):
                 opts=keep,
             )
             outputs["instance"] = self.resource.id
+            lustre = self.resource
+            self.volume_source = {
+                "volumeHandle": f"{args.project}/{storage.zone}/{ident}",
+                "ip": lustre.mount_point.apply(lambda m: (m or "").split("@")[0]),
+                "filesystem": _fs_name(spec.name),
+            }
         elif storage.service == "filestore":
             regional = storage.tier in ("REGIONAL", "ENTERPRISE")
             self.resource = gcp.filestore.Instance(
@@ -117,6 +125,12 @@ class Storage(pulumi.ComponentResource):
                 opts=keep,
             )
             outputs["instance"] = self.resource.id
+            location = args.region if regional else storage.zone
+            self.volume_source = {
+                "volumeHandle": f"modeInstance/{location}/{ident}/share1",
+                "ip": self.resource.networks.apply(lambda n: (n[0].ip_addresses or [""])[0] if n else ""),
+                "share": "share1",
+            }
         elif storage.service == "gcs-bucket":
             self.resource = gcp.storage.Bucket(
                 f"{name}-bucket",
@@ -132,6 +146,7 @@ class Storage(pulumi.ComponentResource):
                 opts=keep,
             )
             outputs["bucket"] = self.resource.name
+            self.volume_source = {"bucket": self.resource.name}
         elif storage.service == "parallelstore":
             self.resource = gcp.parallelstore.Instance(
                 f"{name}-parallelstore",

@@ -186,9 +186,11 @@ def test_labels() -> None:
         "clusterforge.io/pool": "pool",
         "clusterforge.io/accelerator": "h100",
         "clusterforge.io/fabric": "efa",
+        "nvidia.com/gpu.present": "true",  # what the NVIDIA device plugin and DCGM charts select on
         "team": "ml",
     }
     assert "clusterforge.io/fabric" not in pool(instance_type="m7i.large").labels
+    assert "nvidia.com/gpu.present" not in pool(instance_type="trn1.32xlarge").labels
 
 
 # --- storage ------------------------------------------------------------------------------------

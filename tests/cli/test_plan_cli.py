@@ -27,7 +27,8 @@ def test_every_example_plans_offline(example: Path) -> None:
     document = json.loads(out)
     assert document["summary"]["findings"]["error"] == 0
     assert document["summary"]["resources"] > 10
-    assert document["cost"]["hourly_usd"] > 0
+    if document["cluster"]["cloud"] != "kubernetes":  # an existing cluster has no cloud bill here
+        assert document["cost"]["hourly_usd"] > 0
 
 
 def test_plan_json_follows_the_contract() -> None:

@@ -114,3 +114,12 @@ def test_resources_map_back_to_the_spec_element_they_were_built_from(base_graph:
     assert base_graph.spec_path(by_name["test-cluster-cp-eks"]) == "kubernetes"
     assert base_graph.spec_path(by_name["test-cluster-net-vpc"]) == "network"
     assert base_graph.spec_path(by_name["test-cluster-node-role"]) is None
+
+
+def test_duplicate_urns_are_an_engine_error_as_in_pulumi() -> None:
+    def program() -> None:
+        aws.s3.Bucket("same")
+        aws.s3.Bucket("same")
+
+    with pytest.raises(EngineError, match="two resources have the URN"):
+        offline.run(program, project="p", stack="s", region="us-east-1")

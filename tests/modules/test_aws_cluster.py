@@ -92,8 +92,9 @@ def test_managed_addons_and_their_order(base_graph: ResourceGraph) -> None:
 def test_every_custom_resource_is_parented_to_a_component_and_uses_the_cluster_provider(base_graph: ResourceGraph) -> None:
     for resource in base_graph.custom_resources:
         parent = base_graph.get(resource.parent)
-        assert parent is not None and parent.type.startswith("clusterforge:aws:")
-        assert resource.options.get("provider") == "test-cluster-aws"
+        assert parent is not None and parent.type.startswith("clusterforge:")
+        expected = "test-cluster-k8s" if resource.type.startswith("kubernetes:") else "test-cluster-aws"
+        assert resource.options.get("provider") == expected
 
 
 def test_tags_on_taggable_resources(base_graph: ResourceGraph) -> None:

@@ -94,9 +94,6 @@ CASES = [
         "K8S001", "past-extended-support", {"kubernetes": {"version": "1.29"}}, ERROR, "kubernetes.version",
         "reached the end of EKS extended support on 2026-03-23",
     ),
-    # CLOUD001: only clouds whose components exist can be built.
-    good("CLOUD001", "aws", {}),
-    bad("CLOUD001", "kubernetes-not-built-yet", {"cloud": "kubernetes"}, ERROR, "cloud", "does not build kubernetes"),
     # K8S002: the API endpoint is reachable, and a public one is restricted.
     good("K8S002", "baseline-private-only", {}),
     good("K8S002", "public-with-cidrs", {"kubernetes": {**PUBLIC, "public_access_cidrs": ["203.0.113.0/24"]}}),

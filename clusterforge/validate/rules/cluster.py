@@ -194,16 +194,3 @@ def public_endpoint(ctx: Context) -> Iterator[Finding]:
                 f"kubernetes.public_access_cidrs[{i}]", f"{cidr} opens the API endpoint to the whole internet", "list narrower CIDRs"
             )
 
-
-#: Clouds whose components exist (modules/<cloud>); the spec already accepts the others.
-BUILT_CLOUDS = ("aws", "gcp")
-
-
-@rule("CLOUD001", "The stack's cloud is one clusterforge can build")
-def cloud_built(ctx: Context) -> Iterator[Finding]:
-    if ctx.cluster.cloud not in BUILT_CLOUDS:
-        yield ctx.finding(
-            "cloud",
-            f"clusterforge does not build {ctx.cluster.cloud} stacks yet",
-            f"clouds it builds: {', '.join(BUILT_CLOUDS)}",
-        )

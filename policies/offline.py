@@ -1,0 +1,177 @@
+"""Run the policy pack offline over a planned graph, through ``pulumi_policy``'s own classes.
+
+This is the ``policies`` step of the flow (graph → policies → report): ``clusterforge plan`` and
+``clusterforge check`` call :func:`run_policies`. Each planned resource becomes what the engine's
+analyzer would build from a ``RegisterResource`` — ``ResourceValidationArgs`` with the inputs
+wrapped in the SDK's unknown-checking proxy (``<computed>`` values become its unknown sentinels),
+``PolicyResourceOptions`` (protect, ignoreChanges, deleteBeforeReplace, parent), the provider as a
+``PolicyProviderResource`` and the policy's settings — and each rule's ``validate`` is called with
+a ``report_violation`` that collects :class:`~clusterforge.findings.Finding` objects. Stack rules
+get ``StackValidationArgs`` of ``PolicyResource`` objects linked by parent and dependencies.
+
+As in the engine: a disabled policy does not run, a policy that touches an unknown value is
+reported as advisory ("cannot run"), and a crashing policy becomes an error finding, never a
+traceback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from inspect import isawaitable
+from typing import Any
+
+from pulumi_policy import (
+    EnforcementLevel,
+    PolicyCustomTimeouts,
+    PolicyProviderResource,
+    PolicyResource,
+    PolicyResourceOptions,
+    ResourceValidationArgs,
+    StackValidationArgs,
+)
+from pulumi_policy.policy import (
+    _NotApplicableError,  # the SDK's "not applicable" signal (no public name)
+)
+from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError, unknown_checking_proxy
+
+from clusterforge.findings import Finding, Severity
+from clusterforge.graph import STACK_TYPE, PlannedResource, ResourceGraph
+from clusterforge.policies import PACK_NAME, RULES
+from clusterforge.policies.pack_config import PackConfig
+from clusterforge.policies.registry import PolicyRule, severity_of
+
+#: How the offline engine writes a value only the cloud knows (see clusterforge.engine.offline).
+COMPUTED = "<computed>"
+SOURCE = "policy"
+
+
+def run_policies(graph: ResourceGraph, config: PackConfig | None = None) -> list[Finding]:
+    """Every violation of every enabled policy over ``graph``, as findings."""
+    config = config or PackConfig()
+    run = _Run(graph)
+    findings: list[Finding] = []
+    for rule in RULES.values():
+        level = config.level(rule)
+        if level == EnforcementLevel.DISABLED:
+            continue
+        settings = config.settings_for(rule)
+        if rule.kind == "stack":
+            findings += run.call(rule, level, StackValidationArgs(run.stack_resources(), settings), None)
+            continue
+        for resource in run.analyzed:
+            args = ResourceValidationArgs(
+                resource.type, run.props(resource), resource.urn, resource.name, _options(resource), run.provider(resource), settings
+            )
+            findings += run.call(rule, level, args, resource.urn)
+    return findings
+
+
+class _Run:
+    """One pass over a graph: converted properties, providers and stack resources, built once."""
+
+    def __init__(self, graph: ResourceGraph) -> None:
+        self.graph = graph
+        self.analyzed = [r for r in graph.resources if r.type != STACK_TYPE]
+        self._props: dict[str, Any] = {}
+        self._providers = {r.name: r for r in graph.resources if r.is_provider}
+        self._stack: list[PolicyResource] | None = None
+        self._from_spec = any(not r.custom and "specPath" in r.outputs for r in graph.resources)
+
+    def props(self, resource: PlannedResource) -> Any:
+        if resource.urn not in self._props:
+            self._props[resource.urn] = unknown_checking_proxy(_with_unknowns(resource.inputs))
+        return self._props[resource.urn]
+
+    def provider(self, resource: PlannedResource) -> PolicyProviderResource | None:
+        found = self._providers.get(resource.options.get("provider", ""))
+        if found is None:
+            return None
+        return PolicyProviderResource(found.type, self.props(found), found.urn, found.name)
+
+    def stack_resources(self) -> list[PolicyResource]:
+        """Every resource as the engine passes it to stack policies, linked by parent and dependencies."""
+        if self._stack is None:
+            by_urn = {
+                r.urn: PolicyResource(r.type, self.props(r), r.urn, r.name, _options(r), self.provider(r), None, [], {})
+                for r in self.graph.resources
+            }
+            for resource in self.graph.resources:
+                linked = by_urn[resource.urn]
+                linked.parent = by_urn.get(resource.parent) if resource.parent else None
+                linked.dependencies = [by_urn[d] for d in resource.dependencies if d in by_urn]
+            self._stack = list(by_urn.values())
+        return self._stack
+
+    def call(self, rule: PolicyRule, level: EnforcementLevel, args: Any, urn: str | None) -> list[Finding]:
+        """Run one policy on one args object; violations, "cannot run" and crashes as findings."""
+        found: list[Finding] = []
+
+        def report_violation(message: str, violation_urn: str | None = None) -> None:
+            # As in the engine: a resource policy's violation is always about that resource.
+            target = urn if urn is not None else violation_urn
+            found.append(self.finding(rule, severity_of(level), message or rule.description, target))
+
+        try:
+            _settle(rule.policy.validate(args, report_violation))
+        except UnknownValueError as exc:
+            found.append(self.finding(rule, Severity.WARNING, f"cannot run offline: {exc.message}", urn))
+        except _NotApplicableError:
+            pass
+        except Exception as exc:  # noqa: BLE001 - a broken policy must not hide the others
+            message = f"policy {rule.id} crashed: {type(exc).__name__}: {exc}"
+            found.append(
+                Finding(rule.id, Severity.ERROR, self.path(rule, urn), message,
+                        "this is a clusterforge bug; disable the policy in the policy config while it is fixed", source=SOURCE)
+            )  # fmt: skip
+        return found
+
+    def finding(self, rule: PolicyRule, severity: Severity, message: str, urn: str | None) -> Finding:
+        resource = self.graph.get(urn) if urn else None
+        extra: dict[str, Any] = {"urn": urn, "policy_pack": PACK_NAME, "title": rule.title}
+        if resource is not None:
+            extra.update(resource=resource.name, type=resource.type)
+        return Finding(rule.id, severity, self.path(rule, urn), message, rule.remediation, source=SOURCE, extra=extra)
+
+    def path(self, rule: PolicyRule, urn: str | None) -> str:
+        """Where in the stack a violation points: the rule's stack-wide path, the resource's spec
+        element plus the rule's field, else the resource's name."""
+        resource = self.graph.get(urn) if urn else None
+        spec = self.graph.spec_path(resource) if resource else None
+        if rule.spec_path and (spec or self._from_spec):
+            return rule.spec_path
+        if spec:
+            return f"{spec}.{rule.spec_field}" if rule.spec_field else spec
+        return resource.name if resource else "(stack)"
+
+
+def _options(resource: PlannedResource) -> PolicyResourceOptions:
+    options = resource.options
+    return PolicyResourceOptions(
+        protect=bool(options.get("protect", False)),
+        ignore_changes=list(options.get("ignoreChanges", [])),
+        delete_before_replace=options.get("deleteBeforeReplace"),
+        aliases=[],
+        custom_timeouts=PolicyCustomTimeouts(0, 0, 0),
+        additional_secret_outputs=list(options.get("additionalSecretOutputs", [])),
+        parent=resource.parent,
+    )
+
+
+def _with_unknowns(value: Any) -> Any:
+    """Plan values → engine values: ``<computed>`` becomes the SDK's unknown sentinel."""
+    if isinstance(value, dict):
+        return {k: _with_unknowns(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_with_unknowns(v) for v in value]
+    return UNKNOWN_STRING_VALUE if value == COMPUTED else value
+
+
+def _settle(result: Any) -> None:
+    """Wait for an async policy, as the engine's analyzer does (on its own event loop)."""
+    if not isawaitable(result):
+        return
+    loop = asyncio.new_event_loop()
+    try:
+        loop.run_until_complete(result)
+    finally:
+        loop.close()

@@ -1,0 +1,233 @@
+"""Security on AWS: the EKS API endpoint, secrets encryption and audit logs, IMDSv2, no internet-open
+ingress, encryption at rest, no public node addresses, KMS key rotation."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from pulumi_policy import ReportViolation, ResourceValidationArgs
+
+from clusterforge.policies.registry import ADVISORY, resource_policy
+from clusterforge.policies.rules._props import (
+    WORLD_CIDRS,
+    flag,
+    get,
+    has,
+    is_unknown,
+    items,
+    number,
+    text,
+)
+from clusterforge.policies.rules._tokens import (
+    EBS_VOLUME,
+    EC2_INSTANCE,
+    EFS,
+    EKS_CLUSTER,
+    KMS_KEY,
+    LAUNCH_TEMPLATE,
+    SECURITY_GROUP,
+    SG_INGRESS,
+    SG_RULE,
+)
+
+AUDIT_LOGS = ("audit", "authenticator")
+SSH_PORT = 22
+
+
+@resource_policy(
+    "CF-AWS-001",
+    "eks-endpoint-private",
+    types=(EKS_CLUSTER,),
+    description="The EKS API endpoint is private, or public only to listed CIDRs (never 0.0.0.0/0). EKS makes the "
+    "endpoint public to the world when `endpointPublicAccess` is unset.",
+    remediation="Set `kubernetes.endpoint_public_access: false` (reach the API through the VPC), or list the "
+    "networks that may reach it in `kubernetes.public_access_cidrs`.",
+    spec_field="endpoint_public_access",
+)
+def eks_endpoint_private(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    vpc = get(args.props, "vpcConfig")
+    public = get(vpc, "endpointPublicAccess")
+    if is_unknown(public) or flag(public) is False:
+        return
+    cidrs = get(vpc, "publicAccessCidrs")
+    if is_unknown(cidrs):
+        return
+    listed = [c for c in items(cidrs) if isinstance(c, str)]
+    if not listed or any(c in WORLD_CIDRS for c in listed):
+        report(f"{args.name}: the Kubernetes API endpoint is public to the whole internet.", None)
+
+
+@resource_policy(
+    "CF-AWS-002",
+    "eks-secrets-encryption",
+    types=(EKS_CLUSTER,),
+    description="Kubernetes secrets are envelope-encrypted with a KMS key (`encryptionConfig` for `secrets`).",
+    remediation="Set `kubernetes.secrets_encryption: true` (the default), or an `encryptionConfig` with resources "
+    "[secrets] and a KMS key ARN.",
+    spec_field="secrets_encryption",
+)
+def eks_secrets_encryption(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    config = get(args.props, "encryptionConfig")
+    resources = get(config, "resources")
+    if is_unknown(resources):
+        return
+    if "secrets" not in list(items(resources)) or not has(get(config, "provider"), "keyArn"):
+        report(f"{args.name}: Kubernetes secrets are stored without KMS envelope encryption.", None)
+
+
+@resource_policy(
+    "CF-AWS-003",
+    "eks-audit-logs",
+    types=(EKS_CLUSTER,),
+    level=ADVISORY,
+    description="The EKS control plane sends the audit and authenticator logs to CloudWatch.",
+    remediation="Add `audit` and `authenticator` to `kubernetes.control_plane_logs` (enabledClusterLogTypes).",
+    spec_field="control_plane_logs",
+)
+def eks_audit_logs(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    enabled = get(args.props, "enabledClusterLogTypes")
+    if is_unknown(enabled):
+        return
+    missing = [log for log in AUDIT_LOGS if log not in list(items(enabled))]
+    if missing:
+        report(f"{args.name}: control-plane log(s) {', '.join(missing)} are off.", None)
+
+
+@resource_policy(
+    "CF-AWS-004",
+    "imdsv2-required",
+    types=(LAUNCH_TEMPLATE, EC2_INSTANCE),
+    description="Instances require IMDSv2 session tokens (`metadataOptions.httpTokens: required`); IMDSv1 lets a "
+    "server-side request forgery read the node role's credentials.",
+    remediation="Set `metadataOptions: {httpTokens: required}` on the launch template (clusterforge node pools do).",
+)
+def imdsv2_required(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    options = get(args.props, "metadataOptions")
+    tokens, endpoint = get(options, "httpTokens"), get(options, "httpEndpoint")
+    if is_unknown(tokens) or is_unknown(endpoint) or endpoint == "disabled":
+        return
+    if tokens != "required":
+        report(f"{args.name}: instance metadata accepts IMDSv1 (httpTokens is {tokens or 'unset, i.e. optional'}).", None)
+
+
+def world_ingress(args: ResourceValidationArgs) -> Iterator[tuple[Any, Any, Any]]:
+    """(protocol, from port, to port) of every rule letting 0.0.0.0/0 or ::/0 in, across the three
+    ways AWS rules are written: SecurityGroupIngressRule, SecurityGroupRule and inline ingress."""
+    props = args.props
+    if args.resource_type == SG_INGRESS:
+        if get(props, "cidrIpv4") in WORLD_CIDRS or get(props, "cidrIpv6") in WORLD_CIDRS:
+            yield get(props, "ipProtocol"), get(props, "fromPort"), get(props, "toPort")
+        return
+    if args.resource_type == SG_RULE:
+        if get(props, "type") == "ingress" and _world(props):
+            yield get(props, "protocol"), get(props, "fromPort"), get(props, "toPort")
+        return
+    for entry in items(get(props, "ingress")):
+        if _world(entry):
+            yield get(entry, "protocol"), get(entry, "fromPort"), get(entry, "toPort")
+
+
+def _world(entry: Any) -> bool:
+    cidrs = [c for key in ("cidrBlocks", "ipv6CidrBlocks") for c in items(get(entry, key))]
+    return any(c in WORLD_CIDRS for c in cidrs)
+
+
+def all_ports(protocol: Any, low: Any, high: Any) -> bool:
+    if str(protocol).lower() in ("-1", "all"):
+        return True
+    return number(low) in (0.0, -1.0) and number(high) in (65535.0, -1.0)
+
+
+def covers(protocol: Any, low: Any, high: Any, port: int) -> bool:
+    if str(protocol).lower() not in ("tcp", "6"):
+        return False
+    first, last = number(low), number(high)
+    return first is not None and last is not None and first <= port <= last
+
+
+@resource_policy(
+    "CF-AWS-005",
+    "no-ssh-from-internet",
+    types=(SG_INGRESS, SG_RULE, SECURITY_GROUP),
+    description="No security group rule opens SSH (TCP 22) to 0.0.0.0/0 or ::/0.",
+    remediation="Reach nodes through SSM Session Manager (the node role has AmazonSSMManagedInstanceCore), or allow "
+    "SSH only from a bastion's security group or a known CIDR.",
+)
+def no_ssh_from_internet(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    for protocol, low, high in world_ingress(args):
+        if not all_ports(protocol, low, high) and covers(protocol, low, high, SSH_PORT):
+            report(f"{args.name}: SSH (TCP {low}-{high}) is open to the internet.", None)
+
+
+@resource_policy(
+    "CF-AWS-006",
+    "no-all-ports-from-internet",
+    types=(SG_INGRESS, SG_RULE, SECURITY_GROUP),
+    description="No security group rule opens all protocols or all ports to 0.0.0.0/0 or ::/0.",
+    remediation="Allow only the ports a service needs, from the networks that need them (EFA's all-traffic rule "
+    "references the security group itself, not a CIDR).",
+)
+def no_all_ports_from_internet(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    for protocol, low, high in world_ingress(args):
+        if all_ports(protocol, low, high):
+            report(f"{args.name}: every port is open to the internet.", None)
+
+
+@resource_policy(
+    "CF-AWS-007",
+    "encryption-at-rest",
+    types=(LAUNCH_TEMPLATE, EBS_VOLUME, EC2_INSTANCE, EFS),
+    description="Block volumes (launch template and instance root volumes, EBS volumes) and EFS file systems are "
+    "encrypted at rest. (FSx and Google Cloud disks are always encrypted.)",
+    remediation="Set `encrypted: true` on the EBS block device mappings / volumes and on EFS file systems.",
+)
+def encryption_at_rest(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    props = args.props
+    if args.resource_type == LAUNCH_TEMPLATE:
+        unencrypted = [
+            get(m, "deviceName") or "(unnamed)"
+            for m in items(get(props, "blockDeviceMappings"))
+            if has(m, "ebs") and _unencrypted(get(m, "ebs", "encrypted"))
+        ]
+        if unencrypted:
+            report(f"{args.name}: EBS volume(s) {', '.join(map(str, unencrypted))} are not encrypted.", None)
+        return
+    value = get(props, "rootBlockDevice", "encrypted") if args.resource_type == EC2_INSTANCE else get(props, "encrypted")
+    if _unencrypted(value):
+        report(f"{args.name}: stored data is not encrypted at rest.", None)
+
+
+def _unencrypted(value: Any) -> bool:
+    return not is_unknown(value) and flag(value) is not True
+
+
+@resource_policy(
+    "CF-AWS-008",
+    "no-public-node-addresses",
+    types=(LAUNCH_TEMPLATE, EC2_INSTANCE),
+    description="Nodes get no public IP addresses (they reach the internet through NAT; multi-card EFA instances "
+    "cannot have one at all).",
+    remediation="Set `associatePublicIpAddress: false` on the network interfaces and use private subnets.",
+)
+def no_public_node_addresses(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    values = [get(n, "associatePublicIpAddress") for n in items(get(args.props, "networkInterfaces"))]
+    if args.resource_type == EC2_INSTANCE:
+        values.append(get(args.props, "associatePublicIpAddress"))
+    if any(flag(v) is True for v in values):
+        report(f"{args.name}: nodes get a public IP address.", None)
+
+
+@resource_policy(
+    "CF-AWS-009",
+    "kms-key-rotation",
+    types=(KMS_KEY,),
+    level=ADVISORY,
+    description="Symmetric KMS keys (such as the EKS secrets key) rotate their key material yearly.",
+    remediation="Set `enableKeyRotation: true` on the key.",
+)
+def kms_key_rotation(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    spec = text(get(args.props, "customerMasterKeySpec")) or "SYMMETRIC_DEFAULT"
+    rotation = get(args.props, "enableKeyRotation")
+    if spec == "SYMMETRIC_DEFAULT" and not is_unknown(rotation) and flag(rotation) is not True:
+        report(f"{args.name}: key rotation is off.", None)

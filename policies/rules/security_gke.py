@@ -1,0 +1,172 @@
+"""Security on GKE: private nodes, Workload Identity, shielded nodes, no legacy ABAC, a release channel,
+master authorized networks, secrets encryption, and no internet-open firewall rules."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pulumi_policy import ReportViolation, ResourceValidationArgs
+
+from clusterforge.policies.registry import ADVISORY, resource_policy
+from clusterforge.policies.rules._props import WORLD_CIDRS, flag, get, is_unknown, items, text
+from clusterforge.policies.rules._tokens import GCP_FIREWALL, GKE_CLUSTER, GKE_NODE_POOL
+
+RELEASE_CHANNELS = ("RAPID", "REGULAR", "STABLE", "EXTENDED")
+
+
+def _autopilot(props: Any) -> bool:
+    return flag(get(props, "enableAutopilot")) is True
+
+
+@resource_policy(
+    "CF-GKE-001",
+    "gke-private-nodes",
+    types=(GKE_CLUSTER, GKE_NODE_POOL),
+    description="GKE nodes have no external IP addresses (private nodes on the cluster, not switched off per pool).",
+    remediation="Set `privateClusterConfig.enablePrivateNodes: true` on the cluster and do not set "
+    "`networkConfig.enablePrivateNodes: false` on node pools.",
+)
+def gke_private_nodes(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if args.resource_type == GKE_NODE_POOL:
+        if flag(get(args.props, "networkConfig", "enablePrivateNodes")) is False:
+            report(f"{args.name}: the node pool gives its nodes public IP addresses.", None)
+        return
+    private = get(args.props, "privateClusterConfig", "enablePrivateNodes")
+    if not is_unknown(private) and flag(private) is not True:
+        report(f"{args.name}: cluster nodes get public IP addresses (private nodes are off).", None)
+
+
+@resource_policy(
+    "CF-GKE-002",
+    "gke-workload-identity",
+    types=(GKE_CLUSTER, GKE_NODE_POOL),
+    description="Pods authenticate with Workload Identity: the cluster has a workload pool and no node pool exposes "
+    "the node's service account through the GCE metadata server.",
+    remediation="Set `workloadIdentityConfig.workloadPool: <project>.svc.id.goog` on the cluster and "
+    "`workloadMetadataConfig.mode: GKE_METADATA` on node pools.",
+)
+def gke_workload_identity(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if args.resource_type == GKE_NODE_POOL:
+        if get(args.props, "nodeConfig", "workloadMetadataConfig", "mode") == "GCE_METADATA":
+            report(f"{args.name}: pods can read the node's service-account token (GCE_METADATA).", None)
+        return
+    pool = get(args.props, "workloadIdentityConfig", "workloadPool")
+    if not is_unknown(pool) and not text(pool) and not _autopilot(args.props):
+        report(f"{args.name}: Workload Identity is off; pods would use the node's service account.", None)
+
+
+@resource_policy(
+    "CF-GKE-003",
+    "gke-shielded-nodes",
+    types=(GKE_CLUSTER, GKE_NODE_POOL),
+    description="Shielded GKE nodes stay on (verified node identity) and node pools keep integrity monitoring.",
+    remediation="Do not set `enableShieldedNodes: false` on the cluster or "
+    "`shieldedInstanceConfig.enableIntegrityMonitoring: false` on node pools.",
+)
+def gke_shielded_nodes(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if args.resource_type == GKE_CLUSTER:
+        if flag(get(args.props, "enableShieldedNodes")) is False:
+            report(f"{args.name}: shielded nodes are turned off.", None)
+        return
+    if flag(get(args.props, "nodeConfig", "shieldedInstanceConfig", "enableIntegrityMonitoring")) is False:
+        report(f"{args.name}: integrity monitoring is turned off on the node pool.", None)
+
+
+@resource_policy(
+    "CF-GKE-004",
+    "gke-legacy-abac-off",
+    types=(GKE_CLUSTER,),
+    description="Legacy ABAC authorization is off (RBAC only).",
+    remediation="Remove `enableLegacyAbac: true` from the cluster.",
+)
+def gke_legacy_abac_off(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if flag(get(args.props, "enableLegacyAbac")) is True:
+        report(f"{args.name}: legacy ABAC grants broad permissions outside RBAC.", None)
+
+
+@resource_policy(
+    "CF-GKE-005",
+    "gke-release-channel",
+    types=(GKE_CLUSTER,),
+    description="The cluster is enrolled in a release channel (RAPID, REGULAR, STABLE or EXTENDED) so it gets "
+    "security patches.",
+    remediation="Set `releaseChannel.channel` (the stack's `kubernetes.release_channel`, REGULAR by default).",
+    spec_field="release_channel",
+)
+def gke_release_channel(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    channel = get(args.props, "releaseChannel", "channel")
+    if not is_unknown(channel) and channel not in RELEASE_CHANNELS:
+        report(f"{args.name}: no release channel ({channel or 'unset'}); the cluster misses automatic patches.", None)
+
+
+@resource_policy(
+    "CF-GKE-006",
+    "gke-master-authorized-networks",
+    types=(GKE_CLUSTER,),
+    description="The control plane is reachable only from authorized networks: a private endpoint, or master "
+    "authorized networks that do not include 0.0.0.0/0.",
+    remediation="Set `privateClusterConfig.enablePrivateEndpoint: true`, or list the networks that may reach the API "
+    "in `masterAuthorizedNetworksConfig.cidrBlocks`.",
+    spec_field="endpoint_public_access",
+)
+def gke_master_authorized_networks(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    private = get(args.props, "privateClusterConfig", "enablePrivateEndpoint")
+    if is_unknown(private) or flag(private) is True:
+        return
+    config = get(args.props, "masterAuthorizedNetworksConfig")
+    blocks = get(config, "cidrBlocks")
+    if is_unknown(config) or is_unknown(blocks):
+        return
+    cidrs = [get(b, "cidrBlock") for b in items(blocks)]
+    if config is None or not cidrs:
+        report(f"{args.name}: the public control-plane endpoint accepts connections from anywhere.", None)
+    elif any(c in WORLD_CIDRS for c in cidrs):
+        report(f"{args.name}: master authorized networks include the whole internet.", None)
+
+
+@resource_policy(
+    "CF-GKE-007",
+    "gke-secrets-encryption",
+    types=(GKE_CLUSTER,),
+    level=ADVISORY,
+    description="Kubernetes secrets are encrypted at the application layer with a Cloud KMS key.",
+    remediation="Set `databaseEncryption: {state: ENCRYPTED, keyName: <Cloud KMS key>}` on the cluster.",
+    spec_field="secrets_encryption",
+)
+def gke_secrets_encryption(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    state = get(args.props, "databaseEncryption", "state")
+    if not is_unknown(state) and state != "ENCRYPTED":
+        report(f"{args.name}: secrets are not encrypted with a Cloud KMS key.", None)
+
+
+@resource_policy(
+    "CF-GKE-008",
+    "gcp-firewall-no-open-ingress",
+    types=(GCP_FIREWALL,),
+    description="No ingress firewall rule opens SSH or all ports to 0.0.0.0/0 or ::/0.",
+    remediation="Use IAP TCP forwarding (35.235.240.0/20) for SSH and allow only the ports a service needs from the "
+    "networks that need them.",
+)
+def gcp_firewall_no_open_ingress(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    props = args.props
+    direction = get(props, "direction")
+    if is_unknown(direction) or (direction or "INGRESS") != "INGRESS":
+        return
+    if not any(r in WORLD_CIDRS for r in items(get(props, "sourceRanges"))):
+        return
+    for allow in items(get(props, "allows")):
+        protocol = str(get(allow, "protocol") or "").lower()
+        ports = [str(p) for p in items(get(allow, "ports"))]
+        if protocol == "all" or (protocol in ("tcp", "udp") and (not ports or "0-65535" in ports)):
+            what = "every port" if protocol == "all" else f"every {protocol.upper()} port"
+            report(f"{args.name}: {what} is open to the internet.", None)
+        elif protocol == "tcp" and any(_port_in(p, 22) for p in ports):
+            report(f"{args.name}: SSH (TCP 22) is open to the internet.", None)
+
+
+def _port_in(spec: str, port: int) -> bool:
+    low, _, high = spec.partition("-")
+    try:
+        return int(low) <= port <= int(high or low)
+    except ValueError:
+        return False

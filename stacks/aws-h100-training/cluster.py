@@ -1,0 +1,38 @@
+"""H100 training cluster on EKS: a CPU system pool, 4 x p5.48xlarge with all 32 EFA interfaces in
+one zone and a cluster placement group, and a 4.8 TiB FSx for Lustre scratch linked to S3.
+
+    clusterforge plan examples/aws-h100-training.py
+"""
+
+from clusterforge import Capacity, Cluster, KubernetesConfig, NodePool, Storage
+
+cluster = Cluster(
+    name="llm-train",
+    cloud="aws",
+    region="us-east-1",
+    zone="us-east-1a",
+    kubernetes=KubernetesConfig(version="1.35", admins=["arn:aws:iam::111122223333:role/platform-admin"]),
+    tags={"team": "research", "cost-center": "ml-42"},
+    node_pools=[
+        NodePool(name="system", instance_type="m7i.2xlarge", nodes=2),
+        NodePool(
+            name="h100",
+            accelerator="H100",
+            accelerators_per_node=8,
+            nodes=4,
+            fabric="auto",
+            capacity=Capacity(type="on_demand"),
+            labels={"workload": "training"},
+        ),
+    ],
+    storage=[
+        Storage(
+            name="scratch",
+            type="lustre",
+            capacity_gib=4800,
+            throughput_mbps_per_tib=500,
+            mount_path="/scratch",
+            import_path="s3://my-training-data/datasets",
+        )
+    ],
+)

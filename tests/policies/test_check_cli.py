@@ -1,0 +1,181 @@
+"""`clusterforge check` as a new user runs it: a compliant example passes; a stack with a public EKS
+endpoint, an unprotected file system and a pool over budget fails with exactly those three findings;
+SARIF validates against the SARIF 2.1.0 schema; a saved plan works; a bad config file exits 2."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+from click.testing import CliRunner
+
+from clusterforge.cli.main import cli
+from clusterforge.policies import RULES
+from clusterforge.validate import RULES as VALIDATION_RULES
+
+from helpers import EXAMPLES, ROOT
+
+SHARED_SCHEMA = ROOT.parent / "shared" / "schemas" / "sarif-schema-2.1.0.json"
+VENDORED_SCHEMA = ROOT / "tests" / "data" / "sarif-schema-2.1.0.json"
+
+RISKY = """\
+name: risky
+cloud: aws
+region: us-east-1
+zone: us-east-1a
+kubernetes:
+  endpoint_public_access: true
+tags: {team: ml}
+node_pools:
+  - {name: system, instance_type: m7i.2xlarge, nodes: 2}
+  - name: h100
+    instance_type: p5.48xlarge
+    nodes: 4
+storage:
+  - name: scratch
+    type: lustre
+    capacity_gib: 2400
+    throughput_mbps_per_tib: 250
+    mount_path: /scratch
+    protect: false
+"""
+BUDGET = {"CF-GOV-001": {"maxHourlyUsd": 100}}
+EXPECTED = [
+    ("CF-AWS-001", "kubernetes.endpoint_public_access", 6),
+    ("CF-DATA-001", "storage[0].protect", 19),
+    ("CF-GOV-001", "node_pools[1].nodes", 12),
+]
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.fixture
+def risky(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "risky.yaml").write_text(RISKY)
+    (tmp_path / "policy-config.json").write_text(json.dumps(BUDGET))
+    return Path("risky.yaml"), Path("policy-config.json")
+
+
+def findings(document: dict[str, Any]) -> list[tuple[str, str, int]]:
+    return sorted((f["rule"], f["path"], int(f["location"].rsplit(":", 1)[1])) for f in document["findings"])
+
+
+def test_a_compliant_example_passes() -> None:
+    code, out, err = run("check", str(EXAMPLES / "aws-h100-training.py"))
+    assert code == 0, out + err
+    assert "No findings." in out
+
+
+def test_three_clear_findings_and_exit_1(risky: tuple[Path, Path]) -> None:
+    stack, config = risky
+    code, out, err = run("check", str(stack), "--config", str(config), "--format", "json")
+    assert code == 1, err
+    assert findings(json.loads(out)) == EXPECTED
+    code, text, _ = run("check", str(stack), "--config", str(config))
+    assert code == 1 and "Traceback" not in text
+    for rule, path, line in EXPECTED:
+        assert f"{rule} {path}  (risky.yaml:{line})" in text
+    assert "3 errors, 0 warnings" in text and "over the budget of $100.00/hour" in text
+
+
+def sarif_schema() -> dict[str, Any]:
+    path = SHARED_SCHEMA if SHARED_SCHEMA.is_file() else VENDORED_SCHEMA
+    return json.loads(path.read_text())
+
+
+def test_sarif_is_valid_and_points_at_the_stack_lines(risky: tuple[Path, Path]) -> None:
+    stack, config = risky
+    code, out, _ = run("check", str(stack), "--config", str(config), "--format", "sarif")
+    assert code == 1
+    log = json.loads(out)
+    jsonschema.validate(log, sarif_schema())
+    (sarif_run,) = log["runs"]
+    rules = [r["id"] for r in sarif_run["tool"]["driver"]["rules"]]
+    assert set(rules) == set(RULES) | set(VALIDATION_RULES) and len(rules) == len(set(rules))
+    results = sorted(
+        (r["ruleId"], r["locations"][0]["logicalLocations"][0]["fullyQualifiedName"], r["locations"][0]["physicalLocation"]["region"]["startLine"])
+        for r in sarif_run["results"]
+    )
+    assert results == EXPECTED
+    for result in sarif_run["results"]:
+        assert result["level"] == "error" and rules[result["ruleIndex"]] == result["ruleId"]
+        assert result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "risky.yaml"
+        assert result["locations"][0]["logicalLocations"][1]["fullyQualifiedName"].startswith("urn:pulumi:dev::risky::")
+    budget = next(r for r in sarif_run["tool"]["driver"]["rules"] if r["id"] == "CF-GOV-001")
+    assert budget["help"]["text"] and budget["defaultConfiguration"]["level"] == "error"
+
+
+def test_the_vendored_schema_is_the_shared_one() -> None:
+    if SHARED_SCHEMA.is_file():
+        assert json.loads(VENDORED_SCHEMA.read_text()) == json.loads(SHARED_SCHEMA.read_text())
+    jsonschema.Draft4Validator.check_schema(json.loads(VENDORED_SCHEMA.read_text()))
+
+
+def test_a_saved_plan_is_checked_like_the_stack(risky: tuple[Path, Path]) -> None:
+    stack, config = risky
+    assert run("plan", str(stack), "--format", "json", "--out", "plan.json")[0] == 1  # plan also fails on policy errors
+    code, out, _ = run("check", "plan.json", "--config", str(config), "--format", "json")
+    assert code == 1 and findings(json.loads(out)) == EXPECTED
+    stack.unlink()  # without its stack file the plan is still checked; findings name the resources
+    code, out, _ = run("check", "plan.json", "--config", str(config), "--format", "sarif")
+    assert code == 1
+    log = json.loads(out)
+    jsonschema.validate(log, sarif_schema())
+    results = log["runs"][0]["results"]
+    assert sorted(r["ruleId"] for r in results) == [rule for rule, _, _ in EXPECTED]
+    assert {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in results} == {"plan.json"}
+    code, markdown, _ = run("check", "plan.json", "--format", "markdown")
+    assert code == 1 and markdown.startswith("## clusterforge check: `risky` (plan.json)")
+
+
+def test_markdown_is_a_pr_comment_with_rule_ids_and_resources(risky: tuple[Path, Path]) -> None:
+    stack, config = risky
+    code, out, _ = run("check", str(stack), "--config", str(config), "--format", "markdown")
+    assert code == 1 and out.startswith("## clusterforge check: `risky` (aws, us-east-1)")
+    assert "| ❌ | `CF-AWS-001` | `kubernetes.endpoint_public_access` (risky.yaml:6)<br/>resource `risky-cp-eks` |" in out
+
+
+def test_plan_shows_policy_findings_next_to_validation_findings(risky: tuple[Path, Path]) -> None:
+    stack, _ = risky
+    code, out, _ = run("plan", str(stack), "--format", "json")
+    rules = {f["rule"]: f for f in json.loads(out)["findings"]}
+    assert code == 1 and {"K8S002", "STO004", "CF-AWS-001", "CF-DATA-001"} <= set(rules)
+    assert rules["CF-AWS-001"]["source"] == "policy" and "source" not in rules["K8S002"]
+    assert run("plan", str(stack), "--skip", "CF-AWS-001", "--skip", "CF-DATA-001")[0] == 0
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (None, "policy config policy.json: no such file"),
+        ('{"all": }', "policy config policy.json:1: invalid JSON"),
+        ('{"CF-GOV-01": {"maxHourlyUsd": 5}}', "unknown policy 'CF-GOV-01' (did you mean 'CF-GOV-001'?)"),
+        ('{"CF-GOV-001": {"maxHourlyUsd": "five"}}', "CF-GOV-001.maxHourlyUsd: 'five' is not a number"),
+    ],
+)
+def test_a_bad_config_exits_2_with_one_line(risky: tuple[Path, Path], content: str | None, message: str) -> None:
+    stack, _ = risky
+    if content is not None:
+        Path("policy.json").write_text(content)
+    code, out, err = run("check", str(stack), "--config", "policy.json")
+    assert code == 2 and out == ""
+    assert err.startswith("error: ") and message in err.splitlines()[0] and "Traceback" not in err
+
+
+def test_a_stack_that_cannot_be_planned(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(RISKY.replace("p5.48xlarge", "p5.48xlarg"))
+    code, out, _ = run("check", str(broken), "--format", "json")
+    document = json.loads(out)
+    assert code == 1 and "validation errors" in document["summary"]["skipped"]
+    assert "POOL001" in {f["rule"] for f in document["findings"]}
+    typo = tmp_path / "typo.yaml"
+    typo.write_text("name: a\ncloud: aws\nnode_pools: [{name: x, instance_typ: m7i.large}]\n")
+    assert run("check", str(typo))[0] == 2

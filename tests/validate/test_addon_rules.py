@@ -1,0 +1,90 @@
+"""Add-on rules (rules/addons.py): names, versions, prerequisites, conflicts, existing clusters."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from clusterforge.findings import Severity
+
+from tests.validate.gcp_support import gcp
+from tests.validate.support import Case, bad, check, good
+
+ERROR, WARNING, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
+
+
+def addons(*items: dict[str, Any], **top: Any) -> dict[str, Any]:
+    return {"addons": list(items), **top}
+
+
+EXISTING: dict[str, Any] = {
+    "cloud": "kubernetes",
+    "region": None,
+    "network": {"zones": None},
+    "kubernetes": {"context": "onprem"},
+    "storage": [],
+    "node_pools": [
+        {"name": "dgx", "accelerator": "H100", "accelerators_per_node": 8, "nodes": 4, "vcpus": 224, "memory_gib": 2048,
+         "fabric": "infiniband", "node_selector": {"nvidia.com/gpu.product": "NVIDIA-H100-80GB-HBM3"}},  # fmt: skip
+    ],
+}
+
+CASES = [
+    good("ADD001", "known", addons({"name": "kueue"})),
+    bad("ADD001", "typo", addons({"name": "keue"}), ERROR, "addons[0].name", "unknown add-on 'keue'", "did you mean 'kueue'"),
+    good("ADD002", "version", addons({"name": "kueue", "version": "0.19.2"})),
+    good("ADD002", "kserve-mode", addons({"name": "kserve", "mode": "knative"})),
+    bad("ADD002", "bad-version", addons({"name": "kueue", "version": "latest"}), ERROR, "addons[0].version", "is not a version"),
+    bad("ADD002", "bad-mode", addons({"name": "kserve", "mode": "serverless"}), ERROR, "addons[0].mode", "modes: standard, knative"),
+    good("ADD003", "declared", addons({"name": "efa-device-plugin"}, {"name": "fsx-csi-driver"}, {"name": "nvidia-device-plugin"})),
+    bad("ADD003", "efa-implied", addons({"name": "fsx-csi-driver"}, {"name": "nvidia-device-plugin"}), INFO, "addons", "adds efa-device-plugin", "enabled: false"),
+    good("ADD004", "kserve-with-cert-manager", addons({"name": "kserve"})),
+    bad(
+        "ADD004", "kserve-without-cert-manager", addons({"name": "kserve"}, {"name": "cert-manager", "enabled": False}),
+        ERROR, "addons[1].enabled", "cert-manager is turned off but the stack needs it",
+    ),
+    bad(
+        "ADD004", "fsx-without-csi", addons({"name": "fsx-csi-driver", "enabled": False}), WARNING, "addons[0].enabled", "fsx-csi-driver is turned off",
+    ),
+    good("ADD005", "operator-defaults", addons({"name": "gpu-operator"})),
+    bad(
+        "ADD005", "driver-on-eks", addons({"name": "gpu-operator", "values": {"driver": {"enabled": True}}}), WARNING,
+        "addons[0].values.driver.enabled", "already ships the NVIDIA driver",
+    ),
+    bad("ADD005", "operator-on-gke", gcp(addons({"name": "gpu-operator"})), WARNING, "addons[0]", "GKE installs the NVIDIA driver"),
+    good("ADD006", "efa-plugin-with-efa", addons({"name": "efa-device-plugin"})),
+    bad(
+        "ADD006", "network-operator-without-rdma", addons({"name": "network-operator"}), WARNING, "addons[0].name",
+        "no pool has an RDMA-capable fabric",
+    ),
+    bad(
+        "ADD006", "neuron-without-neuron", addons({"name": "neuron-device-plugin"}), WARNING, "addons[0].name", "no pool has Neuron devices",
+    ),
+    good("ADD007", "trainer-alone", addons({"name": "kubeflow-trainer"})),
+    bad(
+        "ADD007", "trainer-and-jobset", addons({"name": "kubeflow-trainer"}, {"name": "jobset"}), ERROR, "addons[1].name",
+        "installs JobSet itself",
+    ),
+    bad(
+        "ADD007", "operator-and-plugin", addons({"name": "gpu-operator"}, {"name": "nvidia-device-plugin"}), ERROR, "addons[1].name",
+        "two plugins double-advertise GPUs",
+    ),
+    good("ADD008", "efa-on-aws", addons({"name": "efa-device-plugin"})),
+    bad("ADD008", "efa-on-gke", gcp(addons({"name": "efa-device-plugin"})), ERROR, "addons[0]", "is for aws, not gcp"),
+    good("ADD009", "teams", {"namespaces": ["research", "prod"]}),
+    bad("ADD009", "invalid", {"namespaces": ["Research"]}, ERROR, "namespaces[0]", "must be lowercase"),
+    bad("ADD009", "twice", {"namespaces": ["prod", "prod"]}, ERROR, "namespaces[1]", "listed twice"),
+    bad("ADD009", "reserved", {"namespaces": ["kube-public"]}, ERROR, "namespaces[0]", "reserved for Kubernetes"),
+    good("KUB001", "declared", EXISTING),
+    bad("KUB001", "no-context", {**EXISTING, "kubernetes": {"context": None}}, ERROR, "kubernetes.context", "needs the kubeconfig context"),
+    bad(
+        "KUB001", "no-selector", {**EXISTING, "node_pools": {0: {"node_selector": {}}}}, ERROR, "node_pools[0].node_selector",
+        "labels that select its nodes",
+    ),
+]
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_addon_rule(case: Case) -> None:
+    check(case)
