@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from clusterforge.catalog.resolve import ResolvedCluster
     from clusterforge.engine.automation import Target
     from clusterforge.engine.events import Display, RunResult
+    from clusterforge.render import Rendered
     from clusterforge.report.compare import Comparison
 
 
@@ -249,19 +250,19 @@ class Deployment:
 def _prepare(path: str | Path, options: DeployOptions, *, validated: bool = True) -> Deployment:
     """Validate, then build the engine target. Stops (``target`` None) on validation errors
     unless ``validated`` is False (reading outputs needs only a loadable spec)."""
-    from clusterforge.engine import automation, plan_offline
+    from clusterforge.engine import plan_offline, target
 
     loaded, report = validate_stack(path, skip=options.skip, cloud=options.cloud)
     report.stack = options.stack
     deployment = Deployment(loaded, report)
     if report.resolved is None or (validated and report.count(Severity.ERROR)):
         return deployment
-    automation.require_cli()
+    target.require_cli()
     packages: set[str] = set()
     if validated:
         graph = plan_offline(report.resolved, stack=options.stack)
-        packages = automation.packages_of(r.type for r in graph.resources)
-    deployment.target = automation.make_target(
+        packages = target.packages_of(r.type for r in graph.resources)
+    deployment.target = target.make_target(
         report.resolved.spec,
         options.stack,
         packages=packages,

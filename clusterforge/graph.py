@@ -14,6 +14,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 STACK_TYPE = "pulumi:pulumi:Stack"
+
+
+def short_type(type_token: str) -> str:
+    """``aws:ec2/launchTemplate:LaunchTemplate`` → ``aws:ec2:LaunchTemplate`` (for display)."""
+    parts = type_token.split(":")
+    if len(parts) == 3 and "/" in parts[1]:
+        return f"{parts[0]}:{parts[1].split('/')[0]}:{parts[2]}"
+    return type_token
 #: Component resources of other packages (the plan JSON does not say which resources are
 #: components; ``clusterforge:*`` types and the stack are components too).
 COMPONENT_TYPES = frozenset(

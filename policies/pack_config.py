@@ -13,8 +13,9 @@ One JSON file serves ``pulumi preview --policy-pack policies --policy-pack-confi
 ``all`` sets the level of every policy; an entry per policy id sets its level (a string) or its
 level and settings (an object). Settings are checked against each policy's config schema — unknown
 policies and unknown or mistyped settings are errors here (Pulumi would silently ignore a typo).
-The schemas use a small JSON Schema subset (type, enum, minimum, exclusiveMinimum, items,
-minItems, properties, required, additionalProperties), which :func:`check_value` implements.
+The schemas use a small JSON Schema subset (type, enum, minimum, items, minItems, properties,
+required, additionalProperties — the same in every JSON Schema draft), which :func:`check_value`
+implements.
 """
 
 from __future__ import annotations
@@ -34,8 +35,8 @@ from clusterforge.policies.registry import RULES, PolicyRule
 LEVELS = {level.value: level for level in EnforcementLevel}
 #: JSON Schema keywords the config schemas may use (a test keeps them to this subset).
 SUPPORTED_KEYWORDS = frozenset(
-    {"type", "enum", "minimum", "exclusiveMinimum", "items", "minItems", "properties", "required",
-     "additionalProperties", "default", "description"}
+    {"type", "enum", "minimum", "items", "minItems", "properties", "required", "additionalProperties", "default",
+     "description"}
 )  # fmt: skip
 _TYPES: dict[str, tuple[type, ...]] = {
     "string": (str,),
@@ -114,9 +115,7 @@ def load(path: str | Path) -> PackConfig:
     try:
         return parse(data)
     except PolicyConfigError as exc:
-        raise UsageError(
-            f"policy config {path}: {exc}", hint="the file uses the `pulumi --policy-pack-config` format; see policies/README.md"
-        ) from None
+        raise UsageError(f"policy config {path}: {exc}") from None
 
 
 def _level(key: str, value: Any) -> EnforcementLevel:
@@ -144,8 +143,6 @@ def check_value(value: Any, schema: Mapping[str, Any], path: str) -> str | None:
         return f"{path}: {value!r} is not one of {', '.join(map(repr, schema['enum']))}"
     if "minimum" in schema and value < schema["minimum"]:
         return f"{path}: {value!r} is less than {schema['minimum']}"
-    if "exclusiveMinimum" in schema and value <= schema["exclusiveMinimum"]:
-        return f"{path}: {value!r} must be more than {schema['exclusiveMinimum']}"
     if isinstance(value, list):
         if len(value) < schema.get("minItems", 0):
             return f"{path}: needs at least {schema['minItems']} item(s)"

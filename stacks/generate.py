@@ -18,7 +18,7 @@ from pathlib import Path
 
 import yaml
 
-from clusterforge.engine.automation import DEFAULT_STATE_DIR, provider_config
+from clusterforge.engine.target import DEFAULT_STATE_DIR, provider_config
 from clusterforge.spec.loader import load_stack
 
 STACKS = Path(__file__).resolve().parent

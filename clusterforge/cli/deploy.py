@@ -28,8 +28,10 @@ from clusterforge.cli.common import (
     stack_argument,
     use_color,
 )
-from clusterforge.engine.events import Display, RunResult, progress_display, render_summary
+from clusterforge.engine.events import Display, RunResult, render_summary
+from clusterforge.engine.progress import progress_display
 from clusterforge.errors import UsageError
+from clusterforge.findings import Severity
 from clusterforge.report import render
 
 #: What each refusal outcome tells the user (stderr) — all exit 1.
@@ -105,6 +107,9 @@ def _finish(ctx: click.Context, deployment: api.Deployment, as_json: bool, title
     target = deployment.target
     if not as_json:
         click.echo(render_summary(deployment.result, title=f"{title} {target.project}/{target.stack} ({target.backend})"), nl=False)
+        warnings = deployment.report.count(Severity.WARNING)
+        if warnings:
+            click.echo(f"{warnings} validation warning(s): see `clusterforge validate {deployment.loaded.path}`", err=True)
     refusal = REFUSALS.get(deployment.result.outcome)
     if refusal:
         click.secho(refusal, fg="red", err=True)

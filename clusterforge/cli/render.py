@@ -8,7 +8,14 @@ from pathlib import Path
 import click
 
 from clusterforge import api
-from clusterforge.cli.common import EXIT_INPUT, fail_on_option, findings_exit, handle_errors, skip_option, stack_argument
+from clusterforge.cli.common import (
+    EXIT_INPUT,
+    fail_on_option,
+    findings_exit,
+    handle_errors,
+    skip_option,
+    stack_argument,
+)
 from clusterforge.render import FLAVORS
 
 

@@ -17,14 +17,8 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from clusterforge.engine.events import (
-    Display,
-    EventCollector,
-    NullDisplay,
-    RunResult,
-    Step,
-    plain_text,
-)
+from clusterforge.engine.events import Display, EventCollector, RunResult, Step, plain_text
+from clusterforge.engine.progress import NullDisplay
 from clusterforge.engine.target import (
     INSTALL,
     Target,

@@ -4,7 +4,8 @@ The offline plan runs the real Pulumi program with no cloud behind it, so whatev
 would compute must be invented here, deterministically:
 
 * **Invokes** (data sources): availability zones (from the catalog's zone data for the region,
-  else ``<region>a..c``), caller identity (account ``123456789012``), partition ``aws``, region.
+  else ``<region>a..c``), caller identity (account ``123456789012``), partition ``aws``, region;
+  the GCP project (number ``123456789012``).
 * **Ids**: AWS ``<prefix><17 hex digits of sha256(urn)>`` (``vpc-``, ``subnet-``, ``sg-``, ``lt-``,
   ``fs-`` …); GCP ``projects/<project>/locations/<where>/<kind>s/<name>``; unique per resource and
   stable across runs, so a reference such as a file system's subnet id can be followed back to the
@@ -49,8 +50,9 @@ def digest(urn: str) -> str:
     return hashlib.sha256(urn.encode()).hexdigest()
 
 
-#: GCP project of the offline plan when the spec names none.
+#: GCP project of the offline plan when the spec names none, and the project number it answers.
 DEFAULT_PROJECT = "offline-project"
+PROJECT_NUMBER = "123456789012"
 
 
 def resource_id(type_token: str, name: str, urn: str, inputs: dict[str, Any] | None = None, project: str | None = None) -> str:
@@ -99,6 +101,9 @@ def invoke(token: str, args: dict[str, Any], region: str) -> dict[str, Any] | No
         }
     if token == "aws:index/getPartition:getPartition":
         return {"id": PARTITION, "partition": PARTITION, "dnsSuffix": "amazonaws.com", "reverseDnsPrefix": "com.amazonaws"}
+    if token == "gcp:organizations/getProject:getProject":
+        project = args.get("projectId") or DEFAULT_PROJECT
+        return {"id": f"projects/{project}", "projectId": project, "number": PROJECT_NUMBER, "name": project}
     if token == "aws:index/getRegion:getRegion":
         return {"id": region, "name": region, "region": region, "endpoint": f"ec2.{region}.amazonaws.com", "description": region}
     return None

@@ -1,10 +1,9 @@
-"""Engine events of a preview, update, refresh or destroy: collected into a result, shown as progress.
+"""Engine events of a preview, update, refresh or destroy, collected into a :class:`RunResult`.
 
 The Automation API calls ``on_event`` with each :class:`pulumi.automation.EngineEvent` the Pulumi
 CLI emits (from a thread of its own). :class:`EventCollector` is that callback: it keeps one
 :class:`Step` per resource, the diagnostics and policy violations, and the engine's own change
-summary, and forwards each step to a progress display — live on a terminal
-(:class:`LiveProgress`), one plain line per step in CI logs (:class:`PlainProgress`).
+summary, and forwards each step to a :class:`Display` (``progress.py``).
 :func:`render_summary` writes the result people read at the end; ``RunResult.to_dict`` is the
 machine form (``--json``).
 """

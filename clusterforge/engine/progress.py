@@ -13,14 +13,7 @@ import time
 from typing import IO, Any
 
 from clusterforge.engine.events import DOING, PAST, SYMBOL, Diagnostic, Display, Step
-
-
-def short_type(type_token: str) -> str:
-    """``aws:ec2/vpc:Vpc`` → ``aws:ec2:Vpc`` (the module path without the file part)."""
-    parts = type_token.split(":")
-    if len(parts) == 3 and "/" in parts[1]:
-        return f"{parts[0]}:{parts[1].split('/')[0]}:{parts[2]}"
-    return type_token
+from clusterforge.graph import short_type
 
 
 def _elapsed(step: Step) -> str:

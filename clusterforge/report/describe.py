@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
-from typing import Any
 
 from clusterforge.graph import PlannedResource, ResourceGraph
 
@@ -151,11 +150,3 @@ def describe(graph: ResourceGraph, resource: PlannedResource) -> str:
         return describer(graph, resource)
     except (KeyError, TypeError, AttributeError):
         return ""
-
-
-def short_type(type_token: str) -> str:
-    """``aws:ec2/launchTemplate:LaunchTemplate`` → ``aws:ec2:LaunchTemplate``."""
-    parts = type_token.split(":")
-    if len(parts) == 3 and "/" in parts[1]:
-        return f"{parts[0]}:{parts[1].split('/')[0]}:{parts[2]}"
-    return type_token

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 
 from clusterforge.findings import Finding, Severity
-from clusterforge.graph import ResourceGraph
+from clusterforge.graph import ResourceGraph, short_type
 from clusterforge.report.cells import nodes_cell, placement_cell
-from clusterforge.report.describe import describe, short_type
+from clusterforge.report.describe import describe
 from clusterforge.report.model import Report
 
 ICON = {Severity.ERROR: "❌", Severity.WARNING: "⚠️", Severity.INFO: "ℹ️"}

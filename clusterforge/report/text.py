@@ -13,9 +13,9 @@ from rich.text import Text
 from rich.tree import Tree
 
 from clusterforge.findings import Severity
-from clusterforge.graph import STACK_TYPE, PlannedResource, ResourceGraph
+from clusterforge.graph import STACK_TYPE, PlannedResource, ResourceGraph, short_type
 from clusterforge.report.cells import nodes_cell, placement_cell
-from clusterforge.report.describe import describe, short_type
+from clusterforge.report.describe import describe
 from clusterforge.report.model import Report
 
 STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}

@@ -66,6 +66,7 @@ class GcpCluster(pulumi.ComponentResource):
                 master_cidr=spec.network.master_cidr, public_endpoint=k8s_spec.endpoint_public_access,
                 authorized_cidrs=list(k8s_spec.public_access_cidrs),
                 multi_networking=bool(pool_networks), storage_services=services,
+                secrets_encryption=k8s_spec.secrets_encryption,
                 labels=gcp_labels(tags, spec.name),
             ),
             opts=child,

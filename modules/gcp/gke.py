@@ -29,6 +29,7 @@ class GkeArgs:
     authorized_cidrs: list[str]
     multi_networking: bool
     storage_services: frozenset[str]
+    secrets_encryption: bool = True
     labels: dict[str, str] = field(default_factory=dict)
 
 
@@ -53,6 +54,11 @@ class GkeCluster(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: GkeArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("clusterforge:gcp:GkeCluster", name, None, opts)
+        encryption, encryption_deps = None, []
+        if args.secrets_encryption:
+            key, grant = self._secrets_key(name, args)
+            encryption = gcp.container.ClusterDatabaseEncryptionArgs(state="ENCRYPTED", key_name=key.id)
+            encryption_deps = [grant]
         authorized = gcp.container.ClusterMasterAuthorizedNetworksConfigArgs(
             cidr_blocks=[
                 gcp.container.ClusterMasterAuthorizedNetworksConfigCidrBlockArgs(cidr_block=c, display_name=f"allowed-{i}")
@@ -88,11 +94,12 @@ class GkeCluster(pulumi.ComponentResource):
             enable_shielded_nodes=True,
             enable_legacy_abac=False,
             addons_config=addons_config(args.storage_services),
+            database_encryption=encryption,
             resource_labels=args.labels,
             # The cluster holds no user data (file systems are separate, protected resources);
             # Pulumi, not the API flag, guards it, so `destroy` works when asked for.
             deletion_protection=False,
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=encryption_deps),
         )
         self.kubeconfig = pulumi.Output.secret(
             pulumi.Output.all(self.cluster.name, self.cluster.endpoint, self.cluster.master_auth.cluster_ca_certificate).apply(
@@ -102,6 +109,30 @@ class GkeCluster(pulumi.ComponentResource):
         self.register_outputs(
             {"specPath": "kubernetes", "clusterName": self.cluster.name, "endpoint": self.cluster.endpoint, "kubeconfig": self.kubeconfig}
         )
+
+
+    def _secrets_key(self, name: str, args: GkeArgs) -> tuple[gcp.kms.CryptoKey, gcp.kms.CryptoKeyIAMMember]:
+        """A Cloud KMS key for application-layer secrets encryption, usable by the GKE service agent.
+
+        Key rings cannot be deleted in Cloud KMS, and destroying a key makes what it encrypted
+        unreadable: both are retained when the stack is destroyed.
+        """
+        keep = pulumi.ResourceOptions(parent=self, retain_on_delete=True)
+        ring = gcp.kms.KeyRing(
+            f"{name}-keyring", name=resource_name(args.cluster_name, "gke"), project=args.project, location=args.region, opts=keep
+        )
+        key = gcp.kms.CryptoKey(
+            f"{name}-secrets", name="secrets", key_ring=ring.id, rotation_period="7776000s", purpose="ENCRYPT_DECRYPT", opts=keep
+        )
+        number = gcp.organizations.get_project(project_id=args.project, opts=pulumi.InvokeOptions(parent=self)).number
+        grant = gcp.kms.CryptoKeyIAMMember(
+            f"{name}-secrets-gke",
+            crypto_key_id=key.id,
+            role="roles/cloudkms.cryptoKeyEncrypterDecrypter",
+            member=f"serviceAccount:service-{number}@container-engine-robot.iam.gserviceaccount.com",
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        return key, grant
 
 
 def kubeconfig(name: str, endpoint: str, ca_data: str) -> str:

@@ -16,7 +16,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from clusterforge.catalog.addons import CHART, KUSTOMIZE, RELEASE, AddonFacts, ResolvedAddon
+from clusterforge.catalog.addons import CHART, KUSTOMIZE, RELEASE, AddonFacts
 from clusterforge.catalog.resolve import ResolvedCluster
 from clusterforge.modules.kubernetes import objects
 from clusterforge.modules.kubernetes.values import chart_values

@@ -95,7 +95,7 @@ def _gke_pool(pool: PolicyResource, scale: str, region: str | None) -> tuple[int
     remediation="Shrink or remove the most expensive pool, use reserved capacity, or raise the budget in the policy "
     "config.",
     config=config_schema(
-        maxHourlyUsd={"type": "number", "exclusiveMinimum": 0, "description": "Budget in USD per hour for all node pools."},
+        maxHourlyUsd={"type": "number", "minimum": 0, "description": "Budget in USD per hour for all node pools."},
         scale={"type": "string", "enum": ["desired", "max"], "default": "desired", "description": "Price pools at their desired or maximum size."},
         region={"type": "string", "description": "Region to price in when the provider does not name one."},
     ),

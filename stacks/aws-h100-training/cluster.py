@@ -1,10 +1,13 @@
 """H100 training cluster on EKS: a CPU system pool, 4 x p5.48xlarge with all 32 EFA interfaces in
-one zone and a cluster placement group, and a 4.8 TiB FSx for Lustre scratch linked to S3.
+one zone and a cluster placement group, a 4.8 TiB FSx for Lustre scratch linked to S3, and a
+training set of add-ons (Kueue with the real GPU quota, Kubeflow Trainer, GPU monitoring); the EFA
+device plugin, the NVIDIA device plugin and the FSx CSI driver are added because the pools and
+the file system need them.
 
     clusterforge plan examples/aws-h100-training.py
 """
 
-from clusterforge import Capacity, Cluster, KubernetesConfig, NodePool, Storage
+from clusterforge import Addon, Capacity, Cluster, KubernetesConfig, NodePool, Storage
 
 cluster = Cluster(
     name="llm-train",
@@ -34,5 +37,12 @@ cluster = Cluster(
             mount_path="/scratch",
             import_path="s3://my-training-data/datasets",
         )
+    ],
+    namespaces=["research"],
+    addons=[
+        Addon(name="kueue"),
+        Addon(name="kubeflow-trainer"),
+        Addon(name="kube-prometheus-stack"),
+        Addon(name="dcgm-exporter"),
     ],
 )

@@ -21,7 +21,7 @@ from click.testing import CliRunner
 from clusterforge import api
 from clusterforge.cli import deploy
 from clusterforge.cli.main import cli
-from clusterforge.engine import automation
+from clusterforge.engine import target
 
 from helpers import EXAMPLES
 from tests.engine.standin_pulumi import calls, deployed, install, plan_of
@@ -76,7 +76,7 @@ def pulumi(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, plan: list[dict[str,
     monkeypatch.setenv("HOME", str(tmp_path))  # the default backend: file://~/.clusterforge/state
     monkeypatch.setenv("PULUMI_CONFIG_PASSPHRASE", "correct horse")
     monkeypatch.delenv("PULUMI_BACKEND_URL", raising=False)
-    monkeypatch.setattr(automation, "policy_pack_dir", lambda: None)
+    monkeypatch.setattr(target, "policy_pack_dir", lambda: None)
     return Pulumi(directory, scenario, tmp_path)
 
 
@@ -127,7 +127,7 @@ def test_first_preview_creates_the_stack_configures_it_and_previews_every_resour
     assert f"preview llm-train/dev ({(pulumi.home / '.clusterforge' / 'state').as_uri()}): + {len(pulumi.scenario['plan'])} to create" in out
     argvs = pulumi.calls()
     assert ["stack", "init", "dev"] in argvs  # after `stack select` found none
-    assert ["plugin", "install", "resource", "aws", dict(automation.plugins_for(["aws"]))["aws"]] in argvs
+    assert ["plugin", "install", "resource", "aws", dict(target.plugins_for(["aws"]))["aws"]] in argvs
     assert pulumi.state()["config"] == {"clusterforge:cloud": "aws", "aws:region": "us-east-1"}
     [preview] = pulumi.calls("preview")
     assert "--policy-pack" not in preview and "--event-log" in preview and "--exec-kind" in preview
@@ -147,7 +147,7 @@ def test_the_policy_pack_is_attached_unless_no_policy(pulumi: Pulumi, monkeypatc
     pack = tmp_path / "pack"
     pack.mkdir()
     (pack / "PulumiPolicy.yaml").write_text("runtime:\n  name: python\n  options: {virtualenv: venv}\n")
-    monkeypatch.setattr(automation, "policy_pack_dir", lambda: str(pack))
+    monkeypatch.setattr(target, "policy_pack_dir", lambda: str(pack))
     assert run("preview", EXAMPLE, "--stack", "dev")[0] == 0
     assert run("preview", EXAMPLE, "--stack", "dev", "--no-policy")[0] == 0
     with_pack, without = [c for c in calls(pulumi.directory) if c["argv"][0] == "preview"]

@@ -18,6 +18,7 @@ from clusterforge.catalog.resolve import resolve
 from clusterforge.cli.main import cli
 from clusterforge.render import render
 from clusterforge.spec.loader import load_stack
+
 from helpers import EXAMPLES
 
 CRDS = Path(__file__).resolve().parent.parent / "data" / "crds"

@@ -14,8 +14,9 @@ from pulumi.automation import CommandResult, InvalidVersionError, errors
 
 from clusterforge import api
 from clusterforge.engine import automation, offline, plan_offline
-from clusterforge.engine.automation import Target
+from clusterforge.engine import target as deploy_target
 from clusterforge.engine.events import EventCollector
+from clusterforge.engine.target import Target
 from clusterforge.errors import EngineError
 
 from helpers import EXAMPLES, cluster_from
@@ -27,13 +28,13 @@ TARGET = Target(project="llm-train", stack="dev", cloud="aws", backend="file:///
 
 
 def test_backend_flag_wins_over_the_environment() -> None:
-    assert automation.backend_url("s3://bucket", {"PULUMI_BACKEND_URL": "gs://other"}) == "s3://bucket"
-    assert automation.backend_url(None, {"PULUMI_BACKEND_URL": "gs://other"}) == "gs://other"
+    assert deploy_target.backend_url("s3://bucket", {"PULUMI_BACKEND_URL": "gs://other"}) == "s3://bucket"
+    assert deploy_target.backend_url(None, {"PULUMI_BACKEND_URL": "gs://other"}) == "gs://other"
 
 
 def test_default_backend_is_a_local_directory_it_creates(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HOME", str(tmp_path))
-    url = automation.backend_url(None, {})
+    url = deploy_target.backend_url(None, {})
     assert url == (tmp_path / ".clusterforge" / "state").as_uri()
     assert (tmp_path / ".clusterforge" / "state").is_dir()
 
@@ -49,33 +50,33 @@ def test_default_backend_is_a_local_directory_it_creates(tmp_path: Path, monkeyp
     ],
 )
 def test_which_backends_need_a_passphrase(backend: str, provider: str | None, needed: bool) -> None:
-    assert automation.needs_passphrase(backend, provider) is needed
+    assert deploy_target.needs_passphrase(backend, provider) is needed
 
 
 def test_a_missing_passphrase_is_one_line_with_what_to_do() -> None:
     with pytest.raises(EngineError) as caught:
-        automation.check_passphrase(TARGET, {})
+        deploy_target.check_passphrase(TARGET, {})
     assert "PULUMI_CONFIG_PASSPHRASE" in str(caught.value) and "\n" not in str(caught.value)
     assert caught.value.exit_code == 3
-    automation.check_passphrase(TARGET, {"PULUMI_CONFIG_PASSPHRASE_FILE": "/run/secrets/pass"})
-    automation.check_passphrase(TARGET, {"PULUMI_CONFIG_PASSPHRASE": ""})  # empty is a passphrase too
+    deploy_target.check_passphrase(TARGET, {"PULUMI_CONFIG_PASSPHRASE_FILE": "/run/secrets/pass"})
+    deploy_target.check_passphrase(TARGET, {"PULUMI_CONFIG_PASSPHRASE": ""})  # empty is a passphrase too
 
 
 def test_provider_configuration_comes_from_the_spec() -> None:
     aws = cluster_from({"region": "us-west-2", "zone": None})
-    assert automation.provider_config(aws) == {"clusterforge:cloud": "aws", "aws:region": "us-west-2"}
+    assert deploy_target.provider_config(aws) == {"clusterforge:cloud": "aws", "aws:region": "us-west-2"}
     gcp = aws.model_copy(update={"cloud": "gcp", "region": "us-central1", "zone": "us-central1-a", "project": "ml-prod"})
-    assert automation.provider_config(gcp) == {
+    assert deploy_target.provider_config(gcp) == {
         "clusterforge:cloud": "gcp", "gcp:project": "ml-prod", "gcp:region": "us-central1", "gcp:zone": "us-central1-a",
     }  # fmt: skip
     existing = aws.model_copy(update={"kubernetes": aws.kubernetes.model_copy(update={"context": "prod-admin"})})
-    assert automation.provider_config(existing)["kubernetes:context"] == "prod-admin"
+    assert deploy_target.provider_config(existing)["kubernetes:context"] == "prod-admin"
 
 
 def test_plugins_are_the_providers_the_program_uses_at_the_sdk_versions() -> None:
     types = ["pulumi:pulumi:Stack", "clusterforge:aws:Cluster", "pulumi:providers:aws", "aws:ec2/vpc:Vpc", "kubernetes:core/v1:Namespace"]
-    assert automation.packages_of(types) == {"aws", "kubernetes"}
-    plugins = dict(automation.plugins_for({"aws", "kubernetes", "no-such-provider"}))
+    assert deploy_target.packages_of(types) == {"aws", "kubernetes"}
+    plugins = dict(deploy_target.plugins_for({"aws", "kubernetes", "no-such-provider"}))
     assert plugins == {
         "aws": "v" + importlib.metadata.version("pulumi-aws"),
         "kubernetes": "v" + importlib.metadata.version("pulumi-kubernetes"),
@@ -84,11 +85,11 @@ def test_plugins_are_the_providers_the_program_uses_at_the_sdk_versions() -> Non
 
 def test_the_policy_pack_is_attached_when_installed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "PulumiPolicy.yaml").write_text("runtime: python\n")
-    monkeypatch.setattr(automation.importlib.resources, "files", lambda name: tmp_path)
-    target = automation.make_target(cluster_from(), "dev", backend="file:///state")
+    monkeypatch.setattr(deploy_target.importlib.resources, "files", lambda name: tmp_path)
+    target = deploy_target.make_target(cluster_from(), "dev", backend="file:///state")
     assert target.policy_pack == str(tmp_path)
     assert target.env["PULUMI_PYTHON_CMD"]  # the pack runs with this interpreter (pulumi_policy, clusterforge)
-    assert automation.make_target(cluster_from(), "dev", backend="file:///state", policy=False).policy_pack is None
+    assert deploy_target.make_target(cluster_from(), "dev", backend="file:///state", policy=False).policy_pack is None
 
 
 def test_the_attached_pack_runs_in_this_environment(tmp_path: Path) -> None:
@@ -100,7 +101,7 @@ def test_the_attached_pack_runs_in_this_environment(tmp_path: Path) -> None:
     )
     work = tmp_path / "work"
     work.mkdir()
-    copy = Path(automation.runnable_policy_pack(str(pack), str(work)))
+    copy = Path(deploy_target.runnable_policy_pack(str(pack), str(work)))
     settings = yaml.safe_load((copy / "PulumiPolicy.yaml").read_text())
     assert settings["runtime"] == {"name": "python", "options": {"toolchain": "pip", "virtualenv": sys.prefix}}
     assert settings["version"] == "0.1.0" and (copy / "__main__.py").is_file() and not (copy / "venv").exists()
@@ -108,7 +109,7 @@ def test_the_attached_pack_runs_in_this_environment(tmp_path: Path) -> None:
 
 
 def test_the_real_pack_when_it_is_installed() -> None:
-    source = automation.policy_pack_dir()
+    source = deploy_target.policy_pack_dir()
     if source is None:
         pytest.skip("clusterforge.policies is not installed")
     assert (Path(source) / "__main__.py").is_file()
@@ -118,12 +119,12 @@ def test_no_policy_pack_when_the_package_is_absent(monkeypatch: pytest.MonkeyPat
     def absent(name: str) -> Any:
         raise ModuleNotFoundError(name)
 
-    monkeypatch.setattr(automation.importlib.resources, "files", absent)
-    assert automation.policy_pack_dir() is None
+    monkeypatch.setattr(deploy_target.importlib.resources, "files", absent)
+    assert deploy_target.policy_pack_dir() is None
 
 
 def test_the_target_of_an_example(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setattr(automation, "require_cli", lambda: None)
+    monkeypatch.setattr(deploy_target, "require_cli", lambda: None)
     monkeypatch.setenv("PULUMI_BACKEND_URL", "file://" + str(tmp_path))
     deployment = api._prepare(EXAMPLES / "aws-trainium.yaml", api.DeployOptions("prod", policy=False))
     target = deployment.target
@@ -132,7 +133,7 @@ def test_the_target_of_an_example(monkeypatch: pytest.MonkeyPatch, tmp_path: Pat
     assert target.config["aws:region"] == "us-west-2"
     assert dict(target.plugins)["aws"] == "v" + importlib.metadata.version("pulumi-aws")
     assert deployment.report.resolved is not None
-    used = automation.packages_of(r.type for r in plan_offline(deployment.report.resolved, stack="prod").resources)
+    used = deploy_target.packages_of(r.type for r in plan_offline(deployment.report.resolved, stack="prod").resources)
     assert set(dict(target.plugins)) == used  # exactly the providers the program uses
     assert target.env["PULUMI_BACKEND_URL"] == target.backend  # the CLI prefers the variable to Pulumi.yaml
 
@@ -141,7 +142,7 @@ def test_validation_errors_stop_before_the_engine(monkeypatch: pytest.MonkeyPatc
     def no_engine() -> None:
         raise AssertionError("the engine must not be reached")
 
-    monkeypatch.setattr(automation, "require_cli", no_engine)
+    monkeypatch.setattr(deploy_target, "require_cli", no_engine)
     stack = tmp_path / "bad.yaml"
     stack.write_text("name: bad\ncloud: aws\nregion: us-east-1\nnode_pools:\n  - {name: gpu, instance_type: p5.48xlarg, nodes: 1}\n")
     deployment = api.preview_stack(stack, api.DeployOptions("dev"))
@@ -156,7 +157,7 @@ def test_the_preview_runs_the_program_plan_runs(monkeypatch: pytest.MonkeyPatch)
     def fake_preview(target: Target, program: Any, **kwargs: Any) -> None:
         seen.update(target=target, program=program)
 
-    monkeypatch.setattr(automation, "require_cli", lambda: None)
+    monkeypatch.setattr(deploy_target, "require_cli", lambda: None)
     monkeypatch.setattr(automation, "preview", fake_preview)
     deployment = api.preview_stack(EXAMPLES / "aws-h100-training.py", api.DeployOptions("dev", backend="file:///state"))
     graph = offline.run(seen["program"], project=seen["target"].project, stack="dev", region="us-east-1")
@@ -170,7 +171,7 @@ def test_destroy_with_protected_storage_builds_an_unprotected_program(monkeypatc
     def fake_destroy(target: Target, program: Any, *, include_protected: Any, **kwargs: Any) -> None:
         seen.update(program=program, unprotected=include_protected)
 
-    monkeypatch.setattr(automation, "require_cli", lambda: None)
+    monkeypatch.setattr(deploy_target, "require_cli", lambda: None)
     monkeypatch.setattr(automation, "destroy", fake_destroy)
     options = api.DeployOptions("dev", backend="file:///state")
     api.destroy_stack(EXAMPLES / "aws-h100-training.py", options, confirm=lambda _: True, include_protected_storage=True)
@@ -203,7 +204,7 @@ def one_line(error: EngineError) -> str:
 def test_no_pulumi_on_path_says_how_to_install_and_that_plan_works(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(EngineError) as caught:
-        automation.require_cli()
+        deploy_target.require_cli()
     text = one_line(caught.value)
     assert "get.pulumi.com" in text and "clusterforge plan" in text
     assert "get.pulumi.com" in one_line(automation.translate(FileNotFoundError(2, "No such file", "pulumi"), TARGET))

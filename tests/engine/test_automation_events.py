@@ -21,14 +21,8 @@ from pulumi.automation import (
     SummaryEvent,
 )
 
-from clusterforge.engine.events import (
-    EventCollector,
-    LiveProgress,
-    PlainProgress,
-    RunResult,
-    Step,
-    render_summary,
-)
+from clusterforge.engine.events import EventCollector, RunResult, Step, render_summary
+from clusterforge.engine.progress import LiveProgress, PlainProgress
 
 STACK = "urn:pulumi:dev::llm-train::pulumi:pulumi:Stack::llm-train-dev"
 FS_TYPE = "aws:fsx/lustreFileSystem:LustreFileSystem"

@@ -175,3 +175,14 @@ def test_network_has_secondary_ranges_and_nat() -> None:
     assert [r["rangeName"] for r in subnet["secondaryIpRanges"]] == ["pods", "services"]
     assert subnet["privateIpGoogleAccess"] is True
     assert len(graph.of_type("gcp:compute/routerNat:RouterNat")) == 1
+
+
+def test_secrets_are_encrypted_with_a_retained_kms_key() -> None:
+    graph = gke_plan()
+    cluster = graph.of_type("gcp:container/cluster:Cluster")[0]
+    key = graph.of_type("gcp:kms/cryptoKey:CryptoKey")[0]
+    assert cluster.inputs["databaseEncryption"] == {"state": "ENCRYPTED", "keyName": key.id}
+    assert key.options["retainOnDelete"] is True and graph.of_type("gcp:kms/keyRing:KeyRing")[0].options["retainOnDelete"] is True
+    grant = graph.of_type("gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember")[0]
+    assert grant.inputs["member"] == "serviceAccount:service-123456789012@container-engine-robot.iam.gserviceaccount.com"
+    assert grant.urn in cluster.dependencies

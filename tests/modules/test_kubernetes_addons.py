@@ -12,6 +12,7 @@ from clusterforge.graph import ResourceGraph
 from clusterforge.modules.kubernetes import objects
 from clusterforge.modules.kubernetes.values import chart_values
 from clusterforge.spec.models import Cluster
+
 from helpers import BASE, cluster_from, merge, plan
 
 GKE: dict[str, Any] = {

@@ -23,6 +23,7 @@ from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 
 import clusterforge.policies
 from clusterforge.policies import PACK_NAME, RULES, pulumi_policies
+from clusterforge.policies.registry import AREAS
 from clusterforge.policies.rules._tokens import (
     EKS_CLUSTER,
     LAUNCH_TEMPLATE,
@@ -53,6 +54,7 @@ def test_at_least_30_rules_with_stable_ids_levels_and_remediation() -> None:
         assert rule.policy.name == rule.id  # the Pulumi policy name is the id: one key everywhere
     titles = [r.title for r in RULES.values()]
     assert len(set(titles)) == len(titles)
+    assert list(RULES) == sorted(RULES, key=lambda i: (list(AREAS).index(i.split("-")[1]), i))  # the documented order
 
 
 def test_every_rule_has_a_passing_and_a_failing_case() -> None:
@@ -171,3 +173,4 @@ def test_configured_settings_reach_the_policy_in_the_engine() -> None:
     assert "CF-GOV-001" not in diagnostics(servicer().AnalyzeStack(request, None))
     over = diagnostics(servicer({"CF-GOV-001": {"maxHourlyUsd": 100}}).AnalyzeStack(request, None))
     assert "$220.16/hour" in over["CF-GOV-001"][0].message
+

@@ -52,7 +52,7 @@ def test_defaults_and_skipping() -> None:
         ({"CF-AWS-001": "warn"}, "enforcement level 'warn' is not one of advisory, mandatory, remediate, disabled"),
         ({"CF-AWS-001": {"x": 1}}, "CF-AWS-001 takes no settings"),
         ({"CF-GOV-001": {"maxHourlyUsd": "lots"}}, "CF-GOV-001.maxHourlyUsd: 'lots' is not a number"),
-        ({"CF-GOV-001": {"maxHourlyUsd": 0}}, "CF-GOV-001.maxHourlyUsd: 0 must be more than 0"),
+        ({"CF-GOV-001": {"maxHourlyUsd": -5}}, "CF-GOV-001.maxHourlyUsd: -5 is less than 0"),
         ({"CF-GOV-001": {"maxHourlyUSD": 5}}, "unknown setting 'maxHourlyUSD' (did you mean 'maxHourlyUsd'?)"),
         ({"CF-GOV-001": {"scale": "peak"}}, "CF-GOV-001.scale: 'peak' is not one of 'desired', 'max'"),
         ({"CF-GOV-002": {"allowedRegions": []}}, "needs at least 1 item(s)"),

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from clusterforge import api
-from clusterforge.engine import automation, offline
+from clusterforge.engine import offline, target
 from clusterforge.errors import EngineError
 from clusterforge.graph import ResourceGraph
 
@@ -66,7 +66,7 @@ def test_the_project_settings_follow_its_spec(project: Path) -> None:
     assert settings["runtime"]["name"] == "python"
     assert settings["backend"]["url"] == "file://~/.clusterforge/state"
     stack_settings = yaml.safe_load((project / "Pulumi.dev.yaml").read_text())
-    assert stack_settings["config"] == automation.provider_config(loaded.cluster)
+    assert stack_settings["config"] == target.provider_config(loaded.cluster)
 
 
 @pytest.mark.parametrize("project", PROJECTS, ids=lambda p: p.name)
