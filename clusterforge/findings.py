@@ -62,6 +62,8 @@ class Finding:
             data["location"] = self.location
         if self.source != "validate":
             data["source"] = self.source
+        if self.extra.get("urn"):
+            data["resource"] = self.extra["urn"]
         return data
 
 

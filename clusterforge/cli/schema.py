@@ -24,16 +24,23 @@ def schema(out: Path | None) -> None:
 @format_option("text", "json")
 @handle_errors
 def rules(fmt: str) -> None:
-    """List the validation rules: stable ids for --skip, reports and SARIF."""
+    """List the validation rules and the policies: stable ids for --skip, reports and SARIF."""
+    from clusterforge.policies import RULES as POLICIES
     from clusterforge.validate import RULES
 
     rows = [
-        {"id": r.id, "severity": r.severity.value, "clouds": list(r.clouds), "title": r.title, "description": r.description}
+        {"id": r.id, "kind": "validation", "severity": r.severity.value, "clouds": list(r.clouds), "title": r.title,
+         "description": r.description}  # fmt: skip
         for r in sorted(RULES.values(), key=lambda r: r.id)
+    ]
+    rows += [
+        {"id": p.id, "kind": "policy", "severity": p.severity.value, "clouds": [], "title": p.title, "description": p.description}
+        for p in sorted(POLICIES.values(), key=lambda p: p.id)
     ]
     if fmt == "json":
         emit(json.dumps(rows, indent=2) + "\n", None)
         return
     width = max(len(r["id"]) for r in rows)
     for row in rows:
-        click.echo(f"{row['id']:<{width}}  {row['severity']:<7}  {','.join(row['clouds']):<18}  {row['title']}")
+        scope = ",".join(row["clouds"]) or "policy"
+        click.echo(f"{row['id']:<{width}}  {row['severity']:<7}  {scope:<18}  {row['title']}")

@@ -11,6 +11,7 @@ Each run happens in a fresh :mod:`contextvars` context, so several plans can run
 
 from __future__ import annotations
 
+import atexit
 import contextvars
 import threading
 from collections.abc import Callable
@@ -21,6 +22,18 @@ from clusterforge.errors import EngineError
 from clusterforge.graph import STACK_TYPE, PlannedResource, ResourceGraph
 
 SECRET = "[secret]"
+
+#: Event loops the SDK's worker threads created (they live as long as the thread pool). Closed at
+#: interpreter exit while their file descriptors still exist: left to the garbage collector, their
+#: finalizers print an 'Invalid file descriptor' traceback after the command has finished.
+_WORKER_LOOPS: set[Any] = set()
+
+
+@atexit.register
+def _close_worker_loops() -> None:
+    for loop in _WORKER_LOOPS:
+        if not loop.is_running() and not loop.is_closed():
+            loop.close()
 
 
 def _plain(value: Any) -> Any:
@@ -83,9 +96,12 @@ def _monitor_class() -> type:
             self.stack_outputs: dict[str, Any] = {}
             self._lock = threading.Lock()
 
+
         def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
             urn = self.make_urn(request.parent, request.type, request.name)
-            _ensure_event_loop()
+            loop = _ensure_event_loop()
+            if threading.current_thread() is not threading.main_thread():
+                _WORKER_LOOPS.add(loop)
             inputs = rpc.deserialize_properties(request.object)
             if request.type == STACK_TYPE:
                 rid, state = "", {}

@@ -97,6 +97,9 @@ class LustreFileSystem(pulumi.ComponentResource):
             else None,
             automatic_backup_retention_days=BACKUP_RETENTION_DAYS if args.automatic_backups else None,
             copy_tags_to_backups=True if args.automatic_backups else None,
+            # The provider defaults to no final backup: if a persistent file system is ever
+            # deleted (protection turned off), keep its data in a last backup.
+            skip_final_backup=False if args.automatic_backups else None,
             tags={**base, "Name": f"{args.cluster_tag}-{spec.name}"},
             opts=keep,
         )

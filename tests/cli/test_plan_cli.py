@@ -161,8 +161,11 @@ def test_schema_and_rules_commands() -> None:
     schema = json.loads(out)
     assert code == 0 and "node_pools" in schema["properties"] and schema["additionalProperties"] is False
     code, out, _ = run("rules", "--format", "json")
-    ids = [r["id"] for r in json.loads(out)]
-    assert code == 0 and "EFA001" in ids and ids == sorted(ids)
+    rows = json.loads(out)
+    validation = [r["id"] for r in rows if r["kind"] == "validation"]
+    policies = [r["id"] for r in rows if r["kind"] == "policy"]
+    assert code == 0 and "EFA001" in validation and validation == sorted(validation)
+    assert "CF-AWS-001" in policies and len(policies) >= 30
 
 
 def test_portable_stack_on_gcp_and_compare() -> None:

@@ -174,3 +174,30 @@ def test_configured_settings_reach_the_policy_in_the_engine() -> None:
     over = diagnostics(servicer({"CF-GOV-001": {"maxHourlyUsd": 100}}).AnalyzeStack(request, None))
     assert "$220.16/hour" in over["CF-GOV-001"][0].message
 
+
+
+def test_the_pack_serves_the_engine_over_grpc_as_pulumi_runs_it() -> None:
+    """`python policies/` is how Pulumi starts a Python pack: it prints a port and serves the Analyzer."""
+    import subprocess
+    import sys
+
+    import grpc
+    from google.protobuf import empty_pb2
+    from pulumi.runtime.proto import analyzer_pb2_grpc
+
+    server = subprocess.Popen([sys.executable, "-u", str(PACK_DIR)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert server.stdout is not None
+        port = int(server.stdout.readline())
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+            analyzer = analyzer_pb2_grpc.AnalyzerStub(channel)
+            assert len(analyzer.GetAnalyzerInfo(empty_pb2.Empty()).policies) == len(RULES)
+            request = proto.AnalyzeRequest(
+                type=EKS_CLUSTER, properties=struct({"vpcConfig": {"endpointPublicAccess": True}}), urn="urn:x", name="eks",
+                options=proto.AnalyzerResourceOptions(),
+            )  # fmt: skip
+            names = {d.policyName for d in analyzer.Analyze(request).diagnostics}
+            assert {"CF-AWS-001", "CF-AWS-002"} <= names and not any(n.startswith("CF-GKE") for n in names)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)

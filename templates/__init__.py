@@ -1,0 +1,1 @@
+"""jinja2 scaffolds for `clusterforge new` (package data of clusterforge.templates)."""
