@@ -127,6 +127,11 @@ def resolve_addons(resolved: ResolvedCluster) -> tuple[list[ResolvedAddon], list
     declared = {a.name: a for a in resolved.spec.addons}
     unknown = [(i, a.name) for i, a in enumerate(resolved.spec.addons) if a.name not in known]
     chosen: dict[str, ResolvedAddon] = {}
+    # What the cluster itself needs (device plugins, CSI drivers, prerequisites) goes first.
+    for name, reason in implied(resolved, declared).items():
+        if name in known:
+            facts = known[name]
+            chosen[name] = ResolvedAddon(facts=facts, version=facts.version, namespace=facts.namespace, mode=None, reason=reason)
     for index, addon in enumerate(resolved.spec.addons):
         facts = known.get(addon.name)
         if facts is None or not addon.enabled:
@@ -139,10 +144,6 @@ def resolve_addons(resolved: ResolvedCluster) -> tuple[list[ResolvedAddon], list
             values=dict(addon.values),
             index=index,
         )
-    for name, reason in implied(resolved, declared).items():
-        if name in known:
-            facts = known[name]
-            chosen[name] = ResolvedAddon(facts=facts, version=facts.version, namespace=facts.namespace, mode=None, reason=reason)
     ordered = _dependency_order(chosen)
     return ordered, unknown
 
