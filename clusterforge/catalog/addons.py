@@ -130,8 +130,8 @@ def resolve_addons(resolved: ResolvedCluster) -> tuple[list[ResolvedAddon], list
     # What the cluster itself needs (device plugins, CSI drivers, prerequisites) goes first.
     for name, reason in implied(resolved, declared).items():
         if name in known:
-            facts = known[name]
-            chosen[name] = ResolvedAddon(facts=facts, version=facts.version, namespace=facts.namespace, mode=None, reason=reason)
+            needed = known[name]
+            chosen[name] = ResolvedAddon(facts=needed, version=needed.version, namespace=needed.namespace, mode=None, reason=reason)
     for index, addon in enumerate(resolved.spec.addons):
         facts = known.get(addon.name)
         if facts is None or not addon.enabled:
