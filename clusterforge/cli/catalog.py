@@ -7,18 +7,20 @@ from pathlib import Path
 
 import click
 
+from clusterforge.catalog.model import Offering
 from clusterforge.cli.common import emit, handle_errors, use_color
 from clusterforge.errors import UsageError
 
 LIST_FIELDS = (
     "instance_type", "accelerator", "accelerator_count", "accelerator_memory_gib", "vcpus", "memory_gib",
     "efa_interfaces", "network_cards", "network_bandwidth_gbps", "placement_strategies", "ami_type",
-    "local_nvme_gb", "usage_classes", "price_usd_per_hour",
+    "local_nvme_gb", "usage_classes", "price_usd_per_hour", "fabric_kind", "gpu_nics", "gvnic_nics",
+    "gke_accelerator", "tpu_generation", "regions",
 )  # fmt: skip
 
 
 @click.group(invoke_without_command=True)
-@click.option("--cloud", type=click.Choice(["aws"]), default="aws", show_default=True, help="Cloud whose offerings to list.")
+@click.option("--cloud", type=click.Choice(["aws", "gcp"]), default="aws", show_default=True, help="Cloud whose offerings to list.")
 @click.option("--accelerator", help="Only offerings with this accelerator (H100, L40S, Trainium2, ...).")
 @click.option("--all", "show_all", is_flag=True, help="Include CPU-only types.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
@@ -47,19 +49,19 @@ def catalog(ctx: click.Context, cloud: str, accelerator: str | None, show_all: b
     from rich.console import Console
     from rich.table import Table
 
+    regions = PRICE_REGIONS[cloud]
     table = Table(title=f"{cloud} offerings ({', '.join(s['file'] + ' ' + s['date'] for s in data.sources)})", title_justify="left")
-    for column in ("instance type", "accelerator", "memory/acc", "vCPU", "memory", "EFA", "cards", "network", "us-east-1 $/h", "us-west-2 $/h"):
-        table.add_column(column, justify="left" if column in ("instance type", "accelerator") else "right")
+    for column in ("instance type", "accelerator", "memory/acc", "vCPU", "memory", "fabric", "network", *(f"{r} $/h" for r in regions)):
+        table.add_column(column, justify="left" if column in ("instance type", "accelerator", "fabric") else "right")
     for o in offerings:
         price = o.price_usd_per_hour
         table.add_row(
             o.instance_type,
             f"{o.accelerator_count} x {o.accelerator}" if o.accelerator else "-",
             f"{o.accelerator_memory_gib:g} GiB" if o.accelerator else "-",
-            str(o.vcpus), f"{o.memory_gib:g} GiB", str(o.efa_interfaces or "-"), str(o.network_cards),
-            f"{o.network_bandwidth_gbps:g} Gbps",
-            f"{price['us-east-1']:.2f}" if "us-east-1" in price else "n/a",
-            f"{price['us-west-2']:.2f}" if "us-west-2" in price else "n/a",
+            str(o.vcpus), f"{o.memory_gib:g} GiB", _fabric(o),
+            f"{o.network_bandwidth_gbps:g} Gbps" if o.network_bandwidth_gbps else "-",
+            *(f"{price[r]:.2f}" if r in price else "n/a" for r in regions),
         )
     Console(force_terminal=use_color(ctx), no_color=not use_color(ctx), width=160).print(table)
 
@@ -88,6 +90,18 @@ def refresh(cloud: str, region: str, zone_regions: tuple[str, ...], endpoint_url
     for label, names in (("added", added), ("removed", removed), ("changed", changed)):
         if names:
             click.echo(f"  {label}: {', '.join(names)}")
+
+
+#: The two regions whose prices the table shows (the JSON output has every region).
+PRICE_REGIONS = {"aws": ("us-east-1", "us-west-2"), "gcp": ("us-central1", "us-east5")}
+
+
+def _fabric(offering: Offering) -> str:
+    if offering.efa_interfaces:
+        return f"efa x{offering.efa_interfaces} ({offering.network_cards} cards)"
+    if offering.fabric_kind:
+        return f"{offering.fabric_kind} x{offering.gpu_nics}"
+    return "-"
 
 
 def _types(path: Path) -> dict[str, dict]:

@@ -124,3 +124,16 @@ def test_refresh_failure_is_a_one_line_error_and_keeps_the_file(
 
     assert_one_line_error(result, "EC2 DescribeInstanceTypes in us-east-1 failed")
     assert out.read_text() == '{"instances": []}\n'
+
+
+def test_gcp_catalog_lists_gpudirect_and_tpus() -> None:
+    from click.testing import CliRunner
+
+    from clusterforge.cli.main import cli
+
+    result = CliRunner().invoke(cli, ["catalog", "--cloud", "gcp"])
+    assert result.exit_code == 0
+    assert "a3-megagpu-8g" in result.stdout and "gpudirect-tcpxo x8" in result.stdout and "ct5p-hightpu-4t" in result.stdout
+    rows = json.loads(CliRunner().invoke(cli, ["catalog", "--cloud", "gcp", "--accelerator", "tpu-v6e", "--format", "json"]).stdout)
+    assert {r["instance_type"] for r in rows} == {"ct6e-standard-1t", "ct6e-standard-4t", "ct6e-standard-8t"}
+    assert all(r["gke_accelerator"] == "tpu-v6e-slice" for r in rows)
