@@ -75,7 +75,7 @@ def generated_objects(resolved: ResolvedCluster, volumes: dict[str, dict[str, An
             groups["objects/20-kueue.yaml"] = kueue
     network_operator = resolved.addon("network-operator")
     if network_operator is not None:
-        groups["objects/20-network-operator.yaml"] = [objects.nic_cluster_policy(network_operator, images())]
+        groups["objects/20-network-operator.yaml"] = [objects.nic_cluster_policy(network_operator, images(), deploy_driver=not objects.host_mofed(resolved))]
     knative = resolved.addon("knative-serving")
     if knative is not None:
         groups["objects/20-knative-serving.yaml"] = [objects.knative_serving(knative)[1]]
@@ -98,7 +98,7 @@ def _charts(addon: ResolvedAddon) -> list[str]:
 def _release_name(addon: ResolvedAddon, chart: str) -> str:
     """``kserve`` for the main chart; ``kserve-crd`` / ``istio-base`` for the charts before it."""
     if chart == addon.facts.chart:
-        return addon.name
+        return addon.facts.release or addon.name
     short = chart.split("/")[-1]
     return short if short.startswith(addon.name) else f"{addon.name}-{short}"
 
@@ -117,8 +117,9 @@ def render_plain(resolved: ResolvedCluster, rendered: Rendered) -> None:
             rendered.files[values_file] = yaml.safe_dump(own, sort_keys=False)
             target = f"{addon.facts.repo.rstrip('/')}/{chart}" if addon.facts.is_oci else chart
             repo = "" if addon.facts.is_oci else f" --repo {addon.facts.repo}"
+            release = addon.facts.release if chart == addon.facts.chart and addon.facts.release else chart.split("/")[-1]
             lines.append(
-                f"helm upgrade --install {chart.split('/')[-1]} {target}{repo} --version {addon.version} "
+                f"helm upgrade --install {release} {target}{repo} --version {addon.version} "
                 f"--namespace {addon.namespace} --create-namespace -f {values_file} --wait"
             )
     lines.append("for f in objects/[1-9]*.yaml; do kubectl apply -f \"$f\"; done")
@@ -137,7 +138,8 @@ def render_argocd(resolved: ResolvedCluster, rendered: Rendered, project: str) -
             else:
                 source = {"repoURL": addon.facts.repo, "chart": chart, "targetRevision": addon.version}
             if addon.facts.engine != KUSTOMIZE:
-                source["helm"] = {"releaseName": chart.split("/")[-1], "valuesObject": values if chart == addon.facts.chart else {}}
+                release = addon.facts.release if chart == addon.facts.chart and addon.facts.release else chart.split("/")[-1]
+                source["helm"] = {"releaseName": release, "valuesObject": values if chart == addon.facts.chart else {}}
             name = f"{project}-{_release_name(addon, chart)}"
             app = {
                 "apiVersion": "argoproj.io/v1alpha1",
@@ -217,7 +219,7 @@ def render_flux(resolved: ResolvedCluster, rendered: Rendered, project: str) -> 
                 "metadata": {"name": name, "namespace": FLUX_NAMESPACE, "labels": {"clusterforge.io/cluster": project}},
                 "spec": {
                     "interval": "1h",
-                    "releaseName": chart.split("/")[-1],
+                    "releaseName": addon.facts.release if chart == addon.facts.chart and addon.facts.release else chart.split("/")[-1],
                     "targetNamespace": addon.namespace,
                     "install": {"createNamespace": True},
                     "chart": {

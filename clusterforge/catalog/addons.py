@@ -36,8 +36,10 @@ class AddonFacts:
     requires: tuple[str, ...] = ()
     clouds: tuple[str, ...] = ("aws", "gcp", "kubernetes")
     source: str = ""
-    #: Further charts installed with this one, in order (kserve: kserve-crd first).
+    #: Further charts installed before this one, in order (kserve: kserve-crd first).
     extra_charts: tuple[dict[str, str], ...] = ()
+    #: Helm release name of the main chart when it matters (istio's gateway: istio-ingressgateway).
+    release: str | None = None
 
     @property
     def is_oci(self) -> bool:
@@ -84,6 +86,7 @@ def catalog() -> dict[str, AddonFacts]:
             clouds=tuple(row.get("clouds", ("aws", "gcp", "kubernetes"))),
             source=row.get("source", ""),
             extra_charts=tuple(row.get("extra_charts", ())),
+            release=row.get("release"),
         )
         for name, row in data["addons"].items()
     }

@@ -267,7 +267,8 @@ def resolve_pool(catalog: CloudCatalog | None, cluster: Cluster, index: int, poo
         offering = pick_offering(catalog, pool, cluster.region) if catalog else None
     fabric = resolve_fabric(pool, offering)
     accelerated = offering.is_accelerated if offering else pool.accelerator is not None
-    zone = pool.zone or (cluster.zone if accelerated or fabric != "none" else None)
+    # GKE counts nodes per zone of a pool: pin every GKE pool to one zone so `nodes` means nodes.
+    zone = pool.zone or (cluster.zone if accelerated or fabric != "none" or cluster.cloud == "gcp" else None)
     desired, low, high = sizes(pool)
     topology = pool.topology
     multi_host = False

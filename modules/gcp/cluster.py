@@ -20,7 +20,7 @@ from clusterforge.modules.gcp.storage import PrivateServiceAccess, Storage, Stor
 from clusterforge.modules.kubernetes import KubernetesAddons
 
 #: Storage services reached over private services access.
-PSA_SERVICES = ("managed-lustre",)
+PSA_SERVICES = ("managed-lustre", "parallelstore")
 
 
 class GcpCluster(pulumi.ComponentResource):
@@ -110,6 +110,7 @@ class GcpCluster(pulumi.ComponentResource):
                     cluster_name=spec.name, project=project, region=region, network=self.network.vpc,
                     node_cidrs=[spec.network.cidr, spec.network.pods_cidr], storage=storage,
                     private_service_access=psa if storage.service in PSA_SERVICES else None, labels=tags,
+                    namespaces=list(spec.namespaces) or ["default"],
                 ),
                 opts=child,
             )

@@ -39,7 +39,10 @@ def addons_config(storage_services: frozenset[str]) -> gcp.container.ClusterAddo
         "gce_persistent_disk_csi_driver_config": gcp.container.ClusterAddonsConfigGcePersistentDiskCsiDriverConfigArgs(enabled=True)
     }
     if "managed-lustre" in storage_services:
-        configs["lustre_csi_driver_config"] = gcp.container.ClusterAddonsConfigLustreCsiDriverConfigArgs(enabled=True)
+        # Instances made for GKE listen on 6988; the driver must use that port too.
+        configs["lustre_csi_driver_config"] = gcp.container.ClusterAddonsConfigLustreCsiDriverConfigArgs(
+            enabled=True, enable_legacy_lustre_port=True
+        )
     if "filestore" in storage_services:
         configs["gcp_filestore_csi_driver_config"] = gcp.container.ClusterAddonsConfigGcpFilestoreCsiDriverConfigArgs(enabled=True)
     if "gcs-bucket" in storage_services:

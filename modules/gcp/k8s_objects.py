@@ -2,8 +2,9 @@
 
 * a ``GKENetworkParamSet`` + ``Network`` pair (networking.gke.io/v1) for every extra network of a
   GPU pool, so pods can request the GPU NICs;
-* the NCCL plugin installer DaemonSet for the pool's fabric (TCPX, TCPXO or RDMA), applied from
-  Google's manifest pinned to a commit (catalog services.json: ``nccl_installers``).
+* the NCCL plugin installer DaemonSet for the pool's fabric (TCPX, TCPXO or RDMA) — and for TCPXO
+  the NRI device injector its pods' device annotations need — applied from Google's manifests
+  pinned to a commit (catalog services.json: ``nccl_installers``).
 """
 
 from __future__ import annotations
@@ -46,15 +47,18 @@ def network_objects(
 
 
 def nccl_installer(
-    name: str, fabric: str, installers: dict[str, dict[str, str]], provider: k8s.Provider, parent: pulumi.Resource,
+    name: str, fabric: str, installers: dict[str, list[dict[str, str]]], provider: k8s.Provider, parent: pulumi.Resource,
     depends_on: list[pulumi.Resource],
-) -> pulumi.Resource | None:
-    """The NCCL plugin installer for ``fabric`` (None when the fabric needs none)."""
-    installer = installers.get(fabric)
-    if installer is None:
-        return None
-    return k8s.yaml.v2.ConfigFile(
-        f"{name}-nccl-{fabric}",
-        file=installer["url"],
-        opts=pulumi.ResourceOptions(parent=parent, provider=provider, depends_on=depends_on),
-    )
+) -> list[pulumi.Resource]:
+    """The manifests a fabric needs, in order (TCPXO: the NRI device injector, then the NCCL
+    plugin installer); none for fabrics without them."""
+    created: list[pulumi.Resource] = []
+    for manifest in installers.get(fabric, []):
+        created.append(
+            k8s.yaml.v2.ConfigFile(
+                f"{name}-{manifest['name']}",
+                file=manifest["url"],
+                opts=pulumi.ResourceOptions(parent=parent, provider=provider, depends_on=[*depends_on, *created]),
+            )
+        )
+    return created

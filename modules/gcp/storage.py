@@ -14,8 +14,9 @@ from clusterforge.catalog.resolve import ResolvedStorage
 from clusterforge.modules.gcp.common import labels as gcp_labels
 from clusterforge.modules.gcp.common import resource_name
 
-#: Lustre clients reach Managed Lustre on TCP 988.
-LUSTRE_PORT = "988"
+#: Lustre ports: 988, and 6988 where an instance made for GKE (gke_support_enabled) listens so
+#: as not to clash with GKE's own use of 988 (catalog services.json: managed_lustre.ports).
+LUSTRE_PORTS = ["988", "6988"]
 #: Private services access range reserved for Google-managed storage (Managed Lustre, Filestore).
 PSA_PREFIX_LENGTH = 20
 
@@ -28,6 +29,8 @@ class StorageArgs:
     network: gcp.compute.Network
     node_cidrs: list[str]
     storage: ResolvedStorage
+    #: Team namespaces whose pods (their Kubernetes service accounts) may use a GCS FUSE bucket.
+    namespaces: list[str] = field(default_factory=list)
     private_service_access: pulumi.Resource | None = None
     labels: dict[str, str] = field(default_factory=dict)
 
@@ -86,7 +89,7 @@ class Storage(pulumi.ComponentResource):
                 network=args.network.id,
                 direction="INGRESS",
                 source_ranges=args.node_cidrs,
-                allows=[gcp.compute.FirewallAllowArgs(protocol="tcp", ports=[LUSTRE_PORT])],
+                allows=[gcp.compute.FirewallAllowArgs(protocol="tcp", ports=LUSTRE_PORTS)],
                 description=f"Lustre clients to Managed Lustre {spec.name}",
                 opts=child,
             )
@@ -147,6 +150,18 @@ class Storage(pulumi.ComponentResource):
             )
             outputs["bucket"] = self.resource.name
             self.volume_source = {"bucket": self.resource.name}
+            # GCS FUSE mounts as the pod's Kubernetes service account (Workload Identity): let
+            # every service account of the team namespaces read and write the bucket.
+            number = gcp.organizations.get_project(project_id=args.project, opts=pulumi.InvokeOptions(parent=self)).number
+            pool = f"{args.project}.svc.id.goog"
+            for namespace in args.namespaces:
+                gcp.storage.BucketIAMMember(
+                    f"{name}-bucket-{namespace}",
+                    bucket=self.resource.name,
+                    role="roles/storage.objectUser",
+                    member=f"principalSet://iam.googleapis.com/projects/{number}/locations/global/workloadIdentityPools/{pool}/namespace/{namespace}",
+                    opts=child,
+                )
         elif storage.service == "parallelstore":
             self.resource = gcp.parallelstore.Instance(
                 f"{name}-parallelstore",
@@ -163,6 +178,8 @@ class Storage(pulumi.ComponentResource):
 
 
 def _fs_name(name: str) -> str:
-    """Managed Lustre file system names: at most 8 lowercase letters and digits."""
+    """Managed Lustre file system names: at most 8 lowercase letters and digits, starting with a letter."""
     cleaned = "".join(ch for ch in name.lower() if ch.isalnum())
-    return (cleaned or "lustre")[:8]
+    if not cleaned or not cleaned[0].isalpha():
+        cleaned = "fs" + cleaned
+    return cleaned[:8]

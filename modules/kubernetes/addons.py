@@ -46,7 +46,8 @@ def _key(manifest: dict[str, Any]) -> str:
 
 
 def chart_resource(
-    name: str, facts: AddonFacts, chart: str, version: str, namespace: str, values: dict[str, Any], opts: pulumi.ResourceOptions
+    name: str, facts: AddonFacts, chart: str, version: str, namespace: str, values: dict[str, Any], opts: pulumi.ResourceOptions,
+    release: str | None = None,
 ) -> pulumi.Resource:
     if facts.is_oci:
         reference, repository = f"{facts.repo.rstrip('/')}/{chart}", None
@@ -55,7 +56,7 @@ def chart_resource(
     if facts.engine == RELEASE:
         return k8s.helm.v3.Release(
             name,
-            name=name,
+            name=release or name,
             chart=reference,
             version=version,
             namespace=namespace,
@@ -118,6 +119,7 @@ class KubernetesAddons(pulumi.ComponentResource):
             self.charts[addon.name] = chart_resource(
                 f"{name}-{addon.name}", addon.facts, addon.facts.chart, addon.version, addon.namespace, values,
                 pulumi.ResourceOptions.merge(base, pulumi.ResourceOptions(depends_on=deps + previous)),
+                release=addon.facts.release,
             )
 
         generated: list[tuple[str, dict[str, Any], list[pulumi.Resource]]] = []
@@ -128,7 +130,7 @@ class KubernetesAddons(pulumi.ComponentResource):
                 generated.append((_key(manifest), manifest, [kueue, *ns_dep]))
         network_operator = resolved.addon("network-operator")
         if network_operator is not None and images:
-            generated.append(("nicclusterpolicy", objects.nic_cluster_policy(network_operator, images), [self.charts["network-operator"]]))
+            generated.append(("nicclusterpolicy", objects.nic_cluster_policy(network_operator, images, deploy_driver=not objects.host_mofed(resolved)), [self.charts["network-operator"]]))
         knative = resolved.addon("knative-serving")
         if knative is not None:
             serving_ns, serving = objects.knative_serving(knative)

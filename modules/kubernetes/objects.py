@@ -157,8 +157,9 @@ def accelerator_totals(resolved: ResolvedCluster) -> dict[str, int]:
 # ---------------------------------------------------------------------- Network Operator
 
 
-def nic_cluster_policy(addon: ResolvedAddon, images: dict[str, dict[str, str]]) -> Manifest:
-    """RDMA shared device plugin (default) or SR-IOV device plugin for Mellanox NICs."""
+def nic_cluster_policy(addon: ResolvedAddon, images: dict[str, dict[str, str]], *, deploy_driver: bool = False) -> Manifest:
+    """RDMA shared device plugin (default) or SR-IOV device plugin for Mellanox NICs, and the DOCA
+    driver container when the hosts have no MOFED of their own (``deploy_driver``)."""
     mode = addon.mode or "rdma-shared"
     if mode == "sriov":
         image = images["sriov-device-plugin"]
@@ -168,10 +169,19 @@ def nic_cluster_policy(addon: ResolvedAddon, images: dict[str, dict[str, str]]) 
         image = images["rdma-shared-device-plugin"]
         config = {"configList": [{"resourceName": "rdma_shared_device_a", "rdmaHcaMax": 63, "selectors": {"vendors": ["15b3"]}}]}
         spec = {"rdmaSharedDevicePlugin": {**image, "config": json.dumps(config)}}
+    if deploy_driver:
+        spec["ofedDriver"] = dict(images["doca-driver"])
     return {"apiVersion": "mellanox.com/v1alpha1", "kind": "NicClusterPolicy", "metadata": {"name": "nic-cluster-policy"}, "spec": spec}
 
 
 # ------------------------------------------------------------------------------ Knative
+
+
+def host_mofed(resolved: ResolvedCluster) -> bool:
+    """Whether the GPU Operator uses the hosts' MOFED (its driver.rdma.useHostMofed, default true)."""
+    operator = resolved.addon("gpu-operator")
+    rdma = ((operator.values.get("driver") or {}).get("rdma") or {}) if operator else {}
+    return bool(rdma.get("useHostMofed", True))
 
 
 def knative_serving(addon: ResolvedAddon) -> list[Manifest]:

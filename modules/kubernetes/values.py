@@ -58,10 +58,19 @@ def _gpu_operator(resolved: ResolvedCluster, addon: ResolvedAddon, names: set[st
         # EKS AL2023 NVIDIA AMIs ship the driver, the container toolkit and fabric manager.
         values.update(driver={"enabled": False}, toolkit={"enabled": False})
     elif cloud == "gcp":
-        # GKE installs the driver and runs its own device plugin on GPU node pools.
-        values.update(driver={"enabled": False}, toolkit={"enabled": False}, devicePlugin={"enabled": False})
+        # GKE installs the driver (under /home/kubernetes/bin/nvidia) and runs its own device
+        # plugin; the operator's other components must find that driver (NVIDIA's GKE guide).
+        values.update(
+            driver={"enabled": False},
+            toolkit={"enabled": False, "installDir": "/home/kubernetes/bin/nvidia"},
+            devicePlugin={"enabled": False},
+            hostPaths={"driverInstallDir": "/home/kubernetes/bin/nvidia"},
+            cdi={"enabled": True, "default": True},
+        )
     if "network-operator" in names:
-        values.setdefault("driver", {})["rdma"] = {"enabled": True, "useHostMofed": False}
+        # The hosts' own MOFED/DOCA driver by default (DGX and most InfiniBand images ship it);
+        # with useHostMofed false the generated NicClusterPolicy deploys the DOCA driver.
+        values.setdefault("driver", {})["rdma"] = {"enabled": True, "useHostMofed": True}
     if "dcgm-exporter" in names:
         values["dcgmExporter"] = {"enabled": False}  # the standalone exporter add-on runs instead
     return values

@@ -73,9 +73,15 @@ def test_nccl_installer_for_the_fabric(machine: str, fabric: str) -> None:
     zone = "us-central1-b" if fabric == "rdma" else "us-central1-a"
     graph = gke_plan([{"name": "gpu", "instance_type": machine, "nodes": 1, "zone": zone}])
     installers = [r for r in graph.resources if r.type == "kubernetes:yaml/v2:ConfigFile"]
-    assert len(installers) == 1
-    url = installers[0].inputs["file"]
-    assert fabric.replace("gpudirect-", "") in url and "/master/" not in url  # pinned to a commit
+    urls = [r.inputs["file"] for r in installers]
+    assert any(f"nccl-{fabric.replace('gpudirect-', '')}-installer.yaml" in u for u in urls)
+    assert all("/master/" not in u for u in urls)  # pinned to commits
+    if fabric == "gpudirect-tcpxo":  # TCPXO pods' device annotations need the NRI device injector, first
+        injector = next(r for r in installers if "nri-device-injector" in r.inputs["file"])
+        installer = next(r for r in installers if "nccl-tcpxo" in r.inputs["file"])
+        assert injector.urn in installer.dependencies
+    else:
+        assert len(installers) == 1
 
 
 def test_gpu_pool_driver_gvnic_placement_and_no_extra_networks_without_fabric() -> None:
@@ -148,7 +154,7 @@ def test_cluster_security_and_csi_addons_follow_storage() -> None:
     )
     cluster = graph.of_type("gcp:container/cluster:Cluster")[0].inputs
     addons = cluster["addonsConfig"]
-    assert addons["lustreCsiDriverConfig"]["enabled"] is True
+    assert addons["lustreCsiDriverConfig"] == {"enabled": True, "enableLegacyLustrePort": True}
     assert addons["gcpFilestoreCsiDriverConfig"]["enabled"] is True
     assert addons["gcsFuseCsiDriverConfig"]["enabled"] is True
     assert "parallelstoreCsiDriverConfig" not in addons
@@ -164,7 +170,10 @@ def test_cluster_security_and_csi_addons_follow_storage() -> None:
     assert lustre.inputs["perUnitStorageThroughput"] == "500" and lustre.inputs["location"] == "us-central1-a"
     assert lustre.dependencies and any("servicenetworking" in d for d in lustre.dependencies)
     firewall = next(r for r in graph.of_type("gcp:compute/firewall:Firewall") if r.name.endswith("-data-lustre"))
-    assert firewall.inputs["allows"] == [{"protocol": "tcp", "ports": ["988"]}]
+    assert firewall.inputs["allows"] == [{"protocol": "tcp", "ports": ["988", "6988"]}]
+    grants = graph.of_type("gcp:storage/bucketIAMMember:BucketIAMMember")
+    assert [g.inputs["role"] for g in grants] == ["roles/storage.objectUser"]
+    assert grants[0].inputs["member"].endswith("/workloadIdentityPools/ml-platform-1.svc.id.goog/namespace/default")
     bucket = graph.of_type("gcp:storage/bucket:Bucket")[0].inputs
     assert bucket["publicAccessPrevention"] == "enforced" and bucket["uniformBucketLevelAccess"] is True
 

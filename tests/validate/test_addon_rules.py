@@ -76,6 +76,8 @@ CASES = [
     bad("ADD009", "invalid", {"namespaces": ["Research"]}, ERROR, "namespaces[0]", "must be lowercase"),
     bad("ADD009", "twice", {"namespaces": ["prod", "prod"]}, ERROR, "namespaces[1]", "listed twice"),
     bad("ADD009", "reserved", {"namespaces": ["kube-public"]}, ERROR, "namespaces[0]", "reserved for Kubernetes"),
+    good("ADD010", "public-endpoint-for-ci", {"kubernetes": {"endpoint_public_access": True, "public_access_cidrs": ["203.0.113.0/24"]}}),
+    bad("ADD010", "private-endpoint", {}, INFO, "kubernetes.endpoint_public_access", "through the private API endpoint"),
     good("KUB001", "declared", EXISTING),
     bad("KUB001", "no-context", {**EXISTING, "kubernetes": {"context": None}}, ERROR, "kubernetes.context", "needs the kubeconfig context"),
     bad(

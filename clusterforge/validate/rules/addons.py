@@ -170,3 +170,16 @@ def existing_cluster(ctx: Context) -> Iterator[Finding]:
             yield ctx.finding(
                 f"{pool.path}.accelerators_per_node", "say how many accelerators each node has (quotas count them)", "e.g. accelerators_per_node: 8"
             )
+
+
+@rule("ADD010", "Add-ons are installed through the API endpoint: say how it is reached", severity=Severity.INFO, clouds=("aws", "gcp"))
+def addons_through_private_endpoint(ctx: Context) -> Iterator[Finding]:
+    """clusterforge installs charts with the Kubernetes provider, which talks to the API server."""
+    k8s = ctx.cluster.kubernetes
+    if ctx.resolved.addons and not k8s.endpoint_public_access:
+        yield ctx.finding(
+            "kubernetes.endpoint_public_access",
+            f"{len(ctx.resolved.addons)} add-ons are installed through the private API endpoint: `up` must run "
+            "where the VPC is reachable (a VPN, a bastion, a runner in the VPC)",
+            "or set endpoint_public_access: true with public_access_cidrs for your CI runners",
+        )

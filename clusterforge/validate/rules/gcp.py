@@ -24,13 +24,19 @@ def project_id(ctx: Context) -> Iterator[Finding]:
         )
 
 
-@rule("GKE001", "Compact placement is used in a single zone", clouds=("gcp",))
-def compact_single_zone(ctx: Context) -> Iterator[Finding]:
+@rule("GKE001", "Every GKE pool is in one zone (compact placement, per-zone node counts)", clouds=("gcp",))
+def pool_single_zone(ctx: Context) -> Iterator[Finding]:
     for pool in ctx.resolved.pools:
-        if pool.placement_group and pool.zone is None:
+        if pool.zone is not None:
+            continue
+        if pool.placement_group:
+            yield ctx.finding(
+                f"{pool.path}.zone", "compact placement needs the pool in one zone, but it has none", "set `zone` on the pool or the cluster"
+            )
+        else:
             yield ctx.finding(
                 f"{pool.path}.zone",
-                "compact placement needs the pool in one zone, but it has none",
+                f"the pool has no zone: GKE would create {pool.desired} nodes in every zone of the region",
                 "set `zone` on the pool or the cluster",
             )
 
