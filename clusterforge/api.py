@@ -125,13 +125,16 @@ def _report_from_plan(path: Path, document: dict[str, Any], stack_name: str) -> 
     stack = document.get("stack") or stack_name
     cloud = (document.get("cluster") or {}).get("cloud")
     named = Path(str(document.get("stack_file") or ""))
-    stack_file = next((p for p in (named, path.parent / named) if named.name and p.is_file()), None)
+    stack_file = next((p for p in (path.parent / named, named) if named.name and p.is_file()), None)
     planned: Report | None = None
     if stack_file is not None:
         try:
             _, planned = _plan(stack_file, stack_name=stack, cloud=cloud)
         except ClusterforgeError:
             planned = None
+        name = (document.get("cluster") or {}).get("name")
+        if planned is not None and (planned.resolved is None or planned.resolved.spec.name != name):
+            planned, stack_file = None, None  # another stack now sits at that path: do not mix them
     spec_paths: dict[str, str] = {}
     if planned is not None and planned.graph is not None:
         spec_paths = {r.urn: p for r in planned.graph.resources if not r.custom and isinstance(p := r.outputs.get("specPath"), str)}
@@ -148,10 +151,15 @@ def _report_from_plan(path: Path, document: dict[str, Any], stack_name: str) -> 
         stack=stack,
     )
     skipped = (document.get("summary") or {}).get("skipped")
-    if skipped:
-        report.skipped = str(skipped)
+    if skipped or not graph.custom_resources:
+        # The plan never ran (schema or validation errors): its findings are the result, and a
+        # plan with nothing in it must not pass a review.
+        report.skipped = str(skipped or "the plan holds no resources")
         report.graph = None
-        report.add_findings([_finding(f) for f in document.get("findings") or [] if isinstance(f, dict)])
+        findings = [_finding(f) for f in document.get("findings") or [] if isinstance(f, dict)]
+        if not any(f.severity is Severity.ERROR for f in findings):
+            raise UsageError(f"{path}: the plan holds no resources", hint="plan the stack again: clusterforge plan STACK --format json")
+        report.add_findings(findings)
     return report
 
 

@@ -83,9 +83,16 @@ def generated_objects(resolved: ResolvedCluster, volumes: dict[str, dict[str, An
     for storage in resolved.storage:
         source = (volumes or {}).get(storage.name)
         if source is None:
-            skipped.append(f"PersistentVolumes for {storage.name}: pass the stack outputs with --outputs (its id exists only after deployment)")
+            why = "the outputs have no entry for it" if volumes is not None else "pass the stack outputs with --outputs (its id exists only after deployment)"
+            skipped.append(f"PersistentVolumes for {storage.name}: {why}")
             continue
-        storage_objects += objects.volume_manifests(resolved, storage, source)
+        try:
+            storage_objects += objects.volume_manifests(resolved, storage, source)
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise UsageError(
+                f"the outputs for storage {storage.name!r} lack {exc}",
+                hint="use the `volumes` output of the deployed stack (clusterforge outputs STACK --stack NAME --json)",
+            ) from None
     if storage_objects:
         groups["objects/30-storage.yaml"] = storage_objects
     return groups, skipped
@@ -290,7 +297,7 @@ def volumes_from_outputs(path: Path) -> dict[str, dict[str, Any]]:
         raise UsageError(f"cannot read stack outputs {path}: {exc}") from None
     outputs = data.get("outputs", data) if isinstance(data, dict) else {}
     volumes = outputs.get("volumes")
-    if not isinstance(volumes, dict):
+    if not isinstance(volumes, dict) or not all(isinstance(v, dict) for v in volumes.values()):
         raise UsageError(f"{path} has no `volumes` output", hint="use the outputs of a deployed clusterforge stack")
     return volumes
 
@@ -312,9 +319,12 @@ def write(rendered: Rendered, out: Path) -> None:
             target.write_text(content, encoding="utf-8")
             if relative.endswith(".sh"):
                 os.chmod(target, 0o755)
+        os.chmod(staging, 0o755)
         if out.exists():
-            backup = out.with_name(f".{out.name}.old")
-            shutil.rmtree(backup, ignore_errors=True)
+            # A fresh, unique name for the previous render (never someone else's file), removed
+            # only once the new one is in place.
+            backup = Path(tempfile.mkdtemp(prefix=f".{out.name}-previous-", dir=out.parent))
+            os.rmdir(backup)
             out.rename(backup)
             staging.rename(out)
             shutil.rmtree(backup, ignore_errors=True)

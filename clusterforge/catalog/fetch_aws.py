@@ -129,6 +129,7 @@ def fetch(
     """Query EC2 and return the content of ``instances.json`` (not yet written)."""
     import boto3
     import botocore.exceptions
+    import botocore.parsers
 
     def client(region_name: str) -> Any:
         return boto3.client("ec2", region_name=region_name, endpoint_url=endpoint_url)
@@ -160,7 +161,7 @@ def fetch(
             "no AWS credentials for the EC2 API",
             hint="set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (read-only ec2:Describe* is enough)",
         ) from None
-    except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as exc:
+    except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError, botocore.parsers.ResponseParserError) as exc:
         raise CatalogError(f"EC2 {step} failed: {exc}", hint="the catalog file was left unchanged") from None
     if not rows:
         raise CatalogError(f"EC2 returned no known instance types in {region}; catalog left unchanged")

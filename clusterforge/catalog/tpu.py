@@ -96,9 +96,11 @@ class TpuGeneration:
 
 
 def parse(topology: str) -> tuple[int, ...] | None:
+    """``4x4x8`` → (4, 4, 8); None for anything else (zero dimensions included)."""
     if not _TOPOLOGY.match(topology or ""):
         return None
-    return tuple(int(part) for part in topology.split("x"))
+    dims = tuple(int(part) for part in topology.split("x"))
+    return dims if all(d > 0 for d in dims) else None
 
 
 def chips(topology: str) -> int:

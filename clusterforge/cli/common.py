@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import sys
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -41,10 +43,33 @@ def fail_on_option(func: Callable[..., Any]) -> Callable[..., Any]:
     )(func)
 
 
+def _known_rules(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> tuple[str, ...]:
+    """Warn about --skip ids that match no rule: a typo would otherwise leave the rule running."""
+    if value:
+        from clusterforge.policies import RULES as POLICIES
+        from clusterforge.validate import RULES
+
+        known = {r.upper() for r in RULES} | {p.upper() for p in POLICIES}
+        for rule_id in value:
+            if rule_id.upper() not in known:
+                click.echo(f"warning: --skip {rule_id}: no rule or policy has this id (`clusterforge rules` lists them)", err=True)
+    return value
+
+
 def skip_option(func: Callable[..., Any]) -> Callable[..., Any]:
     return click.option(
-        "--skip", multiple=True, metavar="RULE", help="Skip a validation rule by id (repeatable), e.g. --skip EFA004."
-    )(func)
+        "--skip", multiple=True, metavar="RULE", callback=_known_rules,
+        help="Skip a validation rule or policy by id (repeatable), e.g. --skip EFA004.",
+    )(func)  # fmt: skip
+
+
+STACK_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
+
+
+def stack_name_callback(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    if not STACK_NAME.match(value or ""):
+        raise click.BadParameter("letters, digits, '-', '_' and '.' only (it becomes part of every URN)")
+    return value
 
 
 def use_color(ctx: click.Context) -> bool:
@@ -54,18 +79,28 @@ def use_color(ctx: click.Context) -> bool:
     return sys.stdout.isatty() and "NO_COLOR" not in os.environ
 
 
-def emit(text: str, out: Path | None) -> None:
-    """Write ``text`` to ``out`` atomically (no partial file on failure), or to stdout."""
+def emit(text: str, out: Path | None, *, inputs: tuple[Path, ...] = ()) -> None:
+    """Write ``text`` to ``out`` atomically (no partial file on failure), or to stdout.
+
+    Never over one of the command's ``inputs`` (a report written over its stack file loses it).
+    """
     if out is None:
         click.echo(text, nl=not text.endswith("\n"))
         return
-    tmp = out.with_name(f".{out.name}.tmp")
+    for source in inputs:
+        if source.exists() and out.exists() and out.resolve() == source.resolve():
+            raise ClusterforgeError(f"--out {out} is the input file", hint="write the output to another file")
+    tmp: str | None = None
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(out)
+        fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, out)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
+        if tmp:
+            Path(tmp).unlink(missing_ok=True)
         raise ClusterforgeError(f"cannot write {out}: {exc.strerror or exc}") from None
     click.echo(f"wrote {out}", err=True)
 

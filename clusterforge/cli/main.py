@@ -15,6 +15,7 @@ from clusterforge.cli.new import new
 from clusterforge.cli.plan import plan, validate
 from clusterforge.cli.render import render
 from clusterforge.cli.schema import rules, schema
+from clusterforge.errors import ClusterforgeError
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -47,6 +48,9 @@ cli.add_command(outputs)
 def main() -> None:
     try:
         cli(standalone_mode=True)
+    except ClusterforgeError as exc:  # re-raised by --debug: show it, keep the documented exit code
+        traceback.print_exc()
+        sys.exit(exc.exit_code)
     except Exception as exc:  # noqa: BLE001 - last resort: a bug must not print a bare traceback
         if "--debug" in sys.argv:
             traceback.print_exc()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from importlib import resources
 from pathlib import Path
@@ -12,6 +13,10 @@ import jinja2
 from clusterforge import api
 from clusterforge.cli.common import EXIT_FINDINGS, emit, handle_errors
 from clusterforge.errors import UsageError
+from clusterforge.validate.rules._util import name_problem
+
+#: What a value from the command line may contain before it goes into the YAML template.
+SAFE_VALUE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_./-]*$")
 
 #: Where a new stack goes when the user names no region (kept in one place, shown in --help).
 DEFAULTS = {
@@ -21,6 +26,7 @@ DEFAULTS = {
 
 
 def render_stack(**context: object) -> str:
+    """The template with every user value quoted as a YAML (JSON) string where it is text."""
     source = resources.files("clusterforge.templates").joinpath("stack.yaml.j2").read_text(encoding="utf-8")
     environment = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True)
     template = environment.from_string(source)
@@ -46,8 +52,15 @@ def new(
     zone: str | None, project: str | None, context: str, team: str, out: Path | None,
 ) -> None:
     """Start a stack file for NAME: a system pool, an accelerator pool, Lustre and queueing."""
+    problem = name_problem(name)
+    if problem:
+        raise UsageError(f"name {name!r} {problem}", hint="a short lowercase name such as 'llm-train'")
+    for label, value in (("--region", region), ("--zone", zone), ("--project", project), ("--context", context),
+                         ("--team", team), ("--accelerator", accelerator), ("--topology", topology)):  # fmt: skip
+        if value is not None and not SAFE_VALUE.match(value):
+            raise UsageError(f"{label} {value!r} has characters a stack value cannot have", hint="letters, digits, '-', '_', '.', '/'")
     target = out or Path(f"{name}.yaml")
-    if target.exists():
+    if target.exists() or target.is_dir() or str(target).endswith(("/", "\\")):
         raise UsageError(f"{target} exists", hint="choose another --out; clusterforge new never overwrites a file")
     defaults = DEFAULTS.get(cloud, {})
     region = region or defaults.get("region")

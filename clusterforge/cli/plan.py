@@ -18,6 +18,7 @@ from clusterforge.cli.common import (
     out_option,
     skip_option,
     stack_argument,
+    stack_name_callback,
     use_color,
 )
 from clusterforge.errors import UsageError
@@ -43,7 +44,7 @@ def validate(
 ) -> None:
     """Check STACK (.yaml, .json or .py) against the hardware catalog and the rules; no engine."""
     loaded, report = api.validate_stack(stack_file, skip=skip, cloud=cloud)
-    emit(render(report, fmt, color=use_color(ctx) and out is None), out)
+    emit(render(report, fmt, color=use_color(ctx) and out is None), out, inputs=(stack_file,))
     sys.exit(EXIT_INPUT if loaded.cluster is None else findings_exit(report.findings, fail_on))
 
 
@@ -53,7 +54,7 @@ def validate(
 @out_option
 @fail_on_option
 @skip_option
-@click.option("--stack", "stack_name", default="dev", show_default=True, help="Pulumi stack name used in URNs.")
+@click.option("--stack", "stack_name", default="dev", show_default=True, callback=stack_name_callback, help="Pulumi stack name used in URNs.")
 @cloud_option
 @click.option("--compare", metavar="CLOUDS", help="Plan on several clouds side by side, e.g. --compare aws,gcp.")
 @click.pass_context
@@ -74,14 +75,14 @@ def plan(
     Runs the real Pulumi program in-process against a recording mock monitor (the embedded
     offline engine); `--format json` prints the plan contract other tools read.
     """
-    if compare:
+    if compare is not None:
         clouds = [c.strip() for c in compare.split(",") if c.strip()]
-        if cloud or len(clouds) < 2 or not set(clouds) <= {"aws", "gcp"}:
+        if cloud or len(set(clouds)) < 2 or len(set(clouds)) != len(clouds) or not set(clouds) <= {"aws", "gcp"}:
             raise UsageError("--compare takes two or more of aws, gcp (and no --cloud)", hint="e.g. --compare aws,gcp")
         loaded, comparison = api.compare_stack(stack_file, clouds, stack_name=stack_name, skip=skip)
-        emit(render_comparison(comparison, fmt, color=use_color(ctx) and out is None), out)
+        emit(render_comparison(comparison, fmt, color=use_color(ctx) and out is None), out, inputs=(stack_file,))
         findings = [f for r in comparison.reports.values() for f in r.findings]
         sys.exit(EXIT_INPUT if loaded.cluster is None else findings_exit(findings, fail_on))
     loaded, report = api.plan_stack(stack_file, stack_name=stack_name, skip=skip, cloud=cloud)
-    emit(render(report, fmt, color=use_color(ctx) and out is None), out)
+    emit(render(report, fmt, color=use_color(ctx) and out is None), out, inputs=(stack_file,))
     sys.exit(EXIT_INPUT if loaded.cluster is None else findings_exit(report.findings, fail_on))

@@ -11,8 +11,10 @@ with ``file:line``.
 from __future__ import annotations
 
 import ast
+import contextlib
 import json
 import runpy
+import sys
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -101,36 +103,77 @@ def schema_findings(error: ValidationError, source: SourceMap) -> list[Finding]:
 # ---------------------------------------------------------------- YAML / JSON
 
 
-def _map_yaml(node: yaml.Node, path: str, lines: dict[str, int], file: str) -> Any:
-    """Build plain data from a composed YAML node, recording the line of every path.
+#: Alias expansion guard: a stack has hundreds of values, a "billion laughs" file billions.
+MAX_YAML_VALUES = 100_000
+MERGE_TAG = "tag:yaml.org,2002:merge"
 
-    Duplicate keys are an error (PyYAML would silently keep the last one).
+
+class _YamlBuilder:
+    """Plain data from a composed YAML document, with the line of every spec path.
+
+    Scalars are typed by PyYAML's safe constructor (so ``zone:`` is null, ``!custom`` tags are
+    refused); duplicate keys, non-scalar keys, recursive aliases and alias bombs are errors with
+    the file and line; ``<<`` merge keys work as in YAML 1.1.
     """
-    lines.setdefault(path, node.start_mark.line + 1)
-    if isinstance(node, yaml.MappingNode):
+
+    def __init__(self, loader: yaml.SafeLoader, lines: dict[str, int], file: str) -> None:
+        self.loader = loader
+        self.lines = lines
+        self.file = file
+        self.count = 0
+
+    def fail(self, node: yaml.Node, message: str, hint: str | None = None) -> StackLoadError:
+        return StackLoadError(message, location=f"{self.file}:{node.start_mark.line + 1}", hint=hint)
+
+    def build(self, node: yaml.Node, path: str, active: frozenset[int] = frozenset()) -> Any:
+        self.count += 1
+        if self.count > MAX_YAML_VALUES:
+            raise self.fail(node, f"the document expands to more than {MAX_YAML_VALUES} values (alias expansion)")
+        if id(node) in active:
+            raise self.fail(node, "an alias refers to a node that contains it (recursive alias)")
+        self.lines.setdefault(path, node.start_mark.line + 1)
+        inner = active | {id(node)}
+        if isinstance(node, yaml.MappingNode):
+            return self.mapping(node, path, inner)
+        if isinstance(node, yaml.SequenceNode):
+            return [self.build(item, _join(path, i), inner) for i, item in enumerate(node.value)]
+        try:
+            return self.loader.construct_object(node, deep=True)
+        except yaml.YAMLError as exc:
+            problem = getattr(exc, "problem", None) or str(exc)
+            raise self.fail(node, f"invalid YAML value: {problem}", "use plain YAML values (no custom tags)") from None
+
+    def mapping(self, node: yaml.MappingNode, path: str, active: frozenset[int]) -> dict[Any, Any]:
         result: dict[Any, Any] = {}
+        merged: dict[Any, Any] = {}
         for key_node, value_node in node.value:
-            key = yaml.safe_load(yaml.serialize(key_node)) if not isinstance(key_node, yaml.ScalarNode) else key_node.value
+            if key_node.tag == MERGE_TAG:
+                sources = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
+                for source in sources:
+                    if not isinstance(source, yaml.MappingNode):
+                        raise self.fail(source, "a `<<` merge key takes a mapping or a list of mappings")
+                    for key, value in self.mapping(source, path, active | {id(source)}).items():
+                        merged.setdefault(key, value)
+                continue
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise self.fail(key_node, "mapping keys must be plain strings")
+            key = key_node.value
             if key in result:
-                raise StackLoadError(
-                    f"duplicate key {key!r}",
-                    location=f"{file}:{key_node.start_mark.line + 1}",
-                    hint="each key may appear once in a mapping",
-                )
+                raise self.fail(key_node, f"duplicate key {key!r}", "each key may appear once in a mapping")
             child = _join(path, str(key))
-            lines[child] = key_node.start_mark.line + 1
-            result[key] = _map_yaml(value_node, child, lines, file)
-        return result
-    if isinstance(node, yaml.SequenceNode):
-        return [_map_yaml(item, _join(path, i), lines, file) for i, item in enumerate(node.value)]
-    # Scalars: let the safe constructor type them (ints, bools, null, strings).
-    return yaml.safe_load(yaml.serialize(node))
+            self.lines[child] = key_node.start_mark.line + 1
+            result[key] = self.build(value_node, child, active)
+        return {**merged, **result}
 
 
 def _load_yaml(path: Path, text: str) -> tuple[Any, SourceMap]:
     source = SourceMap(str(path))
+    loader = yaml.SafeLoader(text)
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = loader.get_single_node()
+        if node is None:
+            raise StackLoadError("the file is empty", location=str(path), hint="start from `clusterforge new`")
+        return _YamlBuilder(loader, source.lines, str(path)).build(node, ""), source
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
@@ -138,9 +181,8 @@ def _load_yaml(path: Path, text: str) -> tuple[Any, SourceMap]:
         raise StackLoadError(f"invalid YAML: {problem}", location=where) from None
     except yaml.YAMLError as exc:
         raise StackLoadError(f"invalid YAML: {exc}", location=str(path)) from None
-    if node is None:
-        raise StackLoadError("the file is empty", location=str(path), hint="start from `clusterforge new`")
-    return _map_yaml(node, "", source.lines, str(path)), source
+    finally:
+        loader.dispose()
 
 
 def _load_json(path: Path, text: str) -> tuple[Any, SourceMap]:
@@ -208,7 +250,9 @@ def _python_source_map(path: Path, text: str) -> SourceMap:
 def _load_python(path: Path, text: str) -> tuple[Cluster, SourceMap]:
     source = _python_source_map(path, text)
     try:
-        namespace = runpy.run_path(str(path), run_name="__clusterforge_stack__")
+        # A stack's own print() must not corrupt --format json on stdout.
+        with contextlib.redirect_stdout(sys.stderr):
+            namespace = runpy.run_path(str(path), run_name="__clusterforge_stack__")
     except ValidationError as exc:
         frame = _stack_frame(path, exc)
         problems = "; ".join(
@@ -220,6 +264,12 @@ def _load_python(path: Path, text: str) -> tuple[Cluster, SourceMap]:
     except Exception as exc:  # noqa: BLE001 - user code: report where it failed, no traceback
         raise StackLoadError(f"the stack raised {type(exc).__name__}: {exc}", location=_stack_frame(path, exc)) from None
     cluster = namespace.get("cluster")
+    if cluster is not None and not isinstance(cluster, Cluster):
+        raise StackLoadError(
+            f"`cluster` is a {type(cluster).__name__}, not a Cluster",
+            location=str(path),
+            hint="define `cluster = Cluster(name=..., cloud=..., node_pools=[...])` (from clusterforge import Cluster)",
+        )
     if not isinstance(cluster, Cluster):
         raise StackLoadError(
             "no module-level `cluster = Cluster(...)` in the stack",
@@ -270,6 +320,8 @@ def load_stack(path: str | Path) -> LoadedStack:
         )
     if not isinstance(data, dict):
         raise StackLoadError("the top level must be a mapping of cluster fields", location=f"{path}:1")
+    # `x-` keys hold YAML anchors for reuse (`x-gpu: &gpu {...}` then `<<: *gpu`), as in Compose files.
+    data = {k: v for k, v in data.items() if not (isinstance(k, str) and k.startswith("x-"))}
     try:
         cluster = Cluster.model_validate(data)
     except ValidationError as exc:

@@ -26,6 +26,10 @@ LogType = Literal["api", "audit", "authenticator", "controllerManager", "schedul
 def _default_log_types() -> list[LogType]:
     return ["api", "audit", "authenticator"]
 
+#: More nodes than any managed node group or GKE node pool holds (EKS: 1,000 per group by
+#: default quota; GKE: 1,000 per pool per zone): beyond this a value is a typo.
+MAX_NODES = 5000
+
 _TAINT_RE = re.compile(r"^(?P<key>[^=:]+)(=(?P<value>[^:]*))?:(?P<effect>\w+)$")
 
 
@@ -84,9 +88,11 @@ class NodePool(_Model):
     accelerators_per_node: int | None = Field(
         None, ge=1, description="Accelerators per node; with `accelerator`, picks the instance size."
     )
-    nodes: int | None = Field(None, ge=0, description="Desired node count (fixed size when min/max are not given).")
-    min_nodes: int | None = Field(None, ge=0, description="Autoscaling lower bound.")
-    max_nodes: int | None = Field(None, ge=0, description="Autoscaling upper bound.")
+    nodes: int | None = Field(
+        None, ge=0, le=MAX_NODES, strict=True, description="Desired node count (fixed size when min/max are not given)."
+    )
+    min_nodes: int | None = Field(None, ge=0, le=MAX_NODES, strict=True, description="Autoscaling lower bound.")
+    max_nodes: int | None = Field(None, ge=0, le=MAX_NODES, strict=True, description="Autoscaling upper bound.")
     fabric: Fabric = Field(
         "auto",
         description="High-bandwidth fabric: auto (the fastest the type has), none, efa, gpudirect-tcpx, gpudirect-tcpxo, rdma, infiniband.",
@@ -96,7 +102,7 @@ class NodePool(_Model):
     topology: str | None = Field(
         None, description="TPU slice topology (2x2x1, 4x4x4 for v4/v5p; 2x4, 4x8, 16x16 for v5e/v6e). Decides the node count."
     )
-    slices: int = Field(1, ge=1, description="TPU: number of identical slices (multi-slice); one node pool per slice.")
+    slices: int = Field(1, ge=1, le=1000, description="TPU: number of identical slices (multi-slice); one node pool per slice.")
     placement_group: bool | None = Field(
         None,
         description=(

@@ -78,6 +78,8 @@ CASES = [
     bad("ADD009", "reserved", {"namespaces": ["kube-public"]}, ERROR, "namespaces[0]", "reserved for Kubernetes"),
     good("ADD010", "public-endpoint-for-ci", {"kubernetes": {"endpoint_public_access": True, "public_access_cidrs": ["203.0.113.0/24"]}}),
     bad("ADD010", "private-endpoint", {}, INFO, "kubernetes.endpoint_public_access", "through the private API endpoint"),
+    good("ADD011", "once", addons({"name": "kueue"})),
+    bad("ADD011", "twice", addons({"name": "kueue"}, {"name": "kueue", "version": "0.1.0"}), ERROR, "addons[1].name", "kueue is listed twice"),
     good("KUB001", "declared", EXISTING),
     bad("KUB001", "no-context", {**EXISTING, "kubernetes": {"context": None}}, ERROR, "kubernetes.context", "needs the kubeconfig context"),
     bad(

@@ -53,6 +53,7 @@ CASES = [
         "region": "eu-west-1", "network": {"zones": ["eu-west-1a", "eu-west-1b"]}, "node_pools": {1: {"zone": "eu-west-1a"}},
     }),
     bad("REGION001", "no-region", {"region": None}, ERROR, "region", "aws stacks need a region"),
+    bad("REGION001", "unknown-aws-region", {"region": "us-east1", "zone": None, "network": {"zones": None}, "node_pools": {1: {"zone": None}}}, ERROR, "region", "is not a aws region", "did you mean 'us-east-1'"),
     bad(
         "REGION001", "pool-zone-in-other-region", {"node_pools": {1: {"zone": "us-west-2a"}}}, ERROR, "node_pools[1].zone",
         "zone 'us-west-2a' is not in region 'us-east-1'", "us-east-1a",

@@ -264,10 +264,57 @@ def test_python_syntax_error_names_the_line(tmp_path: Path) -> None:
 )
 def test_python_stack_without_a_cluster(tmp_path: Path, text: str) -> None:
     error = load_error(write(tmp_path, "cluster.py", text))
-    assert "no module-level `cluster = Cluster(...)`" in error.message
+    expected = "`cluster` is a dict, not a Cluster" if text else "no module-level `cluster = Cluster(...)`"
+    assert expected in error.message
     assert "Cluster(name=" in (error.hint or "")
 
 
 def test_python_stack_calling_exit(tmp_path: Path) -> None:
     error = load_error(write(tmp_path, "cluster.py", "import sys\nsys.exit(3)\n"))
     assert error.message == "the stack called sys.exit()"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("name: a\ncloud: aws\nzone:\n", None),
+        ("name: !custom t\ncloud: aws\n", "invalid YAML value"),
+        ("x: &x [*x]\n", "recursive alias"),
+        ("? [a, b] : 1\n", "mapping keys must be plain strings"),
+    ],
+    ids=["empty-value", "custom-tag", "recursive-alias", "complex-key"],
+)
+def test_awkward_yaml_is_an_error_with_a_line_or_a_value(tmp_path: Path, text: str, message: str | None) -> None:
+    path = write(tmp_path, "stack.yaml", text)
+    if message is None:
+        stack = load_stack(path)
+        assert stack.cluster is not None and stack.cluster.zone is None  # `zone:` is null, not a crash
+        return
+    error = load_error(path)
+    assert message in error.message and error.location and error.location.startswith(str(path))
+
+
+def test_alias_bombs_stop_early(tmp_path: Path) -> None:
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x]"]
+    lines += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 9) + "]" for i in range(1, 9)]
+    error = load_error(write(tmp_path, "bomb.yaml", "\n".join(lines) + "\n"))
+    assert "alias expansion" in error.message
+
+
+def test_merge_keys_and_x_anchor_keys(tmp_path: Path) -> None:
+    text = (
+        "x-gpu: &gpu {instance_type: p5.48xlarge, nodes: 2}\n"
+        "name: a\ncloud: aws\nregion: us-east-1\nzone: us-east-1a\n"
+        "node_pools:\n  - {name: system, instance_type: m7i.large, nodes: 2}\n  - {<<: *gpu, name: h100, nodes: 4}\n"
+    )
+    stack = load_stack(write(tmp_path, "stack.yaml", text))
+    assert stack.findings == []
+    pool = stack.cluster.node_pools[1]  # type: ignore[union-attr]
+    assert (pool.instance_type, pool.nodes) == ("p5.48xlarge", 4)  # explicit keys win over merged ones
+
+
+def test_print_in_a_python_stack_goes_to_stderr(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    text = "from clusterforge import Cluster\nprint('hello')\ncluster = Cluster(name='a', cloud='aws', region='us-east-1')\n"
+    load_stack(write(tmp_path, "cluster.py", text))
+    captured = capsys.readouterr()
+    assert "hello" in captured.err and "hello" not in captured.out

@@ -24,6 +24,7 @@ TABLES = {
     "gcp": "tests.validate.test_gcp_rules",
     "tpu": "tests.validate.test_tpu_rules",
     "addons": "tests.validate.test_addon_rules",
+    "portability": "tests.validate.test_portability_rules",
 }
 
 #: One problem for each of five rules, in different parts of the spec.

@@ -34,6 +34,9 @@ CASES = [
     good("TPU003", "derived", tpu()),
     good("TPU003", "matching", tpu(nodes=16)),
     bad("TPU003", "disagrees", tpu(nodes=4), ERROR, "node_pools[2].nodes", "is 16 node(s), not 4"),
+    bad("TPU001", "zero", tpu(topology="0x0x0"), ERROR, "node_pools[2].topology", "not a tpu-v5p topology"),
+    good("TPU005", "tpu-slices", tpu(slices=2)),
+    bad("TPU005", "gpu-slices", gcp({"node_pools": {1: {"slices": 4}}}), ERROR, "node_pools[1].slices", "not a TPU pool"),
     good("TPU004", "default", tpu()),
     bad("TPU004", "placement-off", tpu(placement_group=False), ERROR, "node_pools[2].placement_group", "COMPACT placement"),
 ]

@@ -1,3 +1,13 @@
 """Rule modules, one per domain (as in ParallelCluster's validators). Importing registers them."""
 
-from clusterforge.validate.rules import addons, capacity, cluster, efa, gcp, pools, storage, tpu  # noqa: F401
+from clusterforge.validate.rules import (  # noqa: F401
+    addons,
+    capacity,
+    cluster,
+    efa,
+    gcp,
+    pools,
+    portability,
+    storage,
+    tpu,
+)

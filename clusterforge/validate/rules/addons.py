@@ -183,3 +183,12 @@ def addons_through_private_endpoint(ctx: Context) -> Iterator[Finding]:
             "where the VPC is reachable (a VPN, a bastion, a runner in the VPC)",
             "or set endpoint_public_access: true with public_access_cidrs for your CI runners",
         )
+
+
+@rule("ADD011", "Each add-on is listed once")
+def duplicate_addons(ctx: Context) -> Iterator[Finding]:
+    seen: set[str] = set()
+    for i, addon in enumerate(ctx.cluster.addons):
+        if addon.name in seen:
+            yield ctx.finding(f"addons[{i}].name", f"{addon.name} is listed twice", "merge the two entries into one")
+        seen.add(addon.name)

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import ipaddress
+import re
 from collections import Counter
 from collections.abc import Iterator
 
 from clusterforge.findings import Finding, Severity
 from clusterforge.validate.registry import Context, rule
 from clusterforge.validate.rules import _util
-from clusterforge.validate.rules._util import name_problem
+from clusterforge.validate.rules._util import did_you_mean, name_problem
 
 #: VPC sizes AWS accepts (CreateVpc: /16 … /28); clusterforge carves per-zone subnets and needs /20.
 MIN_PREFIX, MAX_PREFIX, MAX_USABLE_PREFIX = 16, 28, 20
@@ -73,11 +75,36 @@ def vpc_cidr(ctx: Context) -> Iterator[Finding]:
         )
 
 
-@rule("REGION001", "A region is set, and the zones belong to it", clouds=("aws", "gcp"))
+GCP_REGION = re.compile(r"^[a-z]+-[a-z]+\d+$")
+ZONE_SUFFIX = {"aws": re.compile(r"^[a-z]$"), "gcp": re.compile(r"^-[a-z]$"), "kubernetes": re.compile(r".*")}
+
+
+def _regions(cloud: str) -> list[str] | None:
+    """AWS regions from botocore's endpoint data (offline, follows the installed SDK); GCP
+    regions have no offline list, so only their shape is checked (None here)."""
+    if cloud != "aws":
+        return None
+    import botocore.session
+
+    return sorted(botocore.session.get_session().get_available_regions("ec2"))
+
+
+@rule("REGION001", "A region is set, exists, and the zones belong to it", clouds=("aws", "gcp"))
 def region_and_zones(ctx: Context) -> Iterator[Finding]:
     region = ctx.cluster.region
+    example = "us-east-1" if ctx.cluster.cloud == "aws" else "us-central1"
     if not region:
-        yield ctx.finding("region", f"{ctx.cluster.cloud} stacks need a region", "add e.g. `region: us-east-1`")
+        yield ctx.finding("region", f"{ctx.cluster.cloud} stacks need a region", f"add e.g. `region: {example}`")
+        return
+    if ctx.cluster.cloud == "gcp" and not GCP_REGION.match(region):
+        yield ctx.finding("region", f"{region!r} is not a Google Cloud region name", "GCP regions look like us-central1, europe-west4")
+        return
+    known_regions = _regions(ctx.cluster.cloud)
+    if known_regions is not None and region not in known_regions:
+        close = difflib.get_close_matches(region, known_regions, n=2)
+        yield ctx.finding(
+            "region", f"{region!r} is not a {ctx.cluster.cloud} region", did_you_mean(close) or f"e.g. {example}"
+        )
         return
     known = ctx.catalog.zones.get(region) if ctx.catalog else None
     region_zones = sorted({z for zones in known.values() for z in zones}) if known else None
@@ -88,8 +115,9 @@ def region_and_zones(ctx: Context) -> Iterator[Finding]:
     for path, zone in zoned:
         if zone is None:
             continue
-        if not zone.startswith(region):
-            yield ctx.finding(path, f"zone {zone!r} is not in region {region!r}", f"use a zone of {region}, e.g. {region}a")
+        suffix = "-a" if ctx.cluster.cloud == "gcp" else "a"
+        if not zone.startswith(region) or not ZONE_SUFFIX[ctx.cluster.cloud].match(zone[len(region):]):
+            yield ctx.finding(path, f"zone {zone!r} is not in region {region!r}", f"use a zone of {region}, e.g. {region}{suffix}")
         elif region_zones is not None and zone not in region_zones:
             yield ctx.finding(
                 path, f"zone {zone!r} does not exist in {region}", f"zones of {region}: {', '.join(region_zones)}"

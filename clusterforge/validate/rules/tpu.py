@@ -91,3 +91,14 @@ def tpu_placement(ctx: Context) -> Iterator[Finding]:
                 f"a multi-host {pool.topology} slice needs a COMPACT placement policy with its topology",
                 "drop placement_group: false",
             )
+
+
+@rule("TPU005", "Slices are for TPU pools", clouds=("aws", "gcp", "kubernetes"))
+def slices_only_for_tpu(ctx: Context) -> Iterator[Finding]:
+    for pool in ctx.resolved.pools:
+        if pool.spec.slices > 1 and not pool.is_tpu:
+            yield ctx.finding(
+                f"{pool.path}.slices",
+                f"slices: {pool.spec.slices} on a pool that is not a TPU pool",
+                "use nodes (or min_nodes/max_nodes) for GPU and CPU pools",
+            )
