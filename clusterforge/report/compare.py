@@ -102,14 +102,15 @@ class Comparison:
             row(f"storage {name}", values)
         row("accelerators total", {c: ", ".join(f"{n} x {a}" for a, n in r.accelerator_totals().items()) for c, r in self.reports.items()})
         row("resources", {c: len(r.graph.custom_resources) if r.graph else "not planned" for c, r in self.reports.items()})
-        row(
-            "cost per hour",
-            {c: (f"${r.cost.hourly_usd:,.2f}" + (" (incomplete)" if r.cost.missing else "")) if r.cost else None for c, r in self.reports.items()},
-        )
-        row(
-            "cost per month",
-            {c: f"${r.cost.monthly_usd:,.0f}" if r.cost else None for c, r in self.reports.items()},
-        )
+        def cost(report: Report, value: float, text: str) -> str | None:
+            if report.cost is None:
+                return None
+            if report.skipped:
+                return "not planned (errors)"
+            return text.format(value) + (" (incomplete)" if report.cost.missing else "")
+
+        row("cost per hour", {c: cost(r, r.cost.hourly_usd if r.cost else 0, "${:,.2f}") for c, r in self.reports.items()})
+        row("cost per month", {c: cost(r, r.cost.monthly_usd if r.cost else 0, "${:,.0f}") for c, r in self.reports.items()})
         return out
 
     def to_dict(self) -> dict[str, Any]:

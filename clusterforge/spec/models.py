@@ -223,7 +223,7 @@ class KubernetesConfig(_Model):
     def _version_as_string(cls, value: Any) -> Any:
         # YAML reads `version: 1.30` as the float 1.3; keep what the user meant.
         if isinstance(value, float):
-            raise ValueError(f"write the version as a string, e.g. \"{value}\" (YAML reads 1.30 as 1.3)")
+            raise ValueError('write the version in quotes, e.g. "1.35" (YAML reads 1.30 as the number 1.3)')
         return value
 
 

@@ -160,7 +160,7 @@ def test_unquoted_float_version_is_explained(tmp_path: Path) -> None:
     )
     (finding,) = stack.findings
     assert finding.path == "kubernetes.version"
-    assert "YAML reads 1.30 as 1.3" in finding.message
+    assert "YAML reads 1.30 as the number 1.3" in finding.message
     assert finding.location.endswith(":13")
 
 

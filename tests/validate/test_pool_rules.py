@@ -14,6 +14,12 @@ BY_ACCELERATOR = {"instance_type": None, "accelerator": "H100", "accelerators_pe
 ONLY_H100_POOL = [BASELINE["node_pools"][1]]
 
 CASES = [
+    # POOL008: autoscaled EKS pools need an autoscaler the stack does not install.
+    good("POOL008", "fixed-size", {}),
+    bad(
+        "POOL008", "autoscaled", {"node_pools": {1: {"nodes": 1, "min_nodes": 0, "max_nodes": 4}}}, WARNING,
+        "node_pools[1].max_nodes", "does not scale managed node groups",
+    ),
     # POOL001: the instance type is in the catalog.
     good("POOL001", "baseline", {}),
     good("POOL001", "by-accelerator", {"node_pools": {1: BY_ACCELERATOR}}),
@@ -119,3 +125,4 @@ def test_type_not_offered_in_region_is_reported_without_a_zone() -> None:
     pool = {"instance_type": "p5e.48xlarge", "fabric": "none", "zone": None}
     expected = Expected(ERROR, "node_pools[1].instance_type", ("p5e.48xlarge is not offered in us-east-1",))
     check(Case("POOL005", {"node_pools": {1: pool}}, expected))
+

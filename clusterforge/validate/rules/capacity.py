@@ -87,5 +87,6 @@ def capacity_block_size(ctx: Context) -> Iterator[Finding]:
             yield ctx.finding(
                 f"{pool.path}.nodes",
                 f"a Capacity Block is a fixed number of instances, but the pool scales {pool.min_size}..{pool.max_size}",
-                "set `nodes` to the block's instance count",
+                "set `nodes` to the block's instance count; before the block starts, and for node group upgrades, EKS "
+                "needs the group at 0 nodes (scale it up when the block is active)",
             )

@@ -143,3 +143,16 @@ def spot_training(ctx: Context) -> Iterator[Finding]:
                 f"spot capacity on a multi-node {pool.fabric} pool: one reclaimed node stops every collective",
                 "use on_demand, a reservation or a Capacity Block for training; spot suits inference",
             )
+
+
+@rule("POOL008", "Autoscaled EKS pools have something that scales them", severity=Severity.WARNING, clouds=("aws",))
+def eks_autoscaler(ctx: Context) -> Iterator[Finding]:
+    """EKS managed node groups do not scale by themselves (GKE node pools do)."""
+    for pool in ctx.resolved.pools:
+        if pool.min_size != pool.max_size:
+            yield ctx.finding(
+                f"{pool.path}.max_nodes",
+                f"the pool may scale {pool.min_size}..{pool.max_size}, but EKS does not scale managed node groups by itself "
+                f"and the stack installs no autoscaler: it stays at {pool.desired} nodes",
+                "install the Kubernetes cluster-autoscaler (or Karpenter) for this cluster; clusterforge leaves desiredSize to it",
+            )
