@@ -3,7 +3,8 @@
     python benchmarks/plan_scale.py [POOLS ...]
 
 Each EFA pool adds a component and 6 resources (launch template, placement group, EFA security
-group and its two rules, node group), so 160 pools give a stack of about 1,000 resources.
+group and its two rules, node group), so 160 pools give a stack of about 1,000 resources (plus
+the add-ons the EFA pools bring). Prints validation, offline plan and policy-check times.
 """
 
 from __future__ import annotations
@@ -32,7 +33,9 @@ def stack(pools: int) -> Cluster:
 
 
 def main(sizes: list[int]) -> None:
-    print(f"{'pools':>6} {'resources':>10} {'validate s':>11} {'plan s':>8} {'ms/resource':>12} {'max RSS MiB':>12}")
+    from clusterforge.policies.offline import run_policies
+
+    print(f"{'pools':>6} {'resources':>10} {'validate s':>11} {'plan s':>8} {'policies s':>11} {'ms/resource':>12} {'max RSS MiB':>12}")
     for pools in sizes:
         spec = stack(pools)
         start = time.perf_counter()
@@ -40,10 +43,12 @@ def main(sizes: list[int]) -> None:
         validated = time.perf_counter()
         graph = plan_offline(resolved)
         planned = time.perf_counter()
+        run_policies(graph)
+        checked = time.perf_counter()
         count = len(graph.custom_resources)
         rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(
-            f"{pools:>6} {count:>10} {validated - start:>11.3f} {planned - validated:>8.2f} "
+            f"{pools:>6} {count:>10} {validated - start:>11.3f} {planned - validated:>8.2f} {checked - planned:>11.2f} "
             f"{1000 * (planned - validated) / count:>12.2f} {rss:>12.0f}"
         )
 

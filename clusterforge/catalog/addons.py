@@ -109,6 +109,9 @@ def implied(resolved: ResolvedCluster, declared: dict[str, Any]) -> dict[str, st
             f"pool {nvidia[0]} runs the EKS AL2023 NVIDIA AMI, which ships the driver and container toolkit "
             "but not the Kubernetes device plugin"
         )
+    scaled = [p.name for p in pools if p.min_size != p.max_size]
+    if spec.cloud == "aws" and scaled:
+        needs["cluster-autoscaler"] = f"pool {scaled[0]} autoscales, and EKS does not scale managed node groups by itself"
     fsx = [s.name for s in resolved.storage if s.service == "fsx-lustre"]
     if fsx:
         needs["fsx-csi-driver"] = f"FSx for Lustre {fsx[0]} is mounted through the FSx CSI driver"

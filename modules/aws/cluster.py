@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pulumi
@@ -26,6 +27,40 @@ NODE_POLICIES = (
 #: EKS managed add-ons every cluster gets. coredns waits for the system pool (it has nowhere to
 #: run before), the EBS CSI driver gets its IAM role through EKS Pod Identity.
 MANAGED_ADDONS = ("vpc-cni", "kube-proxy", "eks-pod-identity-agent", "coredns", "aws-ebs-csi-driver")
+
+
+def autoscaler_policy(cluster_name: str) -> str:
+    """Describe anything; change only Auto Scaling groups tagged as this cluster's (the
+    cluster-autoscaler documentation's recommended policy)."""
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Action": [
+                        "autoscaling:DescribeAutoScalingGroups",
+                        "autoscaling:DescribeAutoScalingInstances",
+                        "autoscaling:DescribeLaunchConfigurations",
+                        "autoscaling:DescribeScalingActivities",
+                        "autoscaling:DescribeTags",
+                        "ec2:DescribeImages",
+                        "ec2:DescribeInstanceTypes",
+                        "ec2:DescribeLaunchTemplateVersions",
+                        "ec2:GetInstanceTypesFromInstanceRequirements",
+                        "eks:DescribeNodegroup",
+                    ],
+                    "Resource": "*",
+                },
+                {
+                    "Effect": "Allow",
+                    "Action": ["autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup"],
+                    "Resource": "*",
+                    "Condition": {"StringEquals": {f"aws:ResourceTag/k8s.io/cluster-autoscaler/{cluster_name}": "owned"}},
+                },
+            ],
+        }
+    )
 
 
 def vpc_zones(resolved: ResolvedCluster, available: list[str]) -> list[str]:
@@ -149,6 +184,8 @@ class AwsCluster(pulumi.ComponentResource):
             if resolved.addon("fsx-csi-driver") is not None:
                 self._pod_identity(name, spec.name, eks, partition, base, "fsx-csi", "kube-system", "fsx-csi-controller-sa",
                                    "AmazonFSxFullAccess")  # fmt: skip
+            if resolved.addon("cluster-autoscaler") is not None:
+                self._autoscaler_identity(name, spec.name, eks, base)
             kube = k8s.Provider(
                 f"{name}-k8s", kubeconfig=self.control_plane.kubeconfig, opts=pulumi.ResourceOptions(parent=self, depends_on=[eks])
             )
@@ -182,6 +219,28 @@ class AwsCluster(pulumi.ComponentResource):
             cluster_name=eks.name,
             namespace=namespace,
             service_account=service_account,
+            role_arn=role.arn,
+            tags=tags(base, cluster_name),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[eks]),
+        )
+
+    def _autoscaler_identity(self, name: str, cluster_name: str, eks: aws.eks.Cluster, base: dict[str, str]) -> None:
+        """The cluster-autoscaler's IAM role: scale and inspect this cluster's node groups only."""
+        role = aws.iam.Role(
+            f"{name}-autoscaler-role", assume_role_policy=assume_role_policy("pods.eks.amazonaws.com"),
+            tags=tags(base, cluster_name), opts=pulumi.ResourceOptions(parent=self),
+        )  # fmt: skip
+        aws.iam.RolePolicy(
+            f"{name}-autoscaler-policy",
+            role=role.name,
+            policy=autoscaler_policy(cluster_name),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        aws.eks.PodIdentityAssociation(
+            f"{name}-autoscaler",
+            cluster_name=eks.name,
+            namespace="kube-system",
+            service_account="cluster-autoscaler",
             role_arn=role.arn,
             tags=tags(base, cluster_name),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[eks]),

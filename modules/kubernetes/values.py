@@ -141,7 +141,26 @@ def _fsx_csi(resolved: ResolvedCluster, addon: ResolvedAddon, names: set[str]) -
     }
 
 
+def _cluster_autoscaler(resolved: ResolvedCluster, addon: ResolvedAddon, names: set[str]) -> dict[str, Any]:
+    spec = resolved.spec
+    return {
+        # EKS tags every managed node group's Auto Scaling group for auto-discovery.
+        "autoDiscovery": {"clusterName": spec.name},
+        "awsRegion": spec.region,
+        # The controller's IAM role comes through EKS Pod Identity on this service account.
+        "rbac": {"serviceAccount": {"create": True, "name": "cluster-autoscaler"}},
+        "extraArgs": {"balance-similar-node-groups": True, "expander": "least-waste", "skip-nodes-with-local-storage": False},
+    }
+
+
+def _trainer(resolved: ResolvedCluster, addon: ResolvedAddon, names: set[str]) -> dict[str, Any]:
+    # The default ClusterTrainingRuntimes (torch, deepspeed, mlx, ...) come with the chart.
+    return {"runtimes": {"defaultEnabled": True}}
+
+
 VALUES: dict[str, Callable[[ResolvedCluster, ResolvedAddon, set[str]], dict[str, Any]]] = {
+    "cluster-autoscaler": _cluster_autoscaler,
+    "kubeflow-trainer": _trainer,
     "gpu-operator": _gpu_operator,
     "nvidia-device-plugin": _device_plugin,
     "dcgm-exporter": _dcgm_exporter,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -203,3 +204,17 @@ def test_existing_cluster_installs_only_add_ons() -> None:
 def test_base_spec_has_no_addon_namespace_objects_without_addons() -> None:
     resolved = resolve(Cluster.model_validate(merge(BASE, {"storage": []})))
     assert all(m["metadata"]["name"] != "default" for m in objects.namespaces(resolved))
+
+
+def test_autoscaled_eks_pools_bring_the_cluster_autoscaler_with_its_role() -> None:
+    graph = plan({"node_pools": [{}, {"nodes": 1, "min_nodes": 0, "max_nodes": 4}]})
+    release = next(r for r in graph.resources if r.name.endswith("-addons-cluster-autoscaler"))
+    values = release.inputs["values"]
+    assert values["autoDiscovery"]["clusterName"] == "test-cluster" and values["awsRegion"] == "us-east-1"
+    association = next(r for r in graph.of_type("aws:eks/podIdentityAssociation:PodIdentityAssociation") if r.name.endswith("-autoscaler"))
+    assert association.inputs["serviceAccount"] == "cluster-autoscaler"
+    policy = json.loads(next(r for r in graph.of_type("aws:iam/rolePolicy:RolePolicy") if r.name.endswith("-autoscaler-policy")).inputs["policy"])
+    scoped = next(s for s in policy["Statement"] if "autoscaling:SetDesiredCapacity" in s["Action"])
+    assert scoped["Condition"]["StringEquals"] == {"aws:ResourceTag/k8s.io/cluster-autoscaler/test-cluster": "owned"}
+    fixed = resolve(cluster_from())
+    assert fixed.addon("cluster-autoscaler") is None

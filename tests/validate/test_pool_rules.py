@@ -16,9 +16,11 @@ ONLY_H100_POOL = [BASELINE["node_pools"][1]]
 CASES = [
     # POOL008: autoscaled EKS pools need an autoscaler the stack does not install.
     good("POOL008", "fixed-size", {}),
+    good("POOL008", "autoscaled-with-the-autoscaler", {"node_pools": {1: {"nodes": 1, "min_nodes": 0, "max_nodes": 4}}}),
     bad(
-        "POOL008", "autoscaled", {"node_pools": {1: {"nodes": 1, "min_nodes": 0, "max_nodes": 4}}}, WARNING,
-        "node_pools[1].max_nodes", "does not scale managed node groups",
+        "POOL008", "autoscaler-turned-off",
+        {"node_pools": {1: {"nodes": 1, "min_nodes": 0, "max_nodes": 4}}, "addons": [{"name": "cluster-autoscaler", "enabled": False}]},
+        WARNING, "node_pools[1].max_nodes", "does not scale managed node groups",
     ),
     # POOL001: the instance type is in the catalog.
     good("POOL001", "baseline", {}),

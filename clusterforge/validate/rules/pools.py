@@ -148,11 +148,13 @@ def spot_training(ctx: Context) -> Iterator[Finding]:
 @rule("POOL008", "Autoscaled EKS pools have something that scales them", severity=Severity.WARNING, clouds=("aws",))
 def eks_autoscaler(ctx: Context) -> Iterator[Finding]:
     """EKS managed node groups do not scale by themselves (GKE node pools do)."""
+    if ctx.resolved.addon("cluster-autoscaler") is not None:
+        return
     for pool in ctx.resolved.pools:
         if pool.min_size != pool.max_size:
             yield ctx.finding(
                 f"{pool.path}.max_nodes",
                 f"the pool may scale {pool.min_size}..{pool.max_size}, but EKS does not scale managed node groups by itself "
-                f"and the stack installs no autoscaler: it stays at {pool.desired} nodes",
-                "install the Kubernetes cluster-autoscaler (or Karpenter) for this cluster; clusterforge leaves desiredSize to it",
+                f"and the cluster-autoscaler add-on is turned off: it stays at {pool.desired} nodes",
+                "keep the cluster-autoscaler add-on, or run Karpenter; clusterforge leaves desiredSize to the autoscaler",
             )
