@@ -90,14 +90,25 @@ def emit(text: str, out: Path | None, *, inputs: tuple[Path, ...] = ()) -> None:
     for source in inputs:
         if source.exists() and out.exists() and out.resolve() == source.resolve():
             raise ClusterforgeError(f"--out {out} is the input file", hint="write the output to another file")
+    # A symlinked --out keeps its link: the file it points at is the one replaced.
+    target = out.resolve() if out.is_symlink() else out
+    mode = 0o644
+    if target.exists():
+        if target.is_dir():
+            raise ClusterforgeError(f"--out {out} is a directory", hint="name a file to write")
+        mode = target.stat().st_mode & 0o777
+        if not mode & 0o222 or not os.access(target, os.W_OK):  # no write bit stops root too
+            raise ClusterforgeError(
+                f"--out {out} is read-only", hint="make it writable or write the output to another file"
+            )
     tmp: str | None = None
     try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, out)
+        os.chmod(tmp, mode)
+        os.replace(tmp, target)
     except OSError as exc:
         if tmp:
             Path(tmp).unlink(missing_ok=True)

@@ -149,6 +149,28 @@ def test_schema_errors_exit_2_with_paths(tmp_path: Path) -> None:
     assert finding["location"] == f"{stack}:5"
 
 
+def test_out_refuses_a_read_only_file_and_leaves_it(tmp_path: Path) -> None:
+    target = tmp_path / "plan.json"
+    target.write_text("keep me")
+    target.chmod(0o444)
+    code, out, err = run("plan", str(EXAMPLES / "aws-inference.yaml"), "--format", "json", "--out", str(target))
+    assert code == 2 and "is read-only" in err and "Traceback" not in err
+    assert target.read_text() == "keep me" and oct(target.stat().st_mode & 0o777) == oct(0o444)
+
+
+def test_out_through_a_symlink_replaces_the_target_and_keeps_the_link(tmp_path: Path) -> None:
+    real = tmp_path / "reports" / "plan.json"
+    real.parent.mkdir()
+    real.write_text("old")
+    real.chmod(0o600)
+    link = tmp_path / "latest.json"
+    link.symlink_to(real)
+    code, _, err = run("plan", str(EXAMPLES / "aws-inference.yaml"), "--format", "json", "--out", str(link))
+    assert code == 0, err
+    assert link.is_symlink() and json.loads(real.read_text())["cluster"]["name"]
+    assert real.stat().st_mode & 0o777 == 0o600  # the file keeps its mode
+
+
 def test_out_writes_a_file(tmp_path: Path) -> None:
     target = tmp_path / "plans" / "plan.json"
     code, out, err = run("plan", str(EXAMPLES / "aws-inference.yaml"), "--format", "json", "--out", str(target))
