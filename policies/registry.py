@@ -150,17 +150,7 @@ def resource_policy(
             if applies(args.resource_type, types):
                 check(args, report_violation)
 
-        policy = ResourceValidationPolicy(
-            name=rule_id,
-            description=description,
-            validate=validate,
-            enforcement_level=level,
-            config_schema=config,
-            display_name=title,
-            severity=_policy_severity(level),
-            tags=[AREAS[rule_id.split("-")[1]]],
-            remediation_steps=remediation,
-        )
+        policy = ResourceValidationPolicy(validate=validate, **_policy_fields(rule_id, title, description, remediation, level, config))
         _add(PolicyRule(policy, types, spec_field, spec_path))
         return check
 
@@ -187,21 +177,27 @@ def stack_policy(
     """Register ``check`` as a stack policy (it sees every resource and follows references)."""
 
     def register(check: StackCheck) -> StackCheck:
-        policy = StackValidationPolicy(
-            name=rule_id,
-            description=description,
-            validate=check,
-            enforcement_level=level,
-            config_schema=config,
-            display_name=title,
-            severity=_policy_severity(level),
-            tags=[AREAS[rule_id.split("-")[1]]],
-            remediation_steps=remediation,
-        )
+        policy = StackValidationPolicy(validate=check, **_policy_fields(rule_id, title, description, remediation, level, config))
         _add(PolicyRule(policy, types, spec_field, spec_path))
         return check
 
     return register
+
+
+def _policy_fields(
+    rule_id: str, title: str, description: str, remediation: str, level: EnforcementLevel, config: PolicyConfigSchema | None
+) -> dict[str, Any]:
+    """The keyword arguments every clusterforge policy passes to the SDK's policy class."""
+    return {
+        "name": rule_id,
+        "description": description,
+        "enforcement_level": level,
+        "config_schema": config,
+        "display_name": title,
+        "severity": _policy_severity(level),
+        "tags": [AREAS[rule_id.split("-")[1]]],
+        "remediation_steps": remediation,
+    }
 
 
 def _policy_severity(level: EnforcementLevel) -> PolicySeverity:

@@ -7,13 +7,13 @@ gets admin through ``bootstrapClusterCreatorAdminPermissions`` and each principa
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
 
 from clusterforge.modules.aws.common import assume_role_policy, managed_policy, tags
+from clusterforge.modules.kubernetes.kubeconfig import exec_kubeconfig
 
 #: Control-plane log retention (days) in CloudWatch.
 LOG_RETENTION_DAYS = 90
@@ -139,24 +139,9 @@ class ControlPlane(pulumi.ComponentResource):
 
 def kubeconfig(name: str, endpoint: str, ca_data: str, region: str) -> str:
     """A kubeconfig that authenticates with `aws eks get-token` (no long-lived credentials)."""
-    return json.dumps(
-        {
-            "apiVersion": "v1",
-            "kind": "Config",
-            "clusters": [{"name": name, "cluster": {"server": endpoint, "certificate-authority-data": ca_data}}],
-            "contexts": [{"name": name, "context": {"cluster": name, "user": name}}],
-            "current-context": name,
-            "users": [
-                {
-                    "name": name,
-                    "user": {
-                        "exec": {
-                            "apiVersion": "client.authentication.k8s.io/v1beta1",
-                            "command": "aws",
-                            "args": ["eks", "get-token", "--cluster-name", name, "--region", region, "--output", "json"],
-                        }
-                    },
-                }
-            ],
-        }
+    return exec_kubeconfig(
+        name,
+        endpoint,
+        ca_data,
+        {"command": "aws", "args": ["eks", "get-token", "--cluster-name", name, "--region", region, "--output", "json"]},
     )

@@ -5,7 +5,6 @@ the storage the stack uses. Node pools are separate resources (the default pool 
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 
 import pulumi
@@ -13,6 +12,7 @@ import pulumi_gcp as gcp
 
 from clusterforge.modules.gcp.common import resource_name
 from clusterforge.modules.gcp.network import PODS_RANGE, SERVICES_RANGE
+from clusterforge.modules.kubernetes.kubeconfig import exec_kubeconfig
 
 
 @dataclass(frozen=True)
@@ -140,24 +140,6 @@ class GkeCluster(pulumi.ComponentResource):
 
 def kubeconfig(name: str, endpoint: str, ca_data: str) -> str:
     """A kubeconfig that authenticates with gke-gcloud-auth-plugin (no long-lived credentials)."""
-    return json.dumps(
-        {
-            "apiVersion": "v1",
-            "kind": "Config",
-            "clusters": [{"name": name, "cluster": {"server": f"https://{endpoint}", "certificate-authority-data": ca_data}}],
-            "contexts": [{"name": name, "context": {"cluster": name, "user": name}}],
-            "current-context": name,
-            "users": [
-                {
-                    "name": name,
-                    "user": {
-                        "exec": {
-                            "apiVersion": "client.authentication.k8s.io/v1beta1",
-                            "command": "gke-gcloud-auth-plugin",
-                            "provideClusterInfo": True,
-                        }
-                    },
-                }
-            ],
-        }
+    return exec_kubeconfig(
+        name, f"https://{endpoint}", ca_data, {"command": "gke-gcloud-auth-plugin", "provideClusterInfo": True}
     )
