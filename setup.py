@@ -9,7 +9,11 @@ from pathlib import Path
 
 from setuptools import find_packages, setup
 
-MAPPED = {"modules": "clusterforge.modules", "policies": "clusterforge.policies", "templates": "clusterforge.templates"}
+MAPPED = {
+    "modules": "clusterforge.modules",
+    "policies": "clusterforge.policies",
+    "templates": "clusterforge.templates",
+}
 
 packages = ["clusterforge"] + [f"clusterforge.{p}" for p in find_packages("clusterforge")]
 for folder, name in MAPPED.items():

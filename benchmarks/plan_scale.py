@@ -26,8 +26,18 @@ def stack(pools: int) -> Cluster:
             "region": "us-east-1",
             "zone": "us-east-1a",
             "node_pools": [{"name": "system", "instance_type": "m7i.2xlarge", "nodes": 2}]
-            + [{"name": f"gpu-{i}", "instance_type": "p5.48xlarge", "nodes": 2} for i in range(pools)],
-            "storage": [{"name": "scratch", "type": "lustre", "capacity_gib": 2400, "mount_path": "/scratch"}],
+            + [
+                {"name": f"gpu-{i}", "instance_type": "p5.48xlarge", "nodes": 2}
+                for i in range(pools)
+            ],
+            "storage": [
+                {
+                    "name": "scratch",
+                    "type": "lustre",
+                    "capacity_gib": 2400,
+                    "mount_path": "/scratch",
+                }
+            ],
         }
     )
 
@@ -35,7 +45,9 @@ def stack(pools: int) -> Cluster:
 def main(sizes: list[int]) -> None:
     from clusterforge.policies.offline import run_policies
 
-    print(f"{'pools':>6} {'resources':>10} {'validate s':>11} {'plan s':>8} {'policies s':>11} {'ms/resource':>12} {'max RSS MiB':>12}")
+    print(
+        f"{'pools':>6} {'resources':>10} {'validate s':>11} {'plan s':>8} {'policies s':>11} {'ms/resource':>12} {'max RSS MiB':>12}"
+    )
     for pools in sizes:
         spec = stack(pools)
         start = time.perf_counter()

@@ -33,10 +33,14 @@ def validate_stack(
 
     stack = load_stack(path)
     if stack.cluster is None:
-        return stack, Report(stack_file=str(stack.path), findings=stack.findings, source=stack.source)
+        return stack, Report(
+            stack_file=str(stack.path), findings=stack.findings, source=stack.source
+        )
     cluster = stack.cluster.for_cloud(cloud) if cloud else stack.cluster
     resolved, findings = validate(cluster, skip)
-    return stack, Report(stack_file=str(stack.path), findings=findings, resolved=resolved, source=stack.source)
+    return stack, Report(
+        stack_file=str(stack.path), findings=findings, resolved=resolved, source=stack.source
+    )
 
 
 def plan_stack(
@@ -72,7 +76,9 @@ def _plan(
     return stack, report
 
 
-def check_stack(path: str | Path, *, config: str | Path | None = None, stack_name: str = "dev") -> Report:
+def check_stack(
+    path: str | Path, *, config: str | Path | None = None, stack_name: str = "dev"
+) -> Report:
     """Check a stack file, or a plan JSON written by ``plan --format json``, against the policy pack
     offline. ``config`` is a ``--policy-pack-config`` file (levels and settings; a bad one raises
     UsageError before anything runs). The report holds the policy findings — or, when the stack
@@ -137,7 +143,11 @@ def _report_from_plan(path: Path, document: dict[str, Any], stack_name: str) -> 
             planned, stack_file = None, None  # another stack now sits at that path: do not mix them
     spec_paths: dict[str, str] = {}
     if planned is not None and planned.graph is not None:
-        spec_paths = {r.urn: p for r in planned.graph.resources if not r.custom and isinstance(p := r.outputs.get("specPath"), str)}
+        spec_paths = {
+            r.urn: p
+            for r in planned.graph.resources
+            if not r.custom and isinstance(p := r.outputs.get("specPath"), str)
+        }
     try:
         graph = ResourceGraph.from_plan_document(document, spec_paths)
     except ValueError as exc:
@@ -158,7 +168,10 @@ def _report_from_plan(path: Path, document: dict[str, Any], stack_name: str) -> 
         report.graph = None
         findings = [_finding(f) for f in document.get("findings") or [] if isinstance(f, dict)]
         if not any(f.severity is Severity.ERROR for f in findings):
-            raise UsageError(f"{path}: the plan holds no resources", hint="plan the stack again: clusterforge plan STACK --format json")
+            raise UsageError(
+                f"{path}: the plan holds no resources",
+                hint="plan the stack again: clusterforge plan STACK --format json",
+            )
         report.add_findings(findings)
     return report
 
@@ -281,7 +294,11 @@ def _prepare(path: str | Path, options: DeployOptions, *, validated: bool = True
     return deployment
 
 
-def _deploy(path: str | Path, options: DeployOptions, operation: Callable[[Target, ResolvedCluster], RunResult]) -> Deployment:
+def _deploy(
+    path: str | Path,
+    options: DeployOptions,
+    operation: Callable[[Target, ResolvedCluster], RunResult],
+) -> Deployment:
     """Validate and prepare, then (when the stack validated) run one engine ``operation``."""
     deployment = _prepare(path, options)
     if deployment.target is not None and deployment.report.resolved is not None:
@@ -290,7 +307,11 @@ def _deploy(path: str | Path, options: DeployOptions, operation: Callable[[Targe
 
 
 def preview_stack(
-    path: str | Path, options: DeployOptions, *, expect_no_changes: bool = False, display: Display | None = None
+    path: str | Path,
+    options: DeployOptions,
+    *,
+    expect_no_changes: bool = False,
+    display: Display | None = None,
 ) -> Deployment:
     """Validate, then preview through the Pulumi engine (creates the stack on first use)."""
     from clusterforge.engine import automation
@@ -321,7 +342,11 @@ def up_stack(
         path,
         options,
         lambda target, resolved: automation.up(
-            target, program(resolved), confirm=confirm, allow_data_loss=allow_data_loss, display=display
+            target,
+            program(resolved),
+            confirm=confirm,
+            allow_data_loss=allow_data_loss,
+            display=display,
         ),
     )
 
@@ -345,7 +370,13 @@ def destroy_stack(
             spec = resolved.spec
             storage = [s.model_copy(update={"protect": False}) for s in spec.storage]
             unprotected = program(resolve(spec.model_copy(update={"storage": storage})))
-        return automation.destroy(target, program(resolved), confirm=confirm, include_protected=unprotected, display=display)
+        return automation.destroy(
+            target,
+            program(resolved),
+            confirm=confirm,
+            include_protected=unprotected,
+            display=display,
+        )
 
     return _deploy(path, options, destroy)
 
@@ -366,12 +397,18 @@ def refresh_stack(
         path,
         options,
         lambda target, resolved: automation.refresh(
-            target, program(resolved), preview_only=preview_only, expect_no_changes=expect_no_changes, display=display
+            target,
+            program(resolved),
+            preview_only=preview_only,
+            expect_no_changes=expect_no_changes,
+            display=display,
         ),
     )
 
 
-def stack_outputs(path: str | Path, options: DeployOptions, *, show_secrets: bool = False) -> Deployment:
+def stack_outputs(
+    path: str | Path, options: DeployOptions, *, show_secrets: bool = False
+) -> Deployment:
     """The stack's outputs (secrets masked unless ``show_secrets``); the spec only has to load."""
     from clusterforge.engine import automation
 

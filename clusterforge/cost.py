@@ -35,7 +35,9 @@ class CostItem:
             "unit": self.unit,
             "unit_usd": self.unit_usd,
             "hourly_usd": _round(self.hourly_usd),
-            "monthly_usd": _round(self.hourly_usd * HOURS_PER_MONTH) if self.hourly_usd is not None else None,
+            "monthly_usd": _round(self.hourly_usd * HOURS_PER_MONTH)
+            if self.hourly_usd is not None
+            else None,
         }
         if self.max_hourly_usd is not None:
             data["max_hourly_usd"] = _round(self.max_hourly_usd)
@@ -106,18 +108,28 @@ def _pool_item(pool: ResolvedPool, region: str | None) -> CostItem | None:
     if capacity == "spot":
         notes.append("spot: on-demand list price shown as the ceiling")
     elif capacity == "capacity_block":
-        notes.append("Capacity Block: paid up front at the block's price; on-demand list price shown for comparison")
+        notes.append(
+            "Capacity Block: paid up front at the block's price; on-demand list price shown for comparison"
+        )
     elif capacity == "reservation":
         notes.append("reservation: billed at the on-demand rate whether used or not")
     elif capacity == "flex_start":
         notes.append("flex-start: discounted DWS price; on-demand list price shown as the ceiling")
     if price is None:
-        notes.append(f"no on-demand list price for {offering.instance_type} in {region} in the catalog")
+        notes.append(
+            f"no on-demand list price for {offering.instance_type} in {region} in the catalog"
+        )
     if pool.is_tpu:
-        notes.append(f"{pool.slices} slice(s) of {pool.topology}: {pool.desired} hosts x {offering.accelerator_count} chips each")
+        notes.append(
+            f"{pool.slices} slice(s) of {pool.topology}: {pool.desired} hosts x {offering.accelerator_count} chips each"
+        )
     nodes = pool.total_nodes
     hourly = price * nodes if price is not None else None
-    top = price * pool.max_size * pool.slices if price is not None and pool.max_size != pool.desired else None
+    top = (
+        price * pool.max_size * pool.slices
+        if price is not None and pool.max_size != pool.desired
+        else None
+    )
     if pool.min_size != pool.max_size:
         notes.append(f"autoscales {pool.min_size}..{pool.max_size} nodes")
     return CostItem(
@@ -132,7 +144,9 @@ def _pool_item(pool: ResolvedPool, region: str | None) -> CostItem | None:
     )
 
 
-def _aws_services(resolved: ResolvedCluster, services: dict[str, Any], today: dt.date | None) -> list[CostItem]:
+def _aws_services(
+    resolved: ResolvedCluster, services: dict[str, Any], today: dt.date | None
+) -> list[CostItem]:
     spec = resolved.spec
     region = spec.region
     catalog = resolved.catalog
@@ -142,20 +156,36 @@ def _aws_services(resolved: ResolvedCluster, services: dict[str, Any], today: dt
         version = catalog.kubernetes_version(spec.kubernetes.version)
         now = today or dt.date.today()
         extended = bool(
-            version and version.end_of_standard_support and dt.date.fromisoformat(version.end_of_standard_support) <= now
+            version
+            and version.end_of_standard_support
+            and dt.date.fromisoformat(version.end_of_standard_support) <= now
         )
         rate = control_plane["extended" if extended else "standard"]
         items.append(
-            CostItem("EKS control plane", "control-plane", 1, "cluster-hour", rate, rate, "extended support rate" if extended else "")
+            CostItem(
+                "EKS control plane",
+                "control-plane",
+                1,
+                "cluster-hour",
+                rate,
+                rate,
+                "extended support rate" if extended else "",
+            )
         )
     nat_rate = services.get("nat_gateway_usd_per_hour", {}).get(region or "")
     zones = len(spec.network.zones or []) or 3
     count = zones if spec.network.nat == "per_zone" else 1
     items.append(
         CostItem(
-            "NAT gateway", "network", count, "gateway-hour", nat_rate,
+            "NAT gateway",
+            "network",
+            count,
+            "gateway-hour",
+            nat_rate,
             nat_rate * count if nat_rate is not None else None,
-            "data processing per GB not included" if nat_rate is not None else f"no NAT price for {region} in the catalog",
+            "data processing per GB not included"
+            if nat_rate is not None
+            else f"no NAT price for {region} in the catalog",
         )
     )
     fsx_prices = services.get("fsx_lustre_usd_per_gib_month", {}).get(region or "", {})
@@ -165,7 +195,15 @@ def _aws_services(resolved: ResolvedCluster, services: dict[str, Any], today: dt
         key = storage.deployment_type
         if storage.deployment_type.startswith("PERSISTENT"):
             key = f"{storage.deployment_type}_{storage.throughput_mbps_per_tib}"
-        items.append(_storage_item(f"FSx for Lustre {storage.name}", storage.spec.capacity_gib, key, fsx_prices.get(key), region))
+        items.append(
+            _storage_item(
+                f"FSx for Lustre {storage.name}",
+                storage.spec.capacity_gib,
+                key,
+                fsx_prices.get(key),
+                region,
+            )
+        )
     return items
 
 
@@ -174,7 +212,9 @@ def _gcp_services(resolved: ResolvedCluster, services: dict[str, Any]) -> list[C
     items: list[CostItem] = []
     fee = services.get("gke_cluster_management_usd_per_hour")
     if fee is not None:
-        items.append(CostItem("GKE cluster management fee", "control-plane", 1, "cluster-hour", fee, fee))
+        items.append(
+            CostItem("GKE cluster management fee", "control-plane", 1, "cluster-hour", fee, fee)
+        )
     tables = {
         "managed-lustre": ("Managed Lustre", "managed_lustre_usd_per_gib_month"),
         "filestore": ("Filestore", "filestore_usd_per_gib_month"),
@@ -184,15 +224,30 @@ def _gcp_services(resolved: ResolvedCluster, services: dict[str, Any]) -> list[C
         if storage.service not in tables or storage.spec.capacity_gib is None:
             continue
         label, table = tables[storage.service]
-        key = str(storage.throughput_mbps_per_tib if storage.service == "managed-lustre" else storage.tier or "")
+        key = str(
+            storage.throughput_mbps_per_tib
+            if storage.service == "managed-lustre"
+            else storage.tier or ""
+        )
         price = services.get(table, {}).get(region or "", {}).get(key)
-        items.append(_storage_item(f"{label} {storage.name}", storage.spec.capacity_gib, key, price, region))
+        items.append(
+            _storage_item(f"{label} {storage.name}", storage.spec.capacity_gib, key, price, region)
+        )
     return items
 
 
-def _storage_item(name: str, capacity_gib: int, key: str, per_gib_month: float | None, region: str | None) -> CostItem:
+def _storage_item(
+    name: str, capacity_gib: int, key: str, per_gib_month: float | None, region: str | None
+) -> CostItem:
     hourly = per_gib_month * capacity_gib / HOURS_PER_MONTH if per_gib_month is not None else None
     return CostItem(
-        name, "storage", capacity_gib, f"GiB-month {key}".strip(), per_gib_month, hourly,
-        "" if per_gib_month is not None else f"no {name.split(' ')[0]} {key} price for {region} in the catalog",
+        name,
+        "storage",
+        capacity_gib,
+        f"GiB-month {key}".strip(),
+        per_gib_month,
+        hourly,
+        ""
+        if per_gib_month is not None
+        else f"no {name.split(' ')[0]} {key} price for {region} in the catalog",
     )

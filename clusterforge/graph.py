@@ -22,6 +22,8 @@ def short_type(type_token: str) -> str:
     if len(parts) == 3 and "/" in parts[1]:
         return f"{parts[0]}:{parts[1].split('/')[0]}:{parts[2]}"
     return type_token
+
+
 #: Component resources of other packages (the plan JSON does not say which resources are
 #: components; ``clusterforge:*`` types and the stack are components too).
 COMPONENT_TYPES = frozenset(
@@ -97,7 +99,11 @@ class ResourceGraph:
         for index, row in enumerate(rows):
             try:
                 type_token = str(row["type"])
-                component = type_token == STACK_TYPE or type_token.startswith("clusterforge:") or type_token in COMPONENT_TYPES
+                component = (
+                    type_token == STACK_TYPE
+                    or type_token.startswith("clusterforge:")
+                    or type_token in COMPONENT_TYPES
+                )
                 resources.append(
                     PlannedResource(
                         urn=str(row["urn"]),
@@ -108,11 +114,15 @@ class ResourceGraph:
                         dependencies=list(row.get("dependencies") or []),
                         inputs=dict(row.get("inputs") or {}),
                         options=dict(row.get("options") or {}),
-                        outputs={"specPath": paths[row["urn"]]} if row["urn"] in paths and component else {},
+                        outputs={"specPath": paths[row["urn"]]}
+                        if row["urn"] in paths and component
+                        else {},
                     )
                 )
             except (KeyError, TypeError, AttributeError) as exc:
-                raise ValueError(f"resources[{index}] is not a planned resource ({type(exc).__name__}: {exc})") from None
+                raise ValueError(
+                    f"resources[{index}] is not a planned resource ({type(exc).__name__}: {exc})"
+                ) from None
         return cls(resources)
 
     def __post_init__(self) -> None:

@@ -14,7 +14,9 @@ cluster = Cluster(
     cloud="aws",
     region="us-east-1",
     zone="us-east-1a",
-    kubernetes=KubernetesConfig(version="1.35", admins=["arn:aws:iam::111122223333:role/platform-admin"]),
+    kubernetes=KubernetesConfig(
+        version="1.35", admins=["arn:aws:iam::111122223333:role/platform-admin"]
+    ),
     tags={"team": "research", "cost-center": "ml-42"},
     node_pools=[
         NodePool(name="system", instance_type="m7i.2xlarge", nodes=2),

@@ -21,7 +21,9 @@ from clusterforge.policies import rules as _rules  # noqa: F401 - registers the 
 from clusterforge.policies.registry import RULES, PolicyRule
 
 PACK_NAME = "clusterforge-ai-cluster"
-PACK_DESCRIPTION = "clusterforge: fabric, data safety, security, cost and Kubernetes policies for AI clusters"
+PACK_DESCRIPTION = (
+    "clusterforge: fabric, data safety, security, cost and Kubernetes policies for AI clusters"
+)
 
 __all__ = ["PACK_DESCRIPTION", "PACK_NAME", "RULES", "PolicyRule", "pulumi_policies"]
 

@@ -56,11 +56,19 @@ def run_policies(graph: ResourceGraph, config: PackConfig | None = None) -> list
             continue
         settings = config.settings_for(rule)
         if rule.kind == "stack":
-            findings += run.call(rule, level, StackValidationArgs(run.stack_resources(), settings), None)
+            findings += run.call(
+                rule, level, StackValidationArgs(run.stack_resources(), settings), None
+            )
             continue
         for resource in run.analyzed:
             args = ResourceValidationArgs(
-                resource.type, run.props(resource), resource.urn, resource.name, _options(resource), run.provider(resource), settings
+                resource.type,
+                run.props(resource),
+                resource.urn,
+                resource.name,
+                _options(resource),
+                run.provider(resource),
+                settings,
             )
             findings += run.call(rule, level, args, resource.urn)
     return findings
@@ -92,7 +100,17 @@ class _Run:
         """Every resource as the engine passes it to stack policies, linked by parent and dependencies."""
         if self._stack is None:
             by_urn = {
-                r.urn: PolicyResource(r.type, self.props(r), r.urn, r.name, _options(r), self.provider(r), None, [], {})
+                r.urn: PolicyResource(
+                    r.type,
+                    self.props(r),
+                    r.urn,
+                    r.name,
+                    _options(r),
+                    self.provider(r),
+                    None,
+                    [],
+                    {},
+                )
                 for r in self.graph.resources
             }
             for resource in self.graph.resources:
@@ -102,19 +120,25 @@ class _Run:
             self._stack = list(by_urn.values())
         return self._stack
 
-    def call(self, rule: PolicyRule, level: EnforcementLevel, args: Any, urn: str | None) -> list[Finding]:
+    def call(
+        self, rule: PolicyRule, level: EnforcementLevel, args: Any, urn: str | None
+    ) -> list[Finding]:
         """Run one policy on one args object; violations, "cannot run" and crashes as findings."""
         found: list[Finding] = []
 
         def report_violation(message: str, violation_urn: str | None = None) -> None:
             # As in the engine: a resource policy's violation is always about that resource.
             target = urn if urn is not None else violation_urn
-            found.append(self.finding(rule, severity_of(level), message or rule.description, target))
+            found.append(
+                self.finding(rule, severity_of(level), message or rule.description, target)
+            )
 
         try:
             _settle(rule.policy.validate(args, report_violation))
         except UnknownValueError as exc:
-            found.append(self.finding(rule, Severity.WARNING, f"cannot run offline: {exc.message}", urn))
+            found.append(
+                self.finding(rule, Severity.WARNING, f"cannot run offline: {exc.message}", urn)
+            )
         except _NotApplicableError:
             pass
         except Exception as exc:  # noqa: BLE001 - a broken policy must not hide the others
@@ -125,12 +149,22 @@ class _Run:
             )  # fmt: skip
         return found
 
-    def finding(self, rule: PolicyRule, severity: Severity, message: str, urn: str | None) -> Finding:
+    def finding(
+        self, rule: PolicyRule, severity: Severity, message: str, urn: str | None
+    ) -> Finding:
         resource = self.graph.get(urn) if urn else None
         extra: dict[str, Any] = {"urn": urn, "policy_pack": PACK_NAME, "title": rule.title}
         if resource is not None:
             extra.update(resource=resource.name, type=resource.type)
-        return Finding(rule.id, severity, self.path(rule, urn), message, rule.remediation, source=SOURCE, extra=extra)
+        return Finding(
+            rule.id,
+            severity,
+            self.path(rule, urn),
+            message,
+            rule.remediation,
+            source=SOURCE,
+            extra=extra,
+        )
 
     def path(self, rule: PolicyRule, urn: str | None) -> str:
         """Where in the stack a violation points: the rule's stack-wide path, the resource's spec

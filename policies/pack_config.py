@@ -67,7 +67,9 @@ class PackConfig:
         """This config with ``rule_ids`` disabled (``--skip``)."""
         skipped = {r.upper() for r in rule_ids}
         levels = dict(self.levels)
-        levels.update({rule_id: EnforcementLevel.DISABLED for rule_id in RULES if rule_id in skipped})
+        levels.update(
+            {rule_id: EnforcementLevel.DISABLED for rule_id in RULES if rule_id in skipped}
+        )
         return PackConfig(self.all_level, levels, self.settings)
 
 
@@ -84,12 +86,16 @@ def parse(data: Any) -> PackConfig:
     settings: dict[str, dict[str, Any]] = {}
     for key, value in data.items():
         if key == "all":
-            all_level = _level(key, value.get("enforcementLevel") if isinstance(value, dict) else value)
+            all_level = _level(
+                key, value.get("enforcementLevel") if isinstance(value, dict) else value
+            )
             continue
         rule = RULES.get(key)
         if rule is None:
             close = difflib.get_close_matches(key, list(RULES), n=1)
-            raise PolicyConfigError(f"unknown policy {key!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+            raise PolicyConfigError(
+                f"unknown policy {key!r}" + (f" (did you mean {close[0]!r}?)" if close else "")
+            )
         if isinstance(value, dict):
             values = dict(value)
             if "enforcementLevel" in values:
@@ -166,10 +172,16 @@ def _check_object(value: dict[str, Any], schema: Mapping[str, Any], path: str) -
             problem = check_value(item, properties[name], f"{path}.{name}")
         elif extra is False:
             close = difflib.get_close_matches(name, list(properties), n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else f" (settings: {', '.join(properties)})"
+            hint = (
+                f" (did you mean {close[0]!r}?)"
+                if close
+                else f" (settings: {', '.join(properties)})"
+            )
             return f"{path}: unknown setting {name!r}{hint}"
         else:
-            problem = check_value(item, extra, f"{path}.{name}") if isinstance(extra, Mapping) else None
+            problem = (
+                check_value(item, extra, f"{path}.{name}") if isinstance(extra, Mapping) else None
+            )
         if problem:
             return problem
     return None

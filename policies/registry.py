@@ -127,7 +127,9 @@ def severity_of(level: EnforcementLevel) -> Severity:
 
 def config_schema(**properties: Mapping[str, Any]) -> PolicyConfigSchema:
     """A policy config schema (JSON Schema per property) for ``--policy-pack-config`` settings."""
-    return PolicyConfigSchema(properties={name: dict(schema) for name, schema in properties.items()})
+    return PolicyConfigSchema(
+        properties={name: dict(schema) for name, schema in properties.items()}
+    )
 
 
 def resource_policy(
@@ -150,7 +152,10 @@ def resource_policy(
             if applies(args.resource_type, types):
                 check(args, report_violation)
 
-        policy = ResourceValidationPolicy(validate=validate, **_policy_fields(rule_id, title, description, remediation, level, config))
+        policy = ResourceValidationPolicy(
+            validate=validate,
+            **_policy_fields(rule_id, title, description, remediation, level, config),
+        )
         _add(PolicyRule(policy, types, spec_field, spec_path))
         return check
 
@@ -159,7 +164,9 @@ def resource_policy(
 
 def applies(resource_type: str, types: tuple[str, ...]) -> bool:
     """Whether a rule reading ``types`` (tokens, or package prefixes ending in ``:``) reads ``resource_type``."""
-    return any(resource_type == t or (t.endswith(":") and resource_type.startswith(t)) for t in types)
+    return any(
+        resource_type == t or (t.endswith(":") and resource_type.startswith(t)) for t in types
+    )
 
 
 def stack_policy(
@@ -177,7 +184,10 @@ def stack_policy(
     """Register ``check`` as a stack policy (it sees every resource and follows references)."""
 
     def register(check: StackCheck) -> StackCheck:
-        policy = StackValidationPolicy(validate=check, **_policy_fields(rule_id, title, description, remediation, level, config))
+        policy = StackValidationPolicy(
+            validate=check,
+            **_policy_fields(rule_id, title, description, remediation, level, config),
+        )
         _add(PolicyRule(policy, types, spec_field, spec_path))
         return check
 
@@ -185,7 +195,12 @@ def stack_policy(
 
 
 def _policy_fields(
-    rule_id: str, title: str, description: str, remediation: str, level: EnforcementLevel, config: PolicyConfigSchema | None
+    rule_id: str,
+    title: str,
+    description: str,
+    remediation: str,
+    level: EnforcementLevel,
+    config: PolicyConfigSchema | None,
 ) -> dict[str, Any]:
     """The keyword arguments every clusterforge policy passes to the SDK's policy class."""
     return {

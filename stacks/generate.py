@@ -54,7 +54,9 @@ def project_files(spec_path: Path) -> dict[str, str]:
     loaded = load_stack(spec_path)
     cluster = loaded.cluster
     if cluster is None:
-        raise SystemExit(f"{spec_path}: the spec does not load: {[f.message for f in loaded.findings]}")
+        raise SystemExit(
+            f"{spec_path}: the spec does not load: {[f.message for f in loaded.findings]}"
+        )
     spec_name = "cluster" + spec_path.suffix
     project = {
         "name": cluster.name,
@@ -73,7 +75,9 @@ def project_files(spec_path: Path) -> dict[str, str]:
     }
     for cloud in sorted(getattr(cluster, "overrides", None) or {}):
         if cloud != cluster.cloud:
-            files[f"Pulumi.{STACK}-{cloud}.yaml"] = _stack_settings(cluster.for_cloud(cloud), spec_name)
+            files[f"Pulumi.{STACK}-{cloud}.yaml"] = _stack_settings(
+                cluster.for_cloud(cloud), spec_name
+            )
     return files
 
 
@@ -92,7 +96,8 @@ def stale(spec_path: Path) -> list[str]:
     return [
         str(directory / name)
         for name, content in project_files(spec_path).items()
-        if not (directory / name).is_file() or (directory / name).read_text(encoding="utf-8") != content
+        if not (directory / name).is_file()
+        or (directory / name).read_text(encoding="utf-8") != content
     ]
 
 
@@ -106,8 +111,12 @@ def write(spec_path: Path) -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("specs", nargs="*", type=Path, help="spec files (default: every file in examples/)")
-    parser.add_argument("--check", action="store_true", help="only report missing or stale projects")
+    parser.add_argument(
+        "specs", nargs="*", type=Path, help="spec files (default: every file in examples/)"
+    )
+    parser.add_argument(
+        "--check", action="store_true", help="only report missing or stale projects"
+    )
     args = parser.parse_args(argv)
     if args.check:
         problems = [path for spec in specs(args.specs) for path in stale(spec)]

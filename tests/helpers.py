@@ -28,7 +28,13 @@ BASE: dict[str, Any] = {
         {"name": "gpu", "instance_type": "p5.48xlarge", "nodes": 2},
     ],
     "storage": [
-        {"name": "scratch", "type": "lustre", "capacity_gib": 2400, "throughput_mbps_per_tib": 250, "mount_path": "/scratch"}
+        {
+            "name": "scratch",
+            "type": "lustre",
+            "capacity_gib": 2400,
+            "throughput_mbps_per_tib": 250,
+            "mount_path": "/scratch",
+        }
     ],
 }
 
@@ -40,7 +46,11 @@ def merge(base: Any, override: Any) -> Any:
         for key, value in override.items():
             result[key] = merge(result[key], value) if key in result else copy.deepcopy(value)
         return result
-    if isinstance(base, list) and isinstance(override, list) and all(isinstance(x, dict) for x in base + override):
+    if (
+        isinstance(base, list)
+        and isinstance(override, list)
+        and all(isinstance(x, dict) for x in base + override)
+    ):
         result = copy.deepcopy(base)
         for i, value in enumerate(override):
             if i < len(result):

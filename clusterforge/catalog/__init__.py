@@ -80,7 +80,12 @@ class CloudCatalog:
         return next((a for a in self.accelerators() if a.lower() == wanted), None)
 
     def find(
-        self, accelerator: str, count: int | None = None, *, region: str | None = None, fabric: bool = True
+        self,
+        accelerator: str,
+        count: int | None = None,
+        *,
+        region: str | None = None,
+        fabric: bool = True,
     ) -> list[Offering]:
         """Offerings with ``accelerator`` (and exactly ``count`` of it), best first: the fastest
         fabric and then the lowest price in ``region`` when ``fabric``; else the lowest price."""
@@ -88,7 +93,9 @@ class CloudCatalog:
         matches = [
             o
             for o in self.offerings.values()
-            if canonical and o.accelerator == canonical and (count is None or o.accelerator_count == count)
+            if canonical
+            and o.accelerator == canonical
+            and (count is None or o.accelerator_count == count)
         ]
         return sorted(matches, key=lambda o: _preference(o, region or "us-east-1", fabric))
 
@@ -134,7 +141,9 @@ def _read(cloud: str, name: str, *, required: bool = True) -> dict[str, Any]:
             data = json.load(handle)
     except FileNotFoundError:
         if required:
-            raise CatalogError(f"catalog file data/{cloud}/{name} is missing from the installation") from None
+            raise CatalogError(
+                f"catalog file data/{cloud}/{name} is missing from the installation"
+            ) from None
         return {}
     except json.JSONDecodeError as exc:
         raise CatalogError(f"catalog file data/{cloud}/{name} is not valid JSON: {exc}") from None
@@ -142,7 +151,13 @@ def _read(cloud: str, name: str, *, required: bool = True) -> dict[str, Any]:
 
 
 def _source(name: str, data: dict[str, Any]) -> dict[str, str]:
-    date = data.get("fetched") or data.get("retrieved") or data.get("reviewed") or data.get("as_of") or ""
+    date = (
+        data.get("fetched")
+        or data.get("retrieved")
+        or data.get("reviewed")
+        or data.get("as_of")
+        or ""
+    )
     return {"file": name, "source": str(data.get("source", "")), "date": str(date)}
 
 
@@ -164,7 +179,9 @@ def load(cloud: str) -> CloudCatalog:
                 by_type.setdefault(instance_type, {})[region] = float(price)
 
     tpus = {row["name"]: TpuGeneration.from_row(row) for row in tpu_data.get("generations", [])}
-    rows = list(instances.get("instances", [])) + [row for gen in tpus.values() for row in _tpu_rows(gen)]
+    rows = list(instances.get("instances", [])) + [
+        row for gen in tpus.values() for row in _tpu_rows(gen)
+    ]
     for gen in tpus.values():
         for machine_type, chips in gen.machine_types.items():
             for region, per_chip in gen.price_usd_per_chip_hour.items():
@@ -174,7 +191,9 @@ def load(cloud: str) -> CloudCatalog:
     known = {row["instance_type"] for row in rows}
     for name in overrides.get("instances", {}):
         if name not in known:
-            raise CatalogError(f"catalog data/{cloud}/overrides.json corrects {name!r}, which instances.json does not have")
+            raise CatalogError(
+                f"catalog data/{cloud}/overrides.json corrects {name!r}, which instances.json does not have"
+            )
     offerings: dict[str, Offering] = {}
     for row in rows:
         fixed = dict(row)
@@ -187,7 +206,9 @@ def load(cloud: str) -> CloudCatalog:
             raise CatalogError(f"catalog data/{cloud}: {exc}") from None
         offerings[offering.instance_type] = offering
 
-    zones: dict[str, dict[str, list[str]]] = {r: dict(t) for r, t in instances.get("zones", {}).items()}
+    zones: dict[str, dict[str, list[str]]] = {
+        r: dict(t) for r, t in instances.get("zones", {}).items()
+    }
     for gen in tpus.values():
         for zone in gen.zones:
             region = zone.rsplit("-", 1)[0]
@@ -203,7 +224,11 @@ def load(cloud: str) -> CloudCatalog:
         )
         for v in services.get("kubernetes", {}).get("versions", [])
     ]
-    sources = [_source("instances.json", instances), _source("prices.json", prices), _source("services.json", services)]
+    sources = [
+        _source("instances.json", instances),
+        _source("prices.json", prices),
+        _source("services.json", services),
+    ]
     if tpu_data:
         sources.append(_source("tpus.json", tpu_data))
     if overrides:
@@ -217,7 +242,11 @@ def load(cloud: str) -> CloudCatalog:
         storage=services.get("storage", {}),
         sources=sources,
         tpus=tpus,
-        extra={k: v for k, v in services.items() if k not in ("storage", "kubernetes", "source", "reviewed")},
+        extra={
+            k: v
+            for k, v in services.items()
+            if k not in ("storage", "kubernetes", "source", "reviewed")
+        },
     )
 
 

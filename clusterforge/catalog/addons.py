@@ -102,16 +102,24 @@ def implied(resolved: ResolvedCluster, declared: dict[str, Any]) -> dict[str, st
         needs["efa-device-plugin"] = f"pool {efa[0]} uses EFA: pods request vpc.amazonaws.com/efa"
     neuron = [p.name for p in pools if p.offering is not None and p.offering.is_neuron]
     if neuron:
-        needs["neuron-device-plugin"] = f"pool {neuron[0]} has AWS Neuron devices: pods request aws.amazon.com/neuroncore"
+        needs["neuron-device-plugin"] = (
+            f"pool {neuron[0]} has AWS Neuron devices: pods request aws.amazon.com/neuroncore"
+        )
     nvidia = [p.name for p in pools if p.offering is not None and p.offering.is_nvidia]
-    if spec.cloud == "aws" and nvidia and not {"gpu-operator", "nvidia-device-plugin"} & set(declared):
+    if (
+        spec.cloud == "aws"
+        and nvidia
+        and not {"gpu-operator", "nvidia-device-plugin"} & set(declared)
+    ):
         needs["nvidia-device-plugin"] = (
             f"pool {nvidia[0]} runs the EKS AL2023 NVIDIA AMI, which ships the driver and container toolkit "
             "but not the Kubernetes device plugin"
         )
     scaled = [p.name for p in pools if p.min_size != p.max_size]
     if spec.cloud == "aws" and scaled:
-        needs["cluster-autoscaler"] = f"pool {scaled[0]} autoscales, and EKS does not scale managed node groups by itself"
+        needs["cluster-autoscaler"] = (
+            f"pool {scaled[0]} autoscales, and EKS does not scale managed node groups by itself"
+        )
     fsx = [s.name for s in resolved.storage if s.service == "fsx-lustre"]
     if fsx:
         needs["fsx-csi-driver"] = f"FSx for Lustre {fsx[0]} is mounted through the FSx CSI driver"
@@ -123,7 +131,9 @@ def implied(resolved: ResolvedCluster, declared: dict[str, Any]) -> dict[str, st
             needs["knative-serving"] = "KServe Knative mode runs on Knative Serving"
     network_operator = declared.get("network-operator")
     if network_operator is not None and network_operator.enabled:
-        needs["gpu-operator"] = "the Network Operator's RDMA devices need the GPU Operator with GPUDirect RDMA"
+        needs["gpu-operator"] = (
+            "the Network Operator's RDMA devices need the GPU Operator with GPUDirect RDMA"
+        )
     return {name: why for name, why in needs.items() if name not in declared}
 
 
@@ -137,7 +147,13 @@ def resolve_addons(resolved: ResolvedCluster) -> tuple[list[ResolvedAddon], list
     for name, reason in implied(resolved, declared).items():
         if name in known:
             needed = known[name]
-            chosen[name] = ResolvedAddon(facts=needed, version=needed.version, namespace=needed.namespace, mode=None, reason=reason)
+            chosen[name] = ResolvedAddon(
+                facts=needed,
+                version=needed.version,
+                namespace=needed.namespace,
+                mode=None,
+                reason=reason,
+            )
     for index, addon in enumerate(resolved.spec.addons):
         facts = known.get(addon.name)
         if facts is None or not addon.enabled:
@@ -177,4 +193,8 @@ def _dependency_order(chosen: dict[str, ResolvedAddon]) -> list[ResolvedAddon]:
 @functools.cache
 def images() -> dict[str, dict[str, str]]:
     """Container images clusterforge itself references in generated objects (NicClusterPolicy)."""
-    return {k: v for k, v in _read("common", "addons.json").get("images", {}).items() if isinstance(v, dict)}
+    return {
+        k: v
+        for k, v in _read("common", "addons.json").get("images", {}).items()
+        if isinstance(v, dict)
+    }

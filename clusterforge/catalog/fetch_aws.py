@@ -74,7 +74,9 @@ def row_from_api(item: dict[str, Any]) -> dict[str, Any]:
         "family": name.split(".")[0],
         "vcpus": item["VCpuInfo"]["DefaultVCpus"],
         "memory_gib": round(item["MemoryInfo"]["SizeInMiB"] / 1024, 2),
-        "architecture": "arm64" if "arm64" in item["ProcessorInfo"]["SupportedArchitectures"] else "x86_64",
+        "architecture": "arm64"
+        if "arm64" in item["ProcessorInfo"]["SupportedArchitectures"]
+        else "x86_64",
         "accelerator": None,
         "accelerator_maker": None,
         "accelerator_count": 0,
@@ -107,13 +109,19 @@ def row_from_api(item: dict[str, Any]) -> dict[str, Any]:
     disks = storage.get("Disks", [])
     row.update(
         efa_supported=bool(network.get("EfaSupported")),
-        efa_interfaces=int(efa_info.get("MaximumEfaInterfaces", 0)) if network.get("EfaSupported") else 0,
+        efa_interfaces=int(efa_info.get("MaximumEfaInterfaces", 0))
+        if network.get("EfaSupported")
+        else 0,
         network_cards=int(network.get("MaximumNetworkCards", 1)),
         network_bandwidth_gbps=bandwidth_gbps(network.get("NetworkPerformance", ""), cards),
         network_performance=network.get("NetworkPerformance", ""),
-        placement_strategies=sorted(item.get("PlacementGroupInfo", {}).get("SupportedStrategies", [])),
+        placement_strategies=sorted(
+            item.get("PlacementGroupInfo", {}).get("SupportedStrategies", [])
+        ),
         local_nvme_disks=sum(d["Count"] for d in disks if d.get("Type") == "ssd"),
-        local_nvme_gb=int(storage.get("TotalSizeInGB", 0)) if disks else 0,  # EC2 reports decimal GB
+        local_nvme_gb=int(storage.get("TotalSizeInGB", 0))
+        if disks
+        else 0,  # EC2 reports decimal GB
         usage_classes=sorted(item.get("SupportedUsageClasses", [])),
     )
     row["ami_type"] = ami_type_for(row)
@@ -139,7 +147,10 @@ def fetch(
         items: list[dict[str, Any]] = []
         for page in client(region).get_paginator("describe_instance_types").paginate():
             items.extend(i for i in page["InstanceTypes"] if _wanted(i["InstanceType"]))
-        rows = sorted((row_from_api(i) for i in items), key=lambda r: (r["family"], r["vcpus"], r["instance_type"]))
+        rows = sorted(
+            (row_from_api(i) for i in items),
+            key=lambda r: (r["family"], r["vcpus"], r["instance_type"]),
+        )
         names = [r["instance_type"] for r in rows]
         zones: dict[str, dict[str, list[str]]] = {}
         for region_name in regions:
@@ -161,10 +172,18 @@ def fetch(
             "no AWS credentials for the EC2 API",
             hint="set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (read-only ec2:Describe* is enough)",
         ) from None
-    except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError, botocore.parsers.ResponseParserError) as exc:
-        raise CatalogError(f"EC2 {step} failed: {exc}", hint="the catalog file was left unchanged") from None
+    except (
+        botocore.exceptions.BotoCoreError,
+        botocore.exceptions.ClientError,
+        botocore.parsers.ResponseParserError,
+    ) as exc:
+        raise CatalogError(
+            f"EC2 {step} failed: {exc}", hint="the catalog file was left unchanged"
+        ) from None
     if not rows:
-        raise CatalogError(f"EC2 returned no known instance types in {region}; catalog left unchanged")
+        raise CatalogError(
+            f"EC2 returned no known instance types in {region}; catalog left unchanged"
+        )
     return {
         "source": f"EC2 DescribeInstanceTypes ({region}) and DescribeInstanceTypeOfferings (availability-zone)",
         "fetched": dt.date.today().isoformat(),

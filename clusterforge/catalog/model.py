@@ -104,7 +104,9 @@ class Offering:
         names = {f.name for f in fields(cls)} - {"cloud", "price_usd_per_hour"}
         unknown = set(row) - names - {"cloud", "price_usd_per_hour"}
         if unknown:
-            raise ValueError(f"unknown catalog field(s) {', '.join(sorted(unknown))} for {row.get('instance_type')}")
+            raise ValueError(
+                f"unknown catalog field(s) {', '.join(sorted(unknown))} for {row.get('instance_type')}"
+            )
         data = {k: v for k, v in row.items() if k in names}
         for key in ("placement_strategies", "usage_classes", "regions"):
             data[key] = tuple(data.get(key, ()))

@@ -172,7 +172,9 @@ class ResolvedCluster:
         return [p for p in self.pools if p.is_accelerated]
 
 
-def pick_offering(catalog: CloudCatalog, pool: NodePool, region: str | None = None) -> Offering | None:
+def pick_offering(
+    catalog: CloudCatalog, pool: NodePool, region: str | None = None
+) -> Offering | None:
     """The instance type a pool runs on: the explicit one; for a TPU generation the machine type of
     its topology; else the best match for its accelerator (the fastest fabric for fabric pools,
     the cheapest for `fabric: none`)."""
@@ -186,7 +188,9 @@ def pick_offering(catalog: CloudCatalog, pool: NodePool, region: str | None = No
         if pool.topology is None or not generation.is_valid(pool.topology):
             return None
         return catalog.get(generation.machine_type_for(pool.topology))
-    matches = catalog.find(pool.accelerator, pool.accelerators_per_node, region=region, fabric=pool.fabric != "none")
+    matches = catalog.find(
+        pool.accelerator, pool.accelerators_per_node, region=region, fabric=pool.fabric != "none"
+    )
     return matches[0] if matches else None
 
 
@@ -198,14 +202,20 @@ def resolve_fabric(pool: NodePool, offering: Offering | None) -> str:
     return pool.fabric
 
 
-def wants_placement_group(pool: NodePool, fabric: str, offering: Offering | None, multi_host_tpu: bool = False) -> bool:
+def wants_placement_group(
+    pool: NodePool, fabric: str, offering: Offering | None, multi_host_tpu: bool = False
+) -> bool:
     """A cluster placement group / compact placement for fabric pools and multi-host TPU slices —
     never forced on reserved or scheduler-placed capacity (the cloud decides placement there)."""
     if pool.placement_group is not None:
         return pool.placement_group
     if multi_host_tpu:
         return True
-    if fabric == "none" or pool.capacity.type in RESERVED_CAPACITY or pool.capacity.queued_provisioning:
+    if (
+        fabric == "none"
+        or pool.capacity.type in RESERVED_CAPACITY
+        or pool.capacity.queued_provisioning
+    ):
         return False
     return offering is None or offering.supports_cluster_placement
 
@@ -219,7 +229,11 @@ def sizes(pool: NodePool) -> tuple[int, int, int]:
         desired = pool.min_nodes
     else:
         desired = 1 if given_max is None else min(1, given_max)
-    low = pool.min_nodes if pool.min_nodes is not None else min(desired, desired if given_max is None else given_max)
+    low = (
+        pool.min_nodes
+        if pool.min_nodes is not None
+        else min(desired, desired if given_max is None else given_max)
+    )
     high = given_max if given_max is not None else max(desired, low)
     return desired, low, high
 
@@ -234,7 +248,11 @@ def existing_offering(pool: NodePool) -> Offering | None:
         canonical = known.canonical_accelerator(accelerator) if known and accelerator else None
         if canonical:
             sample = known.find(canonical)[0]  # type: ignore[union-attr]
-            accelerator, maker, memory = canonical, sample.accelerator_maker, sample.accelerator_memory_gib
+            accelerator, maker, memory = (
+                canonical,
+                sample.accelerator_maker,
+                sample.accelerator_memory_gib,
+            )
             break
     count = pool.accelerators_per_node or 0 if accelerator else 0
     return Offering(
@@ -260,7 +278,9 @@ def catalog_for_cloud(cloud: str) -> CloudCatalog | None:
         return None
 
 
-def resolve_pool(catalog: CloudCatalog | None, cluster: Cluster, index: int, pool: NodePool) -> ResolvedPool:
+def resolve_pool(
+    catalog: CloudCatalog | None, cluster: Cluster, index: int, pool: NodePool
+) -> ResolvedPool:
     if cluster.cloud == "kubernetes":
         offering = existing_offering(pool)
     else:
@@ -268,7 +288,9 @@ def resolve_pool(catalog: CloudCatalog | None, cluster: Cluster, index: int, poo
     fabric = resolve_fabric(pool, offering)
     accelerated = offering.is_accelerated if offering else pool.accelerator is not None
     # GKE counts nodes per zone of a pool: pin every GKE pool to one zone so `nodes` means nodes.
-    zone = pool.zone or (cluster.zone if accelerated or fabric != "none" or cluster.cloud == "gcp" else None)
+    zone = pool.zone or (
+        cluster.zone if accelerated or fabric != "none" or cluster.cloud == "gcp" else None
+    )
     desired, low, high = sizes(pool)
     topology = pool.topology
     multi_host = False
@@ -296,8 +318,14 @@ def resolve_pool(catalog: CloudCatalog | None, cluster: Cluster, index: int, poo
     )
 
 
-def resolve_storage(cluster: Cluster, pools: tuple[ResolvedPool, ...], index: int, storage: Storage) -> ResolvedStorage:
-    mounted_by = tuple(storage.pools) if storage.pools is not None else tuple(p.name for p in pools if p.is_accelerated)
+def resolve_storage(
+    cluster: Cluster, pools: tuple[ResolvedPool, ...], index: int, storage: Storage
+) -> ResolvedStorage:
+    mounted_by = (
+        tuple(storage.pools)
+        if storage.pools is not None
+        else tuple(p.name for p in pools if p.is_accelerated)
+    )
     pool_zones = sorted({p.zone for p in pools if p.name in mounted_by and p.zone})
     zone = storage.zone or (pool_zones[0] if len(pool_zones) == 1 else cluster.zone)
     service = STORAGE_SERVICE.get((cluster.cloud, storage.type))

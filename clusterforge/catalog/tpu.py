@@ -42,7 +42,9 @@ class TpuGeneration:
     #: host facts per machine type
     vcpus: dict[str, int] = field(default_factory=dict, compare=False, hash=False)
     memory_gib: dict[str, float] = field(default_factory=dict, compare=False, hash=False)
-    price_usd_per_chip_hour: dict[str, float] = field(default_factory=dict, compare=False, hash=False)
+    price_usd_per_chip_hour: dict[str, float] = field(
+        default_factory=dict, compare=False, hash=False
+    )
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> TpuGeneration:
@@ -82,8 +84,11 @@ class TpuGeneration:
         """Valid topologies to show in a message (all of them for 2D generations)."""
         shapes = list(self.single_host) + list(self.multi_host)
         if self.dims == 3:
-            shapes += [f"{self.multiple_of}x{self.multiple_of}x{self.multiple_of * 2}", "... (each dimension a multiple of "
-                       f"{self.multiple_of}, non-decreasing, up to {self.max_chips} chips)"]
+            shapes += [
+                f"{self.multiple_of}x{self.multiple_of}x{self.multiple_of * 2}",
+                "... (each dimension a multiple of "
+                f"{self.multiple_of}, non-decreasing, up to {self.max_chips} chips)",
+            ]
         return shapes
 
     def machine_type_for(self, topology: str) -> str:

@@ -20,13 +20,25 @@ LIST_FIELDS = (
 
 
 @click.group(invoke_without_command=True)
-@click.option("--cloud", type=click.Choice(["aws", "gcp"]), default="aws", show_default=True, help="Cloud whose offerings to list.")
-@click.option("--accelerator", help="Only offerings with this accelerator (H100, L40S, Trainium2, ...).")
+@click.option(
+    "--cloud",
+    type=click.Choice(["aws", "gcp"]),
+    default="aws",
+    show_default=True,
+    help="Cloud whose offerings to list.",
+)
+@click.option(
+    "--accelerator", help="Only offerings with this accelerator (H100, L40S, Trainium2, ...)."
+)
 @click.option("--all", "show_all", is_flag=True, help="Include CPU-only types.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
 @click.pass_context
 @handle_errors
-def catalog(ctx: click.Context, cloud: str, accelerator: str | None, show_all: bool, fmt: str) -> None:
+def catalog(
+    ctx: click.Context, cloud: str, accelerator: str | None, show_all: bool, fmt: str
+) -> None:
     """List the instance types clusterforge knows, with accelerators, EFA and prices."""
     if ctx.invoked_subcommand is not None:
         return
@@ -37,7 +49,10 @@ def catalog(ctx: click.Context, cloud: str, accelerator: str | None, show_all: b
     if accelerator:
         canonical = data.canonical_accelerator(accelerator)
         if canonical is None:
-            raise UsageError(f"no {cloud} offering has accelerator {accelerator!r}", hint=f"known: {', '.join(data.accelerators())}")
+            raise UsageError(
+                f"no {cloud} offering has accelerator {accelerator!r}",
+                hint=f"known: {', '.join(data.accelerators())}",
+            )
         offerings = data.find(canonical)
     elif not show_all:
         offerings = [o for o in offerings if o.is_accelerated]
@@ -50,16 +65,33 @@ def catalog(ctx: click.Context, cloud: str, accelerator: str | None, show_all: b
     from rich.table import Table
 
     regions = PRICE_REGIONS[cloud]
-    table = Table(title=f"{cloud} offerings ({', '.join(s['file'] + ' ' + s['date'] for s in data.sources)})", title_justify="left")
-    for column in ("instance type", "accelerator", "memory/acc", "vCPU", "memory", "fabric", "network", *(f"{r} $/h" for r in regions)):
-        table.add_column(column, justify="left" if column in ("instance type", "accelerator", "fabric") else "right")
+    table = Table(
+        title=f"{cloud} offerings ({', '.join(s['file'] + ' ' + s['date'] for s in data.sources)})",
+        title_justify="left",
+    )
+    for column in (
+        "instance type",
+        "accelerator",
+        "memory/acc",
+        "vCPU",
+        "memory",
+        "fabric",
+        "network",
+        *(f"{r} $/h" for r in regions),
+    ):
+        table.add_column(
+            column,
+            justify="left" if column in ("instance type", "accelerator", "fabric") else "right",
+        )
     for o in offerings:
         price = o.price_usd_per_hour
         table.add_row(
             o.instance_type,
             f"{o.accelerator_count} x {o.accelerator}" if o.accelerator else "-",
             f"{o.accelerator_memory_gib:g} GiB" if o.accelerator else "-",
-            str(o.vcpus), f"{o.memory_gib:g} GiB", _fabric(o),
+            str(o.vcpus),
+            f"{o.memory_gib:g} GiB",
+            _fabric(o),
             f"{o.network_bandwidth_gbps:g} Gbps" if o.network_bandwidth_gbps else "-",
             *(f"{price[r]:.2f}" if r in price else "n/a" for r in regions),
         )
@@ -68,19 +100,41 @@ def catalog(ctx: click.Context, cloud: str, accelerator: str | None, show_all: b
 
 @catalog.command()
 @click.option("--cloud", type=click.Choice(["aws"]), default="aws", show_default=True)
-@click.option("--region", default="us-east-1", show_default=True, help="Region queried for instance facts.")
-@click.option("--zones-region", "zone_regions", multiple=True, help="Regions whose per-zone offerings are recorded (repeatable).")
-@click.option("--endpoint-url", help="EC2 endpoint (a VPC endpoint, or an API emulator for testing).")
-@click.option("--out", type=click.Path(path_type=Path), help="File to write (default: the installed catalog file).")
+@click.option(
+    "--region", default="us-east-1", show_default=True, help="Region queried for instance facts."
+)
+@click.option(
+    "--zones-region",
+    "zone_regions",
+    multiple=True,
+    help="Regions whose per-zone offerings are recorded (repeatable).",
+)
+@click.option(
+    "--endpoint-url", help="EC2 endpoint (a VPC endpoint, or an API emulator for testing)."
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    help="File to write (default: the installed catalog file).",
+)
 @handle_errors
-def refresh(cloud: str, region: str, zone_regions: tuple[str, ...], endpoint_url: str | None, out: Path | None) -> None:
+def refresh(
+    cloud: str,
+    region: str,
+    zone_regions: tuple[str, ...],
+    endpoint_url: str | None,
+    out: Path | None,
+) -> None:
     """Regenerate instance facts from EC2 DescribeInstanceTypes (needs read-only EC2 credentials)."""
     from clusterforge.catalog import data_path, fetch_aws
 
     target = out or Path(str(data_path(cloud, "instances.json")))
     before = _types(target)
     data = fetch_aws.refresh(
-        target, region=region, regions=zone_regions or fetch_aws.DEFAULT_REGIONS, endpoint_url=endpoint_url
+        target,
+        region=region,
+        regions=zone_regions or fetch_aws.DEFAULT_REGIONS,
+        endpoint_url=endpoint_url,
     )
     after = {r["instance_type"]: r for r in data["instances"]}
     added = sorted(set(after) - set(before))

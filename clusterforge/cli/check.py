@@ -29,16 +29,35 @@ from clusterforge.report import CHECK_FORMATS, render
               help="Policy levels and settings, in the `pulumi --policy-pack-config` JSON format.")  # fmt: skip
 @out_option
 @fail_on_option
-@click.option("--stack", "stack_name", default="dev", show_default=True, callback=stack_name_callback, help="Pulumi stack name used in URNs.")
+@click.option(
+    "--stack",
+    "stack_name",
+    default="dev",
+    show_default=True,
+    callback=stack_name_callback,
+    help="Pulumi stack name used in URNs.",
+)
 @click.pass_context
 @handle_errors
-def check(ctx: click.Context, target: Path, fmt: str, config_file: Path | None, out: Path | None, fail_on: str, stack_name: str) -> None:
+def check(
+    ctx: click.Context,
+    target: Path,
+    fmt: str,
+    config_file: Path | None,
+    out: Path | None,
+    fail_on: str,
+    stack_name: str,
+) -> None:
     """Check STACK, or a plan written by `plan --format json`, against the policy pack. No credentials.
 
     Runs the same CrossGuard policies as `pulumi preview --policy-pack policies`; `--format sarif`
     writes SARIF 2.1.0 for code scanning, `--format markdown` a pull-request comment.
     """
     report = api.check_stack(target, config=config_file, stack_name=stack_name)
-    emit(render(report, fmt, color=use_color(ctx) and out is None, command="check"), out, inputs=(target,))
+    emit(
+        render(report, fmt, color=use_color(ctx) and out is None, command="check"),
+        out,
+        inputs=(target,),
+    )
     unreadable = report.resolved is None and report.graph is None and not report.skipped
     sys.exit(EXIT_INPUT if unreadable else findings_exit(report.findings, fail_on))

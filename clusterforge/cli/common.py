@@ -25,12 +25,21 @@ def stack_argument(func: Callable[..., Any]) -> Callable[..., Any]:
 
 def format_option(*choices: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     return click.option(
-        "--format", "fmt", type=click.Choice(choices), default=choices[0], show_default=True, help="Output format."
+        "--format",
+        "fmt",
+        type=click.Choice(choices),
+        default=choices[0],
+        show_default=True,
+        help="Output format.",
     )
 
 
 def out_option(func: Callable[..., Any]) -> Callable[..., Any]:
-    return click.option("--out", type=click.Path(path_type=Path), help="Write the output to this file instead of stdout.")(func)
+    return click.option(
+        "--out",
+        type=click.Path(path_type=Path),
+        help="Write the output to this file instead of stdout.",
+    )(func)
 
 
 def fail_on_option(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -43,7 +52,9 @@ def fail_on_option(func: Callable[..., Any]) -> Callable[..., Any]:
     )(func)
 
 
-def _known_rules(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> tuple[str, ...]:
+def _known_rules(
+    ctx: click.Context, param: click.Parameter, value: tuple[str, ...]
+) -> tuple[str, ...]:
     """Warn about --skip ids that match no rule: a typo would otherwise leave the rule running."""
     if value:
         from clusterforge.policies import RULES as POLICIES
@@ -52,7 +63,10 @@ def _known_rules(ctx: click.Context, param: click.Parameter, value: tuple[str, .
         known = {r.upper() for r in RULES} | {p.upper() for p in POLICIES}
         for rule_id in value:
             if rule_id.upper() not in known:
-                click.echo(f"warning: --skip {rule_id}: no rule or policy has this id (`clusterforge rules` lists them)", err=True)
+                click.echo(
+                    f"warning: --skip {rule_id}: no rule or policy has this id (`clusterforge rules` lists them)",
+                    err=True,
+                )
     return value
 
 
@@ -68,7 +82,9 @@ STACK_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
 
 def stack_name_callback(ctx: click.Context, param: click.Parameter, value: str) -> str:
     if not STACK_NAME.match(value or ""):
-        raise click.BadParameter("letters, digits, '-', '_' and '.' only (it becomes part of every URN)")
+        raise click.BadParameter(
+            "letters, digits, '-', '_' and '.' only (it becomes part of every URN)"
+        )
     return value
 
 
@@ -89,7 +105,9 @@ def emit(text: str, out: Path | None, *, inputs: tuple[Path, ...] = ()) -> None:
         return
     for source in inputs:
         if source.exists() and out.exists() and out.resolve() == source.resolve():
-            raise ClusterforgeError(f"--out {out} is the input file", hint="write the output to another file")
+            raise ClusterforgeError(
+                f"--out {out} is the input file", hint="write the output to another file"
+            )
     # A symlinked --out keeps its link: the file it points at is the one replaced.
     target = out.resolve() if out.is_symlink() else out
     mode = 0o644
@@ -99,7 +117,8 @@ def emit(text: str, out: Path | None, *, inputs: tuple[Path, ...] = ()) -> None:
         mode = target.stat().st_mode & 0o777
         if not mode & 0o222 or not os.access(target, os.W_OK):  # no write bit stops root too
             raise ClusterforgeError(
-                f"--out {out} is read-only", hint="make it writable or write the output to another file"
+                f"--out {out} is read-only",
+                hint="make it writable or write the output to another file",
             )
     tmp: str | None = None
     try:

@@ -49,12 +49,31 @@ def deploy_options(func: Callable[..., Any]) -> Callable[..., Any]:
     for option in reversed(
         (
             stack_argument,
-            click.option("--stack", "stack_name", required=True, help="Pulumi stack name (dev, prod, ...)."),
-            click.option("--cloud", type=click.Choice(["aws", "gcp"]), help="Deploy to this cloud instead of the stack file's."),
-            click.option("--backend", metavar="URL", help="State backend [default: $PULUMI_BACKEND_URL, else file://~/.clusterforge/state]."),
-            click.option("--secrets-provider", metavar="URL", help="passphrase (default on self-managed backends), awskms://..., gcpkms://..."),
+            click.option(
+                "--stack", "stack_name", required=True, help="Pulumi stack name (dev, prod, ...)."
+            ),
+            click.option(
+                "--cloud",
+                type=click.Choice(["aws", "gcp"]),
+                help="Deploy to this cloud instead of the stack file's.",
+            ),
+            click.option(
+                "--backend",
+                metavar="URL",
+                help="State backend [default: $PULUMI_BACKEND_URL, else file://~/.clusterforge/state].",
+            ),
+            click.option(
+                "--secrets-provider",
+                metavar="URL",
+                help="passphrase (default on self-managed backends), awskms://..., gcpkms://...",
+            ),
             skip_option,
-            click.option("--json", "as_json", is_flag=True, help="Print a machine-readable summary; progress goes to stderr."),
+            click.option(
+                "--json",
+                "as_json",
+                is_flag=True,
+                help="Print a machine-readable summary; progress goes to stderr.",
+            ),
             click.pass_context,
             handle_errors,
         )
@@ -64,10 +83,20 @@ def deploy_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def policy_option(func: Callable[..., Any]) -> Callable[..., Any]:
-    return click.option("--no-policy", is_flag=True, help="Do not attach the clusterforge policy pack.")(func)
+    return click.option(
+        "--no-policy", is_flag=True, help="Do not attach the clusterforge policy pack."
+    )(func)
 
 
-def _options(*, stack_name: str, cloud: str | None, backend: str | None, secrets_provider: str | None, skip: tuple[str, ...], policy: bool = True) -> api.DeployOptions:
+def _options(
+    *,
+    stack_name: str,
+    cloud: str | None,
+    backend: str | None,
+    secrets_provider: str | None,
+    skip: tuple[str, ...],
+    policy: bool = True,
+) -> api.DeployOptions:
     return api.DeployOptions(stack_name, cloud, backend, secrets_provider, policy, skip)
 
 
@@ -76,14 +105,20 @@ def _interactive() -> bool:
 
 
 def _display(as_json: bool, color: bool) -> Display:
-    live = not as_json and sys.stdout.isatty() and os.environ.get("CI", "").lower() not in ("1", "true")
+    live = (
+        not as_json
+        and sys.stdout.isatty()
+        and os.environ.get("CI", "").lower() not in ("1", "true")
+    )
     return progress_display(live=live, stream=sys.stderr if as_json else sys.stdout, color=color)
 
 
 def _confirmer(yes: bool, as_json: bool, question: str) -> Callable[[RunResult], bool]:
     """Show the plan, then ask on the terminal (or accept with --yes)."""
     if not yes and not _interactive():
-        raise UsageError("this changes cloud resources and there is no terminal to confirm on: pass --yes")
+        raise UsageError(
+            "this changes cloud resources and there is no terminal to confirm on: pass --yes"
+        )
 
     def confirm(planned: RunResult) -> bool:
         click.echo(render_summary(planned, title="plan"), nl=False, err=as_json)
@@ -95,7 +130,14 @@ def _confirmer(yes: bool, as_json: bool, question: str) -> Callable[[RunResult],
 def _finish(ctx: click.Context, deployment: api.Deployment, as_json: bool, title: str) -> int:
     """Render the deployment and return the exit code."""
     if deployment.target is None:
-        emit(render(deployment.report, "json" if as_json else "text", color=use_color(ctx) and not as_json), None)
+        emit(
+            render(
+                deployment.report,
+                "json" if as_json else "text",
+                color=use_color(ctx) and not as_json,
+            ),
+            None,
+        )
         return EXIT_INPUT if deployment.loaded.cluster is None else EXIT_FINDINGS
     if as_json:
         emit(json.dumps(deployment.to_dict(), indent=2, default=str) + "\n", None)
@@ -106,10 +148,19 @@ def _finish(ctx: click.Context, deployment: api.Deployment, as_json: bool, title
         return EXIT_OK
     target = deployment.target
     if not as_json:
-        click.echo(render_summary(deployment.result, title=f"{title} {target.project}/{target.stack} ({target.backend})"), nl=False)
+        click.echo(
+            render_summary(
+                deployment.result,
+                title=f"{title} {target.project}/{target.stack} ({target.backend})",
+            ),
+            nl=False,
+        )
         warnings = deployment.report.count(Severity.WARNING)
         if warnings:
-            click.echo(f"{warnings} validation warning(s): see `clusterforge validate {deployment.loaded.path}`", err=True)
+            click.echo(
+                f"{warnings} validation warning(s): see `clusterforge validate {deployment.loaded.path}`",
+                err=True,
+            )
     refusal = REFUSALS.get(deployment.result.outcome)
     if refusal:
         click.secho(refusal, fg="red", err=True)
@@ -120,12 +171,25 @@ def _finish(ctx: click.Context, deployment: api.Deployment, as_json: bool, title
 @click.command()
 @deploy_options
 @policy_option
-@click.option("--expect-no-changes", is_flag=True, help="Exit 1 when the preview proposes any change (drift check in CI).")
-def preview(ctx: click.Context, stack_file: Path, as_json: bool, no_policy: bool, expect_no_changes: bool, **where: Any) -> None:
+@click.option(
+    "--expect-no-changes",
+    is_flag=True,
+    help="Exit 1 when the preview proposes any change (drift check in CI).",
+)
+def preview(
+    ctx: click.Context,
+    stack_file: Path,
+    as_json: bool,
+    no_policy: bool,
+    expect_no_changes: bool,
+    **where: Any,
+) -> None:
     """Preview what `up` would change on STACK, through the Pulumi engine (needs the pulumi CLI)."""
     options = _options(policy=not no_policy, **where)
     display = _display(as_json, use_color(ctx))
-    deployment = api.preview_stack(stack_file, options, expect_no_changes=expect_no_changes, display=display)
+    deployment = api.preview_stack(
+        stack_file, options, expect_no_changes=expect_no_changes, display=display
+    )
     sys.exit(_finish(ctx, deployment, as_json, "preview"))
 
 
@@ -133,13 +197,29 @@ def preview(ctx: click.Context, stack_file: Path, as_json: bool, no_policy: bool
 @deploy_options
 @policy_option
 @click.option("--yes", is_flag=True, help="Apply without asking (needed without a terminal).")
-@click.option("--allow-data-loss", is_flag=True, help="Apply even when a file system, bucket, volume or key would be deleted or replaced.")
-def up(ctx: click.Context, stack_file: Path, as_json: bool, no_policy: bool, yes: bool, allow_data_loss: bool, **where: Any) -> None:
+@click.option(
+    "--allow-data-loss",
+    is_flag=True,
+    help="Apply even when a file system, bucket, volume or key would be deleted or replaced.",
+)
+def up(
+    ctx: click.Context,
+    stack_file: Path,
+    as_json: bool,
+    no_policy: bool,
+    yes: bool,
+    allow_data_loss: bool,
+    **where: Any,
+) -> None:
     """Create or update STACK's resources: preview, data-loss check, confirmation, update."""
     options = _options(policy=not no_policy, **where)
     confirm = _confirmer(yes, as_json, f"Apply these changes to stack {options.stack}?")
     deployment = api.up_stack(
-        stack_file, options, confirm=confirm, allow_data_loss=allow_data_loss, display=_display(as_json, use_color(ctx))
+        stack_file,
+        options,
+        confirm=confirm,
+        allow_data_loss=allow_data_loss,
+        display=_display(as_json, use_color(ctx)),
     )
     sys.exit(_finish(ctx, deployment, as_json, "up"))
 
@@ -152,34 +232,68 @@ def up(ctx: click.Context, stack_file: Path, as_json: bool, no_policy: bool, yes
     is_flag=True,
     help="Also delete protected storage (file systems) and its data. Default: it is kept, with what it depends on.",
 )
-def destroy(ctx: click.Context, stack_file: Path, as_json: bool, yes: bool, include_protected_storage: bool, **where: Any) -> None:
+def destroy(
+    ctx: click.Context,
+    stack_file: Path,
+    as_json: bool,
+    yes: bool,
+    include_protected_storage: bool,
+    **where: Any,
+) -> None:
     """Delete STACK's resources. Protected storage stays unless --include-protected-storage."""
     options = _options(**where)
-    what = "and its protected storage WITH ITS DATA" if include_protected_storage else "(protected storage is kept)"
+    what = (
+        "and its protected storage WITH ITS DATA"
+        if include_protected_storage
+        else "(protected storage is kept)"
+    )
     confirm = _confirmer(yes, as_json, f"Destroy stack {options.stack} {what}?")
     deployment = api.destroy_stack(
-        stack_file, options, confirm=confirm, include_protected_storage=include_protected_storage, display=_display(as_json, use_color(ctx))
+        stack_file,
+        options,
+        confirm=confirm,
+        include_protected_storage=include_protected_storage,
+        display=_display(as_json, use_color(ctx)),
     )
     sys.exit(_finish(ctx, deployment, as_json, "destroy"))
 
 
 @click.command()
 @deploy_options
-@click.option("--preview-only", is_flag=True, help="Only show how the cloud differs from the state; write nothing.")
+@click.option(
+    "--preview-only",
+    is_flag=True,
+    help="Only show how the cloud differs from the state; write nothing.",
+)
 @click.option("--expect-no-changes", is_flag=True, help="Exit 1 when the refresh finds drift.")
-def refresh(ctx: click.Context, stack_file: Path, as_json: bool, preview_only: bool, expect_no_changes: bool, **where: Any) -> None:
+def refresh(
+    ctx: click.Context,
+    stack_file: Path,
+    as_json: bool,
+    preview_only: bool,
+    expect_no_changes: bool,
+    **where: Any,
+) -> None:
     """Read STACK's resources from the cloud into its state (drift check: --preview-only --expect-no-changes)."""
     options = _options(**where)
     deployment = api.refresh_stack(
-        stack_file, options, preview_only=preview_only, expect_no_changes=expect_no_changes, display=_display(as_json, use_color(ctx))
+        stack_file,
+        options,
+        preview_only=preview_only,
+        expect_no_changes=expect_no_changes,
+        display=_display(as_json, use_color(ctx)),
     )
     sys.exit(_finish(ctx, deployment, as_json, "refresh"))
 
 
 @click.command()
 @deploy_options
-@click.option("--show-secrets", is_flag=True, help="Print secret outputs (the kubeconfig) in plain text.")
-def outputs(ctx: click.Context, stack_file: Path, as_json: bool, show_secrets: bool, **where: Any) -> None:
+@click.option(
+    "--show-secrets", is_flag=True, help="Print secret outputs (the kubeconfig) in plain text."
+)
+def outputs(
+    ctx: click.Context, stack_file: Path, as_json: bool, show_secrets: bool, **where: Any
+) -> None:
     """Print STACK's outputs (cluster name, endpoint, kubeconfig, file systems); secrets masked."""
     options = _options(**where)
     deployment = api.stack_outputs(stack_file, options, show_secrets=show_secrets)

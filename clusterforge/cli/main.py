@@ -21,7 +21,9 @@ from clusterforge.errors import ClusterforgeError
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="clusterforge")
 @click.option("--debug", is_flag=True, help="Show Python tracebacks for errors.")
-@click.option("--color/--no-color", default=None, help="Force colour on or off (default: on a terminal).")
+@click.option(
+    "--color/--no-color", default=None, help="Force colour on or off (default: on a terminal)."
+)
 def cli(debug: bool, color: bool | None) -> None:
     """AI clusters as code: validate, plan and check GPU/TPU clusters on Pulumi.
 
@@ -55,7 +57,9 @@ def main() -> None:
         if "--debug" in sys.argv:
             traceback.print_exc()
         click.secho(f"internal error: {type(exc).__name__}: {exc}", fg="red", err=True)
-        click.echo("this is a clusterforge bug: rerun with --debug and report the traceback", err=True)
+        click.echo(
+            "this is a clusterforge bug: rerun with --debug and report the traceback", err=True
+        )
         sys.exit(3)
 
 

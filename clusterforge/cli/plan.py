@@ -26,7 +26,9 @@ from clusterforge.report import render
 from clusterforge.report.compare import render_comparison
 
 cloud_option = click.option(
-    "--cloud", type=click.Choice(["aws", "gcp"]), help="Put the stack on this cloud (its `overrides` entry applies)."
+    "--cloud",
+    type=click.Choice(["aws", "gcp"]),
+    help="Put the stack on this cloud (its `overrides` entry applies).",
 )
 
 
@@ -40,7 +42,13 @@ cloud_option = click.option(
 @click.pass_context
 @handle_errors
 def validate(
-    ctx: click.Context, stack_file: Path, fmt: str, out: Path | None, fail_on: str, skip: tuple[str, ...], cloud: str | None
+    ctx: click.Context,
+    stack_file: Path,
+    fmt: str,
+    out: Path | None,
+    fail_on: str,
+    skip: tuple[str, ...],
+    cloud: str | None,
 ) -> None:
     """Check STACK (.yaml, .json or .py) against the hardware catalog and the rules; no engine."""
     loaded, report = api.validate_stack(stack_file, skip=skip, cloud=cloud)
@@ -54,9 +62,20 @@ def validate(
 @out_option
 @fail_on_option
 @skip_option
-@click.option("--stack", "stack_name", default="dev", show_default=True, callback=stack_name_callback, help="Pulumi stack name used in URNs.")
+@click.option(
+    "--stack",
+    "stack_name",
+    default="dev",
+    show_default=True,
+    callback=stack_name_callback,
+    help="Pulumi stack name used in URNs.",
+)
 @cloud_option
-@click.option("--compare", metavar="CLOUDS", help="Plan on several clouds side by side, e.g. --compare aws,gcp.")
+@click.option(
+    "--compare",
+    metavar="CLOUDS",
+    help="Plan on several clouds side by side, e.g. --compare aws,gcp.",
+)
 @click.pass_context
 @handle_errors
 def plan(
@@ -77,10 +96,22 @@ def plan(
     """
     if compare is not None:
         clouds = [c.strip() for c in compare.split(",") if c.strip()]
-        if cloud or len(set(clouds)) < 2 or len(set(clouds)) != len(clouds) or not set(clouds) <= {"aws", "gcp"}:
-            raise UsageError("--compare takes two or more of aws, gcp (and no --cloud)", hint="e.g. --compare aws,gcp")
+        if (
+            cloud
+            or len(set(clouds)) < 2
+            or len(set(clouds)) != len(clouds)
+            or not set(clouds) <= {"aws", "gcp"}
+        ):
+            raise UsageError(
+                "--compare takes two or more of aws, gcp (and no --cloud)",
+                hint="e.g. --compare aws,gcp",
+            )
         loaded, comparison = api.compare_stack(stack_file, clouds, stack_name=stack_name, skip=skip)
-        emit(render_comparison(comparison, fmt, color=use_color(ctx) and out is None), out, inputs=(stack_file,))
+        emit(
+            render_comparison(comparison, fmt, color=use_color(ctx) and out is None),
+            out,
+            inputs=(stack_file,),
+        )
         findings = [f for r in comparison.reports.values() for f in r.findings]
         sys.exit(EXIT_INPUT if loaded.cluster is None else findings_exit(findings, fail_on))
     loaded, report = api.plan_stack(stack_file, stack_name=stack_name, skip=skip, cloud=cloud)

@@ -21,22 +21,53 @@ from clusterforge.render import FLAVORS
 
 @click.command()
 @stack_argument
-@click.option("--out", type=click.Path(path_type=Path), required=True, help="Directory to write (replaced as a whole).")
-@click.option("--flavor", type=click.Choice(FLAVORS), default="plain", show_default=True, help="plain, argocd or flux.")
-@click.option("--outputs", "outputs_file", type=click.Path(path_type=Path), help="Stack outputs JSON: fills the PersistentVolumes.")
-@click.option("--cloud", type=click.Choice(["aws", "gcp", "kubernetes"]), help="Render the stack as on this cloud.")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="Directory to write (replaced as a whole).",
+)
+@click.option(
+    "--flavor",
+    type=click.Choice(FLAVORS),
+    default="plain",
+    show_default=True,
+    help="plain, argocd or flux.",
+)
+@click.option(
+    "--outputs",
+    "outputs_file",
+    type=click.Path(path_type=Path),
+    help="Stack outputs JSON: fills the PersistentVolumes.",
+)
+@click.option(
+    "--cloud",
+    type=click.Choice(["aws", "gcp", "kubernetes"]),
+    help="Render the stack as on this cloud.",
+)
 @fail_on_option
 @skip_option
 @handle_errors
 def render(
-    stack_file: Path, out: Path, flavor: str, outputs_file: Path | None, cloud: str | None, fail_on: str, skip: tuple[str, ...]
+    stack_file: Path,
+    out: Path,
+    flavor: str,
+    outputs_file: Path | None,
+    cloud: str | None,
+    fail_on: str,
+    skip: tuple[str, ...],
 ) -> None:
     """Write the stack's add-ons and generated objects as GitOps files (same versions and values
     as `clusterforge up`)."""
-    loaded, report, rendered = api.render_stack(stack_file, out, flavor=flavor, outputs_file=outputs_file, cloud=cloud, skip=skip)
+    loaded, report, rendered = api.render_stack(
+        stack_file, out, flavor=flavor, outputs_file=outputs_file, cloud=cloud, skip=skip
+    )
     for finding in report.findings:
         if finding.severity.value == "error":
-            click.echo(f"{finding.severity.value}: {finding.rule} {finding.path}: {finding.message}", err=True)
+            click.echo(
+                f"{finding.severity.value}: {finding.rule} {finding.path}: {finding.message}",
+                err=True,
+            )
     if rendered is not None:
         click.echo(f"wrote {len(rendered.files)} files to {out} ({flavor})")
         for note in rendered.skipped:

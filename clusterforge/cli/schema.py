@@ -29,12 +29,25 @@ def rules(fmt: str) -> None:
     from clusterforge.validate import RULES
 
     rows = [
-        {"id": r.id, "kind": "validation", "severity": r.severity.value, "clouds": list(r.clouds), "title": r.title,
-         "description": r.description}  # fmt: skip
+        {
+            "id": r.id,
+            "kind": "validation",
+            "severity": r.severity.value,
+            "clouds": list(r.clouds),
+            "title": r.title,
+            "description": r.description,
+        }  # fmt: skip
         for r in sorted(RULES.values(), key=lambda r: r.id)
     ]
     rows += [
-        {"id": p.id, "kind": "policy", "severity": p.severity.value, "clouds": [], "title": p.title, "description": p.description}
+        {
+            "id": p.id,
+            "kind": "policy",
+            "severity": p.severity.value,
+            "clouds": [],
+            "title": p.title,
+            "description": p.description,
+        }
         for p in sorted(POLICIES.values(), key=lambda p: p.id)
     ]
     if fmt == "json":

@@ -22,5 +22,9 @@ def plan_offline(resolved: ResolvedCluster, stack: str = DEFAULT_STACK) -> Resou
 
     spec = resolved.spec
     return offline.run(
-        program(resolved), project=spec.name, stack=stack, region=spec.region or "us-east-1", cloud_project=spec.project
+        program(resolved),
+        project=spec.name,
+        stack=stack,
+        region=spec.region or "us-east-1",
+        cloud_project=spec.project,
     )

@@ -34,12 +34,17 @@ SECRET = "[secret]"
 #: and one line saying what is wrong and what to do ({stack}, {project}, {backend} filled in).
 KNOWN_FAILURES: tuple[tuple[re.Pattern[str], str], ...] = (
     (
-        re.compile(r"no valid credential sources|NoCredentialProviders|failed to refresh cached credentials", re.I),
+        re.compile(
+            r"no valid credential sources|NoCredentialProviders|failed to refresh cached credentials",
+            re.I,
+        ),
         "no AWS credentials: run `aws sso login` or `aws configure`, or set AWS_PROFILE or "
         "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (in CI: assume a role through OIDC)",
     ),
     (
-        re.compile(r"ExpiredToken|security token included in the request is (expired|invalid)", re.I),
+        re.compile(
+            r"ExpiredToken|security token included in the request is (expired|invalid)", re.I
+        ),
         "the AWS credentials are expired or invalid: log in again (`aws sso login`) or renew the keys",
     ),
     (
@@ -82,7 +87,10 @@ def _workspace(
         opts = auto.LocalWorkspaceOptions(
             work_dir=work_dir,
             project_settings=auto.ProjectSettings(
-                name=target.project, runtime="python", main=work_dir, backend=auto.ProjectBackend(target.backend)
+                name=target.project,
+                runtime="python",
+                main=work_dir,
+                backend=auto.ProjectBackend(target.backend),
             ),
             env_vars=target.env,
             secrets_provider=target.secrets_provider,
@@ -91,12 +99,19 @@ def _workspace(
             stack = auto.select_stack(target.stack, work_dir=work_dir, opts=opts)
         else:
             open_stack = auto.create_or_select_stack if create else auto.select_stack
-            stack = open_stack(target.stack, project_name=target.project, program=program, opts=opts)
+            stack = open_stack(
+                target.stack, project_name=target.project, program=program, opts=opts
+            )
         if configure:
-            stack.set_all_config({key: auto.ConfigValue(value) for key, value in target.config.items()})
+            stack.set_all_config(
+                {key: auto.ConfigValue(value) for key, value in target.config.items()}
+            )
             for name, version in target.plugins:
                 stack.workspace.install_plugin(name, version)
-        yield stack, [runnable_policy_pack(target.policy_pack, work_dir)] if target.policy_pack else None
+        yield (
+            stack,
+            [runnable_policy_pack(target.policy_pack, work_dir)] if target.policy_pack else None,
+        )
 
 
 def _streams(exc: BaseException) -> tuple[int | None, str]:
@@ -124,7 +139,9 @@ def _first_error(output: str, collectors: Sequence[EventCollector]) -> str:
     return lines[0] if lines else "no output"
 
 
-def translate(exc: BaseException, target: Target, collectors: Sequence[EventCollector] = ()) -> EngineError:
+def translate(
+    exc: BaseException, target: Target, collectors: Sequence[EventCollector] = ()
+) -> EngineError:
     """One :class:`EngineError` line for a Pulumi failure."""
     from pulumi.automation import errors as auto_errors
 
@@ -132,7 +149,9 @@ def translate(exc: BaseException, target: Target, collectors: Sequence[EventColl
     if isinstance(exc, FileNotFoundError):
         return EngineError(f"the Pulumi CLI is needed and there is no `pulumi` on PATH: {INSTALL}")
     if isinstance(exc, auto_errors.InvalidVersionError):
-        return EngineError(f"this Pulumi CLI cannot be used ({exc}): upgrade it with `curl -fsSL https://get.pulumi.com | sh`")
+        return EngineError(
+            f"this Pulumi CLI cannot be used ({exc}): upgrade it with `curl -fsSL https://get.pulumi.com | sh`"
+        )
     if isinstance(exc, auto_errors.StackNotFoundError):
         return EngineError(
             "no stack {stack} of project {project} in backend {backend}: create it with `clusterforge up`, "
@@ -141,7 +160,9 @@ def translate(exc: BaseException, target: Target, collectors: Sequence[EventColl
     if isinstance(exc, auto_errors.ConcurrentUpdateError):
         return EngineError(
             "stack {stack} of {project} is locked by another update in progress: wait for it to finish; if it "
-            "was interrupted, release the lock with `pulumi cancel --stack {stack}` against {backend}".format(**where)
+            "was interrupted, release the lock with `pulumi cancel --stack {stack}` against {backend}".format(
+                **where
+            )
         )
     code, output = _streams(exc)
     diagnostics = " ".join(d.message for c in collectors for d in c.result().diagnostics)
@@ -149,9 +170,15 @@ def translate(exc: BaseException, target: Target, collectors: Sequence[EventColl
         if pattern.search(output) or pattern.search(diagnostics):
             return EngineError(message.format(**where))
     if isinstance(exc, auto_errors.InlineSourceRuntimeError):
-        return EngineError(f"the Pulumi program failed: {_first_error(output, collectors)}", hint="rerun with --debug for the traceback")
+        return EngineError(
+            f"the Pulumi program failed: {_first_error(output, collectors)}",
+            hint="rerun with --debug for the traceback",
+        )
     failed = f"exit {code}: " if code is not None else ""
-    return EngineError(f"the Pulumi engine failed ({failed}{_first_error(output, collectors)})", hint="rerun with --debug for the full Pulumi output")
+    return EngineError(
+        f"the Pulumi engine failed ({failed}{_first_error(output, collectors)})",
+        hint="rerun with --debug for the full Pulumi output",
+    )
 
 
 @contextmanager
@@ -166,10 +193,14 @@ def _translated(target: Target, collectors: list[EventCollector]) -> Iterator[No
         if "summary event" not in str(exc):
             raise
         # The SDK's own check: the CLI exited 0 but sent no summary event.
-        raise EngineError(f"the Pulumi CLI ended without a result ({exc})", hint="rerun with --debug") from exc
+        raise EngineError(
+            f"the Pulumi CLI ended without a result ({exc})", hint="rerun with --debug"
+        ) from exc
 
 
-def _attempt(call: Callable[[], Any], collector: EventCollector, *, drift_check: bool = False) -> tuple[str, Any]:
+def _attempt(
+    call: Callable[[], Any], collector: EventCollector, *, drift_check: bool = False
+) -> tuple[str, Any]:
     """Run one CLI operation; a failure that is a finding (drift, mandatory policy) is an outcome."""
     from pulumi.automation import errors as auto_errors
 
@@ -185,18 +216,36 @@ def _attempt(call: Callable[[], Any], collector: EventCollector, *, drift_check:
 
 
 def _masked(outputs: Mapping[str, Any], show_secrets: bool) -> dict[str, Any]:
-    return {key: value.value if show_secrets or not value.secret else SECRET for key, value in outputs.items()}
+    return {
+        key: value.value if show_secrets or not value.secret else SECRET
+        for key, value in outputs.items()
+    }
 
 
 # ------------------------------------------------------------------------------ operations
 
 
-def preview(target: Target, program: Callable[[], None], *, expect_no_changes: bool = False, display: Display | None = None) -> RunResult:
+def preview(
+    target: Target,
+    program: Callable[[], None],
+    *,
+    expect_no_changes: bool = False,
+    display: Display | None = None,
+) -> RunResult:
     """What ``up`` would change (creates the stack when it does not exist yet)."""
     collector = EventCollector("preview", display)
-    with _translated(target, [collector]), _workspace(target, program, create=True) as (stack, packs), display or NullDisplay():
+    with (
+        _translated(target, [collector]),
+        _workspace(target, program, create=True) as (stack, packs),
+        display or NullDisplay(),
+    ):
         outcome, _ = _attempt(
-            lambda: stack.preview(on_event=collector, policy_packs=packs, expect_no_changes=expect_no_changes or None, color="never"),
+            lambda: stack.preview(
+                on_event=collector,
+                policy_packs=packs,
+                expect_no_changes=expect_no_changes or None,
+                color="never",
+            ),
             collector,
             drift_check=expect_no_changes,
         )
@@ -221,9 +270,15 @@ def up(
     """
     planned_events = EventCollector("preview", display)
     collectors = [planned_events]
-    with _translated(target, collectors), _workspace(target, program, create=True) as (stack, packs):
+    with (
+        _translated(target, collectors),
+        _workspace(target, program, create=True) as (stack, packs),
+    ):
         with display or NullDisplay():
-            outcome, _ = _attempt(lambda: stack.preview(on_event=planned_events, policy_packs=packs, color="never"), planned_events)
+            outcome, _ = _attempt(
+                lambda: stack.preview(on_event=planned_events, policy_packs=packs, color="never"),
+                planned_events,
+            )
         planned = planned_events.result(outcome=outcome)
         if outcome != "ok":
             return planned
@@ -240,8 +295,13 @@ def up(
         applied_events = EventCollector("up", display)
         collectors.append(applied_events)
         with display or NullDisplay():
-            outcome, applied = _attempt(lambda: stack.up(on_event=applied_events, policy_packs=packs, color="never"), applied_events)
-        return applied_events.result(outcome=outcome, outputs=_masked(applied.outputs, False) if applied else {})
+            outcome, applied = _attempt(
+                lambda: stack.up(on_event=applied_events, policy_packs=packs, color="never"),
+                applied_events,
+            )
+        return applied_events.result(
+            outcome=outcome, outputs=_masked(applied.outputs, False) if applied else {}
+        )
 
 
 def _protected(stack: Any) -> list[tuple[str, str]]:
@@ -269,12 +329,19 @@ def destroy(
     with _translated(target, collectors), _workspace(target, program, create=False) as (stack, _):
         protected = _protected(stack)
         with display or NullDisplay():
-            _attempt(lambda: stack.preview_destroy(on_event=planned_events, exclude_protected=True, color="never"), planned_events)
+            _attempt(
+                lambda: stack.preview_destroy(
+                    on_event=planned_events, exclude_protected=True, color="never"
+                ),
+                planned_events,
+            )
         planned = planned_events.result()
         if include_protected is None:
             planned.kept = [(type_token, urn.rsplit("::", 1)[-1]) for urn, type_token in protected]
         elif protected:
-            planned.steps.extend(Step(urn, type_token, "delete", protected=True) for urn, type_token in protected)
+            planned.steps.extend(
+                Step(urn, type_token, "delete", protected=True) for urn, type_token in protected
+            )
             planned.changes["delete"] = planned.changes.get("delete", 0) + len(protected)
         if not planned.changed:
             planned.outcome = "no-changes"
@@ -286,10 +353,17 @@ def destroy(
             if include_protected is not None and protected:
                 unprotect = EventCollector("up", display)
                 collectors.append(unprotect)
-                stack.up(program=include_protected, target=[urn for urn, _ in protected], on_event=unprotect, color="never")
+                stack.up(
+                    program=include_protected,
+                    target=[urn for urn, _ in protected],
+                    on_event=unprotect,
+                    color="never",
+                )
             events = EventCollector("destroy", display)
             collectors.append(events)
-            stack.destroy(on_event=events, exclude_protected=include_protected is None, color="never")
+            stack.destroy(
+                on_event=events, exclude_protected=include_protected is None, color="never"
+            )
         return events.result(kept=planned.kept)
 
 
@@ -303,10 +377,16 @@ def refresh(
 ) -> RunResult:
     """Read the cloud and update the stack's state (``preview_only``: only show the drift)."""
     collector = EventCollector("preview-refresh" if preview_only else "refresh", display)
-    with _translated(target, [collector]), _workspace(target, program, create=False) as (stack, _), display or NullDisplay():
+    with (
+        _translated(target, [collector]),
+        _workspace(target, program, create=False) as (stack, _),
+        display or NullDisplay(),
+    ):
         operation = stack.preview_refresh if preview_only else stack.refresh
         outcome, _ = _attempt(
-            lambda: operation(on_event=collector, expect_no_changes=expect_no_changes or None, color="never"),
+            lambda: operation(
+                on_event=collector, expect_no_changes=expect_no_changes or None, color="never"
+            ),
             collector,
             drift_check=expect_no_changes,
         )
@@ -318,5 +398,8 @@ def refresh(
 
 def outputs(target: Target, *, show_secrets: bool = False) -> dict[str, Any]:
     """The stack's outputs (secrets masked unless ``show_secrets``)."""
-    with _translated(target, []), _workspace(target, None, create=False, configure=False) as (stack, _):
+    with (
+        _translated(target, []),
+        _workspace(target, None, create=False, configure=False) as (stack, _),
+    ):
         return _masked(stack.outputs(), show_secrets)

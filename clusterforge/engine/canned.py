@@ -55,7 +55,13 @@ DEFAULT_PROJECT = "offline-project"
 PROJECT_NUMBER = "123456789012"
 
 
-def resource_id(type_token: str, name: str, urn: str, inputs: dict[str, Any] | None = None, project: str | None = None) -> str:
+def resource_id(
+    type_token: str,
+    name: str,
+    urn: str,
+    inputs: dict[str, Any] | None = None,
+    project: str | None = None,
+) -> str:
     """Deterministic, unique id for a mocked resource: EC2-style for AWS, a resource path for GCP."""
     prefix = ID_PREFIX.get(type_token)
     if prefix:
@@ -88,7 +94,12 @@ def invoke(token: str, args: dict[str, Any], region: str) -> dict[str, Any] | No
         return {
             "id": region,
             "names": names,
-            "zoneIds": [f"use1-az{i + 1}" if region == "us-east-1" else f"{region[:2]}{region.split('-')[-1]}-az{i + 1}" for i in range(len(names))],
+            "zoneIds": [
+                f"use1-az{i + 1}"
+                if region == "us-east-1"
+                else f"{region[:2]}{region.split('-')[-1]}-az{i + 1}"
+                for i in range(len(names))
+            ],
             "groupNames": [region] * len(names),
             "state": args.get("state", "available"),
         }
@@ -100,12 +111,28 @@ def invoke(token: str, args: dict[str, Any], region: str) -> dict[str, Any] | No
             "userId": "AIDAOFFLINEPLAN0000000",
         }
     if token == "aws:index/getPartition:getPartition":
-        return {"id": PARTITION, "partition": PARTITION, "dnsSuffix": "amazonaws.com", "reverseDnsPrefix": "com.amazonaws"}
+        return {
+            "id": PARTITION,
+            "partition": PARTITION,
+            "dnsSuffix": "amazonaws.com",
+            "reverseDnsPrefix": "com.amazonaws",
+        }
     if token == "gcp:organizations/getProject:getProject":
         project = args.get("projectId") or DEFAULT_PROJECT
-        return {"id": f"projects/{project}", "projectId": project, "number": PROJECT_NUMBER, "name": project}
+        return {
+            "id": f"projects/{project}",
+            "projectId": project,
+            "number": PROJECT_NUMBER,
+            "name": project,
+        }
     if token == "aws:index/getRegion:getRegion":
-        return {"id": region, "name": region, "region": region, "endpoint": f"ec2.{region}.amazonaws.com", "description": region}
+        return {
+            "id": region,
+            "name": region,
+            "region": region,
+            "endpoint": f"ec2.{region}.amazonaws.com",
+            "description": region,
+        }
     return None
 
 
@@ -117,7 +144,9 @@ def _arn(type_token: str, rid: str, region: str) -> str:
     return f"arn:aws:{service}:{region}:{ACCOUNT_ID}:{kind}/{rid}"
 
 
-def outputs(type_token: str, name: str, urn: str, rid: str, inputs: dict[str, Any], region: str) -> dict[str, Any]:
+def outputs(
+    type_token: str, name: str, urn: str, rid: str, inputs: dict[str, Any], region: str
+) -> dict[str, Any]:
     """Computed outputs a provider would return, merged over the inputs."""
     state = dict(inputs)
     h = digest(urn)
@@ -128,12 +157,16 @@ def outputs(type_token: str, name: str, urn: str, rid: str, inputs: dict[str, An
     state.setdefault("arn", _arn(type_token, inputs.get("name") or rid, region))
     if type_token == "aws:eks/cluster:Cluster":
         state["endpoint"] = f"https://{h[:32].upper()}.gr7.{region}.eks.amazonaws.com"
-        state["certificateAuthority"] = {"data": base64.b64encode(b"offline-plan-certificate-authority").decode()}
+        state["certificateAuthority"] = {
+            "data": base64.b64encode(b"offline-plan-certificate-authority").decode()
+        }
         vpc_config = dict(inputs.get("vpcConfig") or {})
         vpc_config["clusterSecurityGroupId"] = "sg-" + h[:17]
         vpc_config.setdefault("vpcId", "vpc-" + h[17:34])
         state["vpcConfig"] = vpc_config
-        state["identities"] = [{"oidcs": [{"issuer": f"https://oidc.eks.{region}.amazonaws.com/id/{h[:32].upper()}"}]}]
+        state["identities"] = [
+            {"oidcs": [{"issuer": f"https://oidc.eks.{region}.amazonaws.com/id/{h[:32].upper()}"}]}
+        ]
         state["status"] = "ACTIVE"
     elif type_token == "aws:ec2/launchTemplate:LaunchTemplate":
         state.update(latestVersion=1, defaultVersion=1)
@@ -158,7 +191,9 @@ def _gcp_outputs(type_token: str, state: dict[str, Any], h: str, rid: str) -> di
     state.setdefault("selfLink", f"https://www.googleapis.com/compute/v1/{rid}")
     if type_token == "gcp:container/cluster:Cluster":
         state["endpoint"] = f"34.{int(h[:2], 16)}.{int(h[2:4], 16)}.{int(h[4:6], 16)}"
-        state["masterAuth"] = {"clusterCaCertificate": base64.b64encode(b"offline-plan-gke-ca").decode()}
+        state["masterAuth"] = {
+            "clusterCaCertificate": base64.b64encode(b"offline-plan-gke-ca").decode()
+        }
         state.setdefault("name", rid.rsplit("/", 1)[-1])
     elif type_token == "gcp:lustre/instance:Instance":
         state["mountPoint"] = f"10.{int(h[:2], 16)}.0.2@tcp:/{state.get('filesystem', 'lustre')}"

@@ -27,8 +27,20 @@ SYMBOL = {
     "create": "+", "update": "~", "delete": "-", "replace": "+-", "read": ">", "refresh": "~",
     "import": "=", "import-replacement": "=>", "discard": "-", "same": " ",
 }  # fmt: skip
-PAST = {"create": "created", "update": "updated", "delete": "deleted", "replace": "replaced", "import": "imported"}
-DOING = {"create": "creating", "update": "updating", "delete": "deleting", "replace": "replacing", "import": "importing"}
+PAST = {
+    "create": "created",
+    "update": "updated",
+    "delete": "deleted",
+    "replace": "replaced",
+    "import": "imported",
+}
+DOING = {
+    "create": "creating",
+    "update": "updating",
+    "delete": "deleting",
+    "replace": "replacing",
+    "import": "importing",
+}
 #: Results of operations that only plan (their counts read "to create", their data loss "would be").
 PLANNING_COMMANDS = frozenset({"preview", "preview-destroy", "preview-refresh"})
 #: Order of the counts in summaries.
@@ -68,7 +80,14 @@ class Step:
         return self.op not in NO_CHANGE_OPS
 
     def to_dict(self) -> dict[str, Any]:
-        return {"urn": self.urn, "type": self.type, "name": self.name, "op": self.op, "protected": self.protected, "failed": self.failed}
+        return {
+            "urn": self.urn,
+            "type": self.type,
+            "name": self.name,
+            "op": self.op,
+            "protected": self.protected,
+            "failed": self.failed,
+        }
 
 
 @dataclass(frozen=True)
@@ -94,7 +113,13 @@ class PolicyViolation:
         return self.level == "mandatory"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"policy": self.policy, "pack": self.pack, "level": self.level, "message": self.message, "urn": self.urn}
+        return {
+            "policy": self.policy,
+            "pack": self.pack,
+            "level": self.level,
+            "message": self.message,
+            "urn": self.urn,
+        }
 
 
 @dataclass
@@ -158,7 +183,9 @@ class Display(Protocol):
 class EventCollector:
     """The ``on_event`` callback: collects steps, diagnostics, policy violations and the summary."""
 
-    def __init__(self, command: str, display: Display | None = None, clock: Any = time.monotonic) -> None:
+    def __init__(
+        self, command: str, display: Display | None = None, clock: Any = time.monotonic
+    ) -> None:
         self.command = command
         self.display = display
         self._clock = clock
@@ -173,9 +200,13 @@ class EventCollector:
     def __call__(self, event: Any) -> None:
         with self._lock:
             if event.resource_pre_event is not None:
-                self._pre(event.resource_pre_event.metadata, bool(event.resource_pre_event.planning))
+                self._pre(
+                    event.resource_pre_event.metadata, bool(event.resource_pre_event.planning)
+                )
             elif event.res_outputs_event is not None:
-                self._outputs(event.res_outputs_event.metadata, bool(event.res_outputs_event.planning))
+                self._outputs(
+                    event.res_outputs_event.metadata, bool(event.res_outputs_event.planning)
+                )
             elif event.res_op_failed_event is not None:
                 self._failed(event.res_op_failed_event.metadata)
             elif event.diagnostic_event is not None:
@@ -183,10 +214,18 @@ class EventCollector:
             elif event.policy_event is not None:
                 p = event.policy_event
                 self._policy.append(
-                    PolicyViolation(p.policy_name, p.policy_pack_name, p.enforcement_level, plain_text(p.message), p.resource_urn)
+                    PolicyViolation(
+                        p.policy_name,
+                        p.policy_pack_name,
+                        p.enforcement_level,
+                        plain_text(p.message),
+                        p.resource_urn,
+                    )
                 )
             elif event.summary_event is not None:
-                self._summary = {_op(k): int(v) for k, v in (event.summary_event.resource_changes or {}).items()}
+                self._summary = {
+                    _op(k): int(v) for k, v in (event.summary_event.resource_changes or {}).items()
+                }
                 self._duration = float(event.summary_event.duration_seconds or 0)
 
     def _pre(self, meta: Any, planning: bool) -> None:
@@ -194,7 +233,9 @@ class EventCollector:
         step = self._steps.get(meta.urn)
         if step is None:
             state = meta.new or meta.old
-            step = Step(meta.urn, meta.type, op, bool(state and state.protect), started=self._clock())
+            step = Step(
+                meta.urn, meta.type, op, bool(state and state.protect), started=self._clock()
+            )
             self._steps[meta.urn] = step
         elif op in REPLACE_OPS:
             step.op = "replace"
@@ -207,7 +248,9 @@ class EventCollector:
     def _outputs(self, meta: Any, planning: bool) -> None:
         step = self._steps.get(meta.urn)
         if step is None:
-            step = self._steps[meta.urn] = Step(meta.urn, meta.type, _op(meta.op), started=self._clock())
+            step = self._steps[meta.urn] = Step(
+                meta.urn, meta.type, _op(meta.op), started=self._clock()
+            )
         elif step.op == "refresh" and _op(meta.op) != "refresh":
             step.op = _op(meta.op)  # a refresh that found drift is reported as update or delete
         if step.finished is None:
@@ -241,7 +284,13 @@ class EventCollector:
             changes = dict(self._summary) if self._summary is not None else _count(steps)
             duration = self._duration if self._duration else self._clock() - self._begin
             return RunResult(
-                self.command, steps, changes, list(self._diagnostics), list(self._policy), duration_seconds=duration, **extra
+                self.command,
+                steps,
+                changes,
+                list(self._diagnostics),
+                list(self._policy),
+                duration_seconds=duration,
+                **extra,
             )
 
 
@@ -255,7 +304,9 @@ def _count(steps: list[Step]) -> dict[str, int]:
 def counts_line(changes: dict[str, int], *, planned: bool) -> str:
     """``+ 61 to create, ~ 2 to update, 10 unchanged`` (or ``created``/``updated`` after an update)."""
     parts = []
-    ops = [op for op in SUMMARY_ORDER if op in changes] + sorted(op for op in changes if op not in SUMMARY_ORDER)
+    ops = [op for op in SUMMARY_ORDER if op in changes] + sorted(
+        op for op in changes if op not in SUMMARY_ORDER
+    )
     for op in ops:
         count = changes[op]
         if not count or op in NO_CHANGE_OPS:
@@ -276,7 +327,11 @@ def render_summary(result: RunResult, *, title: str) -> str:
         lines.append("  no changes")
     for loss in result.data_loss:
         verb = "deleted" if loss.op == "delete" else "replaced"
-        lines.append(f"  DATA LOSS: {loss.type} {loss.name} would be {verb}" if planned else f"  data lost: {loss.type} {loss.name} {verb}")
+        lines.append(
+            f"  DATA LOSS: {loss.type} {loss.name} would be {verb}"
+            if planned
+            else f"  data lost: {loss.type} {loss.name} {verb}"
+        )
     if result.kept:
         lines.append(f"  kept (protected): {', '.join(f'{t} {n}' for t, n in result.kept)}")
     for violation in result.policy_violations:

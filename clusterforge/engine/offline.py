@@ -71,7 +71,9 @@ def _options(request: Any) -> dict[str, Any]:
     if request.replaceOnChanges:
         options["replaceOnChanges"] = list(request.replaceOnChanges)
     if request.provider:
-        options["provider"] = request.provider.split("::")[-2] if "::" in request.provider else request.provider
+        options["provider"] = (
+            request.provider.split("::")[-2] if "::" in request.provider else request.provider
+        )
     if request.additionalSecretOutputs:
         options["additionalSecretOutputs"] = list(request.additionalSecretOutputs)
     return options
@@ -95,7 +97,6 @@ def _monitor_class() -> type:
             self.order: list[str] = []
             self.stack_outputs: dict[str, Any] = {}
             self._lock = threading.Lock()
-
 
         def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
             urn = self.make_urn(request.parent, request.type, request.name)
@@ -124,7 +125,10 @@ def _monitor_class() -> type:
             with self._lock:
                 if urn in self.recorded:
                     # The engine refuses two resources with one URN; so does the plan.
-                    raise EngineError(f"two resources have the URN {urn}", hint="resource names must be unique per type and parent")
+                    raise EngineError(
+                        f"two resources have the URN {urn}",
+                        hint="resource names must be unique per type and parent",
+                    )
                 self.recorded[urn] = planned
                 self.order.append(urn)
                 self.resources[urn] = MockMonitor.ResourceRegistration(urn, rid, state)
@@ -165,7 +169,9 @@ def _mocks_class() -> type:
                 )
             return answer
 
-        def new_resource(self, args: Any) -> Any:  # pragma: no cover - the monitor answers resources
+        def new_resource(
+            self, args: Any
+        ) -> Any:  # pragma: no cover - the monitor answers resources
             return "", dict(args.inputs)
 
     return CannedMocks
@@ -205,7 +211,9 @@ def run(
     return contextvars.Context().run(_run, program, project, stack, region, cloud_project)
 
 
-def _run(program: Callable[[], None], project: str, stack: str, region: str, cloud_project: str | None) -> ResourceGraph:
+def _run(
+    program: Callable[[], None], project: str, stack: str, region: str, cloud_project: str | None
+) -> ResourceGraph:
     import pulumi
     from pulumi.runtime.settings import SETTINGS
     from pulumi.runtime.stack import run_pulumi_func

@@ -73,7 +73,9 @@ class PlainProgress(NullDisplay):
 
     def diagnostic(self, diagnostic: Diagnostic) -> None:
         where = f" ({diagnostic.urn.rsplit('::', 1)[-1]})" if diagnostic.urn else ""
-        self._write(f"{diagnostic.severity}{where}: {diagnostic.message.splitlines()[0] if diagnostic.message else ''}")
+        self._write(
+            f"{diagnostic.severity}{where}: {diagnostic.message.splitlines()[0] if diagnostic.message else ''}"
+        )
 
 
 class LiveProgress(PlainProgress):
@@ -88,7 +90,9 @@ class LiveProgress(PlainProgress):
     def __enter__(self) -> LiveProgress:
         from rich.live import Live
 
-        self._live = Live(console=self.console, get_renderable=self._render, refresh_per_second=8, transient=True)
+        self._live = Live(
+            console=self.console, get_renderable=self._render, refresh_per_second=8, transient=True
+        )
         self._live.start()
         return self
 
@@ -107,7 +111,11 @@ class LiveProgress(PlainProgress):
         with self._lock:
             running = list(self._active.values())
         for step, spinner in running[-15:]:
-            grid.add_row(spinner, f"{step.op} {short_type(step.type)} {step.name}", f"{int(time.monotonic() - step.started)}s")
+            grid.add_row(
+                spinner,
+                f"{step.op} {short_type(step.type)} {step.name}",
+                f"{int(time.monotonic() - step.started)}s",
+            )
         if len(running) > 15:
             grid.add_row("", f"... and {len(running) - 15} more", "")
         return grid
@@ -133,4 +141,6 @@ def progress_display(*, live: bool, stream: IO[str], color: bool = False) -> Dis
         return PlainProgress(stream)
     from rich.console import Console
 
-    return LiveProgress(Console(file=stream, force_terminal=True, no_color=not color, highlight=False))
+    return LiveProgress(
+        Console(file=stream, force_terminal=True, no_color=not color, highlight=False)
+    )

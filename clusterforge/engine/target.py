@@ -95,7 +95,9 @@ def needs_passphrase(backend: str, secrets_provider: str | None) -> bool:
 def check_passphrase(target: Target, environ: Mapping[str, str] | None = None) -> None:
     """Fail before the CLI runs when the stack's secrets need a passphrase and none is set."""
     environ = os.environ if environ is None else environ
-    if needs_passphrase(target.backend, target.secrets_provider) and not any(v in environ for v in PASSPHRASE_VARS):
+    if needs_passphrase(target.backend, target.secrets_provider) and not any(
+        v in environ for v in PASSPHRASE_VARS
+    ):
         raise EngineError(
             f"the backend {target.backend} encrypts stack secrets with a passphrase and none is set: "
             "set PULUMI_CONFIG_PASSPHRASE (or PULUMI_CONFIG_PASSPHRASE_FILE=path), keep it in your secret store, "
@@ -173,7 +175,9 @@ def runnable_policy_pack(source: str, work_dir: str) -> str:
     else:
         options.pop("virtualenv", None)
     settings["runtime"] = {**runtime, "options": options}
-    (copy / "PulumiPolicy.yaml").write_text(yaml.safe_dump(settings, sort_keys=False), encoding="utf-8")
+    (copy / "PulumiPolicy.yaml").write_text(
+        yaml.safe_dump(settings, sort_keys=False), encoding="utf-8"
+    )
     return str(copy)
 
 

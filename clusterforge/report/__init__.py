@@ -7,7 +7,14 @@ FORMATS = ("text", "json", "markdown")
 CHECK_FORMATS = (*FORMATS, "sarif")
 
 
-def render(report: Report, fmt: str, *, color: bool = False, width: int | None = None, command: str = "plan") -> str:
+def render(
+    report: Report,
+    fmt: str,
+    *,
+    color: bool = False,
+    width: int | None = None,
+    command: str = "plan",
+) -> str:
     """Render ``report`` as ``fmt`` (text, json, markdown or sarif); ``command`` titles the Markdown."""
     if fmt == "json":
         from clusterforge.report.jsonfmt import render_json

@@ -9,12 +9,20 @@ def placement_cell(row: dict[str, Any]) -> str:
     """``cluster`` / ``compact`` / ``compact 4x4x4`` (multi-host TPU) / ``-``."""
     if not row.get("placement"):
         return "-"
-    return f"{row['placement']} {row['topology']}" if row.get("topology") and row["nodes"] > 1 else str(row["placement"])
+    return (
+        f"{row['placement']} {row['topology']}"
+        if row.get("topology") and row["nodes"] > 1
+        else str(row["placement"])
+    )
 
 
 def nodes_cell(row: dict[str, Any]) -> str:
     """``4``, ``1 (0..8)`` for autoscaled pools, ``16 x 2 slices`` for multi-slice TPU pools."""
-    nodes = str(row["nodes"]) if row["min_nodes"] == row["max_nodes"] else f"{row['nodes']} ({row['min_nodes']}..{row['max_nodes']})"
+    nodes = (
+        str(row["nodes"])
+        if row["min_nodes"] == row["max_nodes"]
+        else f"{row['nodes']} ({row['min_nodes']}..{row['max_nodes']})"
+    )
     if row.get("slices", 1) > 1:
         nodes += f" x {row['slices']} slices"
     return nodes

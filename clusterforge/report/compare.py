@@ -34,18 +34,28 @@ class Comparison:
     def unmatched(self, cloud: str) -> list[str]:
         """What could not be matched on ``cloud``, in words."""
         report = self.reports[cloud]
-        problems = [f"{f.path}: {f.message}" for f in report.findings if f.severity == Severity.ERROR]
+        problems = [
+            f"{f.path}: {f.message}" for f in report.findings if f.severity == Severity.ERROR
+        ]
         resolved = report.resolved
         if resolved is None:
             return problems
         for pool in resolved.pools:
             if pool.offering is None:
-                problems.append(f"pool {pool.name}: no instance type for {pool.spec.accelerator or 'its spec'}")
-            elif pool.is_accelerated and pool.fabric == "none" and self._fabric_elsewhere(cloud, pool.name):
+                problems.append(
+                    f"pool {pool.name}: no instance type for {pool.spec.accelerator or 'its spec'}"
+                )
+            elif (
+                pool.is_accelerated
+                and pool.fabric == "none"
+                and self._fabric_elsewhere(cloud, pool.name)
+            ):
                 problems.append(f"pool {pool.name}: no high-speed fabric on {cloud}")
         for storage in resolved.storage:
             if storage.service is None:
-                problems.append(f"storage {storage.name}: no {storage.spec.type} service on {cloud}")
+                problems.append(
+                    f"storage {storage.name}: no {storage.spec.type} service on {cloud}"
+                )
         if report.cost is not None:
             problems += [f"no price for {item.name}" for item in report.cost.missing]
         return problems
@@ -64,7 +74,12 @@ class Comparison:
         out: list[tuple[str, dict[str, str]]] = []
 
         def row(label: str, values: dict[str, Any]) -> None:
-            out.append((label, {c: "-" if values.get(c) in (None, "") else str(values.get(c)) for c in clouds}))
+            out.append(
+                (
+                    label,
+                    {c: "-" if values.get(c) in (None, "") else str(values.get(c)) for c in clouds},
+                )
+            )
 
         row("region", {c: r.cluster_info["region"] for c, r in self.reports.items()})
         pool_names: list[str] = []
@@ -79,13 +94,23 @@ class Comparison:
             row(f"pool {name}: type", {c: v.get("instance_type") for c, v in cells.items()})
             row(
                 f"pool {name}: accelerators",
-                {c: f"{v['accelerators_per_node']} x {v['accelerator']}" if v.get("accelerator") else "-" for c, v in cells.items()},
+                {
+                    c: f"{v['accelerators_per_node']} x {v['accelerator']}"
+                    if v.get("accelerator")
+                    else "-"
+                    for c, v in cells.items()
+                },
             )
             row(f"pool {name}: nodes", {c: v.get("nodes") for c, v in cells.items()})
             row(f"pool {name}: fabric", {c: _fabric(v) for c, v in cells.items()})
             row(
                 f"pool {name}: network per node",
-                {c: f"{v['network_bandwidth_gbps']:g} Gbps" if v.get("network_bandwidth_gbps") else "" for c, v in cells.items()},
+                {
+                    c: f"{v['network_bandwidth_gbps']:g} Gbps"
+                    if v.get("network_bandwidth_gbps")
+                    else ""
+                    for c, v in cells.items()
+                },
             )
         storage_names: list[str] = []
         for report in self.reports.values():
@@ -95,13 +120,34 @@ class Comparison:
         for name in storage_names:
             values: dict[str, Any] = {}
             for cloud, report in self.reports.items():
-                found = next((s for s in report.resolved.storage if s.name == name), None) if report.resolved else None
+                found = (
+                    next((s for s in report.resolved.storage if s.name == name), None)
+                    if report.resolved
+                    else None
+                )
                 if found is not None and found.service:
-                    tier = f" @ {found.throughput_mbps_per_tib} MB/s/TiB" if found.throughput_mbps_per_tib else ""
+                    tier = (
+                        f" @ {found.throughput_mbps_per_tib} MB/s/TiB"
+                        if found.throughput_mbps_per_tib
+                        else ""
+                    )
                     values[cloud] = f"{STORAGE_LABEL[found.service]}{tier}"
             row(f"storage {name}", values)
-        row("accelerators total", {c: ", ".join(f"{n} x {a}" for a, n in r.accelerator_totals().items()) for c, r in self.reports.items()})
-        row("resources", {c: len(r.graph.custom_resources) if r.graph else "not planned" for c, r in self.reports.items()})
+        row(
+            "accelerators total",
+            {
+                c: ", ".join(f"{n} x {a}" for a, n in r.accelerator_totals().items())
+                for c, r in self.reports.items()
+            },
+        )
+        row(
+            "resources",
+            {
+                c: len(r.graph.custom_resources) if r.graph else "not planned"
+                for c, r in self.reports.items()
+            },
+        )
+
         def cost(report: Report, value: float, text: str) -> str | None:
             if report.cost is None:
                 return None
@@ -109,8 +155,20 @@ class Comparison:
                 return "not planned (errors)"
             return text.format(value) + (" (incomplete)" if report.cost.missing else "")
 
-        row("cost per hour", {c: cost(r, r.cost.hourly_usd if r.cost else 0, "${:,.2f}") for c, r in self.reports.items()})
-        row("cost per month", {c: cost(r, r.cost.monthly_usd if r.cost else 0, "${:,.0f}") for c, r in self.reports.items()})
+        row(
+            "cost per hour",
+            {
+                c: cost(r, r.cost.hourly_usd if r.cost else 0, "${:,.2f}")
+                for c, r in self.reports.items()
+            },
+        )
+        row(
+            "cost per month",
+            {
+                c: cost(r, r.cost.monthly_usd if r.cost else 0, "${:,.0f}")
+                for c, r in self.reports.items()
+            },
+        )
         return out
 
     def to_dict(self) -> dict[str, Any]:
@@ -144,15 +202,27 @@ def render_comparison(comparison: Comparison, fmt: str, *, color: bool = False) 
         return json.dumps(comparison.to_dict(), indent=2, default=str) + "\n"
     clouds = list(comparison.reports)
     if fmt == "markdown":
-        lines = ["## clusterforge compare: " + " vs ".join(clouds), "", "| | " + " | ".join(clouds) + " |", "|---|" + "---|" * len(clouds)]
-        lines += [f"| {label} | " + " | ".join(values[c] for c in clouds) + " |" for label, values in comparison.rows()]
+        lines = [
+            "## clusterforge compare: " + " vs ".join(clouds),
+            "",
+            "| | " + " | ".join(clouds) + " |",
+            "|---|" + "---|" * len(clouds),
+        ]
+        lines += [
+            f"| {label} | " + " | ".join(values[c] for c in clouds) + " |"
+            for label, values in comparison.rows()
+        ]
         lines += ["", "### Could not be matched", ""]
         for cloud in clouds:
             problems = comparison.unmatched(cloud)
-            lines.append(f"- **{cloud}**: " + ("; ".join(problems) if problems else "everything matched"))
+            lines.append(
+                f"- **{cloud}**: " + ("; ".join(problems) if problems else "everything matched")
+            )
         return "\n".join(lines) + "\n"
     buffer = io.StringIO()
-    console = Console(file=buffer, force_terminal=color, no_color=not color, width=140, highlight=False)
+    console = Console(
+        file=buffer, force_terminal=color, no_color=not color, width=140, highlight=False
+    )
     table = Table(title="Portable stack on " + " and ".join(clouds), title_justify="left")
     table.add_column("")
     for cloud in clouds:

@@ -25,14 +25,18 @@ def _launch_template(graph: ResourceGraph, resource: PlannedResource) -> str:
     interfaces = i.get("networkInterfaces") or []
     efa = [n for n in interfaces if n.get("interfaceType") in ("efa", "efa-only")]
     if efa:
-        parts.append(f"{len(efa)} EFA interfaces ({sum(1 for n in efa if n['interfaceType'] == 'efa-only')} efa-only)")
+        parts.append(
+            f"{len(efa)} EFA interfaces ({sum(1 for n in efa if n['interfaceType'] == 'efa-only')} efa-only)"
+        )
     placement = (i.get("placement") or {}).get("groupName")
     if placement:
         parts.append("cluster placement group")
     market = (i.get("instanceMarketOptions") or {}).get("marketType")
     if market:
         parts.append(market)
-    target = ((i.get("capacityReservationSpecification") or {}).get("capacityReservationTarget") or {}).get("capacityReservationId")
+    target = (
+        (i.get("capacityReservationSpecification") or {}).get("capacityReservationTarget") or {}
+    ).get("capacityReservationId")
     if target:
         parts.append(f"reservation {target}")
     if (i.get("metadataOptions") or {}).get("httpTokens") == "required":
@@ -54,14 +58,24 @@ def _lustre(graph: ResourceGraph, resource: PlannedResource) -> str:
     subnet_id = i.get("subnetIds")
     subnet = graph.by_id(subnet_id) if isinstance(subnet_id, str) else None
     zone = subnet.inputs.get("availabilityZone") if subnet else "?"
-    throughput = f" @ {i['perUnitStorageThroughput']} MB/s/TiB" if i.get("perUnitStorageThroughput") else ""
+    throughput = (
+        f" @ {i['perUnitStorageThroughput']} MB/s/TiB" if i.get("perUnitStorageThroughput") else ""
+    )
     return f"{i.get('storageCapacity')} GiB {i.get('deploymentType')}{throughput} in {zone}"
 
 
 def _sg_rule(graph: ResourceGraph, resource: PlannedResource) -> str:
     i = resource.inputs
-    protocol = "all" if i.get("ipProtocol") == "-1" else f"{i.get('ipProtocol')} {i.get('fromPort')}-{i.get('toPort')}"
-    peer = _ref(graph, i.get("referencedSecurityGroupId")) if i.get("referencedSecurityGroupId") else i.get("cidrIpv4")
+    protocol = (
+        "all"
+        if i.get("ipProtocol") == "-1"
+        else f"{i.get('ipProtocol')} {i.get('fromPort')}-{i.get('toPort')}"
+    )
+    peer = (
+        _ref(graph, i.get("referencedSecurityGroupId"))
+        if i.get("referencedSecurityGroupId")
+        else i.get("cidrIpv4")
+    )
     if i.get("referencedSecurityGroupId") == i.get("securityGroupId"):
         peer = "self"
     return f"{protocol} {'from' if 'Ingress' in resource.type else 'to'} {peer}"
@@ -75,10 +89,18 @@ def _gke_node_pool(graph: ResourceGraph, resource: PlannedResource) -> str:
     if accelerators:
         parts.append(f"{accelerators[0].get('count')} x {accelerators[0].get('type')}")
     scaling = i.get("autoscaling")
-    parts.append(f"{scaling.get('totalMinNodeCount')}..{scaling.get('totalMaxNodeCount')} nodes" if scaling else f"{i.get('nodeCount')} nodes")
+    parts.append(
+        f"{scaling.get('totalMinNodeCount')}..{scaling.get('totalMaxNodeCount')} nodes"
+        if scaling
+        else f"{i.get('nodeCount')} nodes"
+    )
     placement = i.get("placementPolicy")
     if placement:
-        parts.append("compact " + placement["tpuTopology"] if placement.get("tpuTopology") else "compact placement")
+        parts.append(
+            "compact " + placement["tpuTopology"]
+            if placement.get("tpuTopology")
+            else "compact placement"
+        )
     extra = (i.get("networkConfig") or {}).get("additionalNodeNetworkConfigs") or []
     if extra:
         parts.append(f"{len(extra)} additional node networks")
@@ -120,14 +142,22 @@ DESCRIBERS: dict[str, Callable[[ResourceGraph, PlannedResource], str]] = {
     "kubernetes:helm.sh/v4:Chart": _chart,
     "kubernetes:kueue.x-k8s.io/v1beta2:ClusterQueue": _cluster_queue,
     "gcp:container/nodePool:NodePool": _gke_node_pool,
-    "gcp:container/cluster:Cluster": lambda g, r: f"{r.inputs.get('location')}, {((r.inputs.get('releaseChannel') or {}).get('channel'))} channel",
-    "gcp:compute/network:Network": lambda g, r: f"MTU {r.inputs['mtu']}" + (", RoCE profile" if r.inputs.get("networkProfile") else "") if r.inputs.get("mtu") else "",
+    "gcp:container/cluster:Cluster": lambda g, r: (
+        f"{r.inputs.get('location')}, {((r.inputs.get('releaseChannel') or {}).get('channel'))} channel"
+    ),
+    "gcp:compute/network:Network": lambda g, r: (
+        f"MTU {r.inputs['mtu']}" + (", RoCE profile" if r.inputs.get("networkProfile") else "")
+        if r.inputs.get("mtu")
+        else ""
+    ),
     "gcp:compute/subnetwork:Subnetwork": lambda g, r: str(r.inputs.get("ipCidrRange")),
     "gcp:lustre/instance:Instance": _gcp_storage,
     "gcp:filestore/instance:Instance": _gcp_storage,
     "gcp:storage/bucket:Bucket": _gcp_storage,
     "gcp:parallelstore/instance:Instance": _gcp_storage,
-    "kubernetes:networking.gke.io/v1:GKENetworkParamSet": lambda g, r: f"deviceMode {(r.inputs.get('spec') or {}).get('deviceMode')}",
+    "kubernetes:networking.gke.io/v1:GKENetworkParamSet": lambda g, r: (
+        f"deviceMode {(r.inputs.get('spec') or {}).get('deviceMode')}"
+    ),
     "aws:ec2/subnet:Subnet": _subnet,
     "aws:ec2/vpc:Vpc": lambda g, r: str(r.inputs.get("cidrBlock")),
     "aws:ec2/launchTemplate:LaunchTemplate": _launch_template,
@@ -135,7 +165,9 @@ DESCRIBERS: dict[str, Callable[[ResourceGraph, PlannedResource], str]] = {
     "aws:eks/cluster:Cluster": lambda g, r: f"Kubernetes {r.inputs.get('version')}",
     "aws:eks/addon:Addon": lambda g, r: str(r.inputs.get("addonName")),
     "aws:fsx/lustreFileSystem:LustreFileSystem": _lustre,
-    "aws:fsx/dataRepositoryAssociation:DataRepositoryAssociation": lambda g, r: str(r.inputs.get("dataRepositoryPath")),
+    "aws:fsx/dataRepositoryAssociation:DataRepositoryAssociation": lambda g, r: str(
+        r.inputs.get("dataRepositoryPath")
+    ),
     "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": _sg_rule,
     "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": _sg_rule,
     "aws:ec2/placementGroup:PlacementGroup": lambda g, r: str(r.inputs.get("strategy")),

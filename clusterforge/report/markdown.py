@@ -34,16 +34,24 @@ def topology(report: Report) -> list[str]:
         return []
     lines = ["```mermaid", "graph LR"]
     cluster = resolved.spec
-    lines.append(f'  cp["{cluster.cloud.upper()} control plane<br/>Kubernetes {cluster.kubernetes.version}"]')
+    lines.append(
+        f'  cp["{cluster.cloud.upper()} control plane<br/>Kubernetes {cluster.kubernetes.version}"]'
+    )
     for pool in resolved.pools:
-        accel = f"{pool.offering.accelerator_count} x {pool.offering.accelerator}" if pool.offering and pool.offering.accelerator else "CPU"
+        accel = (
+            f"{pool.offering.accelerator_count} x {pool.offering.accelerator}"
+            if pool.offering and pool.offering.accelerator
+            else "CPU"
+        )
         fabric = f"<br/>EFA x{pool.efa_interfaces}" if pool.efa_interfaces else ""
         lines.append(
             f'  p_{pool.index}["{pool.name}<br/>{pool.desired} x {pool.instance_type}<br/>{accel}{fabric}<br/>{pool.zone or "all zones"}"]'
         )
         lines.append(f"  cp --> p_{pool.index}")
     for storage in resolved.storage:
-        lines.append(f'  s_{storage.index}[("{storage.name}<br/>{storage.spec.capacity_gib} GiB {storage.deployment_type or storage.spec.type}<br/>{storage.zone}")]')
+        lines.append(
+            f'  s_{storage.index}[("{storage.name}<br/>{storage.spec.capacity_gib} GiB {storage.deployment_type or storage.spec.type}<br/>{storage.zone}")]'
+        )
         for pool in resolved.pools:
             if pool.name in storage.pools:
                 lines.append(f"  p_{pool.index} -. {storage.spec.mount_path} .-> s_{storage.index}")
@@ -56,7 +64,9 @@ def _resource_lines(graph: ResourceGraph) -> list[str]:
     for resource in graph.custom_resources:
         parent = graph.get(resource.parent) if resource.parent else None
         detail = describe(graph, resource) + (" 🔒 protected" if resource.protected else "")
-        lines.append(f"| {_cell(parent.name if parent else '')} | `{short_type(resource.type)}` | {_cell(resource.name)} | {_cell(detail)} |")
+        lines.append(
+            f"| {_cell(parent.name if parent else '')} | `{short_type(resource.type)}` | {_cell(resource.name)} | {_cell(detail)} |"
+        )
     return lines
 
 
@@ -79,12 +89,20 @@ def render_markdown(report: Report, command: str = "plan") -> str:
     """The report as a Markdown pull-request comment; ``command`` (plan, check) titles it."""
     out = [_heading(report, command), ""]
     errors, warnings = report.count(Severity.ERROR), report.count(Severity.WARNING)
-    status = "❌ blocking findings" if errors else ("⚠️ warnings" if warnings else "✅ no blocking findings")
-    summary = f"**{status}** — {errors} errors, {warnings} warnings, {report.count(Severity.INFO)} info"
+    status = (
+        "❌ blocking findings"
+        if errors
+        else ("⚠️ warnings" if warnings else "✅ no blocking findings")
+    )
+    summary = (
+        f"**{status}** — {errors} errors, {warnings} warnings, {report.count(Severity.INFO)} info"
+    )
     if report.graph is not None:
         summary += f"; {len(report.graph.custom_resources)} resources"
     if report.cost is not None:
-        summary += f"; {_money(report.cost.hourly_usd)}/hour, {_money(report.cost.monthly_usd)}/month"
+        summary += (
+            f"; {_money(report.cost.hourly_usd)}/hour, {_money(report.cost.monthly_usd)}/month"
+        )
     out += [summary, ""]
     if report.skipped:
         out += [f"> Plan not run: {report.skipped}", ""]
@@ -92,13 +110,24 @@ def render_markdown(report: Report, command: str = "plan") -> str:
     if report.findings:
         out += ["### Findings", "", "| | rule | where | message | hint |", "|---|---|---|---|---|"]
         for f in report.findings:
-            out.append(f"| {ICON[f.severity]} | `{f.rule}` | {_cell(_where(f))} | {_cell(f.message)} | {_cell(f.hint)} |")
+            out.append(
+                f"| {ICON[f.severity]} | `{f.rule}` | {_cell(_where(f))} | {_cell(f.message)} | {_cell(f.hint)} |"
+            )
         out.append("")
 
     if report.resolved is not None and report.resolved.pools:
-        out += ["### Node pools", "", "| pool | instance type | accelerators | nodes | zone | fabric | placement | capacity |", "|---|---|---|---|---|---|---|---|"]
+        out += [
+            "### Node pools",
+            "",
+            "| pool | instance type | accelerators | nodes | zone | fabric | placement | capacity |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
         for row in report.pool_rows():
-            accel = f"{row['accelerators_per_node']} x {row['accelerator']}" if row["accelerator"] else "-"
+            accel = (
+                f"{row['accelerators_per_node']} x {row['accelerator']}"
+                if row["accelerator"]
+                else "-"
+            )
             fabric = f"EFA x{row['efa_interfaces']}" if row["efa_interfaces"] else row["fabric"]
             nodes = nodes_cell(row)
             out.append(
@@ -108,7 +137,12 @@ def render_markdown(report: Report, command: str = "plan") -> str:
         out += ["", "### Topology", "", *topology(report), ""]
 
     if report.addon_rows():
-        out += ["### Add-ons (install order)", "", "| # | add-on | version | namespace | installed with | added because |", "|---:|---|---|---|---|---|"]
+        out += [
+            "### Add-ons (install order)",
+            "",
+            "| # | add-on | version | namespace | installed with | added because |",
+            "|---:|---|---|---|---|---|",
+        ]
         for row in report.addon_rows():
             out.append(
                 f"| {row['order']} | {row['name']} | `{row['version']}` | {row['namespace']} | {row['engine']} | "
@@ -117,14 +151,30 @@ def render_markdown(report: Report, command: str = "plan") -> str:
         out.append("")
 
     if report.cost is not None and report.cost.items:
-        out += [f"### Cost (on-demand list prices, {report.cost.region})", "", "| item | quantity | unit price | per hour | per month | note |", "|---|---:|---:|---:|---:|---|"]
+        out += [
+            f"### Cost (on-demand list prices, {report.cost.region})",
+            "",
+            "| item | quantity | unit price | per hour | per month | note |",
+            "|---|---:|---:|---:|---:|---|",
+        ]
         for item in report.cost.items:
             monthly = item.hourly_usd * 730 if item.hourly_usd is not None else None
-            out.append(f"| {_cell(item.name)} | {item.quantity:g} | {_money(item.unit_usd)} | {_money(item.hourly_usd)} | {_money(monthly)} | {_cell(item.note)} |")
-        out.append(f"| **total** | | | **{_money(report.cost.hourly_usd)}** | **{_money(report.cost.monthly_usd)}** | {'incomplete' if report.cost.missing else ''} |")
+            out.append(
+                f"| {_cell(item.name)} | {item.quantity:g} | {_money(item.unit_usd)} | {_money(item.hourly_usd)} | {_money(monthly)} | {_cell(item.note)} |"
+            )
+        out.append(
+            f"| **total** | | | **{_money(report.cost.hourly_usd)}** | **{_money(report.cost.monthly_usd)}** | {'incomplete' if report.cost.missing else ''} |"
+        )
         out.append("")
 
     if report.graph is not None:
         counts = report.graph.counts_by_type()
-        out += ["<details><summary>Resources (" + str(sum(counts.values())) + ")</summary>", "", *_resource_lines(report.graph), "", "</details>", ""]
+        out += [
+            "<details><summary>Resources (" + str(sum(counts.values())) + ")</summary>",
+            "",
+            *_resource_lines(report.graph),
+            "",
+            "</details>",
+            "",
+        ]
     return "\n".join(out)

@@ -37,7 +37,12 @@ class Report:
 
     def _located(self, findings: list[Finding]) -> list[Finding]:
         return sort_findings(
-            [f.with_location(self.source.location(f.path)) if self.source and not f.location else f for f in findings]
+            [
+                f.with_location(self.source.location(f.path))
+                if self.source and not f.location
+                else f
+                for f in findings
+            ]
         )
 
     def add_findings(self, findings: list[Finding]) -> None:
@@ -66,7 +71,9 @@ class Report:
                     "name": pool.name,
                     "instance_type": pool.instance_type,
                     "accelerator": offering.accelerator if offering else pool.spec.accelerator,
-                    "accelerators_per_node": offering.accelerator_count if offering else pool.spec.accelerators_per_node,
+                    "accelerators_per_node": offering.accelerator_count
+                    if offering
+                    else pool.spec.accelerators_per_node,
                     "nodes": pool.desired,
                     "min_nodes": pool.min_size,
                     "max_nodes": pool.max_size,
@@ -75,7 +82,9 @@ class Report:
                     "efa_interfaces": pool.efa_interfaces,
                     "network_bandwidth_gbps": offering.network_bandwidth_gbps if offering else None,
                     "placement_group": pool.placement_group,
-                    "placement": ("compact" if pool.cloud == "gcp" else "cluster") if pool.placement_group else None,
+                    "placement": ("compact" if pool.cloud == "gcp" else "cluster")
+                    if pool.placement_group
+                    else None,
                     "topology": pool.topology,
                     "slices": pool.slices,
                     "capacity": pool.spec.capacity.type,
@@ -106,7 +115,8 @@ class Report:
         for pool in self.resolved.pools if self.resolved else ():
             if pool.offering and pool.offering.accelerator:
                 totals[pool.offering.accelerator] = (
-                    totals.get(pool.offering.accelerator, 0) + pool.offering.accelerator_count * pool.total_nodes
+                    totals.get(pool.offering.accelerator, 0)
+                    + pool.offering.accelerator_count * pool.total_nodes
                 )
         return totals
 
@@ -120,7 +130,9 @@ class Report:
         if self.graph is not None:
             custom = self.graph.custom_resources
             data["resources"] = len(custom)
-            data["components"] = sum(1 for r in self.graph.resources if not r.custom and r.type != "pulumi:pulumi:Stack")
+            data["components"] = sum(
+                1 for r in self.graph.resources if not r.custom and r.type != "pulumi:pulumi:Stack"
+            )
             data["by_type"] = self.graph.counts_by_type()
             data["protected"] = [r.urn for r in custom if r.protected]
             data["outputs"] = self.graph.stack_outputs
@@ -142,5 +154,7 @@ def plan_document(report: Report) -> dict[str, Any]:
         "resources": resources,
         "summary": report.summary(),
         "findings": [f.to_dict() for f in report.findings],
-        "cost": report.cost.to_dict() if report.cost else {"hourly_usd": None, "monthly_usd": None, "items": []},
+        "cost": report.cost.to_dict()
+        if report.cost
+        else {"hourly_usd": None, "monthly_usd": None, "items": []},
     }

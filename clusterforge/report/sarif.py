@@ -30,18 +30,42 @@ def rule_descriptors() -> list[dict[str, Any]]:
     descriptors = []
     for rule in sorted(VALIDATION.values(), key=lambda r: r.id):
         descriptors.append(
-            _descriptor(rule.id, _name(rule.title), rule.title, rule.description or rule.title, "", rule.severity, "validation")
+            _descriptor(
+                rule.id,
+                _name(rule.title),
+                rule.title,
+                rule.description or rule.title,
+                "",
+                rule.severity,
+                "validation",
+            )
         )
     for policy in POLICIES.values():
         short = policy.description.split(". ")[0].rstrip(".") + "."
         descriptors.append(
-            _descriptor(policy.id, policy.title, short, policy.description, policy.remediation, policy.severity, "policy", policy.area)
+            _descriptor(
+                policy.id,
+                policy.title,
+                short,
+                policy.description,
+                policy.remediation,
+                policy.severity,
+                "policy",
+                policy.area,
+            )
         )
     return descriptors
 
 
 def _descriptor(
-    rule_id: str, name: str, short: str, full: str, remediation: str, severity: Severity, kind: str, area: str = ""
+    rule_id: str,
+    name: str,
+    short: str,
+    full: str,
+    remediation: str,
+    severity: Severity,
+    kind: str,
+    area: str = "",
 ) -> dict[str, Any]:
     descriptor: dict[str, Any] = {
         "id": rule_id,
@@ -95,7 +119,13 @@ def _result(finding: Finding, index: dict[str, int], artifact: str, base: Path) 
     logical = [{"fullyQualifiedName": finding.path, "kind": "object"}]
     urn = finding.extra.get("urn")
     if urn:
-        logical.append({"fullyQualifiedName": urn, "name": str(finding.extra.get("resource", "")), "kind": "resource"})
+        logical.append(
+            {
+                "fullyQualifiedName": urn,
+                "name": str(finding.extra.get("resource", "")),
+                "kind": "resource",
+            }
+        )
     text = finding.message + (f" Fix: {finding.hint}" if finding.hint else "")
     result: dict[str, Any] = {
         "ruleId": finding.rule,

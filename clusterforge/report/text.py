@@ -42,36 +42,68 @@ def findings_block(report: Report) -> Group | Text:
         if finding.hint:
             line.append(f"\n        hint: {finding.hint}", style="dim")
         lines.append(line)
-    counts = ", ".join(f"{report.count(s)} {s.value}{'s' if report.count(s) != 1 else ''}" for s in Severity)
+    counts = ", ".join(
+        f"{report.count(s)} {s.value}{'s' if report.count(s) != 1 else ''}" for s in Severity
+    )
     lines.append(Text(counts, style="bold"))
     return Group(*lines)
 
 
 def pools_table(report: Report) -> Table:
     table = Table(title="Node pools", title_justify="left", show_lines=False)
-    for column in ("pool", "instance type", "accelerators", "nodes", "zone", "fabric", "placement", "capacity"):
+    for column in (
+        "pool",
+        "instance type",
+        "accelerators",
+        "nodes",
+        "zone",
+        "fabric",
+        "placement",
+        "capacity",
+    ):
         table.add_column(column)
     for row in report.pool_rows():
-        accel = f"{row['accelerators_per_node']} x {row['accelerator']}" if row["accelerator"] else "-"
+        accel = (
+            f"{row['accelerators_per_node']} x {row['accelerator']}" if row["accelerator"] else "-"
+        )
         nodes = nodes_cell(row)
         fabric = row["fabric"]
         if row["efa_interfaces"]:
             fabric = f"efa x{row['efa_interfaces']} ({row['network_bandwidth_gbps']:g} Gbps)"
         table.add_row(
-            row["name"], row["instance_type"] or "(unresolved)", accel, nodes, row["zone"] or "all", fabric,
-            placement_cell(row), row["capacity"],
+            row["name"],
+            row["instance_type"] or "(unresolved)",
+            accel,
+            nodes,
+            row["zone"] or "all",
+            fabric,
+            placement_cell(row),
+            row["capacity"],
         )
     return table
 
 
 def addons_table(report: Report) -> Table:
     table = Table(title="Add-ons (install order)", title_justify="left")
-    for column in ("#", "add-on", "version", "namespace", "installed with", "after", "added because"):
+    for column in (
+        "#",
+        "add-on",
+        "version",
+        "namespace",
+        "installed with",
+        "after",
+        "added because",
+    ):
         table.add_column(column)
     for row in report.addon_rows():
         table.add_row(
-            str(row["order"]), row["name"], row["version"], row["namespace"], row["engine"],
-            ", ".join(row["after"]) or "-", row["added_because"] or "listed in the stack",
+            str(row["order"]),
+            row["name"],
+            row["version"],
+            row["namespace"],
+            row["engine"],
+            ", ".join(row["after"]) or "-",
+            row["added_because"] or "listed in the stack",
         )
     return table
 
@@ -121,32 +153,58 @@ def counts_table(graph: ResourceGraph) -> Table:
 def cost_table(report: Report) -> Table:
     cost = report.cost
     assert cost is not None
-    table = Table(title=f"Cost estimate (on-demand list prices, {cost.region})", title_justify="left")
+    table = Table(
+        title=f"Cost estimate (on-demand list prices, {cost.region})", title_justify="left"
+    )
     for column in ("item", "quantity", "unit price", "per hour", "per month", "note"):
-        table.add_column(column, justify="right" if column in ("quantity", "unit price", "per hour", "per month") else "left")
+        table.add_column(
+            column,
+            justify="right"
+            if column in ("quantity", "unit price", "per hour", "per month")
+            else "left",
+        )
     for item in cost.items:
         table.add_row(
-            item.name, f"{item.quantity:g}", _money(item.unit_usd), _money(item.hourly_usd),
-            _money(item.hourly_usd * 730 if item.hourly_usd is not None else None), item.note,
+            item.name,
+            f"{item.quantity:g}",
+            _money(item.unit_usd),
+            _money(item.hourly_usd),
+            _money(item.hourly_usd * 730 if item.hourly_usd is not None else None),
+            item.note,
         )
-    table.add_row(Text("total", style="bold"), "", "", Text(_money(cost.hourly_usd), style="bold"), Text(_money(cost.monthly_usd), style="bold"), "incomplete: see n/a rows" if cost.missing else "")
+    table.add_row(
+        Text("total", style="bold"),
+        "",
+        "",
+        Text(_money(cost.hourly_usd), style="bold"),
+        Text(_money(cost.monthly_usd), style="bold"),
+        "incomplete: see n/a rows" if cost.missing else "",
+    )
     return table
 
 
 def render_text(report: Report, *, color: bool = False, width: int | None = None) -> str:
     buffer = io.StringIO()
-    console = Console(file=buffer, force_terminal=color, no_color=not color, width=width or 140, highlight=False)
+    console = Console(
+        file=buffer, force_terminal=color, no_color=not color, width=width or 140, highlight=False
+    )
     info = report.cluster_info
     if info["name"]:
-        where = info["region"] if info["cloud"] != "kubernetes" else f"context {info.get('context')}"
-        console.print(Text(f"{info['name']}  ({info['cloud']}, {where}, stack {report.stack})", style="bold"))
+        where = (
+            info["region"] if info["cloud"] != "kubernetes" else f"context {info.get('context')}"
+        )
+        console.print(
+            Text(f"{info['name']}  ({info['cloud']}, {where}, stack {report.stack})", style="bold")
+        )
         console.print(Text(f"from {report.stack_file}", style="dim"))
         console.print()
     if report.resolved is not None and report.resolved.pools:
         console.print(pools_table(report))
         totals = report.accelerator_totals()
         if totals:
-            console.print(Text("Accelerators: " + ", ".join(f"{n} x {a}" for a, n in totals.items())))
+            console.print(
+                Text("Accelerators: " + ", ".join(f"{n} x {a}" for a, n in totals.items()))
+            )
         console.print()
     if report.addon_rows():
         console.print(addons_table(report))
@@ -165,4 +223,3 @@ def render_text(report: Report, *, color: bool = False, width: int | None = None
         console.print()
         console.print(cost_table(report))
     return buffer.getvalue()
-

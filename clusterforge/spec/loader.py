@@ -95,7 +95,14 @@ def schema_findings(error: ValidationError, source: SourceMap) -> list[Finding]:
         elif item["type"] == "literal_error":
             hint = f"allowed: {item.get('ctx', {}).get('expected', '')}"
         findings.append(
-            Finding(SCHEMA_RULE, Severity.ERROR, path or "(root)", message, hint, location=source.location(path))
+            Finding(
+                SCHEMA_RULE,
+                Severity.ERROR,
+                path or "(root)",
+                message,
+                hint,
+                location=source.location(path),
+            )
         )
     return findings
 
@@ -123,12 +130,17 @@ class _YamlBuilder:
         self.count = 0
 
     def fail(self, node: yaml.Node, message: str, hint: str | None = None) -> StackLoadError:
-        return StackLoadError(message, location=f"{self.file}:{node.start_mark.line + 1}", hint=hint)
+        return StackLoadError(
+            message, location=f"{self.file}:{node.start_mark.line + 1}", hint=hint
+        )
 
     def build(self, node: yaml.Node, path: str, active: frozenset[int] = frozenset()) -> Any:
         self.count += 1
         if self.count > MAX_YAML_VALUES:
-            raise self.fail(node, f"the document expands to more than {MAX_YAML_VALUES} values (alias expansion)")
+            raise self.fail(
+                node,
+                f"the document expands to more than {MAX_YAML_VALUES} values (alias expansion)",
+            )
         if id(node) in active:
             raise self.fail(node, "an alias refers to a node that contains it (recursive alias)")
         self.lines.setdefault(path, node.start_mark.line + 1)
@@ -141,17 +153,23 @@ class _YamlBuilder:
             return self.loader.construct_object(node, deep=True)
         except yaml.YAMLError as exc:
             problem = getattr(exc, "problem", None) or str(exc)
-            raise self.fail(node, f"invalid YAML value: {problem}", "use plain YAML values (no custom tags)") from None
+            raise self.fail(
+                node, f"invalid YAML value: {problem}", "use plain YAML values (no custom tags)"
+            ) from None
 
     def mapping(self, node: yaml.MappingNode, path: str, active: frozenset[int]) -> dict[Any, Any]:
         result: dict[Any, Any] = {}
         merged: dict[Any, Any] = {}
         for key_node, value_node in node.value:
             if key_node.tag == MERGE_TAG:
-                sources = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
+                sources = (
+                    value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
+                )
                 for source in sources:
                     if not isinstance(source, yaml.MappingNode):
-                        raise self.fail(source, "a `<<` merge key takes a mapping or a list of mappings")
+                        raise self.fail(
+                            source, "a `<<` merge key takes a mapping or a list of mappings"
+                        )
                     for key, value in self.mapping(source, path, active | {id(source)}).items():
                         merged.setdefault(key, value)
                 continue
@@ -159,7 +177,9 @@ class _YamlBuilder:
                 raise self.fail(key_node, "mapping keys must be plain strings")
             key = key_node.value
             if key in result:
-                raise self.fail(key_node, f"duplicate key {key!r}", "each key may appear once in a mapping")
+                raise self.fail(
+                    key_node, f"duplicate key {key!r}", "each key may appear once in a mapping"
+                )
             child = _join(path, str(key))
             self.lines[child] = key_node.start_mark.line + 1
             result[key] = self.build(value_node, child, active)
@@ -172,7 +192,9 @@ def _load_yaml(path: Path, text: str) -> tuple[Any, SourceMap]:
     try:
         node = loader.get_single_node()
         if node is None:
-            raise StackLoadError("the file is empty", location=str(path), hint="start from `clusterforge new`")
+            raise StackLoadError(
+                "the file is empty", location=str(path), hint="start from `clusterforge new`"
+            )
         return _YamlBuilder(loader, source.lines, str(path)).build(node, ""), source
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -189,7 +211,9 @@ def _load_json(path: Path, text: str) -> tuple[Any, SourceMap]:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise StackLoadError(f"invalid JSON: {exc.msg}", location=f"{path}:{exc.lineno}:{exc.colno}") from None
+        raise StackLoadError(
+            f"invalid JSON: {exc.msg}", location=f"{path}:{exc.lineno}:{exc.colno}"
+        ) from None
     # JSON is YAML: compose it again for line numbers.
     _, source = _load_yaml(path, text)
     return data, source
@@ -198,7 +222,16 @@ def _load_json(path: Path, text: str) -> tuple[Any, SourceMap]:
 # ---------------------------------------------------------------- Python
 
 
-_SPEC_CALLS = {"Cluster", "NodePool", "Storage", "Addon", "Capacity", "KubernetesConfig", "NetworkConfig", "Taint"}
+_SPEC_CALLS = {
+    "Cluster",
+    "NodePool",
+    "Storage",
+    "Addon",
+    "Capacity",
+    "KubernetesConfig",
+    "NetworkConfig",
+    "Taint",
+}
 
 
 def _call_name(node: ast.AST) -> str | None:
@@ -238,11 +271,16 @@ def _python_source_map(path: Path, text: str) -> SourceMap:
     try:
         tree = ast.parse(text, filename=str(path))
     except SyntaxError as exc:
-        raise StackLoadError(f"Python syntax error: {exc.msg}", location=f"{path}:{exc.lineno}") from None
+        raise StackLoadError(
+            f"Python syntax error: {exc.msg}", location=f"{path}:{exc.lineno}"
+        ) from None
     for statement in tree.body:
         if isinstance(statement, (ast.Assign, ast.AnnAssign)):
             targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
-            if any(isinstance(t, ast.Name) and t.id == "cluster" for t in targets) and statement.value:
+            if (
+                any(isinstance(t, ast.Name) and t.id == "cluster" for t in targets)
+                and statement.value
+            ):
                 _map_python_value(statement.value, "", source.lines)
     return source
 
@@ -256,13 +294,16 @@ def _load_python(path: Path, text: str) -> tuple[Cluster, SourceMap]:
     except ValidationError as exc:
         frame = _stack_frame(path, exc)
         problems = "; ".join(
-            f"{pydantic_path(tuple(e['loc'])) or e.get('input', '')}: {e['msg']}" for e in exc.errors(include_url=False)
+            f"{pydantic_path(tuple(e['loc'])) or e.get('input', '')}: {e['msg']}"
+            for e in exc.errors(include_url=False)
         )
         raise StackLoadError(f"invalid {exc.title}: {problems}", location=frame) from None
     except SystemExit:
         raise StackLoadError("the stack called sys.exit()", location=str(path)) from None
     except Exception as exc:  # noqa: BLE001 - user code: report where it failed, no traceback
-        raise StackLoadError(f"the stack raised {type(exc).__name__}: {exc}", location=_stack_frame(path, exc)) from None
+        raise StackLoadError(
+            f"the stack raised {type(exc).__name__}: {exc}", location=_stack_frame(path, exc)
+        ) from None
     cluster = namespace.get("cluster")
     if cluster is not None and not isinstance(cluster, Cluster):
         raise StackLoadError(
@@ -281,7 +322,11 @@ def _load_python(path: Path, text: str) -> tuple[Cluster, SourceMap]:
 
 def _stack_frame(path: Path, exc: BaseException) -> str:
     """``file:line`` of the deepest frame inside the stack file."""
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if Path(f.filename).resolve() == path.resolve()]
+    frames = [
+        f
+        for f in traceback.extract_tb(exc.__traceback__)
+        if Path(f.filename).resolve() == path.resolve()
+    ]
     return f"{path}:{frames[-1].lineno}" if frames else str(path)
 
 
@@ -292,7 +337,9 @@ def load_stack(path: str | Path) -> LoadedStack:
     """Read ``path`` (YAML, JSON or Python) into a cluster spec; raise StackLoadError if unreadable."""
     path = Path(path)
     if path.is_dir():
-        candidates = [path / n for n in ("cluster.yaml", "cluster.yml", "cluster.py", "cluster.json")]
+        candidates = [
+            path / n for n in ("cluster.yaml", "cluster.yml", "cluster.py", "cluster.json")
+        ]
         found = next((c for c in candidates if c.is_file()), None)
         if found is None:
             raise StackLoadError(
@@ -316,10 +363,14 @@ def load_stack(path: str | Path) -> LoadedStack:
         data, source = _load_json(path, text)
     else:
         raise StackLoadError(
-            f"unknown stack file type {suffix or '(none)'!r}", location=str(path), hint="use .yaml, .yml, .json or .py"
+            f"unknown stack file type {suffix or '(none)'!r}",
+            location=str(path),
+            hint="use .yaml, .yml, .json or .py",
         )
     if not isinstance(data, dict):
-        raise StackLoadError("the top level must be a mapping of cluster fields", location=f"{path}:1")
+        raise StackLoadError(
+            "the top level must be a mapping of cluster fields", location=f"{path}:1"
+        )
     # `x-` keys hold YAML anchors for reuse (`x-gpu: &gpu {...}` then `<<: *gpu`), as in Compose files.
     data = {k: v for k, v in data.items() if not (isinstance(k, str) and k.startswith("x-"))}
     try:

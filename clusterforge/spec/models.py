@@ -26,6 +26,7 @@ LogType = Literal["api", "audit", "authenticator", "controllerManager", "schedul
 def _default_log_types() -> list[LogType]:
     return ["api", "audit", "authenticator"]
 
+
 #: More nodes than any managed node group or GKE node pool holds (EKS: 1,000 per group by
 #: default quota; GKE: 1,000 per pool per zone): beyond this a value is a typo.
 MAX_NODES = 5000
@@ -42,10 +43,14 @@ class Taint(_Model):
 
     key: str = Field(description="Taint key, e.g. nvidia.com/gpu.")
     value: str = Field("", description="Taint value (may be empty).")
-    effect: TaintEffect = Field("NoSchedule", description="NoSchedule, PreferNoSchedule or NoExecute.")
+    effect: TaintEffect = Field(
+        "NoSchedule", description="NoSchedule, PreferNoSchedule or NoExecute."
+    )
 
     def __str__(self) -> str:
-        return f"{self.key}={self.value}:{self.effect}" if self.value else f"{self.key}:{self.effect}"
+        return (
+            f"{self.key}={self.value}:{self.effect}" if self.value else f"{self.key}:{self.effect}"
+        )
 
 
 class Capacity(_Model):
@@ -76,7 +81,8 @@ class NodePool(_Model):
 
     name: str = Field(description="Pool name; a DNS-1123 label (lowercase letters, digits, '-').")
     instance_type: str | None = Field(
-        None, description="Explicit instance/machine type (p5.48xlarge, a3-megagpu-8g, ct5p-hightpu-4t). Overrides `accelerator`."
+        None,
+        description="Explicit instance/machine type (p5.48xlarge, a3-megagpu-8g, ct5p-hightpu-4t). Overrides `accelerator`.",
     )
     accelerator: str | None = Field(
         None,
@@ -86,13 +92,23 @@ class NodePool(_Model):
         ),
     )
     accelerators_per_node: int | None = Field(
-        None, ge=1, description="Accelerators per node; with `accelerator`, picks the instance size."
+        None,
+        ge=1,
+        description="Accelerators per node; with `accelerator`, picks the instance size.",
     )
     nodes: int | None = Field(
-        None, ge=0, le=MAX_NODES, strict=True, description="Desired node count (fixed size when min/max are not given)."
+        None,
+        ge=0,
+        le=MAX_NODES,
+        strict=True,
+        description="Desired node count (fixed size when min/max are not given).",
     )
-    min_nodes: int | None = Field(None, ge=0, le=MAX_NODES, strict=True, description="Autoscaling lower bound.")
-    max_nodes: int | None = Field(None, ge=0, le=MAX_NODES, strict=True, description="Autoscaling upper bound.")
+    min_nodes: int | None = Field(
+        None, ge=0, le=MAX_NODES, strict=True, description="Autoscaling lower bound."
+    )
+    max_nodes: int | None = Field(
+        None, ge=0, le=MAX_NODES, strict=True, description="Autoscaling upper bound."
+    )
     fabric: Fabric = Field(
         "auto",
         description="High-bandwidth fabric: auto (the fastest the type has), none, efa, gpudirect-tcpx, gpudirect-tcpxo, rdma, infiniband.",
@@ -100,9 +116,15 @@ class NodePool(_Model):
     capacity: Capacity = Field(default_factory=Capacity, description="Purchase option.")
     zone: str | None = Field(None, description="Zone of this pool; defaults to the cluster `zone`.")
     topology: str | None = Field(
-        None, description="TPU slice topology (2x2x1, 4x4x4 for v4/v5p; 2x4, 4x8, 16x16 for v5e/v6e). Decides the node count."
+        None,
+        description="TPU slice topology (2x2x1, 4x4x4 for v4/v5p; 2x4, 4x8, 16x16 for v5e/v6e). Decides the node count.",
     )
-    slices: int = Field(1, ge=1, le=1000, description="TPU: number of identical slices (multi-slice); one node pool per slice.")
+    slices: int = Field(
+        1,
+        ge=1,
+        le=1000,
+        description="TPU: number of identical slices (multi-slice); one node pool per slice.",
+    )
     placement_group: bool | None = Field(
         None,
         description=(
@@ -111,11 +133,16 @@ class NodePool(_Model):
         ),
     )
     disk_size_gib: int | None = Field(None, ge=20, le=16384, description="Root volume size in GiB.")
-    ami_type: str | None = Field(None, description="AWS: override the EKS AMI type (AL2023_x86_64_NVIDIA, ...).")
-    local_nvme_raid0: bool = Field(
-        True, description="Assemble the instance-store NVMe disks into one RAID0 volume where the type has them."
+    ami_type: str | None = Field(
+        None, description="AWS: override the EKS AMI type (AL2023_x86_64_NVIDIA, ...)."
     )
-    labels: dict[str, str] = Field(default_factory=dict, description="Extra Kubernetes node labels.")
+    local_nvme_raid0: bool = Field(
+        True,
+        description="Assemble the instance-store NVMe disks into one RAID0 volume where the type has them.",
+    )
+    labels: dict[str, str] = Field(
+        default_factory=dict, description="Extra Kubernetes node labels."
+    )
     taints: list[Taint] = Field(
         default_factory=list,
         description="Extra taints; accelerator pools also get the vendor taint (nvidia.com/gpu, aws.amazon.com/neuron).",
@@ -124,8 +151,12 @@ class NodePool(_Model):
         default_factory=dict,
         description="cloud: kubernetes — labels that select this pool's existing nodes (quotas and scheduling).",
     )
-    vcpus: int | None = Field(None, ge=1, description="cloud: kubernetes — vCPUs per node (Kueue CPU quota).")
-    memory_gib: int | None = Field(None, ge=1, description="cloud: kubernetes — memory per node in GiB (Kueue memory quota).")
+    vcpus: int | None = Field(
+        None, ge=1, description="cloud: kubernetes — vCPUs per node (Kueue CPU quota)."
+    )
+    memory_gib: int | None = Field(
+        None, ge=1, description="cloud: kubernetes — memory per node in GiB (Kueue memory quota)."
+    )
 
     @field_validator("taints", mode="before")
     @classmethod
@@ -156,21 +187,33 @@ class Storage(_Model):
             "file system), filestore, gcsfuse, parallelstore."
         )
     )
-    capacity_gib: int | None = Field(None, ge=1, description="Storage capacity in GiB (file systems; not for gcsfuse).")
+    capacity_gib: int | None = Field(
+        None, ge=1, description="Storage capacity in GiB (file systems; not for gcsfuse)."
+    )
     throughput_mbps_per_tib: int | None = Field(
         None, description="Throughput tier in MB/s per TiB (FSx PERSISTENT_2: 125, 250, 500, 1000)."
     )
     deployment_type: str | None = Field(
-        None, description="AWS FSx deployment type override: PERSISTENT_2, PERSISTENT_1, SCRATCH_2, SCRATCH_1."
+        None,
+        description="AWS FSx deployment type override: PERSISTENT_2, PERSISTENT_1, SCRATCH_2, SCRATCH_1.",
     )
     tier: str | None = Field(
-        None, description="GCP Filestore tier (BASIC_SSD, ZONAL, REGIONAL, ENTERPRISE, ...); default ZONAL."
+        None,
+        description="GCP Filestore tier (BASIC_SSD, ZONAL, REGIONAL, ENTERPRISE, ...); default ZONAL.",
     )
-    bucket: str | None = Field(None, description="gcsfuse: bucket name to create (default <cluster>-<storage>).")
+    bucket: str | None = Field(
+        None, description="gcsfuse: bucket name to create (default <cluster>-<storage>)."
+    )
     mount_path: str = Field("/mnt/data", description="Where pods mount it.")
-    import_path: str | None = Field(None, description="s3://bucket/prefix to import from (data repository association).")
-    export_path: str | None = Field(None, description="s3://bucket/prefix to export to; defaults to import_path.")
-    zone: str | None = Field(None, description="Zone; defaults to the zone of the pools that mount it.")
+    import_path: str | None = Field(
+        None, description="s3://bucket/prefix to import from (data repository association)."
+    )
+    export_path: str | None = Field(
+        None, description="s3://bucket/prefix to export to; defaults to import_path."
+    )
+    zone: str | None = Field(
+        None, description="Zone; defaults to the zone of the pools that mount it."
+    )
     pools: list[str] | None = Field(
         None, description="Names of the pools that mount it; default every accelerator pool."
     )
@@ -184,14 +227,21 @@ class Storage(_Model):
 class Addon(_Model):
     """A Kubernetes add-on: a pinned chart or manifest set, with values that fit the cluster."""
 
-    name: str = Field(description="Add-on name (gpu-operator, kueue, kserve, ...; `clusterforge addons` lists them).")
-    enabled: bool = Field(True, description="Set false to turn off an add-on the tool would add by itself.")
+    name: str = Field(
+        description="Add-on name (gpu-operator, kueue, kserve, ...; `clusterforge addons` lists them)."
+    )
+    enabled: bool = Field(
+        True, description="Set false to turn off an add-on the tool would add by itself."
+    )
     version: str | None = Field(None, description="Chart/manifest version override.")
     namespace: str | None = Field(None, description="Namespace override.")
     mode: str | None = Field(
-        None, description="kserve: standard (raw deployments, default) or knative; network-operator: rdma-shared (default) or sriov."
+        None,
+        description="kserve: standard (raw deployments, default) or knative; network-operator: rdma-shared (default) or sriov.",
     )
-    values: dict[str, Any] = Field(default_factory=dict, description="Chart values merged over the tool's own.")
+    values: dict[str, Any] = Field(
+        default_factory=dict, description="Chart values merged over the tool's own."
+    )
 
 
 class KubernetesConfig(_Model):
@@ -199,31 +249,40 @@ class KubernetesConfig(_Model):
 
     version: str = Field("1.35", description="Kubernetes minor version, e.g. '1.35'.")
     endpoint_public_access: bool = Field(
-        False, description="Expose the API server endpoint publicly (restricted by public_access_cidrs)."
+        False,
+        description="Expose the API server endpoint publicly (restricted by public_access_cidrs).",
     )
     release_channel: Literal["RAPID", "REGULAR", "STABLE", "EXTENDED"] = Field(
         "REGULAR", description="GKE release channel."
     )
     public_access_cidrs: list[str] = Field(
-        default_factory=list, description="CIDRs allowed to reach a public endpoint; required when it is on."
+        default_factory=list,
+        description="CIDRs allowed to reach a public endpoint; required when it is on.",
     )
     private_endpoint: bool = Field(True, description="Private API endpoint inside the VPC.")
-    secrets_encryption: bool = Field(True, description="Envelope-encrypt Kubernetes secrets with a KMS key.")
+    secrets_encryption: bool = Field(
+        True, description="Envelope-encrypt Kubernetes secrets with a KMS key."
+    )
     control_plane_logs: list[LogType] = Field(
         default_factory=_default_log_types,
         description="Control-plane log types sent to CloudWatch.",
     )
     admins: list[str] = Field(
-        default_factory=list, description="IAM principal ARNs granted cluster-admin through access entries."
+        default_factory=list,
+        description="IAM principal ARNs granted cluster-admin through access entries.",
     )
-    context: str | None = Field(None, description="cloud: kubernetes — the kubeconfig context of the existing cluster.")
+    context: str | None = Field(
+        None, description="cloud: kubernetes — the kubeconfig context of the existing cluster."
+    )
 
     @field_validator("version", mode="before")
     @classmethod
     def _version_as_string(cls, value: Any) -> Any:
         # YAML reads `version: 1.30` as the float 1.3; keep what the user meant.
         if isinstance(value, float):
-            raise ValueError('write the version in quotes, e.g. "1.35" (YAML reads 1.30 as the number 1.3)')
+            raise ValueError(
+                'write the version in quotes, e.g. "1.35" (YAML reads 1.30 as the number 1.3)'
+            )
         return value
 
 
@@ -232,14 +291,19 @@ class NetworkConfig(_Model):
 
     cidr: str = Field("10.0.0.0/16", description="VPC IPv4 CIDR.")
     zones: list[str] | None = Field(
-        None, description="Zones for the VPC subnets (EKS needs at least two); default: the cluster zone plus the next ones of the region."
+        None,
+        description="Zones for the VPC subnets (EKS needs at least two); default: the cluster zone plus the next ones of the region.",
     )
     nat: Literal["single", "per_zone"] = Field(
         "single", description="AWS: one NAT gateway, or one per zone for zone-independent egress."
     )
-    pods_cidr: str = Field("10.64.0.0/14", description="GCP: secondary range for pod IPs (VPC-native).")
+    pods_cidr: str = Field(
+        "10.64.0.0/14", description="GCP: secondary range for pod IPs (VPC-native)."
+    )
     services_cidr: str = Field("10.68.0.0/20", description="GCP: secondary range for Service IPs.")
-    master_cidr: str = Field("172.16.0.0/28", description="GCP: /28 for the private control-plane endpoint.")
+    master_cidr: str = Field(
+        "172.16.0.0/28", description="GCP: /28 for the private control-plane endpoint."
+    )
 
 
 class CloudOverride(_Model):
@@ -254,14 +318,20 @@ class CloudOverride(_Model):
 class Cluster(_Model):
     """An AI cluster: control plane, network, node pools, storage and add-ons."""
 
-    name: str = Field(description="Cluster name; a DNS-1123 label, used as the Pulumi project name.")
+    name: str = Field(
+        description="Cluster name; a DNS-1123 label, used as the Pulumi project name."
+    )
     cloud: Cloud = Field(description="aws, gcp or kubernetes (an existing cluster).")
     project: str | None = Field(None, description="GCP project id (gcp stacks).")
     region: str | None = Field(None, description="Cloud region (us-east-1, us-central1).")
     zone: str | None = Field(None, description="Default zone for accelerator pools and storage.")
-    kubernetes: KubernetesConfig = Field(default_factory=KubernetesConfig, description="Control plane.")
+    kubernetes: KubernetesConfig = Field(
+        default_factory=KubernetesConfig, description="Control plane."
+    )
     network: NetworkConfig = Field(default_factory=NetworkConfig, description="VPC.")
-    tags: dict[str, str] = Field(default_factory=dict, description="Tags/labels on every resource that takes them.")
+    tags: dict[str, str] = Field(
+        default_factory=dict, description="Tags/labels on every resource that takes them."
+    )
     node_pools: list[NodePool] = Field(default_factory=list, description="Node pools.")
     storage: list[Storage] = Field(default_factory=list, description="Shared file systems.")
     addons: list[Addon] = Field(default_factory=list, description="Kubernetes add-ons.")
@@ -288,13 +358,19 @@ class Cluster(_Model):
         override = self.overrides.get(cloud)  # type: ignore[call-overload]
         update: dict[str, Any] = {"cloud": cloud}
         if override is not None:
-            update.update(region=override.region, zone=override.zone, project=override.project or self.project)
+            update.update(
+                region=override.region, zone=override.zone, project=override.project or self.project
+            )
             network = self.network.model_copy(update={"zones": override.zones})
             update["network"] = network
         else:
             update.update(region=None, zone=None)
-        update["node_pools"] = [p.model_copy(update={"zone": None}) if p.zone else p for p in self.node_pools]
-        update["storage"] = [s.model_copy(update={"zone": None}) if s.zone else s for s in self.storage]
+        update["node_pools"] = [
+            p.model_copy(update={"zone": None}) if p.zone else p for p in self.node_pools
+        ]
+        update["storage"] = [
+            s.model_copy(update={"zone": None}) if s.zone else s for s in self.storage
+        ]
         return self.model_copy(update=update)
 
 

@@ -38,7 +38,9 @@ class Context:
         self.catalog = resolved.catalog
         self.rule = rule
 
-    def finding(self, path: str, message: str, hint: str = "", severity: Severity | None = None) -> Finding:
+    def finding(
+        self, path: str, message: str, hint: str = "", severity: Severity | None = None
+    ) -> Finding:
         return Finding(self.rule.id, severity or self.rule.severity, path, message, hint)
 
 
@@ -52,10 +54,14 @@ def rule(
 ) -> Callable[[Callable[[Context], Iterable[Finding]]], Callable[[Context], Iterable[Finding]]]:
     """Register a rule under a stable id."""
 
-    def register(check: Callable[[Context], Iterable[Finding]]) -> Callable[[Context], Iterable[Finding]]:
+    def register(
+        check: Callable[[Context], Iterable[Finding]],
+    ) -> Callable[[Context], Iterable[Finding]]:
         if rule_id in RULES:
             raise ValueError(f"rule id {rule_id} registered twice")
-        RULES[rule_id] = Rule(rule_id, title, severity, clouds, check, description or (check.__doc__ or "").strip())
+        RULES[rule_id] = Rule(
+            rule_id, title, severity, clouds, check, description or (check.__doc__ or "").strip()
+        )
         return check
 
     return register

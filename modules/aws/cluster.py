@@ -26,7 +26,13 @@ NODE_POLICIES = (
 )
 #: EKS managed add-ons every cluster gets. coredns waits for the system pool (it has nowhere to
 #: run before), the EBS CSI driver gets its IAM role through EKS Pod Identity.
-MANAGED_ADDONS = ("vpc-cni", "kube-proxy", "eks-pod-identity-agent", "coredns", "aws-ebs-csi-driver")
+MANAGED_ADDONS = (
+    "vpc-cni",
+    "kube-proxy",
+    "eks-pod-identity-agent",
+    "coredns",
+    "aws-ebs-csi-driver",
+)
 
 
 def autoscaler_policy(cluster_name: str) -> str:
@@ -54,9 +60,16 @@ def autoscaler_policy(cluster_name: str) -> str:
                 },
                 {
                     "Effect": "Allow",
-                    "Action": ["autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup"],
+                    "Action": [
+                        "autoscaling:SetDesiredCapacity",
+                        "autoscaling:TerminateInstanceInAutoScalingGroup",
+                    ],
                     "Resource": "*",
-                    "Condition": {"StringEquals": {f"aws:ResourceTag/k8s.io/cluster-autoscaler/{cluster_name}": "owned"}},
+                    "Condition": {
+                        "StringEquals": {
+                            f"aws:ResourceTag/k8s.io/cluster-autoscaler/{cluster_name}": "owned"
+                        }
+                    },
                 },
             ],
         }
@@ -69,7 +82,11 @@ def vpc_zones(resolved: ResolvedCluster, available: list[str]) -> list[str]:
     spec = resolved.spec
     if spec.network.zones:
         return list(dict.fromkeys(spec.network.zones))[:MAX_ZONES]
-    wanted = [z for z in [spec.zone, *(p.zone for p in resolved.pools), *(s.zone for s in resolved.storage)] if z]
+    wanted = [
+        z
+        for z in [spec.zone, *(p.zone for p in resolved.pools), *(s.zone for s in resolved.storage)]
+        if z
+    ]
     zones = list(dict.fromkeys(wanted))
     for zone in available:
         if len(zones) >= 3:
@@ -82,12 +99,17 @@ def vpc_zones(resolved: ResolvedCluster, available: list[str]) -> list[str]:
 class AwsCluster(pulumi.ComponentResource):
     """An EKS AI cluster built from a resolved spec."""
 
-    def __init__(self, name: str, resolved: ResolvedCluster, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(
+        self, name: str, resolved: ResolvedCluster, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
         spec = resolved.spec
         region = spec.region or "us-east-1"
         provider = aws.Provider(f"{name}-aws", region=region)
         super().__init__(
-            "clusterforge:aws:Cluster", name, None, pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(providers={"aws": provider}))
+            "clusterforge:aws:Cluster",
+            name,
+            None,
+            pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(providers={"aws": provider})),
         )
         invoke = pulumi.InvokeOptions(provider=provider, parent=self)
         partition = aws.get_partition(opts=invoke).partition
@@ -98,7 +120,14 @@ class AwsCluster(pulumi.ComponentResource):
 
         self.network = Network(
             f"{name}-net",
-            NetworkArgs(cluster_name=spec.name, cidr=spec.network.cidr, zones=zones, nat=spec.network.nat, region=region, tags=base),
+            NetworkArgs(
+                cluster_name=spec.name,
+                cidr=spec.network.cidr,
+                zones=zones,
+                nat=spec.network.nat,
+                region=region,
+                tags=base,
+            ),
             opts=child,
         )
         private = self.network.private_subnets
@@ -124,19 +153,37 @@ class AwsCluster(pulumi.ComponentResource):
         eks = self.control_plane.cluster
 
         node_role = aws.iam.Role(
-            f"{name}-node-role", assume_role_policy=assume_role_policy("ec2.amazonaws.com"), tags=tags(base, spec.name), opts=child
+            f"{name}-node-role",
+            assume_role_policy=assume_role_policy("ec2.amazonaws.com"),
+            tags=tags(base, spec.name),
+            opts=child,
         )
         node_attachments = [
             aws.iam.RolePolicyAttachment(
-                f"{name}-node-{policy}", role=node_role.name, policy_arn=managed_policy(partition, policy), opts=child
+                f"{name}-node-{policy}",
+                role=node_role.name,
+                policy_arn=managed_policy(partition, policy),
+                opts=child,
             )
             for policy in NODE_POLICIES
         ]
 
-        early = self._managed_addons(name, spec.name, eks, partition, base, ("vpc-cni", "kube-proxy", "eks-pod-identity-agent"), [])
+        early = self._managed_addons(
+            name,
+            spec.name,
+            eks,
+            partition,
+            base,
+            ("vpc-cni", "kube-proxy", "eks-pod-identity-agent"),
+            [],
+        )
         self.pools: dict[str, NodePool] = {}
         for pool in resolved.pools:
-            subnets = [private[pool.zone].id] if pool.zone and pool.zone in private else [s.id for s in private.values()]
+            subnets = (
+                [private[pool.zone].id]
+                if pool.zone and pool.zone in private
+                else [s.id for s in private.values()]
+            )
             self.pools[pool.name] = NodePool(
                 f"{name}-{pool.name}",
                 NodePoolArgs(
@@ -152,8 +199,12 @@ class AwsCluster(pulumi.ComponentResource):
                 ),
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[*node_attachments, *early]),
             )
-        system_groups = [self.pools[r.name].node_group for r in resolved.pools if not r.is_accelerated]
-        late = self._managed_addons(name, spec.name, eks, partition, base, ("coredns", "aws-ebs-csi-driver"), system_groups)
+        system_groups = [
+            self.pools[r.name].node_group for r in resolved.pools if not r.is_accelerated
+        ]
+        late = self._managed_addons(
+            name, spec.name, eks, partition, base, ("coredns", "aws-ebs-csi-driver"), system_groups
+        )
 
         self.file_systems: dict[str, LustreFileSystem] = {}
         fsx = (resolved.catalog.storage.get("fsx_lustre") if resolved.catalog else None) or {}
@@ -172,7 +223,9 @@ class AwsCluster(pulumi.ComponentResource):
                     client_security_group_id=self.control_plane.cluster_security_group_id,
                     ports=[tuple(p) for p in fsx.get("lustre_ports", [[988, 988], [1018, 1023]])],
                     file_system_type_version=fsx.get("file_system_type_version", "2.15"),
-                    data_repository_associations=bool(deployment.get("data_repository_associations")),
+                    data_repository_associations=bool(
+                        deployment.get("data_repository_associations")
+                    ),
                     automatic_backups=bool(deployment.get("automatic_backups")),
                     tags=base,
                 ),
@@ -187,7 +240,9 @@ class AwsCluster(pulumi.ComponentResource):
             if resolved.addon("cluster-autoscaler") is not None:
                 self._autoscaler_identity(name, spec.name, eks, base)
             kube = k8s.Provider(
-                f"{name}-k8s", kubeconfig=self.control_plane.kubeconfig, opts=pulumi.ResourceOptions(parent=self, depends_on=[eks])
+                f"{name}-k8s",
+                kubeconfig=self.control_plane.kubeconfig,
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[eks]),
             )
             self.addons = KubernetesAddons(
                 f"{name}-addons",
@@ -196,13 +251,23 @@ class AwsCluster(pulumi.ComponentResource):
                 volumes={n: fs.volume_source for n, fs in self.file_systems.items()},
                 images=images(),
                 # Charts wait for their workloads: nodes and CoreDNS must exist first.
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[*self.pools.values(), *early, *late]),
+                opts=pulumi.ResourceOptions(
+                    parent=self, depends_on=[*self.pools.values(), *early, *late]
+                ),
             )
         self.register_outputs(self.exports())
 
     def _pod_identity(
-        self, name: str, cluster_name: str, eks: aws.eks.Cluster, partition: str, base: dict[str, str],
-        key: str, namespace: str, service_account: str, policy: str,
+        self,
+        name: str,
+        cluster_name: str,
+        eks: aws.eks.Cluster,
+        partition: str,
+        base: dict[str, str],
+        key: str,
+        namespace: str,
+        service_account: str,
+        policy: str,
     ) -> aws.eks.PodIdentityAssociation:
         """An IAM role a Kubernetes service account assumes through EKS Pod Identity."""
         role = aws.iam.Role(
@@ -212,7 +277,10 @@ class AwsCluster(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
         aws.iam.RolePolicyAttachment(
-            f"{name}-{key}-policy", role=role.name, policy_arn=managed_policy(partition, policy), opts=pulumi.ResourceOptions(parent=self)
+            f"{name}-{key}-policy",
+            role=role.name,
+            policy_arn=managed_policy(partition, policy),
+            opts=pulumi.ResourceOptions(parent=self),
         )
         return aws.eks.PodIdentityAssociation(
             f"{name}-{key}",
@@ -224,7 +292,9 @@ class AwsCluster(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[eks]),
         )
 
-    def _autoscaler_identity(self, name: str, cluster_name: str, eks: aws.eks.Cluster, base: dict[str, str]) -> None:
+    def _autoscaler_identity(
+        self, name: str, cluster_name: str, eks: aws.eks.Cluster, base: dict[str, str]
+    ) -> None:
         """The cluster-autoscaler's IAM role: scale and inspect this cluster's node groups only."""
         role = aws.iam.Role(
             f"{name}-autoscaler-role", assume_role_policy=assume_role_policy("pods.eks.amazonaws.com"),
@@ -273,7 +343,9 @@ class AwsCluster(pulumi.ComponentResource):
                     opts=pulumi.ResourceOptions(parent=self),
                 )
                 pod_identity = [
-                    aws.eks.AddonPodIdentityAssociationArgs(role_arn=role.arn, service_account="ebs-csi-controller-sa")
+                    aws.eks.AddonPodIdentityAssociationArgs(
+                        role_arn=role.arn, service_account="ebs-csi-controller-sa"
+                    )
                 ]
             created.append(
                 aws.eks.Addon(
@@ -300,7 +372,11 @@ class AwsCluster(pulumi.ComponentResource):
             "addons": [a.name for a in self.addons_list],
             "volumes": {n: fs.volume_source for n, fs in self.file_systems.items()},
             "fileSystems": {
-                n: {"id": fs.file_system.id, "dnsName": fs.file_system.dns_name, "mountName": fs.file_system.mount_name}
+                n: {
+                    "id": fs.file_system.id,
+                    "dnsName": fs.file_system.dns_name,
+                    "mountName": fs.file_system.mount_name,
+                }
                 for n, fs in self.file_systems.items()
             },
         }

@@ -16,12 +16,18 @@ def tags(base: dict[str, str], cluster: str, **extra: str) -> dict[str, str]:
 
 def assume_role_policy(*services: str) -> str:
     """Trust policy letting AWS services assume a role (pods.eks.amazonaws.com also needs TagSession)."""
-    actions = ["sts:AssumeRole"] + (["sts:TagSession"] if "pods.eks.amazonaws.com" in services else [])
+    actions = ["sts:AssumeRole"] + (
+        ["sts:TagSession"] if "pods.eks.amazonaws.com" in services else []
+    )
     return json.dumps(
         {
             "Version": "2012-10-17",
             "Statement": [
-                {"Effect": "Allow", "Principal": {"Service": list(services) if len(services) > 1 else services[0]}, "Action": actions}
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": list(services) if len(services) > 1 else services[0]},
+                    "Action": actions,
+                }
             ],
         }
     )

@@ -39,7 +39,9 @@ class ControlPlaneArgs:
 class ControlPlane(pulumi.ComponentResource):
     """An EKS cluster with KMS-encrypted secrets, control-plane logs and access entries."""
 
-    def __init__(self, name: str, args: ControlPlaneArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(
+        self, name: str, args: ControlPlaneArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
         super().__init__("clusterforge:aws:ControlPlane", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         base = tags(args.tags, args.cluster_name)
@@ -70,7 +72,12 @@ class ControlPlane(pulumi.ComponentResource):
                 tags=base,
                 opts=child,
             )
-            aws.kms.Alias(f"{name}-secrets", name=f"alias/eks/{args.cluster_name}", target_key_id=self.kms_key.key_id, opts=child)
+            aws.kms.Alias(
+                f"{name}-secrets",
+                name=f"alias/eks/{args.cluster_name}",
+                target_key_id=self.kms_key.key_id,
+                opts=child,
+            )
             encryption = aws.eks.ClusterEncryptionConfigArgs(
                 provider=aws.eks.ClusterEncryptionConfigProviderArgs(key_arn=self.kms_key.arn),
                 resources=["secrets"],
@@ -94,7 +101,9 @@ class ControlPlane(pulumi.ComponentResource):
                 subnet_ids=args.subnet_ids,
                 endpoint_private_access=args.endpoint_private_access,
                 endpoint_public_access=args.endpoint_public_access,
-                public_access_cidrs=args.public_access_cidrs if args.endpoint_public_access else None,
+                public_access_cidrs=args.public_access_cidrs
+                if args.endpoint_public_access
+                else None,
             ),
             access_config=aws.eks.ClusterAccessConfigArgs(
                 authentication_mode="API",
@@ -109,7 +118,12 @@ class ControlPlane(pulumi.ComponentResource):
         cluster_child = pulumi.ResourceOptions(parent=self, depends_on=[self.cluster])
         for i, principal in enumerate(args.admins):
             entry = aws.eks.AccessEntry(
-                f"{name}-admin-{i}", cluster_name=self.cluster.name, principal_arn=principal, type="STANDARD", tags=base, opts=cluster_child
+                f"{name}-admin-{i}",
+                cluster_name=self.cluster.name,
+                principal_arn=principal,
+                type="STANDARD",
+                tags=base,
+                opts=cluster_child,
             )
             aws.eks.AccessPolicyAssociation(
                 f"{name}-admin-{i}",
@@ -122,9 +136,9 @@ class ControlPlane(pulumi.ComponentResource):
 
         self.cluster_security_group_id = self.cluster.vpc_config.cluster_security_group_id
         self.kubeconfig = pulumi.Output.secret(
-            pulumi.Output.all(self.cluster.name, self.cluster.endpoint, self.cluster.certificate_authority.data).apply(
-                lambda v: kubeconfig(v[0], v[1], v[2], args.region)
-            )
+            pulumi.Output.all(
+                self.cluster.name, self.cluster.endpoint, self.cluster.certificate_authority.data
+            ).apply(lambda v: kubeconfig(v[0], v[1], v[2], args.region))
         )
         self.register_outputs(
             {
@@ -143,5 +157,17 @@ def kubeconfig(name: str, endpoint: str, ca_data: str, region: str) -> str:
         name,
         endpoint,
         ca_data,
-        {"command": "aws", "args": ["eks", "get-token", "--cluster-name", name, "--region", region, "--output", "json"]},
+        {
+            "command": "aws",
+            "args": [
+                "eks",
+                "get-token",
+                "--cluster-name",
+                name,
+                "--region",
+                region,
+                "--output",
+                "json",
+            ],
+        },
     )

@@ -40,7 +40,9 @@ class LustreArgs:
 class LustreFileSystem(pulumi.ComponentResource):
     """An FSx for Lustre file system with its security group and S3 link."""
 
-    def __init__(self, name: str, args: LustreArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(
+        self, name: str, args: LustreArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
         super().__init__("clusterforge:aws:LustreFileSystem", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         storage = args.storage
@@ -55,7 +57,10 @@ class LustreFileSystem(pulumi.ComponentResource):
             opts=child,
         )
         for low, high in args.ports:
-            for source, ref in (("self", self.security_group.id), ("nodes", args.client_security_group_id)):
+            for source, ref in (
+                ("self", self.security_group.id),
+                ("nodes", args.client_security_group_id),
+            ):
                 aws.vpc.SecurityGroupIngressRule(
                     f"{name}-lustre-{low}-{high}-{source}",
                     security_group_id=self.security_group.id,
@@ -79,7 +84,9 @@ class LustreFileSystem(pulumi.ComponentResource):
         use_dra = args.data_repository_associations and spec.import_path is not None
         # Deleting or replacing a file system loses its data: protect it and keep it if the
         # stack is destroyed, unless the user explicitly turned protection off.
-        keep = pulumi.ResourceOptions(parent=self, protect=spec.protect, retain_on_delete=spec.protect)
+        keep = pulumi.ResourceOptions(
+            parent=self, protect=spec.protect, retain_on_delete=spec.protect
+        )
         self.file_system = aws.fsx.LustreFileSystem(
             f"{name}-fs",
             storage_capacity=spec.capacity_gib,
@@ -95,7 +102,9 @@ class LustreFileSystem(pulumi.ComponentResource):
             auto_import_policy="NEW_CHANGED_DELETED"
             if (spec.import_path and not use_dra and storage.deployment_type != "SCRATCH_1")
             else None,
-            automatic_backup_retention_days=BACKUP_RETENTION_DAYS if args.automatic_backups else None,
+            automatic_backup_retention_days=BACKUP_RETENTION_DAYS
+            if args.automatic_backups
+            else None,
             copy_tags_to_backups=True if args.automatic_backups else None,
             # The provider defaults to no final backup: if a persistent file system is ever
             # deleted (protection turned off), keep its data in a last backup.
@@ -114,8 +123,12 @@ class LustreFileSystem(pulumi.ComponentResource):
                 batch_import_meta_data_on_create=True,
                 delete_data_in_filesystem=False,
                 s3=aws.fsx.DataRepositoryAssociationS3Args(
-                    auto_import_policy=aws.fsx.DataRepositoryAssociationS3AutoImportPolicyArgs(events=events),
-                    auto_export_policy=aws.fsx.DataRepositoryAssociationS3AutoExportPolicyArgs(events=events),
+                    auto_import_policy=aws.fsx.DataRepositoryAssociationS3AutoImportPolicyArgs(
+                        events=events
+                    ),
+                    auto_export_policy=aws.fsx.DataRepositoryAssociationS3AutoExportPolicyArgs(
+                        events=events
+                    ),
                 ),
                 tags=base,
                 opts=child,

@@ -50,7 +50,9 @@ class NetworkArgs:
 class Network(pulumi.ComponentResource):
     """VPC with per-zone private/public subnets, NAT and an S3 gateway endpoint."""
 
-    def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(
+        self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
         super().__init__("clusterforge:aws:Network", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         cluster = args.cluster_name
@@ -67,7 +69,10 @@ class Network(pulumi.ComponentResource):
         )
         vpc_child = pulumi.ResourceOptions(parent=self, depends_on=[self.vpc])
         igw = aws.ec2.InternetGateway(
-            f"{name}-igw", vpc_id=self.vpc.id, tags={**base, "Name": f"{cluster}-igw"}, opts=vpc_child
+            f"{name}-igw",
+            vpc_id=self.vpc.id,
+            tags={**base, "Name": f"{cluster}-igw"},
+            opts=vpc_child,
         )
         public_rt = aws.ec2.RouteTable(
             f"{name}-public",
@@ -88,15 +93,28 @@ class Network(pulumi.ComponentResource):
                 cidr_block=plan.public_cidr,
                 availability_zone=plan.zone,
                 map_public_ip_on_launch=False,
-                tags={**base, **owned, "Name": f"{cluster}-public-{plan.zone}", "kubernetes.io/role/elb": "1"},
+                tags={
+                    **base,
+                    **owned,
+                    "Name": f"{cluster}-public-{plan.zone}",
+                    "kubernetes.io/role/elb": "1",
+                },
                 opts=child,
             )
             aws.ec2.RouteTableAssociation(
-                f"{name}-public-{plan.zone}", subnet_id=public.id, route_table_id=public_rt.id, opts=child
+                f"{name}-public-{plan.zone}",
+                subnet_id=public.id,
+                route_table_id=public_rt.id,
+                opts=child,
             )
             self.public_subnets[plan.zone] = public
             if args.nat == "per_zone" or not nat_gateways:
-                eip = aws.ec2.Eip(f"{name}-nat-{plan.zone}", domain="vpc", tags={**base, "Name": f"{cluster}-nat-{plan.zone}"}, opts=child)
+                eip = aws.ec2.Eip(
+                    f"{name}-nat-{plan.zone}",
+                    domain="vpc",
+                    tags={**base, "Name": f"{cluster}-nat-{plan.zone}"},
+                    opts=child,
+                )
                 nat_gateways[plan.zone] = aws.ec2.NatGateway(
                     f"{name}-nat-{plan.zone}",
                     allocation_id=eip.id,
@@ -110,7 +128,12 @@ class Network(pulumi.ComponentResource):
                 vpc_id=self.vpc.id,
                 cidr_block=plan.private_cidr,
                 availability_zone=plan.zone,
-                tags={**base, **owned, "Name": f"{cluster}-private-{plan.zone}", "kubernetes.io/role/internal-elb": "1"},
+                tags={
+                    **base,
+                    **owned,
+                    "Name": f"{cluster}-private-{plan.zone}",
+                    "kubernetes.io/role/internal-elb": "1",
+                },
                 opts=child,
             )
             route_table = aws.ec2.RouteTable(
@@ -121,7 +144,10 @@ class Network(pulumi.ComponentResource):
                 opts=child,
             )
             aws.ec2.RouteTableAssociation(
-                f"{name}-private-{plan.zone}", subnet_id=private.id, route_table_id=route_table.id, opts=child
+                f"{name}-private-{plan.zone}",
+                subnet_id=private.id,
+                route_table_id=route_table.id,
+                opts=child,
             )
             private_route_tables.append(route_table)
             self.private_subnets[plan.zone] = private

@@ -25,12 +25,19 @@ CAPACITY_TYPE = {
     "spot": "SPOT",
     "capacity_block": "CAPACITY_BLOCK",
 }
-TAINT_EFFECT = {"NoSchedule": "NO_SCHEDULE", "PreferNoSchedule": "PREFER_NO_SCHEDULE", "NoExecute": "NO_EXECUTE"}
+TAINT_EFFECT = {
+    "NoSchedule": "NO_SCHEDULE",
+    "PreferNoSchedule": "PREFER_NO_SCHEDULE",
+    "NoExecute": "NO_EXECUTE",
+}
 DEFAULT_DISK_GIB = {"system": 100, "accelerator": 500}
 #: IMDSv2 only, one hop: pods use EKS Pod Identity, and host-network DaemonSets (VPC CNI, the EFA
 #: device plugin) still reach the metadata service; ordinary pods cannot borrow the node role.
 METADATA = aws.ec2.LaunchTemplateMetadataOptionsArgs(
-    http_endpoint="enabled", http_tokens="required", http_put_response_hop_limit=1, instance_metadata_tags="disabled"
+    http_endpoint="enabled",
+    http_tokens="required",
+    http_put_response_hop_limit=1,
+    instance_metadata_tags="disabled",
 )
 
 
@@ -61,7 +68,7 @@ def node_config_user_data(raid0: bool) -> str | None:
         return None
     document = "\n".join(
         [
-            'MIME-Version: 1.0',
+            "MIME-Version: 1.0",
             'Content-Type: multipart/mixed; boundary="//"',
             "",
             "--//",
@@ -84,7 +91,10 @@ def node_config_user_data(raid0: bool) -> str | None:
 
 def capacity_options(
     pool: ResolvedPool,
-) -> tuple[aws.ec2.LaunchTemplateInstanceMarketOptionsArgs | None, aws.ec2.LaunchTemplateCapacityReservationSpecificationArgs | None]:
+) -> tuple[
+    aws.ec2.LaunchTemplateInstanceMarketOptionsArgs | None,
+    aws.ec2.LaunchTemplateCapacityReservationSpecificationArgs | None,
+]:
     """Launch template market options and reservation targeting for the pool's capacity type."""
     capacity = pool.spec.capacity
     if capacity.type == "capacity_block":
@@ -124,7 +134,9 @@ class NodePoolArgs:
 class NodePool(pulumi.ComponentResource):
     """A managed node group with its launch template (and EFA security group, placement group)."""
 
-    def __init__(self, name: str, args: NodePoolArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(
+        self, name: str, args: NodePoolArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
         super().__init__("clusterforge:aws:NodePool", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         pool = args.pool
@@ -188,7 +200,10 @@ class NodePool(pulumi.ComponentResource):
                 aws.ec2.LaunchTemplateBlockDeviceMappingArgs(
                     device_name="/dev/xvda",
                     ebs=aws.ec2.LaunchTemplateBlockDeviceMappingEbsArgs(
-                        volume_size=disk, volume_type="gp3", encrypted="true", delete_on_termination="true"
+                        volume_size=disk,
+                        volume_type="gp3",
+                        encrypted="true",
+                        delete_on_termination="true",
                     ),
                 )
             ],
@@ -219,13 +234,20 @@ class NodePool(pulumi.ComponentResource):
             ),
             labels=pool.labels,
             taints=[
-                aws.eks.NodeGroupTaintArgs(key=t.key, value=t.value or None, effect=TAINT_EFFECT[t.effect]) for t in pool.taints
+                aws.eks.NodeGroupTaintArgs(
+                    key=t.key, value=t.value or None, effect=TAINT_EFFECT[t.effect]
+                )
+                for t in pool.taints
             ],
             update_config=aws.eks.NodeGroupUpdateConfigArgs(max_unavailable=1),
-            node_repair_config=aws.eks.NodeGroupNodeRepairConfigArgs(enabled=True) if pool.is_accelerated else None,
+            node_repair_config=aws.eks.NodeGroupNodeRepairConfigArgs(enabled=True)
+            if pool.is_accelerated
+            else None,
             tags=base,
             # The cluster autoscaler owns the desired size of an autoscaled pool; do not reset it.
-            opts=pulumi.ResourceOptions(parent=self, ignore_changes=["scalingConfig.desiredSize"] if autoscaled else None),
+            opts=pulumi.ResourceOptions(
+                parent=self, ignore_changes=["scalingConfig.desiredSize"] if autoscaled else None
+            ),
         )
         self.register_outputs(
             {

@@ -26,32 +26,53 @@ PSA_SERVICES = ("managed-lustre", "parallelstore")
 class GcpCluster(pulumi.ComponentResource):
     """A GKE AI cluster built from a resolved spec."""
 
-    def __init__(self, name: str, resolved: ResolvedCluster, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(
+        self, name: str, resolved: ResolvedCluster, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
         spec = resolved.spec
         project = spec.project or ""
         region = spec.region or ""
         provider = gcp.Provider(f"{name}-gcp", project=project, region=region)
         super().__init__(
-            "clusterforge:gcp:Cluster", name, None, pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(providers={"gcp": provider}))
+            "clusterforge:gcp:Cluster",
+            name,
+            None,
+            pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(providers={"gcp": provider})),
         )
         child = pulumi.ResourceOptions(parent=self)
         tags = dict(spec.tags)
         self.network = Network(
             f"{name}-net",
             NetworkArgs(
-                cluster_name=spec.name, project=project, region=region, cidr=spec.network.cidr,
-                pods_cidr=spec.network.pods_cidr, services_cidr=spec.network.services_cidr, labels=tags,
+                cluster_name=spec.name,
+                project=project,
+                region=region,
+                cidr=spec.network.cidr,
+                pods_cidr=spec.network.pods_cidr,
+                services_cidr=spec.network.services_cidr,
+                labels=tags,
             ),
             opts=child,
         )
 
         pool_networks: dict[str, list[AttachedNetwork]] = {}
         for pool in resolved.pools:
-            if pool.offering is not None and pool.fabric != "none" and network_plan(pool.offering) and pool.zone:
+            if (
+                pool.offering is not None
+                and pool.fabric != "none"
+                and network_plan(pool.offering)
+                and pool.zone
+            ):
                 nets = GpuNetworks(
                     f"{name}-{pool.name}-fabric",
-                    cluster_name=spec.name, pool_name=pool.name, project=project, region=region, zone=pool.zone,
-                    offering=pool.offering, spec_path=f"{pool.path}.fabric", opts=child,
+                    cluster_name=spec.name,
+                    pool_name=pool.name,
+                    project=project,
+                    region=region,
+                    zone=pool.zone,
+                    offering=pool.offering,
+                    spec_path=f"{pool.path}.fabric",
+                    opts=child,
                 )
                 pool_networks[pool.name] = nets.attached
 
@@ -60,12 +81,18 @@ class GcpCluster(pulumi.ComponentResource):
         self.gke = GkeCluster(
             f"{name}-gke",
             GkeArgs(
-                cluster_name=spec.name, project=project, region=region,
-                network=self.network.vpc.id, subnetwork=self.network.subnet.id,
-                version=k8s_spec.version, release_channel=k8s_spec.release_channel,
-                master_cidr=spec.network.master_cidr, public_endpoint=k8s_spec.endpoint_public_access,
+                cluster_name=spec.name,
+                project=project,
+                region=region,
+                network=self.network.vpc.id,
+                subnetwork=self.network.subnet.id,
+                version=k8s_spec.version,
+                release_channel=k8s_spec.release_channel,
+                master_cidr=spec.network.master_cidr,
+                public_endpoint=k8s_spec.endpoint_public_access,
                 authorized_cidrs=list(k8s_spec.public_access_cidrs),
-                multi_networking=bool(pool_networks), storage_services=services,
+                multi_networking=bool(pool_networks),
+                storage_services=services,
                 secrets_encryption=k8s_spec.secrets_encryption,
                 labels=gcp_labels(tags, spec.name),
             ),
@@ -77,16 +104,27 @@ class GcpCluster(pulumi.ComponentResource):
             self.pools[pool.name] = NodePool(
                 f"{name}-{pool.name}",
                 NodePoolArgs(
-                    cluster=self.gke.cluster.id, cluster_name=spec.name, project=project, region=region, pool=pool,
-                    networks=pool_networks.get(pool.name, []), labels=tags,
+                    cluster=self.gke.cluster.id,
+                    cluster_name=spec.name,
+                    project=project,
+                    region=region,
+                    pool=pool,
+                    networks=pool_networks.get(pool.name, []),
+                    labels=tags,
                 ),
                 opts=child,
             )
 
         kube: k8s.Provider | None = None
         if pool_networks:
-            kube = k8s.Provider(f"{name}-k8s", kubeconfig=self.gke.kubeconfig, opts=pulumi.ResourceOptions(parent=self))
-            installers = (resolved.catalog.extra.get("nccl_installers") if resolved.catalog else None) or {}
+            kube = k8s.Provider(
+                f"{name}-k8s",
+                kubeconfig=self.gke.kubeconfig,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            installers = (
+                resolved.catalog.extra.get("nccl_installers") if resolved.catalog else None
+            ) or {}
             done_fabrics: set[str] = set()
             for pool in resolved.pools:
                 nets = pool_networks.get(pool.name)
@@ -95,11 +133,19 @@ class GcpCluster(pulumi.ComponentResource):
                 network_objects(name, nets, kube, self.pools[pool.name])
                 if pool.fabric not in done_fabrics:
                     done_fabrics.add(pool.fabric)
-                    nccl_installer(name, pool.fabric, installers, kube, self, [self.pools[pool.name]])
+                    nccl_installer(
+                        name, pool.fabric, installers, kube, self, [self.pools[pool.name]]
+                    )
 
         psa = None
         if any(s.service in PSA_SERVICES for s in resolved.storage):
-            psa = PrivateServiceAccess(f"{name}-psa", cluster_name=spec.name, project=project, network=self.network.vpc, opts=child)
+            psa = PrivateServiceAccess(
+                f"{name}-psa",
+                cluster_name=spec.name,
+                project=project,
+                network=self.network.vpc,
+                opts=child,
+            )
         self.storage: dict[str, Storage] = {}
         for storage in resolved.storage:
             if storage.service is None:
@@ -107,9 +153,14 @@ class GcpCluster(pulumi.ComponentResource):
             self.storage[storage.name] = Storage(
                 f"{name}-{storage.name}",
                 StorageArgs(
-                    cluster_name=spec.name, project=project, region=region, network=self.network.vpc,
-                    node_cidrs=[spec.network.cidr, spec.network.pods_cidr], storage=storage,
-                    private_service_access=psa if storage.service in PSA_SERVICES else None, labels=tags,
+                    cluster_name=spec.name,
+                    project=project,
+                    region=region,
+                    network=self.network.vpc,
+                    node_cidrs=[spec.network.cidr, spec.network.pods_cidr],
+                    storage=storage,
+                    private_service_access=psa if storage.service in PSA_SERVICES else None,
+                    labels=tags,
                     namespaces=list(spec.namespaces) or ["default"],
                 ),
                 opts=child,
@@ -117,7 +168,9 @@ class GcpCluster(pulumi.ComponentResource):
         self.addon_names = [a.name for a in resolved.addons]
         if resolved.addons or self.storage:
             addons_provider = kube or k8s.Provider(
-                f"{name}-k8s", kubeconfig=self.gke.kubeconfig, opts=pulumi.ResourceOptions(parent=self)
+                f"{name}-k8s",
+                kubeconfig=self.gke.kubeconfig,
+                opts=pulumi.ResourceOptions(parent=self),
             )
             KubernetesAddons(
                 f"{name}-addons",

@@ -46,7 +46,15 @@ def network_plan(offering: Offering) -> list[ExtraNetwork]:
     if kind == "rdma":
         plan = []
         for i in range(max(0, offering.gvnic_nics - 1)):
-            plan.append(ExtraNetwork(f"gvnic{i + 1}", "gvnic", (f"192.168.{100 + i}.0/24",), "NetDevice", MTU["gvnic"]))
+            plan.append(
+                ExtraNetwork(
+                    f"gvnic{i + 1}",
+                    "gvnic",
+                    (f"192.168.{100 + i}.0/24",),
+                    "NetDevice",
+                    MTU["gvnic"],
+                )
+            )
         rdma_subnets = tuple(f"192.168.{i + 1}.0/24" for i in range(offering.gpu_nics))
         plan.append(ExtraNetwork("rdma", "rdma", rdma_subnets, "RDMA", MTU["rdma"]))
         return plan
@@ -84,7 +92,11 @@ class GpuNetworks(pulumi.ComponentResource):
         self.attached: list[AttachedNetwork] = []
         for plan in network_plan(offering):
             vpc_name = resource_name(cluster_name, pool_name, plan.key)
-            profile = f"projects/{project}/global/networkProfiles/{zone}-vpc-roce" if plan.kind == "rdma" else None
+            profile = (
+                f"projects/{project}/global/networkProfiles/{zone}-vpc-roce"
+                if plan.kind == "rdma"
+                else None
+            )
             vpc = gcp.compute.Network(
                 f"{name}-{plan.key}",
                 name=vpc_name,
@@ -107,7 +119,11 @@ class GpuNetworks(pulumi.ComponentResource):
                     opts=child,
                 )
             for i, cidr in enumerate(plan.subnets):
-                subnet_name = resource_name(vpc_name, f"sub{i}") if len(plan.subnets) > 1 else resource_name(vpc_name, "sub")
+                subnet_name = (
+                    resource_name(vpc_name, f"sub{i}")
+                    if len(plan.subnets) > 1
+                    else resource_name(vpc_name, "sub")
+                )
                 subnet = gcp.compute.Subnetwork(
                     f"{name}-{plan.key}-sub{i}",
                     name=subnet_name,
@@ -117,6 +133,10 @@ class GpuNetworks(pulumi.ComponentResource):
                     ip_cidr_range=cidr,
                     opts=child,
                 )
-                object_name = resource_name(pool_name, plan.key if len(plan.subnets) == 1 else f"{plan.key}-{i}")
+                object_name = resource_name(
+                    pool_name, plan.key if len(plan.subnets) == 1 else f"{plan.key}-{i}"
+                )
                 self.attached.append(AttachedNetwork(object_name, vpc, subnet, plan.device_mode))
-        self.register_outputs({"specPath": spec_path, "networks": [a.object_name for a in self.attached]})
+        self.register_outputs(
+            {"specPath": spec_path, "networks": [a.object_name for a in self.attached]}
+        )

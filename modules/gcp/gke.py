@@ -36,35 +36,51 @@ class GkeArgs:
 def addons_config(storage_services: frozenset[str]) -> gcp.container.ClusterAddonsConfigArgs:
     """CSI drivers for exactly the storage services the stack uses (plus the PD driver)."""
     configs: dict[str, object] = {
-        "gce_persistent_disk_csi_driver_config": gcp.container.ClusterAddonsConfigGcePersistentDiskCsiDriverConfigArgs(enabled=True)
+        "gce_persistent_disk_csi_driver_config": gcp.container.ClusterAddonsConfigGcePersistentDiskCsiDriverConfigArgs(
+            enabled=True
+        )
     }
     if "managed-lustre" in storage_services:
         # Instances made for GKE listen on 6988; the driver must use that port too.
-        configs["lustre_csi_driver_config"] = gcp.container.ClusterAddonsConfigLustreCsiDriverConfigArgs(
-            enabled=True, enable_legacy_lustre_port=True
+        configs["lustre_csi_driver_config"] = (
+            gcp.container.ClusterAddonsConfigLustreCsiDriverConfigArgs(
+                enabled=True, enable_legacy_lustre_port=True
+            )
         )
     if "filestore" in storage_services:
-        configs["gcp_filestore_csi_driver_config"] = gcp.container.ClusterAddonsConfigGcpFilestoreCsiDriverConfigArgs(enabled=True)
+        configs["gcp_filestore_csi_driver_config"] = (
+            gcp.container.ClusterAddonsConfigGcpFilestoreCsiDriverConfigArgs(enabled=True)
+        )
     if "gcs-bucket" in storage_services:
-        configs["gcs_fuse_csi_driver_config"] = gcp.container.ClusterAddonsConfigGcsFuseCsiDriverConfigArgs(enabled=True)
+        configs["gcs_fuse_csi_driver_config"] = (
+            gcp.container.ClusterAddonsConfigGcsFuseCsiDriverConfigArgs(enabled=True)
+        )
     if "parallelstore" in storage_services:
-        configs["parallelstore_csi_driver_config"] = gcp.container.ClusterAddonsConfigParallelstoreCsiDriverConfigArgs(enabled=True)
+        configs["parallelstore_csi_driver_config"] = (
+            gcp.container.ClusterAddonsConfigParallelstoreCsiDriverConfigArgs(enabled=True)
+        )
     return gcp.container.ClusterAddonsConfigArgs(**configs)  # type: ignore[arg-type]
 
 
 class GkeCluster(pulumi.ComponentResource):
     """A regional, private GKE Standard cluster."""
 
-    def __init__(self, name: str, args: GkeArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(
+        self, name: str, args: GkeArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
         super().__init__("clusterforge:gcp:GkeCluster", name, None, opts)
         encryption, encryption_deps = None, []
         if args.secrets_encryption:
             key, grant = self._secrets_key(name, args)
-            encryption = gcp.container.ClusterDatabaseEncryptionArgs(state="ENCRYPTED", key_name=key.id)
+            encryption = gcp.container.ClusterDatabaseEncryptionArgs(
+                state="ENCRYPTED", key_name=key.id
+            )
             encryption_deps = [grant]
         authorized = gcp.container.ClusterMasterAuthorizedNetworksConfigArgs(
             cidr_blocks=[
-                gcp.container.ClusterMasterAuthorizedNetworksConfigCidrBlockArgs(cidr_block=c, display_name=f"allowed-{i}")
+                gcp.container.ClusterMasterAuthorizedNetworksConfigCidrBlockArgs(
+                    cidr_block=c, display_name=f"allowed-{i}"
+                )
                 for i, c in enumerate(args.authorized_cidrs)
             ]
         )
@@ -82,7 +98,8 @@ class GkeCluster(pulumi.ComponentResource):
             release_channel=gcp.container.ClusterReleaseChannelArgs(channel=args.release_channel),
             networking_mode="VPC_NATIVE",
             ip_allocation_policy=gcp.container.ClusterIpAllocationPolicyArgs(
-                cluster_secondary_range_name=PODS_RANGE, services_secondary_range_name=SERVICES_RANGE
+                cluster_secondary_range_name=PODS_RANGE,
+                services_secondary_range_name=SERVICES_RANGE,
             ),
             private_cluster_config=gcp.container.ClusterPrivateClusterConfigArgs(
                 enable_private_nodes=True,
@@ -90,7 +107,9 @@ class GkeCluster(pulumi.ComponentResource):
                 master_ipv4_cidr_block=args.master_cidr,
             ),
             master_authorized_networks_config=authorized,
-            workload_identity_config=gcp.container.ClusterWorkloadIdentityConfigArgs(workload_pool=f"{args.project}.svc.id.goog"),
+            workload_identity_config=gcp.container.ClusterWorkloadIdentityConfigArgs(
+                workload_pool=f"{args.project}.svc.id.goog"
+            ),
             # Dataplane V2; GKE multi-networking (GPUDirect NICs) requires it.
             datapath_provider="ADVANCED_DATAPATH",
             enable_multi_networking=True if args.multi_networking else None,
@@ -105,16 +124,24 @@ class GkeCluster(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=encryption_deps),
         )
         self.kubeconfig = pulumi.Output.secret(
-            pulumi.Output.all(self.cluster.name, self.cluster.endpoint, self.cluster.master_auth.cluster_ca_certificate).apply(
-                lambda v: kubeconfig(v[0], v[1], v[2])
-            )
+            pulumi.Output.all(
+                self.cluster.name,
+                self.cluster.endpoint,
+                self.cluster.master_auth.cluster_ca_certificate,
+            ).apply(lambda v: kubeconfig(v[0], v[1], v[2]))
         )
         self.register_outputs(
-            {"specPath": "kubernetes", "clusterName": self.cluster.name, "endpoint": self.cluster.endpoint, "kubeconfig": self.kubeconfig}
+            {
+                "specPath": "kubernetes",
+                "clusterName": self.cluster.name,
+                "endpoint": self.cluster.endpoint,
+                "kubeconfig": self.kubeconfig,
+            }
         )
 
-
-    def _secrets_key(self, name: str, args: GkeArgs) -> tuple[gcp.kms.CryptoKey, gcp.kms.CryptoKeyIAMMember]:
+    def _secrets_key(
+        self, name: str, args: GkeArgs
+    ) -> tuple[gcp.kms.CryptoKey, gcp.kms.CryptoKeyIAMMember]:
         """A Cloud KMS key for application-layer secrets encryption, usable by the GKE service agent.
 
         Key rings cannot be deleted in Cloud KMS, and destroying a key makes what it encrypted
@@ -122,12 +149,23 @@ class GkeCluster(pulumi.ComponentResource):
         """
         keep = pulumi.ResourceOptions(parent=self, retain_on_delete=True)
         ring = gcp.kms.KeyRing(
-            f"{name}-keyring", name=resource_name(args.cluster_name, "gke"), project=args.project, location=args.region, opts=keep
+            f"{name}-keyring",
+            name=resource_name(args.cluster_name, "gke"),
+            project=args.project,
+            location=args.region,
+            opts=keep,
         )
         key = gcp.kms.CryptoKey(
-            f"{name}-secrets", name="secrets", key_ring=ring.id, rotation_period="7776000s", purpose="ENCRYPT_DECRYPT", opts=keep
+            f"{name}-secrets",
+            name="secrets",
+            key_ring=ring.id,
+            rotation_period="7776000s",
+            purpose="ENCRYPT_DECRYPT",
+            opts=keep,
         )
-        number = gcp.organizations.get_project(project_id=args.project, opts=pulumi.InvokeOptions(parent=self)).number
+        number = gcp.organizations.get_project(
+            project_id=args.project, opts=pulumi.InvokeOptions(parent=self)
+        ).number
         grant = gcp.kms.CryptoKeyIAMMember(
             f"{name}-secrets-gke",
             crypto_key_id=key.id,
@@ -141,5 +179,8 @@ class GkeCluster(pulumi.ComponentResource):
 def kubeconfig(name: str, endpoint: str, ca_data: str) -> str:
     """A kubeconfig that authenticates with gke-gcloud-auth-plugin (no long-lived credentials)."""
     return exec_kubeconfig(
-        name, f"https://{endpoint}", ca_data, {"command": "gke-gcloud-auth-plugin", "provideClusterInfo": True}
+        name,
+        f"https://{endpoint}",
+        ca_data,
+        {"command": "gke-gcloud-auth-plugin", "provideClusterInfo": True},
     )

@@ -28,7 +28,11 @@ def network_objects(
             api_version=f"{API_GROUP}/v1",
             kind="GKENetworkParamSet",
             metadata=k8s.meta.v1.ObjectMetaArgs(name=attached.object_name),
-            spec={"vpc": attached.network.name, "vpcSubnet": attached.subnetwork.name, "deviceMode": attached.device_mode},
+            spec={
+                "vpc": attached.network.name,
+                "vpcSubnet": attached.subnetwork.name,
+                "deviceMode": attached.device_mode,
+            },
             opts=opts,
         )
         network = k8s.apiextensions.CustomResource(
@@ -38,7 +42,11 @@ def network_objects(
             metadata=k8s.meta.v1.ObjectMetaArgs(name=attached.object_name),
             spec={
                 "type": "Device",
-                "parametersRef": {"group": API_GROUP, "kind": "GKENetworkParamSet", "name": attached.object_name},
+                "parametersRef": {
+                    "group": API_GROUP,
+                    "kind": "GKENetworkParamSet",
+                    "name": attached.object_name,
+                },
             },
             opts=pulumi.ResourceOptions(parent=parent, provider=provider, depends_on=[params]),
         )
@@ -47,7 +55,11 @@ def network_objects(
 
 
 def nccl_installer(
-    name: str, fabric: str, installers: dict[str, list[dict[str, str]]], provider: k8s.Provider, parent: pulumi.Resource,
+    name: str,
+    fabric: str,
+    installers: dict[str, list[dict[str, str]]],
+    provider: k8s.Provider,
+    parent: pulumi.Resource,
     depends_on: list[pulumi.Resource],
 ) -> list[pulumi.Resource]:
     """The manifests a fabric needs, in order (TCPXO: the NRI device injector, then the NCCL
@@ -58,7 +70,9 @@ def nccl_installer(
             k8s.yaml.v2.ConfigFile(
                 f"{name}-{manifest['name']}",
                 file=manifest["url"],
-                opts=pulumi.ResourceOptions(parent=parent, provider=provider, depends_on=[*depends_on, *created]),
+                opts=pulumi.ResourceOptions(
+                    parent=parent, provider=provider, depends_on=[*depends_on, *created]
+                ),
             )
         )
     return created

@@ -31,7 +31,9 @@ class NetworkArgs:
 class Network(pulumi.ComponentResource):
     """VPC, node subnet with pod/service secondary ranges, router, NAT, internal firewall."""
 
-    def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(
+        self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
         super().__init__("clusterforge:gcp:Network", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         base = resource_name(args.cluster_name)
@@ -52,13 +54,22 @@ class Network(pulumi.ComponentResource):
             ip_cidr_range=args.cidr,
             private_ip_google_access=True,
             secondary_ip_ranges=[
-                gcp.compute.SubnetworkSecondaryIpRangeArgs(range_name=PODS_RANGE, ip_cidr_range=args.pods_cidr),
-                gcp.compute.SubnetworkSecondaryIpRangeArgs(range_name=SERVICES_RANGE, ip_cidr_range=args.services_cidr),
+                gcp.compute.SubnetworkSecondaryIpRangeArgs(
+                    range_name=PODS_RANGE, ip_cidr_range=args.pods_cidr
+                ),
+                gcp.compute.SubnetworkSecondaryIpRangeArgs(
+                    range_name=SERVICES_RANGE, ip_cidr_range=args.services_cidr
+                ),
             ],
             opts=child,
         )
         router = gcp.compute.Router(
-            f"{name}-router", name=resource_name(base, "router"), project=args.project, region=args.region, network=self.vpc.id, opts=child
+            f"{name}-router",
+            name=resource_name(base, "router"),
+            project=args.project,
+            region=args.region,
+            network=self.vpc.id,
+            opts=child,
         )
         gcp.compute.RouterNat(
             f"{name}-nat",
@@ -82,4 +93,6 @@ class Network(pulumi.ComponentResource):
             description="Node-to-node and pod-to-pod traffic inside the cluster network",
             opts=child,
         )
-        self.register_outputs({"specPath": "network", "network": self.vpc.name, "subnetwork": self.subnet.name})
+        self.register_outputs(
+            {"specPath": "network", "network": self.vpc.name, "subnetwork": self.subnet.name}
+        )

@@ -22,7 +22,11 @@ from clusterforge.modules.gcp.common import labels as gcp_labels
 from clusterforge.modules.gcp.common import resource_name
 from clusterforge.modules.gcp.fabric import AttachedNetwork
 
-TAINT_EFFECT = {"NoSchedule": "NO_SCHEDULE", "PreferNoSchedule": "PREFER_NO_SCHEDULE", "NoExecute": "NO_EXECUTE"}
+TAINT_EFFECT = {
+    "NoSchedule": "NO_SCHEDULE",
+    "PreferNoSchedule": "PREFER_NO_SCHEDULE",
+    "NoExecute": "NO_EXECUTE",
+}
 DEFAULT_DISK_GB = {"system": 100, "accelerator": 500}
 #: GKE-managed NVIDIA driver channel.
 GPU_DRIVER_VERSION = "LATEST"
@@ -40,7 +44,9 @@ class NodePoolArgs:
     labels: dict[str, str] = field(default_factory=dict)
 
 
-def reservation_affinity(pool: ResolvedPool) -> gcp.container.NodePoolNodeConfigReservationAffinityArgs | None:
+def reservation_affinity(
+    pool: ResolvedPool,
+) -> gcp.container.NodePoolNodeConfigReservationAffinityArgs | None:
     capacity = pool.spec.capacity
     if capacity.type == "reservation" and capacity.reservation_id:
         return gcp.container.NodePoolNodeConfigReservationAffinityArgs(
@@ -50,11 +56,15 @@ def reservation_affinity(pool: ResolvedPool) -> gcp.container.NodePoolNodeConfig
         )
     if capacity.type in ("spot", "flex_start") or capacity.queued_provisioning:
         # Spot, flex-start and queued provisioning must not consume reservations.
-        return gcp.container.NodePoolNodeConfigReservationAffinityArgs(consume_reservation_type="NO_RESERVATION")
+        return gcp.container.NodePoolNodeConfigReservationAffinityArgs(
+            consume_reservation_type="NO_RESERVATION"
+        )
     return None
 
 
-def node_config(pool: ResolvedPool, base_labels: dict[str, str]) -> gcp.container.NodePoolNodeConfigArgs:
+def node_config(
+    pool: ResolvedPool, base_labels: dict[str, str]
+) -> gcp.container.NodePoolNodeConfigArgs:
     offering = pool.offering
     assert offering is not None, "validation guarantees a resolved machine type"
     role = "accelerator" if pool.is_accelerated else "system"
@@ -73,7 +83,9 @@ def node_config(pool: ResolvedPool, base_labels: dict[str, str]) -> gcp.containe
     local_ssd = None
     if offering.local_nvme_disks and pool.spec.local_nvme_raid0:
         # Bundled local SSDs as one ephemeral-storage volume (GKE assembles them as RAID0).
-        local_ssd = gcp.container.NodePoolNodeConfigEphemeralStorageLocalSsdConfigArgs(local_ssd_count=offering.local_nvme_disks)
+        local_ssd = gcp.container.NodePoolNodeConfigEphemeralStorageLocalSsdConfigArgs(
+            local_ssd_count=offering.local_nvme_disks
+        )
     return gcp.container.NodePoolNodeConfigArgs(
         machine_type=offering.instance_type,
         guest_accelerators=accelerators,
@@ -88,10 +100,14 @@ def node_config(pool: ResolvedPool, base_labels: dict[str, str]) -> gcp.containe
         labels={**pool.labels},
         resource_labels=base_labels,
         taints=[
-            gcp.container.NodePoolNodeConfigTaintArgs(key=t.key, value=t.value, effect=TAINT_EFFECT[t.effect])
+            gcp.container.NodePoolNodeConfigTaintArgs(
+                key=t.key, value=t.value, effect=TAINT_EFFECT[t.effect]
+            )
             for t in pool.spec.taints
         ],
-        workload_metadata_config=gcp.container.NodePoolNodeConfigWorkloadMetadataConfigArgs(mode="GKE_METADATA"),
+        workload_metadata_config=gcp.container.NodePoolNodeConfigWorkloadMetadataConfigArgs(
+            mode="GKE_METADATA"
+        ),
         shielded_instance_config=gcp.container.NodePoolNodeConfigShieldedInstanceConfigArgs(
             enable_secure_boot=True, enable_integrity_monitoring=True
         ),
@@ -109,18 +125,24 @@ def placement(pool: ResolvedPool) -> gcp.container.NodePoolPlacementPolicyArgs |
 class NodePool(pulumi.ComponentResource):
     """One spec pool: a GKE node pool, or one per slice for multi-slice TPU pools."""
 
-    def __init__(self, name: str, args: NodePoolArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(
+        self, name: str, args: NodePoolArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
         super().__init__("clusterforge:gcp:NodePool", name, None, opts)
         pool = args.pool
         base = gcp_labels(args.labels, args.cluster_name, **{"clusterforge-pool": pool.name})
         capacity = pool.spec.capacity
         queued = capacity.queued_provisioning
-        autoscaled = (pool.min_size != pool.max_size or queued or capacity.type == "flex_start") and not pool.is_tpu
+        autoscaled = (
+            pool.min_size != pool.max_size or queued or capacity.type == "flex_start"
+        ) and not pool.is_tpu
         network_config = None
         if args.networks:
             network_config = gcp.container.NodePoolNetworkConfigArgs(
                 additional_node_network_configs=[
-                    gcp.container.NodePoolNetworkConfigAdditionalNodeNetworkConfigArgs(network=n.network.name, subnetwork=n.subnetwork.name)
+                    gcp.container.NodePoolNetworkConfigAdditionalNodeNetworkConfigArgs(
+                        network=n.network.name, subnetwork=n.subnetwork.name
+                    )
                     for n in args.networks
                 ]
             )
@@ -141,11 +163,15 @@ class NodePool(pulumi.ComponentResource):
                     autoscaling=gcp.container.NodePoolAutoscalingArgs(
                         total_min_node_count=0 if queued else pool.min_size,
                         total_max_node_count=pool.max_size,
-                        location_policy="ANY" if queued or capacity.type == "flex_start" else "BALANCED",
+                        location_policy="ANY"
+                        if queued or capacity.type == "flex_start"
+                        else "BALANCED",
                     )
                     if autoscaled
                     else None,
-                    queued_provisioning=gcp.container.NodePoolQueuedProvisioningArgs(enabled=True) if queued else None,
+                    queued_provisioning=gcp.container.NodePoolQueuedProvisioningArgs(enabled=True)
+                    if queued
+                    else None,
                     node_config=node_config(pool, base),
                     network_config=network_config,
                     placement_policy=placement(pool),
@@ -153,8 +179,12 @@ class NodePool(pulumi.ComponentResource):
                     management=gcp.container.NodePoolManagementArgs(
                         auto_repair=capacity.type != "flex_start" and not queued, auto_upgrade=True
                     ),
-                    upgrade_settings=gcp.container.NodePoolUpgradeSettingsArgs(max_surge=0 if pool.is_tpu else 1, max_unavailable=1),
-                    opts=pulumi.ResourceOptions(parent=self, ignore_changes=["nodeCount"] if autoscaled else None),
+                    upgrade_settings=gcp.container.NodePoolUpgradeSettingsArgs(
+                        max_surge=0 if pool.is_tpu else 1, max_unavailable=1
+                    ),
+                    opts=pulumi.ResourceOptions(
+                        parent=self, ignore_changes=["nodeCount"] if autoscaled else None
+                    ),
                 )
             )
         self.register_outputs(

@@ -38,7 +38,15 @@ class StorageArgs:
 class PrivateServiceAccess(pulumi.ComponentResource):
     """A reserved peering range and the Service Networking connection Managed Lustre uses."""
 
-    def __init__(self, name: str, *, cluster_name: str, project: str, network: gcp.compute.Network, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        *,
+        cluster_name: str,
+        project: str,
+        network: gcp.compute.Network,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
         super().__init__("clusterforge:gcp:PrivateServiceAccess", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         self.range = gcp.compute.GlobalAddress(
@@ -64,7 +72,9 @@ class PrivateServiceAccess(pulumi.ComponentResource):
 class Storage(pulumi.ComponentResource):
     """One spec storage entry on GCP."""
 
-    def __init__(self, name: str, args: StorageArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(
+        self, name: str, args: StorageArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
         super().__init__("clusterforge:gcp:Storage", name, None, opts)
         storage = args.storage
         spec = storage.spec
@@ -121,8 +131,16 @@ class Storage(pulumi.ComponentResource):
                 project=args.project,
                 location=args.region if regional else storage.zone,
                 tier=storage.tier,
-                file_shares=gcp.filestore.InstanceFileSharesArgs(name="share1", capacity_gb=spec.capacity_gib or 0),
-                networks=[gcp.filestore.InstanceNetworkArgs(network=args.network.name, modes=["MODE_IPV4"], connect_mode="DIRECT_PEERING")],
+                file_shares=gcp.filestore.InstanceFileSharesArgs(
+                    name="share1", capacity_gb=spec.capacity_gib or 0
+                ),
+                networks=[
+                    gcp.filestore.InstanceNetworkArgs(
+                        network=args.network.name,
+                        modes=["MODE_IPV4"],
+                        connect_mode="DIRECT_PEERING",
+                    )
+                ],
                 deletion_protection_enabled=spec.protect,
                 labels=base,
                 opts=keep,
@@ -131,7 +149,9 @@ class Storage(pulumi.ComponentResource):
             location = args.region if regional else storage.zone
             self.volume_source = {
                 "volumeHandle": f"modeInstance/{location}/{ident}/share1",
-                "ip": self.resource.networks.apply(lambda n: (n[0].ip_addresses or [""])[0] if n else ""),
+                "ip": self.resource.networks.apply(
+                    lambda n: (n[0].ip_addresses or [""])[0] if n else ""
+                ),
                 "share": "share1",
             }
         elif storage.service == "gcs-bucket":
@@ -152,7 +172,9 @@ class Storage(pulumi.ComponentResource):
             self.volume_source = {"bucket": self.resource.name}
             # GCS FUSE mounts as the pod's Kubernetes service account (Workload Identity): let
             # every service account of the team namespaces read and write the bucket.
-            number = gcp.organizations.get_project(project_id=args.project, opts=pulumi.InvokeOptions(parent=self)).number
+            number = gcp.organizations.get_project(
+                project_id=args.project, opts=pulumi.InvokeOptions(parent=self)
+            ).number
             pool = f"{args.project}.svc.id.goog"
             for namespace in args.namespaces:
                 gcp.storage.BucketIAMMember(

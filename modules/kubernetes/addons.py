@@ -29,13 +29,17 @@ CORE_KINDS = {
 }
 
 
-def manifest_resource(name: str, manifest: dict[str, Any], opts: pulumi.ResourceOptions) -> pulumi.CustomResource:
+def manifest_resource(
+    name: str, manifest: dict[str, Any], opts: pulumi.ResourceOptions
+) -> pulumi.CustomResource:
     kind = (manifest["apiVersion"], manifest["kind"])
     body = {k: v for k, v in manifest.items() if k not in ("apiVersion", "kind")}
     typed = CORE_KINDS.get(kind)
     if typed is not None:
         return typed(name, opts=opts, **body)  # type: ignore[no-any-return]
-    return k8s.apiextensions.CustomResource(name, api_version=manifest["apiVersion"], kind=manifest["kind"], opts=opts, **body)
+    return k8s.apiextensions.CustomResource(
+        name, api_version=manifest["apiVersion"], kind=manifest["kind"], opts=opts, **body
+    )
 
 
 def _key(manifest: dict[str, Any]) -> str:
@@ -46,7 +50,13 @@ def _key(manifest: dict[str, Any]) -> str:
 
 
 def chart_resource(
-    name: str, facts: AddonFacts, chart: str, version: str, namespace: str, values: dict[str, Any], opts: pulumi.ResourceOptions,
+    name: str,
+    facts: AddonFacts,
+    chart: str,
+    version: str,
+    namespace: str,
+    values: dict[str, Any],
+    opts: pulumi.ResourceOptions,
     release: str | None = None,
 ) -> pulumi.Resource:
     if facts.is_oci:
@@ -78,7 +88,9 @@ def chart_resource(
             opts=opts,
         )
     if facts.engine == KUSTOMIZE:
-        return k8s.kustomize.v2.Directory(name, directory=f"{facts.repo}/{chart}?ref={version}", namespace=namespace, opts=opts)
+        return k8s.kustomize.v2.Directory(
+            name, directory=f"{facts.repo}/{chart}?ref={version}", namespace=namespace, opts=opts
+        )
     raise ValueError(f"unknown install engine {facts.engine!r} for {facts.name}")
 
 
@@ -112,13 +124,27 @@ class KubernetesAddons(pulumi.ComponentResource):
             for extra in addon.facts.extra_charts:  # e.g. kserve-crd before kserve-resources
                 previous.append(
                     chart_resource(
-                        f"{name}-{extra['chart']}", addon.facts, extra["chart"], addon.version, addon.namespace, {},
-                        pulumi.ResourceOptions.merge(base, pulumi.ResourceOptions(depends_on=deps + previous)),
+                        f"{name}-{extra['chart']}",
+                        addon.facts,
+                        extra["chart"],
+                        addon.version,
+                        addon.namespace,
+                        {},
+                        pulumi.ResourceOptions.merge(
+                            base, pulumi.ResourceOptions(depends_on=deps + previous)
+                        ),
                     )
                 )
             self.charts[addon.name] = chart_resource(
-                f"{name}-{addon.name}", addon.facts, addon.facts.chart, addon.version, addon.namespace, values,
-                pulumi.ResourceOptions.merge(base, pulumi.ResourceOptions(depends_on=deps + previous)),
+                f"{name}-{addon.name}",
+                addon.facts,
+                addon.facts.chart,
+                addon.version,
+                addon.namespace,
+                values,
+                pulumi.ResourceOptions.merge(
+                    base, pulumi.ResourceOptions(depends_on=deps + previous)
+                ),
                 release=addon.facts.release,
             )
 
@@ -126,16 +152,30 @@ class KubernetesAddons(pulumi.ComponentResource):
         kueue = self.charts.get("kueue")
         if kueue is not None:
             for manifest in objects.kueue_objects(resolved):
-                ns_dep = [self.namespaces[ns]] if (ns := manifest["metadata"].get("namespace")) in self.namespaces else []
+                ns_dep = (
+                    [self.namespaces[ns]]
+                    if (ns := manifest["metadata"].get("namespace")) in self.namespaces
+                    else []
+                )
                 generated.append((_key(manifest), manifest, [kueue, *ns_dep]))
         network_operator = resolved.addon("network-operator")
         if network_operator is not None and images:
-            generated.append(("nicclusterpolicy", objects.nic_cluster_policy(network_operator, images, deploy_driver=not objects.host_mofed(resolved)), [self.charts["network-operator"]]))
+            generated.append(
+                (
+                    "nicclusterpolicy",
+                    objects.nic_cluster_policy(
+                        network_operator, images, deploy_driver=not objects.host_mofed(resolved)
+                    ),
+                    [self.charts["network-operator"]],
+                )
+            )
         knative = resolved.addon("knative-serving")
         if knative is not None:
             serving_ns, serving = objects.knative_serving(knative)
             ns_resource = manifest_resource(f"{name}-ns-knative-serving", serving_ns, base)
-            generated.append(("knativeserving", serving, [self.charts["knative-serving"], ns_resource]))
+            generated.append(
+                ("knativeserving", serving, [self.charts["knative-serving"], ns_resource])
+            )
         csi_deps = [c for n, c in self.charts.items() if n == "fsx-csi-driver"]
         for storage in resolved.storage:
             source = (volumes or {}).get(storage.name)
@@ -146,13 +186,24 @@ class KubernetesAddons(pulumi.ComponentResource):
                 deps = csi_deps + ([self.namespaces[ns]] if ns in self.namespaces else [])
                 generated.append((_key(manifest), manifest, deps))
         self.objects = [
-            manifest_resource(f"{name}-{key}", manifest, pulumi.ResourceOptions.merge(base, pulumi.ResourceOptions(depends_on=deps)))
+            manifest_resource(
+                f"{name}-{key}",
+                manifest,
+                pulumi.ResourceOptions.merge(base, pulumi.ResourceOptions(depends_on=deps)),
+            )
             for key, manifest, deps in generated
         ]
         self.register_outputs(
             {
                 "specPath": "addons",
-                "addons": {a.name: {"version": a.version, "namespace": a.namespace, "engine": a.facts.engine} for a in resolved.addons},
+                "addons": {
+                    a.name: {
+                        "version": a.version,
+                        "namespace": a.namespace,
+                        "engine": a.facts.engine,
+                    }
+                    for a in resolved.addons
+                },
                 "acceleratorQuota": objects.accelerator_totals(resolved),
             }
         )

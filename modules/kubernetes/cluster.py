@@ -17,14 +17,22 @@ from clusterforge.modules.kubernetes.addons import KubernetesAddons
 class ExistingCluster(pulumi.ComponentResource):
     """Add-ons on an existing cluster reached through a kubeconfig context."""
 
-    def __init__(self, name: str, resolved: ResolvedCluster, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(
+        self, name: str, resolved: ResolvedCluster, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
         super().__init__("clusterforge:kubernetes:ExistingCluster", name, None, opts)
         context = resolved.spec.kubernetes.context
         self.context = context
         self.addon_names = [a.name for a in resolved.addons]
-        self.provider = k8s.Provider(f"{name}-k8s", context=context, opts=pulumi.ResourceOptions(parent=self))
+        self.provider = k8s.Provider(
+            f"{name}-k8s", context=context, opts=pulumi.ResourceOptions(parent=self)
+        )
         self.addons = KubernetesAddons(
-            f"{name}-addons", resolved, self.provider, images=images(), opts=pulumi.ResourceOptions(parent=self)
+            f"{name}-addons",
+            resolved,
+            self.provider,
+            images=images(),
+            opts=pulumi.ResourceOptions(parent=self),
         )
         self.register_outputs(self.exports())
 

@@ -16,9 +16,13 @@ def exec_kubeconfig(name: str, server: str, ca_data: str, exec_plugin: dict[str,
         {
             "apiVersion": "v1",
             "kind": "Config",
-            "clusters": [{"name": name, "cluster": {"server": server, "certificate-authority-data": ca_data}}],
+            "clusters": [
+                {"name": name, "cluster": {"server": server, "certificate-authority-data": ca_data}}
+            ],
             "contexts": [{"name": name, "context": {"cluster": name, "user": name}}],
             "current-context": name,
-            "users": [{"name": name, "user": {"exec": {"apiVersion": EXEC_API_VERSION, **exec_plugin}}}],
+            "users": [
+                {"name": name, "user": {"exec": {"apiVersion": EXEC_API_VERSION, **exec_plugin}}}
+            ],
         }
     )

@@ -39,14 +39,21 @@ def team_namespaces(resolved: ResolvedCluster) -> list[str]:
 
 
 def namespace(name: str, labels: dict[str, str] | None = None) -> Manifest:
-    return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": labels or {}}}
+    return {
+        "apiVersion": "v1",
+        "kind": "Namespace",
+        "metadata": {"name": name, "labels": labels or {}},
+    }
 
 
 def namespaces(resolved: ResolvedCluster) -> list[Manifest]:
     """Namespaces of the add-ons (not kube-system) and of the teams."""
     names: list[str] = []
     for addon in resolved.addons:
-        if addon.namespace not in ("kube-system", DEFAULT_NAMESPACE) and addon.namespace not in names:
+        if (
+            addon.namespace not in ("kube-system", DEFAULT_NAMESPACE)
+            and addon.namespace not in names
+        ):
             names.append(addon.namespace)
     for team in resolved.spec.namespaces:
         if team not in names and team != DEFAULT_NAMESPACE:
@@ -90,18 +97,29 @@ def kueue_objects(resolved: ResolvedCluster) -> list[Manifest]:
         nodes = quota_nodes(pool)
         offering = pool.offering
         assert offering is not None
-        tolerations = [{"key": t.key, "operator": "Equal", "value": t.value, "effect": t.effect} for t in pool.taints]
+        tolerations = [
+            {"key": t.key, "operator": "Equal", "value": t.value, "effect": t.effect}
+            for t in pool.taints
+        ]
         objects.append(
             {
                 "apiVersion": KUEUE_API,
                 "kind": "ResourceFlavor",
                 "metadata": {"name": pool.name},
-                "spec": {"nodeLabels": pool.node_labels, **({"tolerations": tolerations} if tolerations else {})},
+                "spec": {
+                    "nodeLabels": pool.node_labels,
+                    **({"tolerations": tolerations} if tolerations else {}),
+                },
             }
         )
         quotas = {"cpu": offering.vcpus * nodes, "memory": f"{int(offering.memory_gib * nodes)}Gi"}
         quotas.update({r: (per_node * nodes if r == resource else 0) for r in accel_resources})
-        flavors.append({"name": pool.name, "resources": [{"name": r, "nominalQuota": quotas[r]} for r in covered]})
+        flavors.append(
+            {
+                "name": pool.name,
+                "resources": [{"name": r, "nominalQuota": quotas[r]} for r in covered],
+            }
+        )
         if pool.spec.capacity.queued_provisioning:
             check = f"{pool.name}-dws"
             checks.append(check)
@@ -110,7 +128,10 @@ def kueue_objects(resolved: ResolvedCluster) -> list[Manifest]:
                     "apiVersion": KUEUE_API,
                     "kind": "ProvisioningRequestConfig",
                     "metadata": {"name": check},
-                    "spec": {"provisioningClassName": QUEUED_PROVISIONING_CLASS, "managedResources": [resource]},
+                    "spec": {
+                        "provisioningClassName": QUEUED_PROVISIONING_CLASS,
+                        "managedResources": [resource],
+                    },
                 },
                 {
                     "apiVersion": KUEUE_API,
@@ -118,7 +139,11 @@ def kueue_objects(resolved: ResolvedCluster) -> list[Manifest]:
                     "metadata": {"name": check},
                     "spec": {
                         "controllerName": "kueue.x-k8s.io/provisioning-request",
-                        "parameters": {"apiGroup": "kueue.x-k8s.io", "kind": "ProvisioningRequestConfig", "name": check},
+                        "parameters": {
+                            "apiGroup": "kueue.x-k8s.io",
+                            "kind": "ProvisioningRequestConfig",
+                            "name": check,
+                        },
                     },
                 },
             ]
@@ -131,7 +156,14 @@ def kueue_objects(resolved: ResolvedCluster) -> list[Manifest]:
         queue_spec["admissionChecksStrategy"] = {
             "admissionChecks": [{"name": c, "onFlavors": [c.removesuffix("-dws")]} for c in checks]
         }
-    objects.append({"apiVersion": KUEUE_API, "kind": "ClusterQueue", "metadata": {"name": CLUSTER_QUEUE}, "spec": queue_spec})
+    objects.append(
+        {
+            "apiVersion": KUEUE_API,
+            "kind": "ClusterQueue",
+            "metadata": {"name": CLUSTER_QUEUE},
+            "spec": queue_spec,
+        }
+    )
     for team in team_namespaces(resolved):
         objects.append(
             {
@@ -157,21 +189,44 @@ def accelerator_totals(resolved: ResolvedCluster) -> dict[str, int]:
 # ---------------------------------------------------------------------- Network Operator
 
 
-def nic_cluster_policy(addon: ResolvedAddon, images: dict[str, dict[str, str]], *, deploy_driver: bool = False) -> Manifest:
+def nic_cluster_policy(
+    addon: ResolvedAddon, images: dict[str, dict[str, str]], *, deploy_driver: bool = False
+) -> Manifest:
     """RDMA shared device plugin (default) or SR-IOV device plugin for Mellanox NICs, and the DOCA
     driver container when the hosts have no MOFED of their own (``deploy_driver``)."""
     mode = addon.mode or "rdma-shared"
     if mode == "sriov":
         image = images["sriov-device-plugin"]
-        config = {"resourceList": [{"resourcePrefix": "nvidia.com", "resourceName": "hostdev", "selectors": {"vendors": ["15b3"], "isRdma": True}}]}
+        config = {
+            "resourceList": [
+                {
+                    "resourcePrefix": "nvidia.com",
+                    "resourceName": "hostdev",
+                    "selectors": {"vendors": ["15b3"], "isRdma": True},
+                }
+            ]
+        }
         spec = {"sriovDevicePlugin": {**image, "config": json.dumps(config)}}
     else:
         image = images["rdma-shared-device-plugin"]
-        config = {"configList": [{"resourceName": "rdma_shared_device_a", "rdmaHcaMax": 63, "selectors": {"vendors": ["15b3"]}}]}
+        config = {
+            "configList": [
+                {
+                    "resourceName": "rdma_shared_device_a",
+                    "rdmaHcaMax": 63,
+                    "selectors": {"vendors": ["15b3"]},
+                }
+            ]
+        }
         spec = {"rdmaSharedDevicePlugin": {**image, "config": json.dumps(config)}}
     if deploy_driver:
         spec["ofedDriver"] = dict(images["doca-driver"])
-    return {"apiVersion": "mellanox.com/v1alpha1", "kind": "NicClusterPolicy", "metadata": {"name": "nic-cluster-policy"}, "spec": spec}
+    return {
+        "apiVersion": "mellanox.com/v1alpha1",
+        "kind": "NicClusterPolicy",
+        "metadata": {"name": "nic-cluster-policy"},
+        "spec": spec,
+    }
 
 
 # ------------------------------------------------------------------------------ Knative
@@ -201,7 +256,9 @@ def knative_serving(addon: ResolvedAddon) -> list[Manifest]:
 # ------------------------------------------------------------------------------ storage
 
 
-def volume_manifests(resolved: ResolvedCluster, storage: ResolvedStorage, source: dict[str, Any]) -> list[Manifest]:
+def volume_manifests(
+    resolved: ResolvedCluster, storage: ResolvedStorage, source: dict[str, Any]
+) -> list[Manifest]:
     """A PV per team namespace (pointing at the same file system) and the claim bound to it."""
     csi = csi_source(resolved, storage, source)
     if csi is None:
@@ -245,7 +302,9 @@ def volume_manifests(resolved: ResolvedCluster, storage: ResolvedStorage, source
     return objects
 
 
-def csi_source(resolved: ResolvedCluster, storage: ResolvedStorage, source: dict[str, Any]) -> dict[str, Any] | None:
+def csi_source(
+    resolved: ResolvedCluster, storage: ResolvedStorage, source: dict[str, Any]
+) -> dict[str, Any] | None:
     """The PV's CSI block for a storage service, from the file system's attributes."""
     service = storage.service
     if service == "fsx-lustre":
@@ -253,7 +312,10 @@ def csi_source(resolved: ResolvedCluster, storage: ResolvedStorage, source: dict
             "csi": {
                 "driver": "fsx.csi.aws.com",
                 "volumeHandle": source["id"],
-                "volumeAttributes": {"dnsname": source["dnsName"], "mountname": source["mountName"]},
+                "volumeAttributes": {
+                    "dnsname": source["dnsName"],
+                    "mountname": source["mountName"],
+                },
             },
             "mountOptions": ["flock"],
         }

@@ -48,4 +48,13 @@ INFERENCE_SERVICE = "kubernetes:serving.kserve.io/v1beta1:InferenceService"
 TRAIN_JOB = "kubernetes:trainer.kubeflow.org/v1alpha1:TrainJob"
 
 #: Stateful file systems: protected, backed up, never replaced.
-FILE_SYSTEMS = (FSX_LUSTRE, FSX_ONTAP, FSX_OPENZFS, FSX_WINDOWS, EFS, FILESTORE, GCP_LUSTRE, PARALLELSTORE)
+FILE_SYSTEMS = (
+    FSX_LUSTRE,
+    FSX_ONTAP,
+    FSX_OPENZFS,
+    FSX_WINDOWS,
+    EFS,
+    FILESTORE,
+    GCP_LUSTRE,
+    PARALLELSTORE,
+)

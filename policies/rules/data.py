@@ -78,13 +78,17 @@ def filesystem_backups(args: StackValidationArgs, report: ReportViolation) -> No
     minimum = int(args.get_config().get("minRetentionDays", DEFAULT_MIN_RETENTION_DAYS))
     for fs in view.of_type(FSX_LUSTRE, FSX_ONTAP, FSX_OPENZFS, FSX_WINDOWS):
         deployment = get(fs.props, "deploymentType")
-        if fs.resource_type == FSX_LUSTRE and (is_unknown(deployment) or not str(deployment or "").startswith("PERSISTENT")):
+        if fs.resource_type == FSX_LUSTRE and (
+            is_unknown(deployment) or not str(deployment or "").startswith("PERSISTENT")
+        ):
             continue  # scratch file systems cannot be backed up
         days = get(fs.props, "automaticBackupRetentionDays")
         if is_unknown(days):
             continue
         # Lustre's API default is 0 (off); the other FSx services default to 7 days when unset.
-        effective = number(days) if days is not None else (0 if fs.resource_type == FSX_LUSTRE else 7)
+        effective = (
+            number(days) if days is not None else (0 if fs.resource_type == FSX_LUSTRE else 7)
+        )
         if effective is not None and effective < minimum:
             report(
                 f"{fs.name} ({KIND[fs.resource_type]}) keeps {effective:g} day(s) of automatic backups; at least {minimum} required.",
@@ -92,7 +96,11 @@ def filesystem_backups(args: StackValidationArgs, report: ReportViolation) -> No
             )
     policies = view.of_type(EFS_BACKUP)
     for fs in view.of_type(EFS):
-        attached = [p for p in policies if fs.urn in {r.urn for r in view.referenced(p, "fileSystemId", EFS)}]
+        attached = [
+            p
+            for p in policies
+            if fs.urn in {r.urn for r in view.referenced(p, "fileSystemId", EFS)}
+        ]
         statuses = [get(p.props, "backupPolicy", "status") for p in attached]
         if any(is_unknown(s) for s in statuses):
             continue
@@ -110,9 +118,14 @@ def filesystem_backups(args: StackValidationArgs, report: ReportViolation) -> No
     "change fails the update instead.",
     spec_field="protect",
 )
-def filesystem_no_delete_before_replace(args: ResourceValidationArgs, report: ReportViolation) -> None:
+def filesystem_no_delete_before_replace(
+    args: ResourceValidationArgs, report: ReportViolation
+) -> None:
     if args.opts.delete_before_replace:
-        report(f"{args.name}: `deleteBeforeReplace` deletes the data before a replacement exists.", None)
+        report(
+            f"{args.name}: `deleteBeforeReplace` deletes the data before a replacement exists.",
+            None,
+        )
 
 
 @resource_policy(
@@ -127,4 +140,7 @@ def filesystem_no_delete_before_replace(args: ResourceValidationArgs, report: Re
 def data_repository_keeps_files(args: ResourceValidationArgs, report: ReportViolation) -> None:
     if flag(get(args.props, "deleteDataInFilesystem")):
         path = text(get(args.props, "fileSystemPath")) or "/"
-        report(f"{args.name}: removing the association deletes every file under {path} in the file system.", None)
+        report(
+            f"{args.name}: removing the association deletes every file under {path} in the file system.",
+            None,
+        )

@@ -77,7 +77,10 @@ def efa_interfaces_complete(args: ResourceValidationArgs, report: ReportViolatio
     if is_unknown(efa) or not efa or found is None:
         return
     if found.efa_interfaces == 0:
-        report(f"{args.name}: {instance_type} does not support EFA, but the launch template has {len(efa)} EFA interface(s).", None)
+        report(
+            f"{args.name}: {instance_type} does not support EFA, but the launch template has {len(efa)} EFA interface(s).",
+            None,
+        )
     elif len(efa) != found.efa_interfaces:
         report(
             f"{args.name}: {len(efa)} EFA interface(s) on {instance_type}, which supports {found.efa_interfaces} "
@@ -106,13 +109,17 @@ def efa_interface_layout(args: ResourceValidationArgs, report: ReportViolation) 
     problems = []
     duplicates = sorted({c for c in cards if cards.count(c) > 1})
     if duplicates:
-        problems.append(f"network card(s) {', '.join(map(str, duplicates))} carry more than one EFA interface")
+        problems.append(
+            f"network card(s) {', '.join(map(str, duplicates))} carry more than one EFA interface"
+        )
     primary = [n for n, c, d in zip(efa, cards, devices, strict=True) if c == 0 and d == 0]
     if primary and get(primary[0], "interfaceType") != "efa":
         problems.append("the primary interface (card 0, device 0) is `efa-only`; it must be `efa`")
     stray = [c for c, d in zip(cards, devices, strict=True) if d == 0 and c != 0]
     if stray:
-        problems.append(f"device index 0 is used on network card(s) {', '.join(map(str, stray))}; only the primary interface may use it")
+        problems.append(
+            f"device index 0 is used on network card(s) {', '.join(map(str, stray))}; only the primary interface may use it"
+        )
     if problems:
         report(f"{args.name}: " + "; ".join(problems) + ".", None)
 
@@ -157,7 +164,11 @@ def _self_rules(view: StackView) -> tuple[set[str], set[str]]:
             (inbound if rule.resource_type == SG_INGRESS else outbound).add(owner)
     for rule in view.of_type(SG_RULE):
         groups = view.referenced(rule, "securityGroupId", SECURITY_GROUP)
-        if len(groups) == 1 and flag(get(rule.props, "self")) and get(rule.props, "protocol") in ALL_PROTOCOLS:
+        if (
+            len(groups) == 1
+            and flag(get(rule.props, "self"))
+            and get(rule.props, "protocol") in ALL_PROTOCOLS
+        ):
             (inbound if get(rule.props, "type") == "ingress" else outbound).add(groups[0].urn)
     for group in view.of_type(SECURITY_GROUP):
         for direction, found in (("ingress", inbound), ("egress", outbound)):
@@ -189,7 +200,9 @@ def _self_group(view: StackView, rule: PolicyResource, own: str, peer: str) -> s
     "decides where the instances run (set `placement_group: false` on the pool).",
     spec_field="placement_group",
 )
-def no_placement_group_on_reserved_capacity(args: ResourceValidationArgs, report: ReportViolation) -> None:
+def no_placement_group_on_reserved_capacity(
+    args: ResourceValidationArgs, report: ReportViolation
+) -> None:
     reserved = reserved_capacity(args.props)
     if reserved and has(get(args.props, "placement"), "groupName"):
         report(f"{args.name}: a placement group is forced on {reserved}.", None)
@@ -211,7 +224,10 @@ def efa_cluster_placement(args: ResourceValidationArgs, report: ReportViolation)
     if is_unknown(efa) or not efa or reserved_capacity(args.props):
         return
     if not has(get(args.props, "placement"), "groupName"):
-        report(f"{args.name}: EFA nodes without a cluster placement group may land far apart in the zone.", None)
+        report(
+            f"{args.name}: EFA nodes without a cluster placement group may land far apart in the zone.",
+            None,
+        )
 
 
 @stack_policy(
@@ -235,4 +251,7 @@ def efa_pool_single_subnet(args: StackValidationArgs, report: ReportViolation) -
             continue
         count = len(list(items(subnets)))
         if count > 1:
-            report(f"{group.name}: EFA node group spans {count} subnets; EFA traffic does not cross subnets.", group.urn)
+            report(
+                f"{group.name}: EFA node group spans {count} subnets; EFA traffic does not cross subnets.",
+                group.urn,
+            )

@@ -70,7 +70,9 @@ def gke_gpu_networks(args: ResourceValidationArgs, report: ReportViolation) -> N
             None,
         )
     if flag(get(args.props, "nodeConfig", "gvnic", "enabled")) is not True:
-        report(f"{args.name}: additional node networks need gVNIC; set nodeConfig.gvnic.enabled.", None)
+        report(
+            f"{args.name}: additional node networks need gVNIC; set nodeConfig.gvnic.enabled.", None
+        )
 
 
 @resource_policy(
@@ -91,10 +93,16 @@ def tpu_placement_policy(args: ResourceValidationArgs, report: ReportViolation) 
     if is_unknown(topology) or is_unknown(kind):
         return
     if topology and kind != "COMPACT":
-        report(f"{args.name}: TPU topology {topology} with placement type {kind or '(none)'}; it must be COMPACT.", None)
+        report(
+            f"{args.name}: TPU topology {topology} with placement type {kind or '(none)'}; it must be COMPACT.",
+            None,
+        )
     nodes = max_nodes(args.props)
     if not topology and nodes is not None and nodes > 1:
-        report(f"{args.name}: {nodes} TPU hosts without a placement policy carrying the slice topology (multi-host slice).", None)
+        report(
+            f"{args.name}: {nodes} TPU hosts without a placement policy carrying the slice topology (multi-host slice).",
+            None,
+        )
 
 
 @resource_policy(
@@ -120,7 +128,11 @@ def tpu_topology_node_count(args: ResourceValidationArgs, report: ReportViolatio
             None,
         )
         return
-    wanted = generation.hosts(topology, machine_type) if machine_type in generation.machine_types else None
+    wanted = (
+        generation.hosts(topology, machine_type)
+        if machine_type in generation.machine_types
+        else None
+    )
     nodes = node_count(args.props)
     if wanted is not None and nodes is not None and nodes != wanted:
         report(
@@ -152,10 +164,17 @@ def gke_multi_networking(args: StackValidationArgs, report: ReportViolation) -> 
             problems.append("enableMultiNetworking is off")
         datapath = get(cluster.props, "datapathProvider")
         if not is_unknown(datapath) and datapath != "ADVANCED_DATAPATH":
-            problems.append(f"datapathProvider is {datapath or 'the legacy default'}, not ADVANCED_DATAPATH")
+            problems.append(
+                f"datapathProvider is {datapath or 'the legacy default'}, not ADVANCED_DATAPATH"
+            )
         if problems:
             reported.add(cluster.urn)
-            report(f"{cluster.name}: node pool {pool.name} attaches additional networks but " + " and ".join(problems) + ".", cluster.urn)
+            report(
+                f"{cluster.name}: node pool {pool.name} attaches additional networks but "
+                + " and ".join(problems)
+                + ".",
+                cluster.urn,
+            )
 
 
 def _cluster_of(view: StackView, pool: PolicyResource) -> PolicyResource | None:
@@ -188,6 +207,15 @@ def gke_compact_placement_one_zone(args: ResourceValidationArgs, report: ReportV
         return
     zones = [z for z in items(locations) if isinstance(z, str)]
     if zones and len(zones) != 1:
-        report(f"{args.name}: compact placement over {len(zones)} zones ({', '.join(zones)}).", None)
-    elif not zones and not is_unknown(get(args.props, "location")) and not is_gcp_zone(get(args.props, "location")):
-        report(f"{args.name}: compact placement in a regional pool without a single `nodeLocations` zone.", None)
+        report(
+            f"{args.name}: compact placement over {len(zones)} zones ({', '.join(zones)}).", None
+        )
+    elif (
+        not zones
+        and not is_unknown(get(args.props, "location"))
+        and not is_gcp_zone(get(args.props, "location"))
+    ):
+        report(
+            f"{args.name}: compact placement in a regional pool without a single `nodeLocations` zone.",
+            None,
+        )

@@ -57,19 +57,29 @@ ACCELERATED_AMI = ("NVIDIA", "NEURON")
 # ------------------------------------------------------------------------------------ budget
 
 
-def _aws_pool(view: StackView, group: PolicyResource, scale: str, region: str | None) -> tuple[int, str, float | None] | None:
-    nodes = number(get(group.props, "scalingConfig", "maxSize" if scale == "max" else "desiredSize"))
-    instance_type = next((t for t in items(get(group.props, "instanceTypes")) if isinstance(t, str)), None)
+def _aws_pool(
+    view: StackView, group: PolicyResource, scale: str, region: str | None
+) -> tuple[int, str, float | None] | None:
+    nodes = number(
+        get(group.props, "scalingConfig", "maxSize" if scale == "max" else "desiredSize")
+    )
+    instance_type = next(
+        (t for t in items(get(group.props, "instanceTypes")) if isinstance(t, str)), None
+    )
     if instance_type is None:
         templates = view.referenced(group, "launchTemplate", LAUNCH_TEMPLATE)
-        instance_type = text(get(templates[0].props, "instanceType")) if len(templates) == 1 else None
+        instance_type = (
+            text(get(templates[0].props, "instanceType")) if len(templates) == 1 else None
+        )
     if nodes is None or instance_type is None:
         return None
     provider_region = text(get(group.provider.props, "region")) if group.provider else None
     return int(nodes), instance_type, hourly_price("aws", instance_type, provider_region or region)
 
 
-def _gke_pool(pool: PolicyResource, scale: str, region: str | None) -> tuple[int, str, float | None] | None:
+def _gke_pool(
+    pool: PolicyResource, scale: str, region: str | None
+) -> tuple[int, str, float | None] | None:
     machine_type = text(get(pool.props, "nodeConfig", "machineType"))
     location = get(pool.props, "location")
     zones = [z for z in items(get(pool.props, "nodeLocations")) if isinstance(z, str)]
@@ -82,7 +92,11 @@ def _gke_pool(pool: PolicyResource, scale: str, region: str | None) -> tuple[int
     if count is None or machine_type is None:
         return None
     provider_region = text(get(pool.provider.props, "region")) if pool.provider else None
-    return count, machine_type, hourly_price("gcp", machine_type, gcp_region(location) or provider_region or region)
+    return (
+        count,
+        machine_type,
+        hourly_price("gcp", machine_type, gcp_region(location) or provider_region or region),
+    )
 
 
 @stack_policy(
@@ -95,9 +109,21 @@ def _gke_pool(pool: PolicyResource, scale: str, region: str | None) -> tuple[int
     remediation="Shrink or remove the most expensive pool, use reserved capacity, or raise the budget in the policy "
     "config.",
     config=config_schema(
-        maxHourlyUsd={"type": "number", "minimum": 0, "description": "Budget in USD per hour for all node pools."},
-        scale={"type": "string", "enum": ["desired", "max"], "default": "desired", "description": "Price pools at their desired or maximum size."},
-        region={"type": "string", "description": "Region to price in when the provider does not name one."},
+        maxHourlyUsd={
+            "type": "number",
+            "minimum": 0,
+            "description": "Budget in USD per hour for all node pools.",
+        },
+        scale={
+            "type": "string",
+            "enum": ["desired", "max"],
+            "default": "desired",
+            "description": "Price pools at their desired or maximum size.",
+        },
+        region={
+            "type": "string",
+            "description": "Region to price in when the provider does not name one.",
+        },
     ),
     spec_field="nodes",
 )
@@ -111,14 +137,24 @@ def hourly_budget(args: StackValidationArgs, report: ReportViolation) -> None:
     priced: list[tuple[float, PolicyResource, str]] = []
     missing: list[str] = []
     for pool in view.of_type(NODE_GROUP, GKE_NODE_POOL):
-        found = _aws_pool(view, pool, scale, region) if pool.resource_type == NODE_GROUP else _gke_pool(pool, scale, region)
+        found = (
+            _aws_pool(view, pool, scale, region)
+            if pool.resource_type == NODE_GROUP
+            else _gke_pool(pool, scale, region)
+        )
         if found is None:
             continue
         nodes, instance_type, price = found
         if price is None:
             missing.append(f"{pool.name} ({instance_type})")
         elif nodes:
-            priced.append((nodes * price, pool, f"{pool.name} {nodes} x {instance_type} ${nodes * price:,.2f}/h"))
+            priced.append(
+                (
+                    nodes * price,
+                    pool,
+                    f"{pool.name} {nodes} x {instance_type} ${nodes * price:,.2f}/h",
+                )
+            )
     total = sum(cost for cost, _, _ in priced)
     if total <= float(budget):
         return
@@ -143,7 +179,14 @@ def hourly_budget(args: StackValidationArgs, report: ReportViolation) -> None:
     description="Resources are created only in the regions listed in `allowedRegions` (the providers' regions and "
     "Google Cloud locations). Not applied without `allowedRegions`.",
     remediation="Move the stack to an allowed region (the stack's `region`), or add the region to the policy config.",
-    config=config_schema(allowedRegions={"type": "array", "items": {"type": "string"}, "minItems": 1, "description": "Regions resources may be created in."}),
+    config=config_schema(
+        allowedRegions={
+            "type": "array",
+            "items": {"type": "string"},
+            "minItems": 1,
+            "description": "Regions resources may be created in.",
+        }
+    ),
     spec_path="region",
 )
 def allowed_regions(args: StackValidationArgs, report: ReportViolation) -> None:
@@ -152,19 +195,27 @@ def allowed_regions(args: StackValidationArgs, report: ReportViolation) -> None:
         return
     seen: dict[str, PolicyResource] = {}
     # Providers first: a finding on the provider names the region setting, not a random resource.
-    for resource in sorted(args.resources, key=lambda r: not r.resource_type.startswith("pulumi:providers:")):
+    for resource in sorted(
+        args.resources, key=lambda r: not r.resource_type.startswith("pulumi:providers:")
+    ):
         for region in _regions(resource):
             seen.setdefault(region, resource)
     for region, resource in seen.items():
         if region not in allowed:
-            report(f"{resource.name} is planned in {region}, which is not an allowed region ({', '.join(allowed)}).", resource.urn)
+            report(
+                f"{resource.name} is planned in {region}, which is not an allowed region ({', '.join(allowed)}).",
+                resource.urn,
+            )
 
 
 def _regions(resource: PolicyResource) -> list[str]:
     found = []
     if resource.resource_type in (AWS_PROVIDER, GCP_PROVIDER):
         found.append(text(get(resource.props, "region")))
-    elif resource.provider is not None and resource.provider.resource_type in (AWS_PROVIDER, GCP_PROVIDER):
+    elif resource.provider is not None and resource.provider.resource_type in (
+        AWS_PROVIDER,
+        GCP_PROVIDER,
+    ):
         found.append(text(get(resource.provider.props, "region")))
     if resource.resource_type.startswith("gcp:"):
         found.append(gcp_region(text(get(resource.props, "location"))))
@@ -192,8 +243,16 @@ def _types_of(args: ResourceValidationArgs) -> tuple[str, list[str]]:
     "the accelerator list. Not applied without either setting.",
     remediation="Pick an allowed accelerator or instance type for the pool, or extend the lists in the policy config.",
     config=config_schema(
-        allowedAccelerators={"type": "array", "items": {"type": "string"}, "description": "Accelerator models pools may use."},
-        allowedInstanceTypes={"type": "array", "items": {"type": "string"}, "description": "Instance/machine type patterns pools may use."},
+        allowedAccelerators={
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "Accelerator models pools may use.",
+        },
+        allowedInstanceTypes={
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "Instance/machine type patterns pools may use.",
+        },
     ),
     spec_field="instance_type",
 )
@@ -204,17 +263,40 @@ def allowed_accelerators(args: ResourceValidationArgs, report: ReportViolation) 
     cloud, types = _types_of(args)
     for instance_type in types:
         if patterns and not any(fnmatch.fnmatchcase(instance_type, p) for p in patterns):
-            report(f"{args.name}: instance type {instance_type} is not allowed ({', '.join(patterns)}).", None)
+            report(
+                f"{args.name}: instance type {instance_type} is not allowed ({', '.join(patterns)}).",
+                None,
+            )
         found = offering(cloud, instance_type)
-        if accelerators and found is not None and found.accelerator and found.accelerator.lower() not in accelerators:
-            report(f"{args.name}: {instance_type} carries {found.accelerator}, which is not an allowed accelerator.", None)
+        if (
+            accelerators
+            and found is not None
+            and found.accelerator
+            and found.accelerator.lower() not in accelerators
+        ):
+            report(
+                f"{args.name}: {instance_type} carries {found.accelerator}, which is not an allowed accelerator.",
+                None,
+            )
 
 
 # ------------------------------------------------------------------------------------ tags
 
 
 #: Resources that must carry the tags even when their inputs name none.
-MUST_TAG = (EKS_CLUSTER, NODE_GROUP, LAUNCH_TEMPLATE, EC2_INSTANCE, EBS_VOLUME, EFS, *FILE_SYSTEMS, GKE_CLUSTER, GKE_NODE_POOL, GCS_BUCKET, GCE_INSTANCE)
+MUST_TAG = (
+    EKS_CLUSTER,
+    NODE_GROUP,
+    LAUNCH_TEMPLATE,
+    EC2_INSTANCE,
+    EBS_VOLUME,
+    EFS,
+    *FILE_SYSTEMS,
+    GKE_CLUSTER,
+    GKE_NODE_POOL,
+    GCS_BUCKET,
+    GCE_INSTANCE,
+)
 
 
 def _label_path(resource_type: str) -> tuple[str, ...]:
@@ -233,7 +315,13 @@ def _label_path(resource_type: str) -> tuple[str, ...]:
     "resource those labels (provider default tags/labels count). One violation per set of missing keys. Not applied "
     "without `requiredTags`.",
     remediation="Add the missing keys to the stack's `tags` (they reach every resource that takes tags or labels).",
-    config=config_schema(requiredTags={"type": "array", "items": {"type": "string"}, "description": "Tag/label keys every resource needs."}),
+    config=config_schema(
+        requiredTags={
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "Tag/label keys every resource needs.",
+        }
+    ),
     spec_path="tags",
 )
 def required_tags(args: StackValidationArgs, report: ReportViolation) -> None:
@@ -246,8 +334,13 @@ def required_tags(args: StackValidationArgs, report: ReportViolation) -> None:
         if missing:
             untagged.setdefault(missing, []).append(resource)
     for missing, resources in untagged.items():
-        names = ", ".join(r.name for r in resources[:5]) + (f" and {len(resources) - 5} more" if len(resources) > 5 else "")
-        report(f"{len(resources)} resource(s) miss tag(s) {', '.join(missing)}: {names}.", resources[0].urn)
+        names = ", ".join(r.name for r in resources[:5]) + (
+            f" and {len(resources) - 5} more" if len(resources) > 5 else ""
+        )
+        report(
+            f"{len(resources)} resource(s) miss tag(s) {', '.join(missing)}: {names}.",
+            resources[0].urn,
+        )
 
 
 def _missing_tags(resource: PolicyResource, required: list[str]) -> tuple[str, ...]:
@@ -295,9 +388,17 @@ def pool_role(labels: Any, taints: Any, accelerated: bool, role_label: str) -> s
     "pools and `accelerator` for the others; roles not listed are allowed.",
     remediation="Use on-demand, reserved or Capacity Block capacity for the pool, or give it a role that allows spot.",
     config=config_schema(
-        spotAllowed={"type": "object", "additionalProperties": {"type": "boolean"}, "default": DEFAULT_SPOT_ALLOWED,
-                     "description": "Pool role -> whether spot capacity is allowed."},
-        roleLabel={"type": "string", "default": DEFAULT_ROLE_LABEL, "description": "Node label (or taint) key naming a pool's role."},
+        spotAllowed={
+            "type": "object",
+            "additionalProperties": {"type": "boolean"},
+            "default": DEFAULT_SPOT_ALLOWED,
+            "description": "Pool role -> whether spot capacity is allowed.",
+        },
+        roleLabel={
+            "type": "string",
+            "default": DEFAULT_ROLE_LABEL,
+            "description": "Node label (or taint) key naming a pool's role.",
+        },
     ),
     spec_field="capacity",
 )
@@ -315,10 +416,14 @@ def spot_by_role(args: ResourceValidationArgs, report: ReportViolation) -> None:
         config = get(props, "nodeConfig")
         spot = get(config, "spot") is True or get(config, "preemptible") is True
         found = offering("gcp", text(get(config, "machineType")))
-        accelerated = bool(list(items(get(config, "guestAccelerators")))) or bool(found and found.is_accelerated)
+        accelerated = bool(list(items(get(config, "guestAccelerators")))) or bool(
+            found and found.is_accelerated
+        )
         labels, taints = get(config, "labels"), get(config, "taints")
     if not spot:
         return
     role = pool_role(labels, taints, accelerated, role_label)
     if allowed.get(role, True) is False:
-        report(f"{args.name}: spot capacity for a {role} pool, which the policy does not allow.", None)
+        report(
+            f"{args.name}: spot capacity for a {role} pool, which the policy does not allow.", None
+        )

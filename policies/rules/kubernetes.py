@@ -60,7 +60,9 @@ def helm_chart_version_pinned(args: ResourceValidationArgs, report: ReportViolat
         return
     if not isinstance(version, str) or not _EXACT_VERSION.match(version.strip()):
         shown = f"`{version}`" if version else "no version"
-        report(f"{args.name}: chart {chart or '(unnamed)'} has {shown}; pin an exact version.", None)
+        report(
+            f"{args.name}: chart {chart or '(unnamed)'} has {shown}; pin an exact version.", None
+        )
 
 
 def pod_spec(resource_type: str, props: Any) -> Any:
@@ -79,7 +81,11 @@ def accelerator_taints(pod: Any) -> set[str]:
         for container in items(get(pod, key)):
             for kind in ("limits", "requests"):
                 for name, _ in entries(get(container, "resources", kind)):
-                    wanted |= {taint for prefix, taint in ACCELERATOR_TAINTS.items() if name.startswith(prefix)}
+                    wanted |= {
+                        taint
+                        for prefix, taint in ACCELERATOR_TAINTS.items()
+                        if name.startswith(prefix)
+                    }
     return wanted
 
 
@@ -107,7 +113,10 @@ def accelerator_tolerations(args: ResourceValidationArgs, report: ReportViolatio
         return
     missing = sorted(t for t in accelerator_taints(pod) if not tolerated(tolerations, t))
     if missing:
-        report(f"{args.name}: requests accelerators but does not tolerate the {', '.join(missing)} taint; its pods stay Pending.", None)
+        report(
+            f"{args.name}: requests accelerators but does not tolerate the {', '.join(missing)} taint; its pods stay Pending.",
+            None,
+        )
 
 
 @resource_policy(
@@ -125,13 +134,17 @@ def efa_device_plugin_tolerations(args: ResourceValidationArgs, report: ReportVi
     tolerations = get(args.props, "values", "tolerations")
     if is_unknown(tolerations):
         return
-    if not any(tolerated(tolerations, taint) for taint in ("nvidia.com/gpu", "aws.amazon.com/neuron")):
+    if not any(
+        tolerated(tolerations, taint) for taint in ("nvidia.com/gpu", "aws.amazon.com/neuron")
+    ):
         report(f"{args.name}: the EFA device plugin does not tolerate the GPU/Neuron taints.", None)
 
 
 def _resources_set(component: Any) -> bool:
     resources = get(component, "resources")
-    return bool(list(entries(get(resources, "requests")))) and bool(list(entries(get(resources, "limits"))))
+    return bool(list(entries(get(resources, "requests")))) and bool(
+        list(entries(get(resources, "limits")))
+    )
 
 
 @resource_policy(
@@ -152,9 +165,20 @@ def inferenceservice_resources(args: ResourceValidationArgs, report: ReportViola
         component = get(spec, part)
         if component is None or is_unknown(component):
             continue
-        servers = [(f"{part}.{key}", get(component, key)) for key in KSERVE_FRAMEWORKS if get(component, key) is not None]
-        servers += [(f"{part}.containers[{i}]", c) for i, c in enumerate(items(get(component, "containers")))]
-        missing += [name for name, server in servers if not is_unknown(server) and not _resources_set(server)]
+        servers = [
+            (f"{part}.{key}", get(component, key))
+            for key in KSERVE_FRAMEWORKS
+            if get(component, key) is not None
+        ]
+        servers += [
+            (f"{part}.containers[{i}]", c)
+            for i, c in enumerate(items(get(component, "containers")))
+        ]
+        missing += [
+            name
+            for name, server in servers
+            if not is_unknown(server) and not _resources_set(server)
+        ]
     if missing:
         report(f"{args.name}: no resource requests and limits on {', '.join(missing)}.", None)
 

@@ -108,7 +108,10 @@ def imdsv2_required(args: ResourceValidationArgs, report: ReportViolation) -> No
     if is_unknown(tokens) or is_unknown(endpoint) or endpoint == "disabled":
         return
     if tokens != "required":
-        report(f"{args.name}: instance metadata accepts IMDSv1 (httpTokens is {tokens or 'unset, i.e. optional'}).", None)
+        report(
+            f"{args.name}: instance metadata accepts IMDSv1 (httpTokens is {tokens or 'unset, i.e. optional'}).",
+            None,
+        )
 
 
 def world_ingress(args: ResourceValidationArgs) -> Iterator[tuple[Any, Any, Any]]:
@@ -191,9 +194,16 @@ def encryption_at_rest(args: ResourceValidationArgs, report: ReportViolation) ->
             if has(m, "ebs") and _unencrypted(get(m, "ebs", "encrypted"))
         ]
         if unencrypted:
-            report(f"{args.name}: EBS volume(s) {', '.join(map(str, unencrypted))} are not encrypted.", None)
+            report(
+                f"{args.name}: EBS volume(s) {', '.join(map(str, unencrypted))} are not encrypted.",
+                None,
+            )
         return
-    value = get(props, "rootBlockDevice", "encrypted") if args.resource_type == EC2_INSTANCE else get(props, "encrypted")
+    value = (
+        get(props, "rootBlockDevice", "encrypted")
+        if args.resource_type == EC2_INSTANCE
+        else get(props, "encrypted")
+    )
     if _unencrypted(value):
         report(f"{args.name}: stored data is not encrypted at rest.", None)
 
@@ -211,7 +221,9 @@ def _unencrypted(value: Any) -> bool:
     remediation="Set `associatePublicIpAddress: false` on the network interfaces and use private subnets.",
 )
 def no_public_node_addresses(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    values = [get(n, "associatePublicIpAddress") for n in items(get(args.props, "networkInterfaces"))]
+    values = [
+        get(n, "associatePublicIpAddress") for n in items(get(args.props, "networkInterfaces"))
+    ]
     if args.resource_type == EC2_INSTANCE:
         values.append(get(args.props, "associatePublicIpAddress"))
     if any(flag(v) is True for v in values):

@@ -48,11 +48,16 @@ def gke_private_nodes(args: ResourceValidationArgs, report: ReportViolation) -> 
 def gke_workload_identity(args: ResourceValidationArgs, report: ReportViolation) -> None:
     if args.resource_type == GKE_NODE_POOL:
         if get(args.props, "nodeConfig", "workloadMetadataConfig", "mode") == "GCE_METADATA":
-            report(f"{args.name}: pods can read the node's service-account token (GCE_METADATA).", None)
+            report(
+                f"{args.name}: pods can read the node's service-account token (GCE_METADATA).", None
+            )
         return
     pool = get(args.props, "workloadIdentityConfig", "workloadPool")
     if not is_unknown(pool) and not text(pool) and not _autopilot(args.props):
-        report(f"{args.name}: Workload Identity is off; pods would use the node's service account.", None)
+        report(
+            f"{args.name}: Workload Identity is off; pods would use the node's service account.",
+            None,
+        )
 
 
 @resource_policy(
@@ -68,7 +73,10 @@ def gke_shielded_nodes(args: ResourceValidationArgs, report: ReportViolation) ->
         if flag(get(args.props, "enableShieldedNodes")) is False:
             report(f"{args.name}: shielded nodes are turned off.", None)
         return
-    if flag(get(args.props, "nodeConfig", "shieldedInstanceConfig", "enableIntegrityMonitoring")) is False:
+    if (
+        flag(get(args.props, "nodeConfig", "shieldedInstanceConfig", "enableIntegrityMonitoring"))
+        is False
+    ):
         report(f"{args.name}: integrity monitoring is turned off on the node pool.", None)
 
 
@@ -96,7 +104,10 @@ def gke_legacy_abac_off(args: ResourceValidationArgs, report: ReportViolation) -
 def gke_release_channel(args: ResourceValidationArgs, report: ReportViolation) -> None:
     channel = get(args.props, "releaseChannel", "channel")
     if not is_unknown(channel) and channel not in RELEASE_CHANNELS:
-        report(f"{args.name}: no release channel ({channel or 'unset'}); the cluster misses automatic patches.", None)
+        report(
+            f"{args.name}: no release channel ({channel or 'unset'}); the cluster misses automatic patches.",
+            None,
+        )
 
 
 @resource_policy(
@@ -119,7 +130,10 @@ def gke_master_authorized_networks(args: ResourceValidationArgs, report: ReportV
         return
     cidrs = [get(b, "cidrBlock") for b in items(blocks)]
     if config is None or not cidrs:
-        report(f"{args.name}: the public control-plane endpoint accepts connections from anywhere.", None)
+        report(
+            f"{args.name}: the public control-plane endpoint accepts connections from anywhere.",
+            None,
+        )
     elif any(c in WORLD_CIDRS for c in cidrs):
         report(f"{args.name}: master authorized networks include the whole internet.", None)
 

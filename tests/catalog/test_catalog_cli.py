@@ -133,7 +133,19 @@ def test_gcp_catalog_lists_gpudirect_and_tpus() -> None:
 
     result = CliRunner().invoke(cli, ["catalog", "--cloud", "gcp"])
     assert result.exit_code == 0
-    assert "a3-megagpu-8g" in result.stdout and "gpudirect-tcpxo x8" in result.stdout and "ct5p-hightpu-4t" in result.stdout
-    rows = json.loads(CliRunner().invoke(cli, ["catalog", "--cloud", "gcp", "--accelerator", "tpu-v6e", "--format", "json"]).stdout)
-    assert {r["instance_type"] for r in rows} == {"ct6e-standard-1t", "ct6e-standard-4t", "ct6e-standard-8t"}
+    assert (
+        "a3-megagpu-8g" in result.stdout
+        and "gpudirect-tcpxo x8" in result.stdout
+        and "ct5p-hightpu-4t" in result.stdout
+    )
+    rows = json.loads(
+        CliRunner()
+        .invoke(cli, ["catalog", "--cloud", "gcp", "--accelerator", "tpu-v6e", "--format", "json"])
+        .stdout
+    )
+    assert {r["instance_type"] for r in rows} == {
+        "ct6e-standard-1t",
+        "ct6e-standard-4t",
+        "ct6e-standard-8t",
+    }
     assert all(r["gke_accelerator"] == "tpu-v6e-slice" for r in rows)

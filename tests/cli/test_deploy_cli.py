@@ -65,12 +65,23 @@ class Pulumi:
     def deployed(self) -> None:
         """Start from a stack where the example is up (as `up` leaves it; tested on its own below)."""
         config = {"clusterforge:cloud": "aws", "aws:region": "us-east-1"}
-        deployed(self.home / ".clusterforge" / "state", "llm-train", "dev", self.scenario["plan"], OUTPUTS, config)
+        deployed(
+            self.home / ".clusterforge" / "state",
+            "llm-train",
+            "dev",
+            self.scenario["plan"],
+            OUTPUTS,
+            config,
+        )
 
 
 @pytest.fixture
 def pulumi(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, plan: list[dict[str, Any]]) -> Pulumi:
-    scenario = {"plan": plan, "outputs": OUTPUTS, "version": "3.200.0"}  # file event log; gRPC in one test below
+    scenario = {
+        "plan": plan,
+        "outputs": OUTPUTS,
+        "version": "3.200.0",
+    }  # file event log; gRPC in one test below
     directory = install(tmp_path / "bin", scenario)
     monkeypatch.setenv("PATH", f"{directory}:/usr/bin:/bin")
     monkeypatch.setenv("HOME", str(tmp_path))  # the default backend: file://~/.clusterforge/state
@@ -92,24 +103,36 @@ def up(*extra: str) -> tuple[int, str, str]:
 # ------------------------------------------------------------------------------ a new user
 
 
-def test_without_pulumi_preview_says_to_install_it_and_that_plan_works(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_without_pulumi_preview_says_to_install_it_and_that_plan_works(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))
     code, out, err = run("preview", EXAMPLE, "--stack", "dev")
     assert code == 3 and out == ""
     [line] = err.splitlines()
-    assert "Pulumi CLI is needed" in line and "get.pulumi.com" in line and "`clusterforge plan` works without it" in line
+    assert (
+        "Pulumi CLI is needed" in line
+        and "get.pulumi.com" in line
+        and "`clusterforge plan` works without it" in line
+    )
 
 
-def test_a_missing_passphrase_stops_before_the_cli_runs(pulumi: Pulumi, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_missing_passphrase_stops_before_the_cli_runs(
+    pulumi: Pulumi, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("PULUMI_CONFIG_PASSPHRASE")
     code, _, err = run("preview", EXAMPLE, "--stack", "dev")
     assert code == 3 and "set PULUMI_CONFIG_PASSPHRASE" in err and len(err.splitlines()) == 1
     assert pulumi.calls() == []
 
 
-def test_validation_errors_are_findings_before_any_engine_call(pulumi: Pulumi, tmp_path: Path) -> None:
+def test_validation_errors_are_findings_before_any_engine_call(
+    pulumi: Pulumi, tmp_path: Path
+) -> None:
     stack = tmp_path / "bad.yaml"
-    stack.write_text("name: bad\ncloud: aws\nregion: us-east-1\nnode_pools:\n  - {name: gpu, instance_type: p5.48xlarg, nodes: 1}\n")
+    stack.write_text(
+        "name: bad\ncloud: aws\nregion: us-east-1\nnode_pools:\n  - {name: gpu, instance_type: p5.48xlarg, nodes: 1}\n"
+    )
     code, out, _ = run("preview", str(stack), "--stack", "dev")
     assert code == 1 and "POOL001" in out and "did you mean" in out.lower()
     assert pulumi.calls() == []
@@ -120,14 +143,25 @@ def test_validation_errors_are_findings_before_any_engine_call(pulumi: Pulumi, t
 # ------------------------------------------------------------------------------ preview
 
 
-def test_first_preview_creates_the_stack_configures_it_and_previews_every_resource(pulumi: Pulumi) -> None:
+def test_first_preview_creates_the_stack_configures_it_and_previews_every_resource(
+    pulumi: Pulumi,
+) -> None:
     code, out, err = run("preview", EXAMPLE, "--stack", "dev")
     assert code == 0, err
     assert "+ create  aws:fsx:LustreFileSystem llm-train-scratch-fs" in out
-    assert f"preview llm-train/dev ({(pulumi.home / '.clusterforge' / 'state').as_uri()}): + {len(pulumi.scenario['plan'])} to create" in out
+    assert (
+        f"preview llm-train/dev ({(pulumi.home / '.clusterforge' / 'state').as_uri()}): + {len(pulumi.scenario['plan'])} to create"
+        in out
+    )
     argvs = pulumi.calls()
     assert ["stack", "init", "dev"] in argvs  # after `stack select` found none
-    assert ["plugin", "install", "resource", "aws", dict(target.plugins_for(["aws"]))["aws"]] in argvs
+    assert [
+        "plugin",
+        "install",
+        "resource",
+        "aws",
+        dict(target.plugins_for(["aws"]))["aws"],
+    ] in argvs
     assert pulumi.state()["config"] == {"clusterforge:cloud": "aws", "aws:region": "us-east-1"}
     [preview] = pulumi.calls("preview")
     assert "--policy-pack" not in preview and "--event-log" in preview and "--exec-kind" in preview
@@ -143,17 +177,23 @@ def test_the_program_registers_through_the_sdk_what_plan_plans(pulumi: Pulumi) -
     assert sorted(map(key, registered)) == sorted(map(key, pulumi.scenario["plan"]))
 
 
-def test_the_policy_pack_is_attached_unless_no_policy(pulumi: Pulumi, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_the_policy_pack_is_attached_unless_no_policy(
+    pulumi: Pulumi, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     pack = tmp_path / "pack"
     pack.mkdir()
-    (pack / "PulumiPolicy.yaml").write_text("runtime:\n  name: python\n  options: {virtualenv: venv}\n")
+    (pack / "PulumiPolicy.yaml").write_text(
+        "runtime:\n  name: python\n  options: {virtualenv: venv}\n"
+    )
     monkeypatch.setattr(target, "policy_pack_dir", lambda: str(pack))
     assert run("preview", EXAMPLE, "--stack", "dev")[0] == 0
     assert run("preview", EXAMPLE, "--stack", "dev", "--no-policy")[0] == 0
     with_pack, without = [c for c in calls(pulumi.directory) if c["argv"][0] == "preview"]
     [(path, settings)] = with_pack["policy_packs"].items()
     assert path in with_pack["argv"] and path != str(pack)  # a runnable copy in the workspace ...
-    assert yaml.safe_load(settings)["runtime"]["options"]["virtualenv"] == sys.prefix  # ... on this environment
+    assert (
+        yaml.safe_load(settings)["runtime"]["options"]["virtualenv"] == sys.prefix
+    )  # ... on this environment
     assert "--policy-pack" not in without["argv"]
 
 
@@ -163,7 +203,9 @@ def test_backend_flag_and_json_summary(pulumi: Pulumi, tmp_path: Path) -> None:
     assert code == 0
     summary = json.loads(out)
     assert summary["target"]["backend"] == backend and summary["target"]["project"] == "llm-train"
-    assert summary["command"] == "preview" and summary["changes"] == {"create": len(pulumi.scenario["plan"])}
+    assert summary["command"] == "preview" and summary["changes"] == {
+        "create": len(pulumi.scenario["plan"])
+    }
     assert "+ create" in err  # progress goes to stderr with --json
     assert (tmp_path / "team-state" / ".standin" / "llm-train" / "dev.json").exists()
 
@@ -172,7 +214,9 @@ def test_the_event_log_also_arrives_over_grpc(pulumi: Pulumi) -> None:
     pulumi.update(version="3.272.0")  # CLIs after 3.205 stream events over gRPC
     code, out, _ = run("preview", EXAMPLE, "--stack", "dev")
     assert code == 0 and "llm-train-scratch-fs" in out
-    assert pulumi.calls("preview")[0][pulumi.calls("preview")[0].index("--event-log") + 1].startswith("tcp://")
+    assert pulumi.calls("preview")[0][
+        pulumi.calls("preview")[0].index("--event-log") + 1
+    ].startswith("tcp://")
 
 
 # ------------------------------------------------------------------------------ up
@@ -233,12 +277,18 @@ def test_preview_expect_no_changes_is_the_code_drift_check(pulumi: Pulumi) -> No
 
 def test_refresh_preview_only_expect_no_changes_is_the_cloud_drift_check(pulumi: Pulumi) -> None:
     pulumi.deployed()
-    assert run("refresh", EXAMPLE, "--stack", "dev", "--preview-only", "--expect-no-changes")[0] == 0
+    assert (
+        run("refresh", EXAMPLE, "--stack", "dev", "--preview-only", "--expect-no-changes")[0] == 0
+    )
     pulumi.update(drift={pulumi.urn("aws:eks/nodeGroup:NodeGroup"): "update"})
-    code, out, err = run("refresh", EXAMPLE, "--stack", "dev", "--preview-only", "--expect-no-changes")
+    code, out, err = run(
+        "refresh", EXAMPLE, "--stack", "dev", "--preview-only", "--expect-no-changes"
+    )
     assert code == 1 and "drift" in err
     assert all("--preview-only" in a for a in pulumi.calls("refresh"))
-    assert run("refresh", EXAMPLE, "--stack", "dev")[0] == 0  # without --expect-no-changes drift is fine
+    assert (
+        run("refresh", EXAMPLE, "--stack", "dev")[0] == 0
+    )  # without --expect-no-changes drift is fine
     assert "--skip-preview" in pulumi.calls("refresh")[-1]  # and the state is written
 
 
@@ -256,14 +306,20 @@ def test_destroy_keeps_protected_storage(pulumi: Pulumi) -> None:
     assert [r["type"] for r in pulumi.state()["resources"]] == [FS_TYPE]
 
 
-def test_destroy_include_protected_storage_unprotects_then_deletes_everything(pulumi: Pulumi, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_destroy_include_protected_storage_unprotects_then_deletes_everything(
+    pulumi: Pulumi, monkeypatch: pytest.MonkeyPatch
+) -> None:
     pulumi.deployed()
     monkeypatch.setattr(deploy, "_interactive", lambda: True)
-    code, out, _ = run("destroy", EXAMPLE, "--stack", "dev", "--include-protected-storage", stdin="n\n")
+    code, out, _ = run(
+        "destroy", EXAMPLE, "--stack", "dev", "--include-protected-storage", stdin="n\n"
+    )
     assert code == 1 and "its protected storage WITH ITS DATA" in out
     assert f"DATA LOSS: {FS_TYPE} llm-train-scratch-fs would be deleted" in out
     assert pulumi.state()["resources"]  # nothing happened
-    code, out, err = run("destroy", EXAMPLE, "--stack", "dev", "--include-protected-storage", "--yes")
+    code, out, err = run(
+        "destroy", EXAMPLE, "--stack", "dev", "--include-protected-storage", "--yes"
+    )
     assert code == 0, err
     targeted = [a for a in pulumi.calls("up") if "--target" in a]
     assert [a[a.index("--target") + 1] for a in targeted] == [pulumi.urn(FS_TYPE)]

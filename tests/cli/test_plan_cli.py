@@ -12,7 +12,9 @@ from clusterforge.cli.main import cli
 
 from helpers import EXAMPLES
 
-EXAMPLE_FILES = sorted(p for p in EXAMPLES.iterdir() if p.suffix in (".py", ".yaml", ".yml", ".json"))
+EXAMPLE_FILES = sorted(
+    p for p in EXAMPLES.iterdir() if p.suffix in (".py", ".yaml", ".yml", ".json")
+)
 
 
 def run(*args: str) -> tuple[int, str, str]:
@@ -38,8 +40,18 @@ def test_plan_json_follows_the_contract() -> None:
     assert set(doc) >= {"version", "cluster", "resources", "summary", "findings", "cost"}
     assert doc["cluster"] == {"name": "llm-train", "cloud": "aws", "region": "us-east-1"}
     for resource in doc["resources"]:
-        assert set(resource) == {"urn", "type", "name", "parent", "dependencies", "inputs", "options"}
-    fs = next(r for r in doc["resources"] if r["type"] == "aws:fsx/lustreFileSystem:LustreFileSystem")
+        assert set(resource) == {
+            "urn",
+            "type",
+            "name",
+            "parent",
+            "dependencies",
+            "inputs",
+            "options",
+        }
+    fs = next(
+        r for r in doc["resources"] if r["type"] == "aws:fsx/lustreFileSystem:LustreFileSystem"
+    )
     assert fs["options"]["protect"] is True and fs["options"]["retainOnDelete"] is True
     assert "storageCapacity" in fs["inputs"]  # engine (camelCase) property names
     assert set(doc["cost"]) >= {"hourly_usd", "monthly_usd", "items"}
@@ -51,7 +63,14 @@ def test_plan_json_follows_the_contract() -> None:
 def test_plan_text_is_readable() -> None:
     code, out, _ = run("plan", str(EXAMPLES / "aws-h100-training.py"))
     assert code == 0
-    for expected in ("p5.48xlarge", "efa x32", "32 EFA interfaces (31 efa-only)", "[protected]", "Cost estimate", "Resources by type"):
+    for expected in (
+        "p5.48xlarge",
+        "efa x32",
+        "32 EFA interfaces (31 efa-only)",
+        "[protected]",
+        "Cost estimate",
+        "Resources by type",
+    ):
         assert expected in out
     assert "\x1b[" not in out  # no colour when not on a terminal
 
@@ -123,13 +142,15 @@ def test_fail_on_warning_and_skip(tmp_path: Path) -> None:
     [
         (None, ".yaml", "no such file"),
         ("name: [unclosed\n", ".yaml", "invalid YAML"),
-        ("{\"name\": }", ".json", "invalid JSON"),
+        ('{"name": }', ".json", "invalid JSON"),
         ("cluster = 1/0\n", ".py", "ZeroDivisionError"),
         ("x = 1\n", ".py", "no module-level `cluster"),
         ("name: a\n", ".toml", "unknown stack file type"),
     ],
 )
-def test_unreadable_input_exits_2_with_one_line(tmp_path: Path, content: str | None, suffix: str, message: str) -> None:
+def test_unreadable_input_exits_2_with_one_line(
+    tmp_path: Path, content: str | None, suffix: str, message: str
+) -> None:
     stack = tmp_path / f"stack{suffix}"
     if content is not None:
         stack.write_text(content)
@@ -141,7 +162,9 @@ def test_unreadable_input_exits_2_with_one_line(tmp_path: Path, content: str | N
 
 def test_schema_errors_exit_2_with_paths(tmp_path: Path) -> None:
     stack = tmp_path / "typo.yaml"
-    stack.write_text("name: a\ncloud: aws\nregion: us-east-1\nnode_pools:\n  - {name: x, instance_typ: m7i.large}\n")
+    stack.write_text(
+        "name: a\ncloud: aws\nregion: us-east-1\nnode_pools:\n  - {name: x, instance_typ: m7i.large}\n"
+    )
     code, out, _ = run("validate", str(stack), "--format", "json")
     assert code == 2
     finding = json.loads(out)["findings"][0]
@@ -153,7 +176,9 @@ def test_out_refuses_a_read_only_file_and_leaves_it(tmp_path: Path) -> None:
     target = tmp_path / "plan.json"
     target.write_text("keep me")
     target.chmod(0o444)
-    code, out, err = run("plan", str(EXAMPLES / "aws-inference.yaml"), "--format", "json", "--out", str(target))
+    code, out, err = run(
+        "plan", str(EXAMPLES / "aws-inference.yaml"), "--format", "json", "--out", str(target)
+    )
     assert code == 2 and "is read-only" in err and "Traceback" not in err
     assert target.read_text() == "keep me" and oct(target.stat().st_mode & 0o777) == oct(0o444)
 
@@ -165,7 +190,9 @@ def test_out_through_a_symlink_replaces_the_target_and_keeps_the_link(tmp_path: 
     real.chmod(0o600)
     link = tmp_path / "latest.json"
     link.symlink_to(real)
-    code, _, err = run("plan", str(EXAMPLES / "aws-inference.yaml"), "--format", "json", "--out", str(link))
+    code, _, err = run(
+        "plan", str(EXAMPLES / "aws-inference.yaml"), "--format", "json", "--out", str(link)
+    )
     assert code == 0, err
     assert link.is_symlink() and json.loads(real.read_text())["cluster"]["name"]
     assert real.stat().st_mode & 0o777 == 0o600  # the file keeps its mode
@@ -173,7 +200,9 @@ def test_out_through_a_symlink_replaces_the_target_and_keeps_the_link(tmp_path: 
 
 def test_out_writes_a_file(tmp_path: Path) -> None:
     target = tmp_path / "plans" / "plan.json"
-    code, out, err = run("plan", str(EXAMPLES / "aws-inference.yaml"), "--format", "json", "--out", str(target))
+    code, out, err = run(
+        "plan", str(EXAMPLES / "aws-inference.yaml"), "--format", "json", "--out", str(target)
+    )
     assert code == 0 and out == "" and f"wrote {target}" in err
     assert json.loads(target.read_text())["cluster"]["name"] == "llm-serve"
 
@@ -181,7 +210,11 @@ def test_out_writes_a_file(tmp_path: Path) -> None:
 def test_schema_and_rules_commands() -> None:
     code, out, _ = run("schema")
     schema = json.loads(out)
-    assert code == 0 and "node_pools" in schema["properties"] and schema["additionalProperties"] is False
+    assert (
+        code == 0
+        and "node_pools" in schema["properties"]
+        and schema["additionalProperties"] is False
+    )
     code, out, _ = run("rules", "--format", "json")
     rows = json.loads(out)
     validation = [r["id"] for r in rows if r["kind"] == "validation"]
@@ -197,7 +230,10 @@ def test_portable_stack_on_gcp_and_compare() -> None:
     doc = json.loads(out)
     assert doc["cluster"] == {"name": "h100-portable", "cloud": "gcp", "region": "us-central1"}
     pools = {p["name"]: p for p in doc["summary"]["node_pools"]}
-    assert pools["h100"]["instance_type"] == "a3-megagpu-8g" and pools["h100"]["fabric"] == "gpudirect-tcpxo"
+    assert (
+        pools["h100"]["instance_type"] == "a3-megagpu-8g"
+        and pools["h100"]["fabric"] == "gpudirect-tcpxo"
+    )
     assert pools["system"]["instance_type"] == "n2-standard-8"
     assert any(r["type"] == "gcp:lustre/instance:Instance" for r in doc["resources"])
 
@@ -205,10 +241,22 @@ def test_portable_stack_on_gcp_and_compare() -> None:
     assert code == 0
     comparison = json.loads(out)
     rows = {r["item"]: r for r in comparison["rows"]}
-    assert rows["pool h100: type"]["aws"] == "p5.48xlarge" and rows["pool h100: type"]["gcp"] == "a3-megagpu-8g"
-    assert rows["pool h100: fabric"]["aws"] == "efa x32" and rows["pool h100: fabric"]["gcp"] == "gpudirect-tcpxo"
-    assert rows["pool h100: network per node"] == {"item": "pool h100: network per node", "aws": "3200 Gbps", "gcp": "1800 Gbps"}
-    assert rows["storage data"]["aws"].startswith("FSx for Lustre") and rows["storage data"]["gcp"].startswith("Managed Lustre")
+    assert (
+        rows["pool h100: type"]["aws"] == "p5.48xlarge"
+        and rows["pool h100: type"]["gcp"] == "a3-megagpu-8g"
+    )
+    assert (
+        rows["pool h100: fabric"]["aws"] == "efa x32"
+        and rows["pool h100: fabric"]["gcp"] == "gpudirect-tcpxo"
+    )
+    assert rows["pool h100: network per node"] == {
+        "item": "pool h100: network per node",
+        "aws": "3200 Gbps",
+        "gcp": "1800 Gbps",
+    }
+    assert rows["storage data"]["aws"].startswith("FSx for Lustre") and rows["storage data"][
+        "gcp"
+    ].startswith("Managed Lustre")
     assert rows["accelerators total"]["aws"] == rows["accelerators total"]["gcp"] == "32 x H100"
     assert comparison["unmatched"]["aws"] == []
     assert comparison["unmatched"]["gcp"] == ["no price for Managed Lustre data"]

@@ -24,7 +24,12 @@ from helpers import EXAMPLES
 CRDS = Path(__file__).resolve().parent.parent / "data" / "crds"
 KUBERNETES_VERSION = "1.33"
 BUILT_IN_GROUPS = ("v1", "apps/v1", "batch/v1", "rbac.authorization.k8s.io/v1", "storage.k8s.io/v1")
-RENDERED_EXAMPLES = ["byo-infiniband.yaml", "inference-kserve.yaml", "aws-h100-training.py", "gcp-a3-mega-training.yaml"]
+RENDERED_EXAMPLES = [
+    "byo-infiniband.yaml",
+    "inference-kserve.yaml",
+    "aws-h100-training.py",
+    "gcp-a3-mega-training.yaml",
+]
 
 
 def crd_schema(manifest: dict[str, Any]) -> dict[str, Any] | None:
@@ -42,7 +47,9 @@ def validate_manifest(manifest: dict[str, Any]) -> None:
         kubernetes_validate.validate(manifest, KUBERNETES_VERSION, strict=True)
         return
     schema = crd_schema(manifest)
-    assert schema is not None, f"no vendored CRD schema for {manifest['apiVersion']} {manifest['kind']}"
+    assert schema is not None, (
+        f"no vendored CRD schema for {manifest['apiVersion']} {manifest['kind']}"
+    )
     jsonschema.validate(manifest, schema)
 
 
@@ -68,11 +75,19 @@ def test_argocd_applications_pin_the_programs_versions_and_values() -> None:
     result = render(resolved, "argocd")
     apps = {m["metadata"]["name"]: m for m in result.manifests() if m["kind"] == "Application"}
     operator = apps["onprem-ib-gpu-operator"]["spec"]
-    assert operator["source"] == {**operator["source"], "repoURL": "https://helm.ngc.nvidia.com/nvidia", "chart": "gpu-operator", "targetRevision": "v25.10.1"}
+    assert operator["source"] == {
+        **operator["source"],
+        "repoURL": "https://helm.ngc.nvidia.com/nvidia",
+        "chart": "gpu-operator",
+        "targetRevision": "v25.10.1",
+    }
     assert operator["source"]["helm"]["valuesObject"]["driver"]["rdma"]["enabled"] is True
     kueue = apps["onprem-ib-kueue"]["spec"]["source"]
     assert kueue["repoURL"] == "registry.k8s.io/kueue/charts" and kueue["chart"] == "kueue"
-    waves = [int(apps[f"onprem-ib-{n}"]["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"]) for n in ("network-operator", "gpu-operator", "kueue", "kubeflow-trainer")]
+    waves = [
+        int(apps[f"onprem-ib-{n}"]["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"])
+        for n in ("network-operator", "gpu-operator", "kueue", "kubeflow-trainer")
+    ]
     assert waves == sorted(waves)
 
 
@@ -81,23 +96,36 @@ def test_flux_releases_depend_on_their_prerequisites() -> None:
     releases = {m["metadata"]["name"]: m for m in result.manifests() if m["kind"] == "HelmRelease"}
     assert {"name": "cert-manager"} in releases["kserve-crd"]["spec"]["dependsOn"]
     assert {"name": "kserve-crd"} in releases["kserve"]["spec"]["dependsOn"]
-    sources = {m["metadata"]["name"]: m for m in result.manifests() if m["kind"] == "HelmRepository"}
+    sources = {
+        m["metadata"]["name"]: m for m in result.manifests() if m["kind"] == "HelmRepository"
+    }
     kserve_source = releases["kserve"]["spec"]["chart"]["spec"]["sourceRef"]["name"]
     assert sources[kserve_source]["spec"]["type"] == "oci"
-    assert releases["kserve"]["spec"]["values"]["kserve"]["controller"]["deploymentMode"] == "Standard"
+    assert (
+        releases["kserve"]["spec"]["values"]["kserve"]["controller"]["deploymentMode"] == "Standard"
+    )
 
 
 def test_kueue_objects_carry_the_real_accelerator_count() -> None:
     result = rendered("byo-infiniband.yaml", "plain")
     queue = next(m for m in result.manifests() if m["kind"] == "ClusterQueue")
-    quotas = {r["name"]: r["nominalQuota"] for r in queue["spec"]["resourceGroups"][0]["flavors"][0]["resources"]}
+    quotas = {
+        r["name"]: r["nominalQuota"]
+        for r in queue["spec"]["resourceGroups"][0]["flavors"][0]["resources"]
+    }
     assert quotas["nvidia.com/gpu"] == 16 * 8
 
 
 def test_volumes_need_the_stack_outputs(tmp_path: Path) -> None:
     result = rendered("aws-h100-training.py", "plain")
     assert any("PersistentVolumes for scratch" in s for s in result.skipped)
-    volumes = {"scratch": {"id": "fs-0123456789abcdef0", "dnsName": "fs-0123456789abcdef0.fsx.us-east-1.amazonaws.com", "mountName": "abcd1234"}}
+    volumes = {
+        "scratch": {
+            "id": "fs-0123456789abcdef0",
+            "dnsName": "fs-0123456789abcdef0.fsx.us-east-1.amazonaws.com",
+            "mountName": "abcd1234",
+        }
+    }
     filled = rendered("aws-h100-training.py", "plain", volumes)
     pv = next(m for m in filled.manifests() if m["kind"] == "PersistentVolume")
     assert pv["spec"]["csi"]["volumeHandle"] == "fs-0123456789abcdef0"
@@ -106,26 +134,50 @@ def test_volumes_need_the_stack_outputs(tmp_path: Path) -> None:
 
 def test_render_cli_writes_a_directory_and_refuses_foreign_ones(tmp_path: Path) -> None:
     out = tmp_path / "gitops"
-    result = CliRunner().invoke(cli, ["render", str(EXAMPLES / "byo-infiniband.yaml"), "--out", str(out), "--flavor", "flux"])
+    result = CliRunner().invoke(
+        cli,
+        ["render", str(EXAMPLES / "byo-infiniband.yaml"), "--out", str(out), "--flavor", "flux"],
+    )
     assert result.exit_code == 0, result.output
-    assert (out / "flux" / "releases.yaml").exists() and (out / "objects" / "20-kueue.yaml").exists()
+    assert (out / "flux" / "releases.yaml").exists() and (
+        out / "objects" / "20-kueue.yaml"
+    ).exists()
     for path in out.rglob("*.yaml"):
         list(yaml.safe_load_all(path.read_text()))  # every file parses
-    again = CliRunner().invoke(cli, ["render", str(EXAMPLES / "byo-infiniband.yaml"), "--out", str(out), "--flavor", "argocd"])
+    again = CliRunner().invoke(
+        cli,
+        ["render", str(EXAMPLES / "byo-infiniband.yaml"), "--out", str(out), "--flavor", "argocd"],
+    )
     assert again.exit_code == 0 and not (out / "flux").exists() and (out / "argocd").exists()
     foreign = tmp_path / "repo"
     foreign.mkdir()
     (foreign / "important.txt").write_text("keep me")
-    refused = CliRunner().invoke(cli, ["render", str(EXAMPLES / "byo-infiniband.yaml"), "--out", str(foreign)])
+    refused = CliRunner().invoke(
+        cli, ["render", str(EXAMPLES / "byo-infiniband.yaml"), "--out", str(foreign)]
+    )
     assert refused.exit_code == 2 and "was not written by clusterforge render" in refused.stderr
     assert (foreign / "important.txt").read_text() == "keep me"
 
 
 def test_render_with_outputs_file(tmp_path: Path) -> None:
     outputs = tmp_path / "outputs.json"
-    outputs.write_text(json.dumps({"volumes": {"scratch": {"id": "fs-1", "dnsName": "fs-1.fsx", "mountName": "m1"}}}))
+    outputs.write_text(
+        json.dumps(
+            {"volumes": {"scratch": {"id": "fs-1", "dnsName": "fs-1.fsx", "mountName": "m1"}}}
+        )
+    )
     out = tmp_path / "gitops"
-    result = CliRunner().invoke(cli, ["render", str(EXAMPLES / "aws-h100-training.py"), "--out", str(out), "--outputs", str(outputs)])
+    result = CliRunner().invoke(
+        cli,
+        [
+            "render",
+            str(EXAMPLES / "aws-h100-training.py"),
+            "--out",
+            str(out),
+            "--outputs",
+            str(outputs),
+        ],
+    )
     assert result.exit_code == 0, result.output
     storage = list(yaml.safe_load_all((out / "objects" / "30-storage.yaml").read_text()))
     assert {d["kind"] for d in storage} == {"PersistentVolume", "PersistentVolumeClaim"}

@@ -41,7 +41,12 @@ from typing import Any
 from urllib.parse import unquote, urlparse
 
 HERE = Path(__file__).resolve().parent
-ENV_RECORDED = ("PULUMI_BACKEND_URL", "PULUMI_CONFIG_PASSPHRASE", "PULUMI_PYTHON_CMD", "PULUMI_SKIP_UPDATE_CHECK")
+ENV_RECORDED = (
+    "PULUMI_BACKEND_URL",
+    "PULUMI_CONFIG_PASSPHRASE",
+    "PULUMI_PYTHON_CMD",
+    "PULUMI_SKIP_UPDATE_CHECK",
+)
 
 
 # ------------------------------------------------------------------------------ helpers for tests
@@ -51,7 +56,9 @@ def install(directory: Path, scenario: dict[str, Any]) -> Path:
     """Copy the stand-in to ``directory/pulumi`` with ``scenario``; return the directory."""
     directory.mkdir(parents=True, exist_ok=True)
     target = directory / "pulumi"
-    target.write_text(f"#!{sys.executable}\n" + Path(__file__).read_text(encoding="utf-8"), encoding="utf-8")
+    target.write_text(
+        f"#!{sys.executable}\n" + Path(__file__).read_text(encoding="utf-8"), encoding="utf-8"
+    )
     target.chmod(0o755)
     (directory / "scenario.json").write_text(json.dumps(scenario), encoding="utf-8")
     return directory
@@ -65,14 +72,28 @@ def calls(directory: Path) -> list[dict[str, Any]]:
 
 def plan_of(graph: Any) -> list[dict[str, Any]]:
     """The ``plan`` of a scenario from an offline :class:`ResourceGraph`."""
-    return [{"urn": r.urn, "type": r.type, "protect": bool(r.options.get("protect"))} for r in graph.resources]
+    return [
+        {"urn": r.urn, "type": r.type, "protect": bool(r.options.get("protect"))}
+        for r in graph.resources
+    ]
 
 
-def deployed(backend: Path, project: str, stack: str, plan: list[dict[str, Any]], outputs: dict[str, Any], config: dict[str, str]) -> None:
+def deployed(
+    backend: Path,
+    project: str,
+    stack: str,
+    plan: list[dict[str, Any]],
+    outputs: dict[str, Any],
+    config: dict[str, str],
+) -> None:
     """Write the state the stand-in keeps after an ``up`` of ``plan`` (a test's starting point)."""
     path = backend / ".standin" / project / f"{stack}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"resources": plan, "config": config, "outputs": outputs, "secrets_provider": None}))
+    path.write_text(
+        json.dumps(
+            {"resources": plan, "config": config, "outputs": outputs, "secrets_provider": None}
+        )
+    )
 
 
 # ------------------------------------------------------------------------------ the stand-in CLI
@@ -117,10 +138,14 @@ class _Monitor:
 
         class Servicer(resource_pb2_grpc.ResourceMonitorServicer):  # type: ignore[misc]
             def SupportsFeature(self, request: Any, context: Any) -> Any:  # noqa: N802 - gRPC names
-                return resource_pb2.SupportsFeatureResponse(hasSupport=request.id in ("secrets", "resourceReferences"))
+                return resource_pb2.SupportsFeatureResponse(
+                    hasSupport=request.id in ("secrets", "resourceReferences")
+                )
 
             def Invoke(self, request: Any, context: Any) -> Any:  # noqa: N802
-                answer = canned.invoke(request.tok, json_format.MessageToDict(request.args), monitor.region)
+                answer = canned.invoke(
+                    request.tok, json_format.MessageToDict(request.args), monitor.region
+                )
                 if answer is None:
                     context.abort(3, f"the stand-in has no answer for {request.tok}")
                 result = struct_pb2.Struct()
@@ -140,14 +165,18 @@ class _Monitor:
         return Servicer()
 
 
-def run_program(client: str, project: str, stack: str, config: dict[str, str]) -> list[dict[str, Any]]:
+def run_program(
+    client: str, project: str, stack: str, config: dict[str, str]
+) -> list[dict[str, Any]]:
     """Run the inline program the SDK serves on ``client``; return what it registered."""
     from concurrent import futures
 
     import grpc
     from pulumi.runtime.proto import language_pb2, language_pb2_grpc, resource_pb2_grpc
 
-    monitor = _Monitor(project, stack, config.get("aws:region") or config.get("gcp:region") or "us-east-1")
+    monitor = _Monitor(
+        project, stack, config.get("aws:region") or config.get("gcp:region") or "us-east-1"
+    )
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=8))
     resource_pb2_grpc.add_ResourceMonitorServicer_to_server(monitor.servicer(), server)
     port = server.add_insecure_port("127.0.0.1:0")
@@ -155,7 +184,12 @@ def run_program(client: str, project: str, stack: str, config: dict[str, str]) -
     try:
         with grpc.insecure_channel(client) as channel:
             request = language_pb2.RunRequest(
-                project=project, stack=stack, config=config, dryRun=True, parallel=8, monitor_address=f"127.0.0.1:{port}"
+                project=project,
+                stack=stack,
+                config=config,
+                dryRun=True,
+                parallel=8,
+                monitor_address=f"127.0.0.1:{port}",
             )
             response = language_pb2_grpc.LanguageRuntimeStub(channel).Run(request)
     finally:
@@ -210,7 +244,15 @@ class StandIn:
         self.sequence += 1
 
     def step(self, urn: str, type_: str, op: str, protect: bool, planning: bool) -> None:
-        state = {"type": type_, "urn": urn, "id": "", "parent": "", "provider": "", "protect": protect, "custom": True}
+        state = {
+            "type": type_,
+            "urn": urn,
+            "id": "",
+            "parent": "",
+            "provider": "",
+            "protect": protect,
+            "custom": True,
+        }
         metadata = {"op": op, "urn": urn, "type": type_, "provider": "", "new": state}
         self.event(resourcePreEvent={"metadata": metadata, "planning": planning})
         self.event(resOutputsEvent={"metadata": metadata, "planning": planning})
@@ -226,12 +268,16 @@ class StandIn:
             from pulumi.runtime.proto import events_pb2, events_pb2_grpc
 
             with grpc.insecure_channel(target[len("tcp://") :]) as channel:
-                events_pb2_grpc.EventsStub(channel).StreamEvents(iter([events_pb2.EventRequest(event=line) for line in lines]))
+                events_pb2_grpc.EventsStub(channel).StreamEvents(
+                    iter([events_pb2.EventRequest(event=line) for line in lines])
+                )
         else:
             with open(target, "a", encoding="utf-8") as log:
                 log.write("".join(line + "\n" for line in lines))
 
-    def run_steps(self, command: str, steps: list[tuple[str, str, str, bool]], planning: bool) -> None:
+    def run_steps(
+        self, command: str, steps: list[tuple[str, str, str, bool]], planning: bool
+    ) -> None:
         self.event(preludeEvent={"config": {}})
         failure = self.scenario.get("fail", {}).get(command)
         for urn, type_, op, protect in steps:
@@ -241,12 +287,21 @@ class StandIn:
         counts: dict[str, int] = {}
         for _, _, op, _ in steps:
             counts[op] = counts.get(op, 0) + 1
-        self.event(summaryEvent={"maybeCorrupt": False, "durationSeconds": 1, "resourceChanges": counts, "PolicyPacks": {}})
+        self.event(
+            summaryEvent={
+                "maybeCorrupt": False,
+                "durationSeconds": 1,
+                "resourceChanges": counts,
+                "PolicyPacks": {},
+            }
+        )
         self.flush_events()
         if failure:
             sys.stdout.write(failure.get("stdout", ""))
             _fail(failure.get("stderr", "error: update failed"), failure.get("code", 255))
-        if "--expect-no-changes" in self.argv and any(op not in ("same", "refresh", "read") for _, _, op, _ in steps):
+        if "--expect-no-changes" in self.argv and any(
+            op not in ("same", "refresh", "read") for _, _, op, _ in steps
+        ):
             _fail("error: no changes were expected but changes were proposed")
 
     # -------------------------------------------------------------- commands
@@ -276,19 +331,37 @@ class StandIn:
             op = forced.get(urn) or ("same" if urn in existing else "create")
             steps.append((urn, resource["type"], op, bool(resource.get("protect"))))
         planned = {r["urn"] for r in plan}
-        steps += [(r["urn"], r["type"], "delete", bool(r.get("protect"))) for r in state["resources"] if r["urn"] not in planned]
+        steps += [
+            (r["urn"], r["type"], "delete", bool(r.get("protect")))
+            for r in state["resources"]
+            if r["urn"] not in planned
+        ]
         return steps
 
     def destroy_steps(self, state: dict[str, Any]) -> list[tuple[str, str, str, bool]]:
         protected = "--exclude-protected" in self.argv
         protected_urns = {r["urn"] for r in state["resources"] if r.get("protect")}
         if protected_urns and not protected:
-            _fail(f"error: resource {sorted(protected_urns)[0]} cannot be deleted because it is protected")
-        return [(r["urn"], r["type"], "delete", False) for r in reversed(state["resources"]) if r["urn"] not in protected_urns or not protected]
+            _fail(
+                f"error: resource {sorted(protected_urns)[0]} cannot be deleted because it is protected"
+            )
+        return [
+            (r["urn"], r["type"], "delete", False)
+            for r in reversed(state["resources"])
+            if r["urn"] not in protected_urns or not protected
+        ]
 
     def main(self) -> None:  # noqa: C901 - one branch per CLI command, like the CLI's own table
-        packs = {path: (Path(path) / "PulumiPolicy.yaml").read_text() for path in _flags(self.argv, "--policy-pack")}
-        record = {"argv": self.argv, "cwd": os.getcwd(), "env": {k: os.environ.get(k) for k in ENV_RECORDED}, "policy_packs": packs}
+        packs = {
+            path: (Path(path) / "PulumiPolicy.yaml").read_text()
+            for path in _flags(self.argv, "--policy-pack")
+        }
+        record = {
+            "argv": self.argv,
+            "cwd": os.getcwd(),
+            "env": {k: os.environ.get(k) for k in ENV_RECORDED},
+            "policy_packs": packs,
+        }
         with open(HERE / "calls.jsonl", "a", encoding="utf-8") as log:
             log.write(json.dumps(record) + "\n")
         argv = self.argv
@@ -301,7 +374,14 @@ class StandIn:
             if (self.state_dir() / f"{argv[2]}.json").exists():
                 _fail(f"error: stack '{argv[2]}' already exists")
             self.argv += ["--stack", argv[2]]
-            self.save({"resources": [], "config": {}, "outputs": {}, "secrets_provider": _flag(argv, "--secrets-provider")})
+            self.save(
+                {
+                    "resources": [],
+                    "config": {},
+                    "outputs": {},
+                    "secrets_provider": _flag(argv, "--secrets-provider"),
+                }
+            )
         elif argv[:2] == ["config", "set-all"]:
             state = self.load()
             for pair in _flags(argv, "--plaintext"):
@@ -319,10 +399,16 @@ class StandIn:
                 for resource in state["resources"]:
                     if resource["urn"] in targets:
                         resource["protect"] = False
-                steps = [(r["urn"], r["type"], "update", False) for r in state["resources"] if r["urn"] in targets]
+                steps = [
+                    (r["urn"], r["type"], "update", False)
+                    for r in state["resources"]
+                    if r["urn"] in targets
+                ]
             else:
                 steps = self.planned_steps(state)
-                state["resources"] = [{"urn": u, "type": t, "protect": p} for u, t, op, p in steps if op != "delete"]
+                state["resources"] = [
+                    {"urn": u, "type": t, "protect": p} for u, t, op, p in steps if op != "delete"
+                ]
                 state["outputs"] = self.scenario.get("outputs", {})
             self.run_steps("up", steps, planning=False)
             self.save(state)
@@ -338,16 +424,41 @@ class StandIn:
         elif command == "refresh":
             state = self.load()
             forced = self.scenario.get("drift", {})
-            steps = [(r["urn"], r["type"], forced.get(r["urn"], "refresh"), bool(r.get("protect"))) for r in state["resources"]]
+            steps = [
+                (r["urn"], r["type"], forced.get(r["urn"], "refresh"), bool(r.get("protect")))
+                for r in state["resources"]
+            ]
             self.run_steps("refresh", steps, planning="--preview-only" in argv)
         elif argv[:2] == ["stack", "output"]:
             outputs = self.load()["outputs"]
             show = "--show-secrets" in argv
-            _out(json.dumps({k: v["value"] if show or not v.get("secret") else "[secret]" for k, v in outputs.items()}))
+            _out(
+                json.dumps(
+                    {
+                        k: v["value"] if show or not v.get("secret") else "[secret]"
+                        for k, v in outputs.items()
+                    }
+                )
+            )
         elif argv[:2] == ["stack", "history"]:
             self.load()
             stamp = time.strftime("%Y-%m-%dT%H:%M:%S.000000Z", time.gmtime())
-            _out(json.dumps([{"kind": "update", "startTime": stamp, "endTime": stamp, "message": "", "environment": {}, "config": {}, "result": "succeeded", "version": 1}]))
+            _out(
+                json.dumps(
+                    [
+                        {
+                            "kind": "update",
+                            "startTime": stamp,
+                            "endTime": stamp,
+                            "message": "",
+                            "environment": {},
+                            "config": {},
+                            "result": "succeeded",
+                            "version": 1,
+                        }
+                    ]
+                )
+            )
         elif argv[:2] == ["stack", "export"]:
             state = self.load()
             _out(json.dumps({"version": 3, "deployment": {"resources": state["resources"]}}))

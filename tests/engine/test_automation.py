@@ -28,11 +28,16 @@ TARGET = Target(project="llm-train", stack="dev", cloud="aws", backend="file:///
 
 
 def test_backend_flag_wins_over_the_environment() -> None:
-    assert deploy_target.backend_url("s3://bucket", {"PULUMI_BACKEND_URL": "gs://other"}) == "s3://bucket"
+    assert (
+        deploy_target.backend_url("s3://bucket", {"PULUMI_BACKEND_URL": "gs://other"})
+        == "s3://bucket"
+    )
     assert deploy_target.backend_url(None, {"PULUMI_BACKEND_URL": "gs://other"}) == "gs://other"
 
 
-def test_default_backend_is_a_local_directory_it_creates(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_default_backend_is_a_local_directory_it_creates(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("HOME", str(tmp_path))
     url = deploy_target.backend_url(None, {})
     assert url == (tmp_path / ".clusterforge" / "state").as_uri()
@@ -59,22 +64,42 @@ def test_a_missing_passphrase_is_one_line_with_what_to_do() -> None:
     assert "PULUMI_CONFIG_PASSPHRASE" in str(caught.value) and "\n" not in str(caught.value)
     assert caught.value.exit_code == 3
     deploy_target.check_passphrase(TARGET, {"PULUMI_CONFIG_PASSPHRASE_FILE": "/run/secrets/pass"})
-    deploy_target.check_passphrase(TARGET, {"PULUMI_CONFIG_PASSPHRASE": ""})  # empty is a passphrase too
+    deploy_target.check_passphrase(
+        TARGET, {"PULUMI_CONFIG_PASSPHRASE": ""}
+    )  # empty is a passphrase too
 
 
 def test_provider_configuration_comes_from_the_spec() -> None:
     aws = cluster_from({"region": "us-west-2", "zone": None})
-    assert deploy_target.provider_config(aws) == {"clusterforge:cloud": "aws", "aws:region": "us-west-2"}
-    gcp = aws.model_copy(update={"cloud": "gcp", "region": "us-central1", "zone": "us-central1-a", "project": "ml-prod"})
+    assert deploy_target.provider_config(aws) == {
+        "clusterforge:cloud": "aws",
+        "aws:region": "us-west-2",
+    }
+    gcp = aws.model_copy(
+        update={
+            "cloud": "gcp",
+            "region": "us-central1",
+            "zone": "us-central1-a",
+            "project": "ml-prod",
+        }
+    )
     assert deploy_target.provider_config(gcp) == {
         "clusterforge:cloud": "gcp", "gcp:project": "ml-prod", "gcp:region": "us-central1", "gcp:zone": "us-central1-a",
     }  # fmt: skip
-    existing = aws.model_copy(update={"kubernetes": aws.kubernetes.model_copy(update={"context": "prod-admin"})})
+    existing = aws.model_copy(
+        update={"kubernetes": aws.kubernetes.model_copy(update={"context": "prod-admin"})}
+    )
     assert deploy_target.provider_config(existing)["kubernetes:context"] == "prod-admin"
 
 
 def test_plugins_are_the_providers_the_program_uses_at_the_sdk_versions() -> None:
-    types = ["pulumi:pulumi:Stack", "clusterforge:aws:Cluster", "pulumi:providers:aws", "aws:ec2/vpc:Vpc", "kubernetes:core/v1:Namespace"]
+    types = [
+        "pulumi:pulumi:Stack",
+        "clusterforge:aws:Cluster",
+        "pulumi:providers:aws",
+        "aws:ec2/vpc:Vpc",
+        "kubernetes:core/v1:Namespace",
+    ]
     assert deploy_target.packages_of(types) == {"aws", "kubernetes"}
     plugins = dict(deploy_target.plugins_for({"aws", "kubernetes", "no-such-provider"}))
     assert plugins == {
@@ -83,13 +108,22 @@ def test_plugins_are_the_providers_the_program_uses_at_the_sdk_versions() -> Non
     }
 
 
-def test_the_policy_pack_is_attached_when_installed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_policy_pack_is_attached_when_installed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     (tmp_path / "PulumiPolicy.yaml").write_text("runtime: python\n")
     monkeypatch.setattr(deploy_target.importlib.resources, "files", lambda name: tmp_path)
     target = deploy_target.make_target(cluster_from(), "dev", backend="file:///state")
     assert target.policy_pack == str(tmp_path)
-    assert target.env["PULUMI_PYTHON_CMD"]  # the pack runs with this interpreter (pulumi_policy, clusterforge)
-    assert deploy_target.make_target(cluster_from(), "dev", backend="file:///state", policy=False).policy_pack is None
+    assert target.env[
+        "PULUMI_PYTHON_CMD"
+    ]  # the pack runs with this interpreter (pulumi_policy, clusterforge)
+    assert (
+        deploy_target.make_target(
+            cluster_from(), "dev", backend="file:///state", policy=False
+        ).policy_pack
+        is None
+    )
 
 
 def test_the_attached_pack_runs_in_this_environment(tmp_path: Path) -> None:
@@ -103,9 +137,18 @@ def test_the_attached_pack_runs_in_this_environment(tmp_path: Path) -> None:
     work.mkdir()
     copy = Path(deploy_target.runnable_policy_pack(str(pack), str(work)))
     settings = yaml.safe_load((copy / "PulumiPolicy.yaml").read_text())
-    assert settings["runtime"] == {"name": "python", "options": {"toolchain": "pip", "virtualenv": sys.prefix}}
-    assert settings["version"] == "0.1.0" and (copy / "__main__.py").is_file() and not (copy / "venv").exists()
-    assert (pack / "PulumiPolicy.yaml").read_text().count("virtualenv: venv") == 1  # the installed pack is untouched
+    assert settings["runtime"] == {
+        "name": "python",
+        "options": {"toolchain": "pip", "virtualenv": sys.prefix},
+    }
+    assert (
+        settings["version"] == "0.1.0"
+        and (copy / "__main__.py").is_file()
+        and not (copy / "venv").exists()
+    )
+    assert (pack / "PulumiPolicy.yaml").read_text().count(
+        "virtualenv: venv"
+    ) == 1  # the installed pack is untouched
 
 
 def test_the_real_pack_when_it_is_installed() -> None:
@@ -126,25 +169,40 @@ def test_no_policy_pack_when_the_package_is_absent(monkeypatch: pytest.MonkeyPat
 def test_the_target_of_an_example(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setattr(deploy_target, "require_cli", lambda: None)
     monkeypatch.setenv("PULUMI_BACKEND_URL", "file://" + str(tmp_path))
-    deployment = api._prepare(EXAMPLES / "aws-trainium.yaml", api.DeployOptions("prod", policy=False))
+    deployment = api._prepare(
+        EXAMPLES / "aws-trainium.yaml", api.DeployOptions("prod", policy=False)
+    )
     target = deployment.target
     assert target is not None
-    assert (target.project, target.stack, target.cloud, target.backend) == ("trn-train", "prod", "aws", "file://" + str(tmp_path))
+    assert (target.project, target.stack, target.cloud, target.backend) == (
+        "trn-train",
+        "prod",
+        "aws",
+        "file://" + str(tmp_path),
+    )
     assert target.config["aws:region"] == "us-west-2"
     assert dict(target.plugins)["aws"] == "v" + importlib.metadata.version("pulumi-aws")
     assert deployment.report.resolved is not None
-    used = deploy_target.packages_of(r.type for r in plan_offline(deployment.report.resolved, stack="prod").resources)
+    used = deploy_target.packages_of(
+        r.type for r in plan_offline(deployment.report.resolved, stack="prod").resources
+    )
     assert set(dict(target.plugins)) == used  # exactly the providers the program uses
-    assert target.env["PULUMI_BACKEND_URL"] == target.backend  # the CLI prefers the variable to Pulumi.yaml
+    assert (
+        target.env["PULUMI_BACKEND_URL"] == target.backend
+    )  # the CLI prefers the variable to Pulumi.yaml
 
 
-def test_validation_errors_stop_before_the_engine(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_validation_errors_stop_before_the_engine(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     def no_engine() -> None:
         raise AssertionError("the engine must not be reached")
 
     monkeypatch.setattr(deploy_target, "require_cli", no_engine)
     stack = tmp_path / "bad.yaml"
-    stack.write_text("name: bad\ncloud: aws\nregion: us-east-1\nnode_pools:\n  - {name: gpu, instance_type: p5.48xlarg, nodes: 1}\n")
+    stack.write_text(
+        "name: bad\ncloud: aws\nregion: us-east-1\nnode_pools:\n  - {name: gpu, instance_type: p5.48xlarg, nodes: 1}\n"
+    )
     deployment = api.preview_stack(stack, api.DeployOptions("dev"))
     assert deployment.target is None and deployment.result is None
     assert any(f.rule == "POOL001" for f in deployment.report.findings)
@@ -159,22 +217,37 @@ def test_the_preview_runs_the_program_plan_runs(monkeypatch: pytest.MonkeyPatch)
 
     monkeypatch.setattr(deploy_target, "require_cli", lambda: None)
     monkeypatch.setattr(automation, "preview", fake_preview)
-    deployment = api.preview_stack(EXAMPLES / "aws-h100-training.py", api.DeployOptions("dev", backend="file:///state"))
-    graph = offline.run(seen["program"], project=seen["target"].project, stack="dev", region="us-east-1")
+    deployment = api.preview_stack(
+        EXAMPLES / "aws-h100-training.py", api.DeployOptions("dev", backend="file:///state")
+    )
+    graph = offline.run(
+        seen["program"], project=seen["target"].project, stack="dev", region="us-east-1"
+    )
     expected = plan_offline(deployment.report.resolved)
-    assert [(r.urn, r.inputs, r.options) for r in graph.resources] == [(r.urn, r.inputs, r.options) for r in expected.resources]
+    assert [(r.urn, r.inputs, r.options) for r in graph.resources] == [
+        (r.urn, r.inputs, r.options) for r in expected.resources
+    ]
 
 
-def test_destroy_with_protected_storage_builds_an_unprotected_program(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_destroy_with_protected_storage_builds_an_unprotected_program(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     seen: dict[str, Any] = {}
 
-    def fake_destroy(target: Target, program: Any, *, include_protected: Any, **kwargs: Any) -> None:
+    def fake_destroy(
+        target: Target, program: Any, *, include_protected: Any, **kwargs: Any
+    ) -> None:
         seen.update(program=program, unprotected=include_protected)
 
     monkeypatch.setattr(deploy_target, "require_cli", lambda: None)
     monkeypatch.setattr(automation, "destroy", fake_destroy)
     options = api.DeployOptions("dev", backend="file:///state")
-    api.destroy_stack(EXAMPLES / "aws-h100-training.py", options, confirm=lambda _: True, include_protected_storage=True)
+    api.destroy_stack(
+        EXAMPLES / "aws-h100-training.py",
+        options,
+        confirm=lambda _: True,
+        include_protected_storage=True,
+    )
 
     def file_system(program: Any) -> Any:
         graph = offline.run(program, project="llm-train", stack="dev", region="us-east-1")
@@ -182,7 +255,9 @@ def test_destroy_with_protected_storage_builds_an_unprotected_program(monkeypatc
 
     assert file_system(seen["program"]).options["protect"] is True
     unprotected = file_system(seen["unprotected"])
-    assert unprotected.options["protect"] is False and unprotected.options["retainOnDelete"] is False
+    assert (
+        unprotected.options["protect"] is False and unprotected.options["retainOnDelete"] is False
+    )
     api.destroy_stack(EXAMPLES / "aws-h100-training.py", options, confirm=lambda _: True)
     assert seen["unprotected"] is None
 
@@ -201,20 +276,27 @@ def one_line(error: EngineError) -> str:
     return text
 
 
-def test_no_pulumi_on_path_says_how_to_install_and_that_plan_works(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_no_pulumi_on_path_says_how_to_install_and_that_plan_works(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(EngineError) as caught:
         deploy_target.require_cli()
     text = one_line(caught.value)
     assert "get.pulumi.com" in text and "clusterforge plan" in text
-    assert "get.pulumi.com" in one_line(automation.translate(FileNotFoundError(2, "No such file", "pulumi"), TARGET))
+    assert "get.pulumi.com" in one_line(
+        automation.translate(FileNotFoundError(2, "No such file", "pulumi"), TARGET)
+    )
 
 
 def test_unknown_stack() -> None:
     error = command_error("error: no stack named 'prod' found")
     assert isinstance(error, errors.StackNotFoundError)
     text = one_line(automation.translate(error, TARGET))
-    assert "no stack dev of project llm-train in backend file:///state" in text and "clusterforge up" in text
+    assert (
+        "no stack dev of project llm-train in backend file:///state" in text
+        and "clusterforge up" in text
+    )
 
 
 @pytest.mark.parametrize(
@@ -234,14 +316,26 @@ def test_concurrent_update(stderr: str) -> None:
 @pytest.mark.parametrize(
     ("output", "expected"),
     [
-        ("error: pulumi:providers:aws resource 'default' has a problem: No valid credential sources found.", "no AWS credentials"),
+        (
+            "error: pulumi:providers:aws resource 'default' has a problem: No valid credential sources found.",
+            "no AWS credentials",
+        ),
         ("error: NoCredentialProviders: no valid providers in chain", "no AWS credentials"),
         ("failed to refresh cached credentials, no EC2 IMDS role found", "no AWS credentials"),
         ("error: ExpiredToken: The security token included in the request is expired", "expired"),
-        ("google: could not find default credentials. See https://cloud.google.com/docs/authentication", "gcloud auth application-default login"),
-        ("error: getting secrets manager: passphrase must be set with PULUMI_CONFIG_PASSPHRASE", "PULUMI_CONFIG_PASSPHRASE"),
+        (
+            "google: could not find default credentials. See https://cloud.google.com/docs/authentication",
+            "gcloud auth application-default login",
+        ),
+        (
+            "error: getting secrets manager: passphrase must be set with PULUMI_CONFIG_PASSPHRASE",
+            "PULUMI_CONFIG_PASSPHRASE",
+        ),
         ("error: incorrect passphrase", "does not decrypt"),
-        ("error: PULUMI_ACCESS_TOKEN must be set for login during non-interactive CLI sessions", "PULUMI_ACCESS_TOKEN"),
+        (
+            "error: PULUMI_ACCESS_TOKEN must be set for login during non-interactive CLI sessions",
+            "PULUMI_ACCESS_TOKEN",
+        ),
     ],
 )
 def test_credential_failures_say_what_to_do(output: str, expected: str) -> None:
@@ -255,16 +349,25 @@ def test_credential_failure_seen_only_in_a_diagnostic_event() -> None:
     message = "\x1b[31merror:\x1b[0m could not find default credentials. See https://cloud.google.com/docs"
     collector(EngineEvent(1, 0, diagnostic_event=DiagnosticEvent(message, "never", "error")))
     error = command_error("error: update failed")
-    assert "no Google Cloud credentials" in one_line(automation.translate(error, TARGET, [collector]))
+    assert "no Google Cloud credentials" in one_line(
+        automation.translate(error, TARGET, [collector])
+    )
 
 
 def test_other_failures_show_the_first_error_line() -> None:
-    error = command_error("warning: something\nerror: preview failed: 1 error occurred\nmore detail", code=4)
+    error = command_error(
+        "warning: something\nerror: preview failed: 1 error occurred\nmore detail", code=4
+    )
     engine_error = automation.translate(error, TARGET)
-    assert one_line(engine_error) == "the Pulumi engine failed (exit 4: preview failed: 1 error occurred)"
+    assert (
+        one_line(engine_error)
+        == "the Pulumi engine failed (exit 4: preview failed: 1 error occurred)"
+    )
     assert engine_error.hint and "--debug" in engine_error.hint
 
 
 def test_an_old_cli_asks_for_an_upgrade() -> None:
-    text = one_line(automation.translate(InvalidVersionError("Minimum version requirement failed"), TARGET))
+    text = one_line(
+        automation.translate(InvalidVersionError("Minimum version requirement failed"), TARGET)
+    )
     assert "upgrade" in text and "Minimum version" in text

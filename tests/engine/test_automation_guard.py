@@ -28,11 +28,21 @@ def test_other_operations_on_stateful_resources_are_not(type_token: str, op: str
 
 @pytest.mark.parametrize(
     "type_token",
-    ["aws:ec2/securityGroup:SecurityGroup", "aws:eks/nodeGroup:NodeGroup", "aws:s3/bucketPolicy:BucketPolicy", "gcp:container/nodePool:NodePool"],
+    [
+        "aws:ec2/securityGroup:SecurityGroup",
+        "aws:eks/nodeGroup:NodeGroup",
+        "aws:s3/bucketPolicy:BucketPolicy",
+        "gcp:container/nodePool:NodePool",
+    ],
 )
 def test_replacing_stateless_resources_is_not_data_loss(type_token: str) -> None:
     assert not is_stateful(type_token)
-    assert data_loss([(urn(type_token), type_token, "replace"), (urn(type_token), type_token, "delete")]) == []
+    assert (
+        data_loss(
+            [(urn(type_token), type_token, "replace"), (urn(type_token), type_token, "delete")]
+        )
+        == []
+    )
 
 
 def test_a_replacement_is_reported_once_per_resource_in_order() -> None:

@@ -42,7 +42,15 @@ def test_tree_order_puts_parents_first(base_graph: ResourceGraph) -> None:
 
 def test_options_the_mocks_interface_drops_are_recorded() -> None:
     def program() -> None:
-        aws.s3.Bucket("keep", opts=pulumi.ResourceOptions(protect=True, retain_on_delete=True, delete_before_replace=True, ignore_changes=["tags"]))
+        aws.s3.Bucket(
+            "keep",
+            opts=pulumi.ResourceOptions(
+                protect=True,
+                retain_on_delete=True,
+                delete_before_replace=True,
+                ignore_changes=["tags"],
+            ),
+        )
         aws.s3.Bucket("plain")
 
     graph = offline.run(program, project="p", stack="s", region="us-east-1")
@@ -66,7 +74,9 @@ def test_dependencies_are_recorded() -> None:
 
 def test_a_misspelt_typed_input_fails_as_it_would_in_the_engine() -> None:
     def program() -> None:
-        aws.ec2.LaunchTemplate("lt", metadata_options=aws.ec2.LaunchTemplateMetadataOptionsArgs(http_tokenz="required"))  # type: ignore[call-arg]
+        aws.ec2.LaunchTemplate(
+            "lt", metadata_options=aws.ec2.LaunchTemplateMetadataOptionsArgs(http_tokenz="required")
+        )  # type: ignore[call-arg]
 
     with pytest.raises(EngineError, match="the Pulumi program failed"):
         offline.run(program, project="p", stack="s", region="us-east-1")
@@ -74,7 +84,9 @@ def test_a_misspelt_typed_input_fails_as_it_would_in_the_engine() -> None:
 
 def test_wrong_input_type_names_the_resource() -> None:
     def program() -> None:
-        aws.fsx.LustreFileSystem("fs", storage_capacity=1200, subnet_ids=["subnet-1"])  # one subnet, not a list
+        aws.fsx.LustreFileSystem(
+            "fs", storage_capacity=1200, subnet_ids=["subnet-1"]
+        )  # one subnet, not a list
 
     with pytest.raises(EngineError, match="fs"):
         offline.run(program, project="p", stack="s", region="us-east-1")
@@ -84,13 +96,19 @@ def test_an_invoke_without_a_canned_answer_is_a_clear_engine_error() -> None:
     def program() -> None:
         aws.ec2.get_vpc(default=True)
 
-    with pytest.raises(EngineError, match="no canned answer for the data source aws:ec2/getVpc:getVpc"):
+    with pytest.raises(
+        EngineError, match="no canned answer for the data source aws:ec2/getVpc:getVpc"
+    ):
         offline.run(program, project="p", stack="s", region="us-east-1")
 
 
 def test_canned_zones_come_from_the_catalog() -> None:
     assert canned.availability_zones("us-east-1")[:3] == ["us-east-1a", "us-east-1b", "us-east-1c"]
-    assert canned.availability_zones("xx-nowhere-1") == ["xx-nowhere-1a", "xx-nowhere-1b", "xx-nowhere-1c"]
+    assert canned.availability_zones("xx-nowhere-1") == [
+        "xx-nowhere-1a",
+        "xx-nowhere-1b",
+        "xx-nowhere-1c",
+    ]
 
 
 def test_runs_are_isolated() -> None:
@@ -107,7 +125,9 @@ def test_runs_are_isolated() -> None:
     assert second.root.urn == "urn:pulumi:t::q::pulumi:pulumi:Stack::q-t"
 
 
-def test_resources_map_back_to_the_spec_element_they_were_built_from(base_graph: ResourceGraph) -> None:
+def test_resources_map_back_to_the_spec_element_they_were_built_from(
+    base_graph: ResourceGraph,
+) -> None:
     by_name = {r.name: r for r in base_graph.resources}
     assert base_graph.spec_path(by_name["test-cluster-gpu-lt"]) == "node_pools[1]"
     assert base_graph.spec_path(by_name["test-cluster-scratch-fs"]) == "storage[0]"

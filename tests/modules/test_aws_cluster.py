@@ -23,15 +23,23 @@ def test_subnet_layout_is_disjoint_and_inside_the_vpc() -> None:
         subnet_layout("10.0.0.0/16", ["a", "b", "c", "d"])
 
 
-def test_vpc_has_private_and_public_subnets_per_zone_nat_and_s3_endpoint(base_graph: ResourceGraph) -> None:
+def test_vpc_has_private_and_public_subnets_per_zone_nat_and_s3_endpoint(
+    base_graph: ResourceGraph,
+) -> None:
     subnets = base_graph.of_type("aws:ec2/subnet:Subnet")
     zones = sorted({s.inputs["availabilityZone"] for s in subnets})
     assert zones == ["us-east-1a", "us-east-1b", "us-east-1c"]
-    assert sum("private" in s.name for s in subnets) == 3 and sum("public" in s.name for s in subnets) == 3
+    assert (
+        sum("private" in s.name for s in subnets) == 3
+        and sum("public" in s.name for s in subnets) == 3
+    )
     assert not any(s.inputs.get("mapPublicIpOnLaunch") for s in subnets)
     assert len(base_graph.of_type("aws:ec2/natGateway:NatGateway")) == 1
     endpoint = base_graph.of_type("aws:ec2/vpcEndpoint:VpcEndpoint")[0].inputs
-    assert endpoint["serviceName"] == "com.amazonaws.us-east-1.s3" and endpoint["vpcEndpointType"] == "Gateway"
+    assert (
+        endpoint["serviceName"] == "com.amazonaws.us-east-1.s3"
+        and endpoint["vpcEndpointType"] == "Gateway"
+    )
     assert len(endpoint["routeTableIds"]) == 4
 
 
@@ -42,7 +50,9 @@ def test_nat_per_zone() -> None:
 
 def test_explicit_zones_are_used() -> None:
     graph = plan({"network": {"zones": ["us-east-1a", "us-east-1d"]}})
-    assert sorted({s.inputs["availabilityZone"] for s in graph.of_type("aws:ec2/subnet:Subnet")}) == ["us-east-1a", "us-east-1d"]
+    assert sorted(
+        {s.inputs["availabilityZone"] for s in graph.of_type("aws:ec2/subnet:Subnet")}
+    ) == ["us-east-1a", "us-east-1d"]
 
 
 def test_eks_cluster_private_encrypted_logged(base_graph: ResourceGraph) -> None:
@@ -52,7 +62,10 @@ def test_eks_cluster_private_encrypted_logged(base_graph: ResourceGraph) -> None
     assert len(vpc["subnetIds"]) == 3
     key = base_graph.of_type("aws:kms/key:Key")[0]
     assert cluster["encryptionConfig"]["resources"] == ["secrets"]
-    assert cluster["encryptionConfig"]["provider"]["keyArn"] == f"arn:aws:kms:us-east-1:123456789012:key/{key.id}"
+    assert (
+        cluster["encryptionConfig"]["provider"]["keyArn"]
+        == f"arn:aws:kms:us-east-1:123456789012:key/{key.id}"
+    )
     assert key.inputs["enableKeyRotation"] is True
     assert cluster["enabledClusterLogTypes"] == ["api", "audit", "authenticator"]
     assert cluster["accessConfig"]["authenticationMode"] == "API"
@@ -79,26 +92,49 @@ def test_public_endpoint_restricted_to_cidrs_and_admin_access_entries() -> None:
 
 def test_managed_addons_and_their_order(base_graph: ResourceGraph) -> None:
     addons = {r.inputs["addonName"]: r for r in base_graph.of_type("aws:eks/addon:Addon")}
-    assert sorted(addons) == ["aws-ebs-csi-driver", "coredns", "eks-pod-identity-agent", "kube-proxy", "vpc-cni"]
-    system_group = next(r for r in base_graph.of_type("aws:eks/nodeGroup:NodeGroup") if r.name.endswith("-system-ng"))
+    assert sorted(addons) == [
+        "aws-ebs-csi-driver",
+        "coredns",
+        "eks-pod-identity-agent",
+        "kube-proxy",
+        "vpc-cni",
+    ]
+    system_group = next(
+        r
+        for r in base_graph.of_type("aws:eks/nodeGroup:NodeGroup")
+        if r.name.endswith("-system-ng")
+    )
     assert system_group.urn in addons["coredns"].dependencies
     ebs = addons["aws-ebs-csi-driver"].inputs["podIdentityAssociations"][0]
     assert ebs["serviceAccount"] == "ebs-csi-controller-sa"
     # Node groups wait for the networking add-ons.
-    gpu_pool = next(r for r in base_graph.resources if r.type == "clusterforge:aws:NodePool" and r.name.endswith("-gpu"))
+    gpu_pool = next(
+        r
+        for r in base_graph.resources
+        if r.type == "clusterforge:aws:NodePool" and r.name.endswith("-gpu")
+    )
     assert addons["vpc-cni"].urn in gpu_pool.dependencies
 
 
-def test_every_custom_resource_is_parented_to_a_component_and_uses_the_cluster_provider(base_graph: ResourceGraph) -> None:
+def test_every_custom_resource_is_parented_to_a_component_and_uses_the_cluster_provider(
+    base_graph: ResourceGraph,
+) -> None:
     for resource in base_graph.custom_resources:
         parent = base_graph.get(resource.parent)
         assert parent is not None and parent.type.startswith("clusterforge:")
-        expected = "test-cluster-k8s" if resource.type.startswith("kubernetes:") else "test-cluster-aws"
+        expected = (
+            "test-cluster-k8s" if resource.type.startswith("kubernetes:") else "test-cluster-aws"
+        )
         assert resource.options.get("provider") == expected
 
 
 def test_tags_on_taggable_resources(base_graph: ResourceGraph) -> None:
-    for type_token in ("aws:ec2/vpc:Vpc", "aws:eks/cluster:Cluster", "aws:fsx/lustreFileSystem:LustreFileSystem", "aws:eks/nodeGroup:NodeGroup"):
+    for type_token in (
+        "aws:ec2/vpc:Vpc",
+        "aws:eks/cluster:Cluster",
+        "aws:fsx/lustreFileSystem:LustreFileSystem",
+        "aws:eks/nodeGroup:NodeGroup",
+    ):
         for resource in base_graph.of_type(type_token):
             assert resource.inputs["tags"]["team"] == "ml"
             assert resource.inputs["tags"]["clusterforge.io/cluster"] == "test-cluster"

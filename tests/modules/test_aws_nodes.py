@@ -25,26 +25,58 @@ def node_group(graph: ResourceGraph, pool: str) -> dict:
 
 @pytest.mark.parametrize(
     "instance_type",
-    ["p5.48xlarge", "p5en.48xlarge", "p6-b200.48xlarge", "p4d.24xlarge", "trn1.32xlarge", "trn1n.32xlarge", "trn2.48xlarge", "p5.4xlarge"],
+    [
+        "p5.48xlarge",
+        "p5en.48xlarge",
+        "p6-b200.48xlarge",
+        "p4d.24xlarge",
+        "trn1.32xlarge",
+        "trn1n.32xlarge",
+        "trn2.48xlarge",
+        "p5.4xlarge",
+    ],
 )
 def test_every_efa_interface_of_the_type_is_used(instance_type: str) -> None:
     catalog = load("aws")
     expected = catalog.get(instance_type).efa_interfaces
     # A region and zone where EC2 offers the type (catalog zone data), as a user would pick.
-    region, zone = next((r, z[0]) for r, by_type in sorted(catalog.zones.items()) if (z := by_type.get(instance_type)))
+    region, zone = next(
+        (r, z[0])
+        for r, by_type in sorted(catalog.zones.items())
+        if (z := by_type.get(instance_type))
+    )
     pool = {"name": "gpu", "instance_type": instance_type, "nodes": 2}
     graph = plan({"region": region, "zone": zone, "node_pools": [{}, pool]})
     interfaces = launch_template(graph, "gpu")["networkInterfaces"]
     assert len(interfaces) == expected
-    assert interfaces[0]["interfaceType"] == "efa" and interfaces[0]["deviceIndex"] == 0 and interfaces[0]["networkCardIndex"] == 0
+    assert (
+        interfaces[0]["interfaceType"] == "efa"
+        and interfaces[0]["deviceIndex"] == 0
+        and interfaces[0]["networkCardIndex"] == 0
+    )
     for card, interface in enumerate(interfaces[1:], start=1):
-        assert interface == {**interface, "interfaceType": "efa-only", "deviceIndex": 1, "networkCardIndex": card}
+        assert interface == {
+            **interface,
+            "interfaceType": "efa-only",
+            "deviceIndex": 1,
+            "networkCardIndex": card,
+        }
     assert all(i["associatePublicIpAddress"] == "false" for i in interfaces)
 
 
-def test_efa_security_group_allows_all_traffic_to_and_from_itself(base_graph: ResourceGraph) -> None:
-    sg = next(r for r in base_graph.of_type("aws:ec2/securityGroup:SecurityGroup") if r.name.endswith("-gpu-efa"))
-    rules = [r for r in base_graph.resources if r.type.startswith("aws:vpc/securityGroup") and r.inputs.get("securityGroupId") == sg.id]
+def test_efa_security_group_allows_all_traffic_to_and_from_itself(
+    base_graph: ResourceGraph,
+) -> None:
+    sg = next(
+        r
+        for r in base_graph.of_type("aws:ec2/securityGroup:SecurityGroup")
+        if r.name.endswith("-gpu-efa")
+    )
+    rules = [
+        r
+        for r in base_graph.resources
+        if r.type.startswith("aws:vpc/securityGroup") and r.inputs.get("securityGroupId") == sg.id
+    ]
     kinds = sorted(r.type.rsplit(":", 1)[-1] for r in rules)
     assert kinds == ["SecurityGroupEgressRule", "SecurityGroupIngressRule"]
     for rule in rules:
@@ -68,8 +100,17 @@ def test_on_demand_efa_pool_gets_a_cluster_placement_group(base_graph: ResourceG
 
 
 @pytest.mark.parametrize("capacity", ["capacity_block", "reservation"])
-def test_reserved_capacity_gets_no_placement_group_and_targets_the_reservation(capacity: str) -> None:
-    graph = plan({"node_pools": [{}, {"capacity": {"type": capacity, "reservation_id": "cr-0123456789abcdef0"}}]})
+def test_reserved_capacity_gets_no_placement_group_and_targets_the_reservation(
+    capacity: str,
+) -> None:
+    graph = plan(
+        {
+            "node_pools": [
+                {},
+                {"capacity": {"type": capacity, "reservation_id": "cr-0123456789abcdef0"}},
+            ]
+        }
+    )
     assert graph.of_type("aws:ec2/placementGroup:PlacementGroup") == []
     lt = launch_template(graph, "gpu")
     assert "placement" not in lt
@@ -90,7 +131,9 @@ def test_efa_pool_uses_exactly_the_subnet_of_its_zone(base_graph: ResourceGraph)
     subnets = node_group(base_graph, "gpu")["subnetIds"]
     assert len(subnets) == 1
     subnet = base_graph.by_id(subnets[0])
-    assert subnet.type == "aws:ec2/subnet:Subnet" and subnet.inputs["availabilityZone"] == "us-east-1a"
+    assert (
+        subnet.type == "aws:ec2/subnet:Subnet" and subnet.inputs["availabilityZone"] == "us-east-1a"
+    )
     assert "private" in subnet.name
     system = node_group(base_graph, "system")["subnetIds"]
     assert len(system) == 3 and all("private" in base_graph.by_id(s).name for s in system)
@@ -107,13 +150,21 @@ def test_nvidia_pool_ami_taint_labels(base_graph: ResourceGraph) -> None:
 
 
 def test_trainium_pool_gets_neuron_ami_and_taint() -> None:
-    graph = plan({"region": "us-west-2", "zone": "us-west-2d", "node_pools": [{}, {"instance_type": "trn1.32xlarge"}]})
+    graph = plan(
+        {
+            "region": "us-west-2",
+            "zone": "us-west-2d",
+            "node_pools": [{}, {"instance_type": "trn1.32xlarge"}],
+        }
+    )
     ng = node_group(graph, "gpu")
     assert ng["amiType"] == "AL2023_x86_64_NEURON"
     assert ng["taints"][0]["key"] == "aws.amazon.com/neuron"
 
 
-def test_imdsv2_required_and_encrypted_root_on_every_launch_template(base_graph: ResourceGraph) -> None:
+def test_imdsv2_required_and_encrypted_root_on_every_launch_template(
+    base_graph: ResourceGraph,
+) -> None:
     for lt in base_graph.of_type(LT):
         assert lt.inputs["metadataOptions"]["httpTokens"] == "required"
         ebs = lt.inputs["blockDeviceMappings"][0]["ebs"]

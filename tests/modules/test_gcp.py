@@ -24,8 +24,17 @@ GKE_BASE: dict[str, Any] = {
 }
 
 
-def gke_plan(pools: list[dict[str, Any]] | None = None, storage: list[dict[str, Any]] | None = None, **top: Any) -> ResourceGraph:
-    spec = {**GKE_BASE, **top, "node_pools": GKE_BASE["node_pools"] + (pools or []), "storage": storage or []}
+def gke_plan(
+    pools: list[dict[str, Any]] | None = None,
+    storage: list[dict[str, Any]] | None = None,
+    **top: Any,
+) -> ResourceGraph:
+    spec = {
+        **GKE_BASE,
+        **top,
+        "node_pools": GKE_BASE["node_pools"] + (pools or []),
+        "storage": storage or [],
+    }
     resolved, findings = validate(Cluster.model_validate(spec))
     errors = [(f.rule, f.path, f.message) for f in findings if f.severity.value == "error"]
     assert not errors
@@ -33,7 +42,11 @@ def gke_plan(pools: list[dict[str, Any]] | None = None, storage: list[dict[str, 
 
 
 def node_pool(graph: ResourceGraph, name: str) -> dict[str, Any]:
-    return next(r.inputs for r in graph.of_type("gcp:container/nodePool:NodePool") if r.inputs["name"] == name)
+    return next(
+        r.inputs
+        for r in graph.of_type("gcp:container/nodePool:NodePool")
+        if r.inputs["name"] == name
+    )
 
 
 @pytest.mark.parametrize(
@@ -45,7 +58,9 @@ def node_pool(graph: ResourceGraph, name: str) -> dict[str, Any]:
         ("a4-highgpu-8g", "us-central1-b", 2, 9, {"NetDevice", "RDMA"}),
     ],
 )
-def test_extra_networks_per_machine_type(machine: str, zone: str, vpcs: int, subnets: int, device_modes: set[str]) -> None:
+def test_extra_networks_per_machine_type(
+    machine: str, zone: str, vpcs: int, subnets: int, device_modes: set[str]
+) -> None:
     graph = gke_plan([{"name": "gpu", "instance_type": machine, "nodes": 2, "zone": zone}])
     fabric = [r for r in graph.resources if r.parent and "GpuNetworks" in r.parent]
     networks = [r for r in fabric if r.type == "gcp:compute/network:Network"]
@@ -55,12 +70,17 @@ def test_extra_networks_per_machine_type(machine: str, zone: str, vpcs: int, sub
     attached = pool["networkConfig"]["additionalNodeNetworkConfigs"]
     assert len(attached) == subnets  # one additional node network per extra NIC
     params = graph.of_type("kubernetes:networking.gke.io/v1:GKENetworkParamSet")
-    assert len(params) == subnets and {p.inputs["spec"]["deviceMode"] for p in params} == device_modes
+    assert (
+        len(params) == subnets and {p.inputs["spec"]["deviceMode"] for p in params} == device_modes
+    )
     assert len(graph.of_type("kubernetes:networking.gke.io/v1:Network")) == subnets
     assert graph.of_type("gcp:container/cluster:Cluster")[0].inputs["enableMultiNetworking"] is True
     if "RDMA" in device_modes:
         roce = next(n for n in networks if n.inputs.get("networkProfile"))
-        assert roce.inputs["networkProfile"] == f"projects/ml-platform-1/global/networkProfiles/{zone}-vpc-roce"
+        assert (
+            roce.inputs["networkProfile"]
+            == f"projects/ml-platform-1/global/networkProfiles/{zone}-vpc-roce"
+        )
         assert roce.inputs["mtu"] == 8896
     else:
         assert all(n.inputs["mtu"] == 8244 for n in networks)
@@ -68,7 +88,14 @@ def test_extra_networks_per_machine_type(machine: str, zone: str, vpcs: int, sub
     assert sum(len(p.subnets) for p in network_plan(offering)) == subnets
 
 
-@pytest.mark.parametrize(("machine", "fabric"), [("a3-highgpu-8g", "gpudirect-tcpx"), ("a3-megagpu-8g", "gpudirect-tcpxo"), ("a3-ultragpu-8g", "rdma")])
+@pytest.mark.parametrize(
+    ("machine", "fabric"),
+    [
+        ("a3-highgpu-8g", "gpudirect-tcpx"),
+        ("a3-megagpu-8g", "gpudirect-tcpxo"),
+        ("a3-ultragpu-8g", "rdma"),
+    ],
+)
 def test_nccl_installer_for_the_fabric(machine: str, fabric: str) -> None:
     zone = "us-central1-b" if fabric == "rdma" else "us-central1-a"
     graph = gke_plan([{"name": "gpu", "instance_type": machine, "nodes": 1, "zone": zone}])
@@ -76,7 +103,9 @@ def test_nccl_installer_for_the_fabric(machine: str, fabric: str) -> None:
     urls = [r.inputs["file"] for r in installers]
     assert any(f"nccl-{fabric.replace('gpudirect-', '')}-installer.yaml" in u for u in urls)
     assert all("/master/" not in u for u in urls)  # pinned to commits
-    if fabric == "gpudirect-tcpxo":  # TCPXO pods' device annotations need the NRI device injector, first
+    if (
+        fabric == "gpudirect-tcpxo"
+    ):  # TCPXO pods' device annotations need the NRI device injector, first
         injector = next(r for r in installers if "nri-device-injector" in r.inputs["file"])
         installer = next(r for r in installers if "nccl-tcpxo" in r.inputs["file"])
         assert injector.urn in installer.dependencies
@@ -85,15 +114,25 @@ def test_nccl_installer_for_the_fabric(machine: str, fabric: str) -> None:
 
 
 def test_gpu_pool_driver_gvnic_placement_and_no_extra_networks_without_fabric() -> None:
-    graph = gke_plan([{"name": "gpu", "instance_type": "a3-megagpu-8g", "nodes": 2}, {"name": "l4", "instance_type": "g2-standard-48", "nodes": 1, "zone": "us-central1-a"}])
+    graph = gke_plan(
+        [
+            {"name": "gpu", "instance_type": "a3-megagpu-8g", "nodes": 2},
+            {"name": "l4", "instance_type": "g2-standard-48", "nodes": 1, "zone": "us-central1-a"},
+        ]
+    )
     pool = node_pool(graph, "gpu")
     config = pool["nodeConfig"]
     accel = config["guestAccelerators"][0]
     assert accel == {**accel, "type": "nvidia-h100-mega-80gb", "count": 8}
     assert accel["gpuDriverInstallationConfig"]["gpuDriverVersion"] == "LATEST"
-    assert config["gvnic"]["enabled"] is True and config["workloadMetadataConfig"]["mode"] == "GKE_METADATA"
+    assert (
+        config["gvnic"]["enabled"] is True
+        and config["workloadMetadataConfig"]["mode"] == "GKE_METADATA"
+    )
     assert config["ephemeralStorageLocalSsdConfig"]["localSsdCount"] == 16
-    assert pool["placementPolicy"]["type"] == "COMPACT" and pool["nodeLocations"] == ["us-central1-a"]
+    assert pool["placementPolicy"]["type"] == "COMPACT" and pool["nodeLocations"] == [
+        "us-central1-a"
+    ]
     l4 = node_pool(graph, "l4")
     assert "networkConfig" not in l4 and "placementPolicy" not in l4
     assert l4["nodeConfig"]["guestAccelerators"][0]["type"] == "nvidia-l4"
@@ -103,12 +142,23 @@ def test_gpu_pool_driver_gvnic_placement_and_no_extra_networks_without_fabric() 
     ("capacity", "expected"),
     [
         ({"type": "spot"}, {"spot": True}),
-        ({"type": "reservation", "reservation_id": "res-a"}, {"reservationAffinity": {"consumeReservationType": "SPECIFIC_RESERVATION", "key": "compute.googleapis.com/reservation-name", "values": ["res-a"]}}),
+        (
+            {"type": "reservation", "reservation_id": "res-a"},
+            {
+                "reservationAffinity": {
+                    "consumeReservationType": "SPECIFIC_RESERVATION",
+                    "key": "compute.googleapis.com/reservation-name",
+                    "values": ["res-a"],
+                }
+            },
+        ),
         ({"type": "flex_start"}, {"flexStart": True}),
     ],
 )
 def test_capacity_wiring(capacity: dict[str, Any], expected: dict[str, Any]) -> None:
-    graph = gke_plan([{"name": "gpu", "instance_type": "a3-megagpu-8g", "nodes": 2, "capacity": capacity}])
+    graph = gke_plan(
+        [{"name": "gpu", "instance_type": "a3-megagpu-8g", "nodes": 2, "capacity": capacity}]
+    )
     pool = node_pool(graph, "gpu")
     for key, value in expected.items():
         assert pool["nodeConfig"][key] == value
@@ -119,16 +169,37 @@ def test_capacity_wiring(capacity: dict[str, Any], expected: dict[str, Any]) -> 
 
 
 def test_queued_provisioning_pool_starts_empty_and_autoscales() -> None:
-    graph = gke_plan([{"name": "gpu", "instance_type": "a3-megagpu-8g", "min_nodes": 0, "max_nodes": 8, "capacity": {"type": "flex_start", "queued_provisioning": True}}])
+    graph = gke_plan(
+        [
+            {
+                "name": "gpu",
+                "instance_type": "a3-megagpu-8g",
+                "min_nodes": 0,
+                "max_nodes": 8,
+                "capacity": {"type": "flex_start", "queued_provisioning": True},
+            }
+        ]
+    )
     pool = node_pool(graph, "gpu")
     assert pool["queuedProvisioning"]["enabled"] is True
-    assert pool["autoscaling"]["totalMinNodeCount"] == 0 and pool["autoscaling"]["totalMaxNodeCount"] == 8
+    assert (
+        pool["autoscaling"]["totalMinNodeCount"] == 0
+        and pool["autoscaling"]["totalMaxNodeCount"] == 8
+    )
     assert pool["nodeConfig"]["reservationAffinity"]["consumeReservationType"] == "NO_RESERVATION"
 
 
 def test_tpu_multi_slice_pools_with_node_count_and_topology() -> None:
-    graph = gke_plan([{"name": "v5p", "accelerator": "tpu-v5p", "topology": "4x4x4", "slices": 2}], region="us-east5", zone="us-east5-a")
-    pools = [r.inputs for r in graph.of_type("gcp:container/nodePool:NodePool") if r.inputs["name"].startswith("v5p")]
+    graph = gke_plan(
+        [{"name": "v5p", "accelerator": "tpu-v5p", "topology": "4x4x4", "slices": 2}],
+        region="us-east5",
+        zone="us-east5-a",
+    )
+    pools = [
+        r.inputs
+        for r in graph.of_type("gcp:container/nodePool:NodePool")
+        if r.inputs["name"].startswith("v5p")
+    ]
     assert sorted(p["name"] for p in pools) == ["v5p-s0", "v5p-s1"]
     for pool in pools:
         assert pool["nodeCount"] == 16 and "autoscaling" not in pool
@@ -138,7 +209,11 @@ def test_tpu_multi_slice_pools_with_node_count_and_topology() -> None:
 
 
 def test_single_host_tpu_has_no_topology_placement() -> None:
-    graph = gke_plan([{"name": "v6e", "accelerator": "tpu-v6e", "topology": "2x4"}], region="us-east5", zone="us-east5-b")
+    graph = gke_plan(
+        [{"name": "v6e", "accelerator": "tpu-v6e", "topology": "2x4"}],
+        region="us-east5",
+        zone="us-east5-b",
+    )
     pool = node_pool(graph, "v6e")
     assert pool["nodeCount"] == 1 and pool["nodeConfig"]["machineType"] == "ct6e-standard-8t"
     assert "placementPolicy" not in pool
@@ -147,7 +222,13 @@ def test_single_host_tpu_has_no_topology_placement() -> None:
 def test_cluster_security_and_csi_addons_follow_storage() -> None:
     graph = gke_plan(
         storage=[
-            {"name": "data", "type": "lustre", "capacity_gib": 18000, "throughput_mbps_per_tib": 500, "mount_path": "/data"},
+            {
+                "name": "data",
+                "type": "lustre",
+                "capacity_gib": 18000,
+                "throughput_mbps_per_tib": 500,
+                "mount_path": "/data",
+            },
             {"name": "home", "type": "filestore", "capacity_gib": 2048, "mount_path": "/home"},
             {"name": "ckpt", "type": "gcsfuse", "mount_path": "/ckpt"},
         ]
@@ -160,22 +241,43 @@ def test_cluster_security_and_csi_addons_follow_storage() -> None:
     assert "parallelstoreCsiDriverConfig" not in addons
     assert cluster["privateClusterConfig"]["enablePrivateNodes"] is True
     assert cluster["workloadIdentityConfig"]["workloadPool"] == "ml-platform-1.svc.id.goog"
-    assert cluster["datapathProvider"] == "ADVANCED_DATAPATH" and cluster["enableShieldedNodes"] is True
-    assert cluster["enableLegacyAbac"] is False and cluster["releaseChannel"]["channel"] == "REGULAR"
+    assert (
+        cluster["datapathProvider"] == "ADVANCED_DATAPATH"
+        and cluster["enableShieldedNodes"] is True
+    )
+    assert (
+        cluster["enableLegacyAbac"] is False and cluster["releaseChannel"]["channel"] == "REGULAR"
+    )
     assert "enableMultiNetworking" not in cluster  # no GPUDirect pool
-    for type_token in ("gcp:lustre/instance:Instance", "gcp:filestore/instance:Instance", "gcp:storage/bucket:Bucket"):
+    for type_token in (
+        "gcp:lustre/instance:Instance",
+        "gcp:filestore/instance:Instance",
+        "gcp:storage/bucket:Bucket",
+    ):
         resource = graph.of_type(type_token)[0]
         assert resource.options["protect"] is True and resource.options["retainOnDelete"] is True
     lustre = graph.of_type("gcp:lustre/instance:Instance")[0]
-    assert lustre.inputs["perUnitStorageThroughput"] == "500" and lustre.inputs["location"] == "us-central1-a"
+    assert (
+        lustre.inputs["perUnitStorageThroughput"] == "500"
+        and lustre.inputs["location"] == "us-central1-a"
+    )
     assert lustre.dependencies and any("servicenetworking" in d for d in lustre.dependencies)
-    firewall = next(r for r in graph.of_type("gcp:compute/firewall:Firewall") if r.name.endswith("-data-lustre"))
+    firewall = next(
+        r for r in graph.of_type("gcp:compute/firewall:Firewall") if r.name.endswith("-data-lustre")
+    )
     assert firewall.inputs["allows"] == [{"protocol": "tcp", "ports": ["988", "6988"]}]
     grants = graph.of_type("gcp:storage/bucketIAMMember:BucketIAMMember")
     assert [g.inputs["role"] for g in grants] == ["roles/storage.objectUser"]
-    assert grants[0].inputs["member"].endswith("/workloadIdentityPools/ml-platform-1.svc.id.goog/namespace/default")
+    assert (
+        grants[0]
+        .inputs["member"]
+        .endswith("/workloadIdentityPools/ml-platform-1.svc.id.goog/namespace/default")
+    )
     bucket = graph.of_type("gcp:storage/bucket:Bucket")[0].inputs
-    assert bucket["publicAccessPrevention"] == "enforced" and bucket["uniformBucketLevelAccess"] is True
+    assert (
+        bucket["publicAccessPrevention"] == "enforced"
+        and bucket["uniformBucketLevelAccess"] is True
+    )
 
 
 def test_network_has_secondary_ranges_and_nat() -> None:
@@ -191,7 +293,13 @@ def test_secrets_are_encrypted_with_a_retained_kms_key() -> None:
     cluster = graph.of_type("gcp:container/cluster:Cluster")[0]
     key = graph.of_type("gcp:kms/cryptoKey:CryptoKey")[0]
     assert cluster.inputs["databaseEncryption"] == {"state": "ENCRYPTED", "keyName": key.id}
-    assert key.options["retainOnDelete"] is True and graph.of_type("gcp:kms/keyRing:KeyRing")[0].options["retainOnDelete"] is True
+    assert (
+        key.options["retainOnDelete"] is True
+        and graph.of_type("gcp:kms/keyRing:KeyRing")[0].options["retainOnDelete"] is True
+    )
     grant = graph.of_type("gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember")[0]
-    assert grant.inputs["member"] == "serviceAccount:service-123456789012@container-engine-robot.iam.gserviceaccount.com"
+    assert (
+        grant.inputs["member"]
+        == "serviceAccount:service-123456789012@container-engine-robot.iam.gserviceaccount.com"
+    )
     assert grant.urn in cluster.dependencies

@@ -53,34 +53,75 @@ def test_the_pools_and_storage_bring_their_add_ons() -> None:
 
 
 def test_trainium_brings_the_neuron_plugin() -> None:
-    resolved = resolve(cluster_from({"region": "us-west-2", "zone": "us-west-2d", "node_pools": [{}, {"instance_type": "trn1.32xlarge"}], "storage": []}))
-    assert resolved.addon("neuron-device-plugin") is not None and resolved.addon("nvidia-device-plugin") is None
-    assert values_of(resolved, "neuron-device-plugin")["devicePlugin"]["tolerations"][0]["key"] == "aws.amazon.com/neuron"
+    resolved = resolve(
+        cluster_from(
+            {
+                "region": "us-west-2",
+                "zone": "us-west-2d",
+                "node_pools": [{}, {"instance_type": "trn1.32xlarge"}],
+                "storage": [],
+            }
+        )
+    )
+    assert (
+        resolved.addon("neuron-device-plugin") is not None
+        and resolved.addon("nvidia-device-plugin") is None
+    )
+    assert (
+        values_of(resolved, "neuron-device-plugin")["devicePlugin"]["tolerations"][0]["key"]
+        == "aws.amazon.com/neuron"
+    )
 
 
 def test_gpu_operator_values_per_cloud() -> None:
     eks = resolve(cluster_from({"addons": [{"name": "gpu-operator"}]}))
     values = values_of(eks, "gpu-operator")
     assert values["driver"] == {"enabled": False} and values["toolkit"] == {"enabled": False}
-    assert {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"} in values["daemonsets"]["tolerations"]
+    assert {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"} in values[
+        "daemonsets"
+    ]["tolerations"]
     assert eks.addon("nvidia-device-plugin") is None  # the operator brings its own plugin
 
     gke = resolve(Cluster.model_validate({**GKE, "addons": [{"name": "gpu-operator"}]}))
     values = values_of(gke, "gpu-operator")
     assert values["driver"]["enabled"] is False and values["devicePlugin"]["enabled"] is False
 
-    user = resolve(cluster_from({"addons": [{"name": "gpu-operator", "values": {"toolkit": {"enabled": True}, "mig": {"strategy": "mixed"}}}]}))
+    user = resolve(
+        cluster_from(
+            {
+                "addons": [
+                    {
+                        "name": "gpu-operator",
+                        "values": {"toolkit": {"enabled": True}, "mig": {"strategy": "mixed"}},
+                    }
+                ]
+            }
+        )
+    )
     values = values_of(user, "gpu-operator")
-    assert values["toolkit"] == {"enabled": True} and values["mig"] == {"strategy": "mixed"}  # the user wins
+    assert values["toolkit"] == {"enabled": True} and values["mig"] == {
+        "strategy": "mixed"
+    }  # the user wins
 
 
 def test_efa_plugin_tolerates_the_gpu_taint() -> None:
     resolved = resolve(cluster_from())
-    assert {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"} in values_of(resolved, "efa-device-plugin")["tolerations"]
+    assert {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"} in values_of(
+        resolved, "efa-device-plugin"
+    )["tolerations"]
 
 
 def test_install_order_and_engines() -> None:
-    graph = plan({"addons": [{"name": "kserve"}, {"name": "dcgm-exporter"}, {"name": "kube-prometheus-stack"}, {"name": "kueue"}]})
+    graph = plan(
+        {
+            "addons": [
+                {"name": "kserve"},
+                {"name": "dcgm-exporter"},
+                {"name": "kube-prometheus-stack"},
+                {"name": "kueue"},
+            ]
+        }
+    )
     found = charts(graph)
     # kserve-crd before kserve, cert-manager before both
     assert found["cert-manager"].urn in found["kserve-crd"].dependencies
@@ -91,7 +132,10 @@ def test_install_order_and_engines() -> None:
     assert found["dcgm-exporter"].type == "kubernetes:helm.sh/v4:Chart"
     assert found["efa-device-plugin"].type == "kubernetes:helm.sh/v4:Chart"
     kserve = found["kserve"].inputs
-    assert kserve["chart"] == "oci://ghcr.io/kserve/charts/kserve" and kserve["values"]["kserve"]["controller"]["deploymentMode"] == "Standard"
+    assert (
+        kserve["chart"] == "oci://ghcr.io/kserve/charts/kserve"
+        and kserve["values"]["kserve"]["controller"]["deploymentMode"] == "Standard"
+    )
     # charts wait for nodes: the add-on component depends on the node pools
     component = next(r for r in graph.resources if r.type == "clusterforge:kubernetes:Addons")
     assert any("NodePool" in d for d in component.dependencies)
@@ -102,23 +146,41 @@ def test_knative_mode_brings_istio_and_knative() -> None:
     names = [a.name for a in resolved.addons]
     assert names.index("istio") < names.index("knative-serving") < names.index("kserve")
     assert values_of(resolved, "kserve")["kserve"]["controller"]["deploymentMode"] == "Serverless"
-    assert objects.knative_serving(resolved.addon("knative-serving"))[1]["spec"]["ingress"]["istio"]["enabled"] is True
+    assert (
+        objects.knative_serving(resolved.addon("knative-serving"))[1]["spec"]["ingress"]["istio"][
+            "enabled"
+        ]
+        is True
+    )
 
 
 @pytest.mark.parametrize(
     ("override", "expected"),
     [
         ({"node_pools": [{}, {"nodes": 4}]}, {"nvidia.com/gpu": 32}),
-        ({"node_pools": [{}, {"nodes": 2, "min_nodes": 0, "max_nodes": 6}]}, {"nvidia.com/gpu": 48}),
+        (
+            {"node_pools": [{}, {"nodes": 2, "min_nodes": 0, "max_nodes": 6}]},
+            {"nvidia.com/gpu": 48},
+        ),
     ],
 )
-def test_kueue_quota_is_the_real_accelerator_count(override: dict[str, Any], expected: dict[str, int]) -> None:
-    resolved = resolve(cluster_from(merge(override, {"addons": [{"name": "kueue"}], "namespaces": ["research", "prod"]})))
+def test_kueue_quota_is_the_real_accelerator_count(
+    override: dict[str, Any], expected: dict[str, int]
+) -> None:
+    resolved = resolve(
+        cluster_from(
+            merge(override, {"addons": [{"name": "kueue"}], "namespaces": ["research", "prod"]})
+        )
+    )
     manifests = objects.kueue_objects(resolved)
     queue = next(m for m in manifests if m["kind"] == "ClusterQueue")
     flavor = queue["spec"]["resourceGroups"][0]["flavors"][0]
     quota = {r["name"]: r["nominalQuota"] for r in flavor["resources"]}
-    assert {k: v for k, v in quota.items() if "/" in k} == expected == objects.accelerator_totals(resolved)
+    assert (
+        {k: v for k, v in quota.items() if "/" in k}
+        == expected
+        == objects.accelerator_totals(resolved)
+    )
     assert quota["cpu"] == 192 * (expected["nvidia.com/gpu"] // 8)
     flavors = [m for m in manifests if m["kind"] == "ResourceFlavor"]
     assert [f["metadata"]["name"] for f in flavors] == ["gpu"]
@@ -133,7 +195,16 @@ def test_kueue_counts_tpu_chips_and_neuron_cores() -> None:
     tpu = resolve(Cluster.model_validate({**GKE, "region": "us-east5", "zone": "us-east5-a", "node_pools": [
         GKE["node_pools"][0], {"name": "v5p", "accelerator": "tpu-v5p", "topology": "4x4x4", "slices": 2}]}))  # fmt: skip
     assert objects.accelerator_totals(tpu) == {"google.com/tpu": 128}
-    trn = resolve(cluster_from({"region": "us-west-2", "zone": "us-west-2d", "node_pools": [{}, {"instance_type": "trn1.32xlarge", "nodes": 4}], "storage": []}))
+    trn = resolve(
+        cluster_from(
+            {
+                "region": "us-west-2",
+                "zone": "us-west-2d",
+                "node_pools": [{}, {"instance_type": "trn1.32xlarge", "nodes": 4}],
+                "storage": [],
+            }
+        )
+    )
     assert objects.accelerator_totals(trn) == {"aws.amazon.com/neuroncore": 128}
 
 
@@ -143,9 +214,14 @@ def test_queued_provisioning_gets_an_admission_check() -> None:
                                "capacity": {"type": "flex_start", "queued_provisioning": True}}]}))  # fmt: skip
     manifests = objects.kueue_objects(resolved)
     kinds = {m["kind"]: m for m in manifests}
-    assert kinds["ProvisioningRequestConfig"]["spec"]["provisioningClassName"] == "queued-provisioning.gke.io"
+    assert (
+        kinds["ProvisioningRequestConfig"]["spec"]["provisioningClassName"]
+        == "queued-provisioning.gke.io"
+    )
     assert kinds["AdmissionCheck"]["spec"]["parameters"]["name"] == "dws-dws"
-    assert kinds["ClusterQueue"]["spec"]["admissionChecksStrategy"]["admissionChecks"] == [{"name": "dws-dws", "onFlavors": ["dws"]}]
+    assert kinds["ClusterQueue"]["spec"]["admissionChecksStrategy"]["admissionChecks"] == [
+        {"name": "dws-dws", "onFlavors": ["dws"]}
+    ]
 
 
 def test_every_file_system_gets_a_volume_and_claim_per_team() -> None:
@@ -157,13 +233,19 @@ def test_every_file_system_gets_a_volume_and_claim_per_team() -> None:
     for pv in pvs:
         csi = pv.inputs["spec"]["csi"]
         assert csi["driver"] == "fsx.csi.aws.com" and csi["volumeHandle"] == fs.id
-        assert csi["volumeAttributes"]["mountname"] and pv.inputs["spec"]["persistentVolumeReclaimPolicy"] == "Retain"
+        assert (
+            csi["volumeAttributes"]["mountname"]
+            and pv.inputs["spec"]["persistentVolumeReclaimPolicy"] == "Retain"
+        )
     claim = next(c for c in pvcs if c.inputs["metadata"]["namespace"] == "research")
     assert claim.inputs["metadata"]["annotations"]["clusterforge.io/mount-path"] == "/scratch"
     fsx_csi = next(r for r in graph.resources if r.name.endswith("-addons-fsx-csi-driver"))
     assert fsx_csi.urn in claim.dependencies
     association = graph.of_type("aws:eks/podIdentityAssociation:PodIdentityAssociation")[0].inputs
-    assert association["serviceAccount"] == "fsx-csi-controller-sa" and association["namespace"] == "kube-system"
+    assert (
+        association["serviceAccount"] == "fsx-csi-controller-sa"
+        and association["namespace"] == "kube-system"
+    )
 
 
 def test_gke_volumes_for_lustre_filestore_and_gcs() -> None:
@@ -172,10 +254,24 @@ def test_gke_volumes_for_lustre_filestore_and_gcs() -> None:
         {"name": "home", "type": "filestore", "capacity_gib": 2048, "mount_path": "/home"},
         {"name": "ckpt", "type": "gcsfuse", "mount_path": "/ckpt"}]}  # fmt: skip
     graph = plan_offline(resolve(Cluster.model_validate(spec)))
-    drivers = sorted(pv.inputs["spec"]["csi"]["driver"] for pv in graph.of_type("kubernetes:core/v1:PersistentVolume"))
-    assert drivers == ["filestore.csi.storage.gke.io", "gcsfuse.csi.storage.gke.io", "lustre.csi.storage.gke.io"]
-    lustre = next(pv for pv in graph.of_type("kubernetes:core/v1:PersistentVolume") if "lustre" in pv.inputs["spec"]["csi"]["driver"])
-    assert lustre.inputs["spec"]["csi"]["volumeHandle"] == "ml-platform-1/us-central1-a/gke-addons-data"
+    drivers = sorted(
+        pv.inputs["spec"]["csi"]["driver"]
+        for pv in graph.of_type("kubernetes:core/v1:PersistentVolume")
+    )
+    assert drivers == [
+        "filestore.csi.storage.gke.io",
+        "gcsfuse.csi.storage.gke.io",
+        "lustre.csi.storage.gke.io",
+    ]
+    lustre = next(
+        pv
+        for pv in graph.of_type("kubernetes:core/v1:PersistentVolume")
+        if "lustre" in pv.inputs["spec"]["csi"]["driver"]
+    )
+    assert (
+        lustre.inputs["spec"]["csi"]["volumeHandle"]
+        == "ml-platform-1/us-central1-a/gke-addons-data"
+    )
     assert lustre.inputs["spec"]["csi"]["volumeAttributes"]["ip"]
 
 
@@ -195,7 +291,9 @@ def test_existing_cluster_installs_only_add_ons() -> None:
     policy = graph.of_type("kubernetes:mellanox.com/v1alpha1:NicClusterPolicy")[0].inputs
     assert "rdmaSharedDevicePlugin" in policy["spec"]
     operator = charts(graph)["gpu-operator"].inputs["values"]
-    assert operator["driver"]["rdma"]["enabled"] is True and "enabled" not in operator["driver"]  # on-prem: the operator installs the driver
+    assert (
+        operator["driver"]["rdma"]["enabled"] is True and "enabled" not in operator["driver"]
+    )  # on-prem: the operator installs the driver
     flavor = graph.of_type("kubernetes:kueue.x-k8s.io/v1beta2:ResourceFlavor")[0].inputs
     assert flavor["spec"]["nodeLabels"] == {"pool": "dgx"}
     assert objects.accelerator_totals(resolved) == {"nvidia.com/gpu": 32}
@@ -210,11 +308,26 @@ def test_autoscaled_eks_pools_bring_the_cluster_autoscaler_with_its_role() -> No
     graph = plan({"node_pools": [{}, {"nodes": 1, "min_nodes": 0, "max_nodes": 4}]})
     release = next(r for r in graph.resources if r.name.endswith("-addons-cluster-autoscaler"))
     values = release.inputs["values"]
-    assert values["autoDiscovery"]["clusterName"] == "test-cluster" and values["awsRegion"] == "us-east-1"
-    association = next(r for r in graph.of_type("aws:eks/podIdentityAssociation:PodIdentityAssociation") if r.name.endswith("-autoscaler"))
+    assert (
+        values["autoDiscovery"]["clusterName"] == "test-cluster"
+        and values["awsRegion"] == "us-east-1"
+    )
+    association = next(
+        r
+        for r in graph.of_type("aws:eks/podIdentityAssociation:PodIdentityAssociation")
+        if r.name.endswith("-autoscaler")
+    )
     assert association.inputs["serviceAccount"] == "cluster-autoscaler"
-    policy = json.loads(next(r for r in graph.of_type("aws:iam/rolePolicy:RolePolicy") if r.name.endswith("-autoscaler-policy")).inputs["policy"])
+    policy = json.loads(
+        next(
+            r
+            for r in graph.of_type("aws:iam/rolePolicy:RolePolicy")
+            if r.name.endswith("-autoscaler-policy")
+        ).inputs["policy"]
+    )
     scoped = next(s for s in policy["Statement"] if "autoscaling:SetDesiredCapacity" in s["Action"])
-    assert scoped["Condition"]["StringEquals"] == {"aws:ResourceTag/k8s.io/cluster-autoscaler/test-cluster": "owned"}
+    assert scoped["Condition"]["StringEquals"] == {
+        "aws:ResourceTag/k8s.io/cluster-autoscaler/test-cluster": "owned"
+    }
     fixed = resolve(cluster_from())
     assert fixed.addon("cluster-autoscaler") is None

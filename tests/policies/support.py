@@ -46,16 +46,22 @@ def res(
 
 
 def graph(*resources: PlannedResource) -> ResourceGraph:
-    stack = PlannedResource(urn=STACK_URN, type=STACK_TYPE, name="test-dev", parent=None, custom=False)
+    stack = PlannedResource(
+        urn=STACK_URN, type=STACK_TYPE, name="test-dev", parent=None, custom=False
+    )
     return ResourceGraph([stack, *resources])
 
 
 def only(rule_id: str, settings: Mapping[str, Any] | None = None) -> PackConfig:
     """A config running just ``rule_id``, at its default level, with ``settings``."""
     levels = {rule_id: RULES[rule_id].level}
-    return PackConfig(EnforcementLevel.DISABLED, levels, {rule_id: dict(settings)} if settings else {})
+    return PackConfig(
+        EnforcementLevel.DISABLED, levels, {rule_id: dict(settings)} if settings else {}
+    )
 
 
-def violations(rule_id: str, resources: Sequence[PlannedResource], settings: Mapping[str, Any] | None = None) -> list[Finding]:
+def violations(
+    rule_id: str, resources: Sequence[PlannedResource], settings: Mapping[str, Any] | None = None
+) -> list[Finding]:
     """Run one policy over ``resources`` the way `clusterforge check` does (pulumi_policy args)."""
     return run_policies(graph(*resources), only(rule_id, settings))

@@ -64,7 +64,9 @@ def risky(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]:
 
 
 def findings(document: dict[str, Any]) -> list[tuple[str, str, int]]:
-    return sorted((f["rule"], f["path"], int(f["location"].rsplit(":", 1)[1])) for f in document["findings"])
+    return sorted(
+        (f["rule"], f["path"], int(f["location"].rsplit(":", 1)[1])) for f in document["findings"]
+    )
 
 
 def test_a_compliant_example_passes() -> None:
@@ -100,14 +102,20 @@ def test_sarif_is_valid_and_points_at_the_stack_lines(risky: tuple[Path, Path]) 
     rules = [r["id"] for r in sarif_run["tool"]["driver"]["rules"]]
     assert set(rules) == set(RULES) | set(VALIDATION_RULES) and len(rules) == len(set(rules))
     results = sorted(
-        (r["ruleId"], r["locations"][0]["logicalLocations"][0]["fullyQualifiedName"], r["locations"][0]["physicalLocation"]["region"]["startLine"])
+        (
+            r["ruleId"],
+            r["locations"][0]["logicalLocations"][0]["fullyQualifiedName"],
+            r["locations"][0]["physicalLocation"]["region"]["startLine"],
+        )
         for r in sarif_run["results"]
     )
     assert results == EXPECTED
     for result in sarif_run["results"]:
         assert result["level"] == "error" and rules[result["ruleIndex"]] == result["ruleId"]
         assert result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "risky.yaml"
-        assert result["locations"][0]["logicalLocations"][1]["fullyQualifiedName"].startswith("urn:pulumi:dev::risky::")
+        assert result["locations"][0]["logicalLocations"][1]["fullyQualifiedName"].startswith(
+            "urn:pulumi:dev::risky::"
+        )
     budget = next(r for r in sarif_run["tool"]["driver"]["rules"] if r["id"] == "CF-GOV-001")
     assert budget["help"]["text"] and budget["defaultConfiguration"]["level"] == "error"
 
@@ -120,7 +128,9 @@ def test_the_vendored_schema_is_the_shared_one() -> None:
 
 def test_a_saved_plan_is_checked_like_the_stack(risky: tuple[Path, Path]) -> None:
     stack, config = risky
-    assert run("plan", str(stack), "--format", "json", "--out", "plan.json")[0] == 1  # plan also fails on policy errors
+    assert (
+        run("plan", str(stack), "--format", "json", "--out", "plan.json")[0] == 1
+    )  # plan also fails on policy errors
     code, out, _ = run("check", "plan.json", "--config", str(config), "--format", "json")
     assert code == 1 and findings(json.loads(out)) == EXPECTED
     stack.unlink()  # without its stack file the plan is still checked; findings name the resources
@@ -130,7 +140,9 @@ def test_a_saved_plan_is_checked_like_the_stack(risky: tuple[Path, Path]) -> Non
     jsonschema.validate(log, sarif_schema())
     results = log["runs"][0]["results"]
     assert sorted(r["ruleId"] for r in results) == [rule for rule, _, _ in EXPECTED]
-    assert {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in results} == {"plan.json"}
+    assert {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in results} == {
+        "plan.json"
+    }
     code, markdown, _ = run("check", "plan.json", "--format", "markdown")
     assert code == 1 and markdown.startswith("## clusterforge check: `risky` (plan.json)")
 
@@ -139,7 +151,10 @@ def test_markdown_is_a_pr_comment_with_rule_ids_and_resources(risky: tuple[Path,
     stack, config = risky
     code, out, _ = run("check", str(stack), "--config", str(config), "--format", "markdown")
     assert code == 1 and out.startswith("## clusterforge check: `risky` (aws, us-east-1)")
-    assert "| ❌ | `CF-AWS-001` | `kubernetes.endpoint_public_access` (risky.yaml:6)<br/>resource `risky-cp-eks` |" in out
+    assert (
+        "| ❌ | `CF-AWS-001` | `kubernetes.endpoint_public_access` (risky.yaml:6)<br/>resource `risky-cp-eks` |"
+        in out
+    )
 
 
 def test_plan_shows_policy_findings_next_to_validation_findings(risky: tuple[Path, Path]) -> None:
@@ -156,11 +171,19 @@ def test_plan_shows_policy_findings_next_to_validation_findings(risky: tuple[Pat
     [
         (None, "policy config policy.json: no such file"),
         ('{"all": }', "policy config policy.json:1: invalid JSON"),
-        ('{"CF-GOV-01": {"maxHourlyUsd": 5}}', "unknown policy 'CF-GOV-01' (did you mean 'CF-GOV-001'?)"),
-        ('{"CF-GOV-001": {"maxHourlyUsd": "five"}}', "CF-GOV-001.maxHourlyUsd: 'five' is not a number"),
+        (
+            '{"CF-GOV-01": {"maxHourlyUsd": 5}}',
+            "unknown policy 'CF-GOV-01' (did you mean 'CF-GOV-001'?)",
+        ),
+        (
+            '{"CF-GOV-001": {"maxHourlyUsd": "five"}}',
+            "CF-GOV-001.maxHourlyUsd: 'five' is not a number",
+        ),
     ],
 )
-def test_a_bad_config_exits_2_with_one_line(risky: tuple[Path, Path], content: str | None, message: str) -> None:
+def test_a_bad_config_exits_2_with_one_line(
+    risky: tuple[Path, Path], content: str | None, message: str
+) -> None:
     stack, _ = risky
     if content is not None:
         Path("policy.json").write_text(content)

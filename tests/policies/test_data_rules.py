@@ -16,32 +16,122 @@ from clusterforge.policies.rules._tokens import (
 
 from tests.policies.support import res, violations
 
-PERSISTENT = {"deploymentType": "PERSISTENT_2", "storageCapacity": 2400, "automaticBackupRetentionDays": 7}
+PERSISTENT = {
+    "deploymentType": "PERSISTENT_2",
+    "storageCapacity": 2400,
+    "automaticBackupRetentionDays": 7,
+}
 
 CASES = [
     # CF-DATA-001 protected
-    pytest.param("CF-DATA-001", [res(FSX_LUSTRE, "fs", PERSISTENT, protect=True, retainOnDelete=True)], None, 0, id="DATA001-protected"),
-    pytest.param("CF-DATA-001", [res(FSX_LUSTRE, "fs", PERSISTENT)], None, 1, id="DATA001-fsx-unprotected"),
-    pytest.param("CF-DATA-001", [res(GCP_LUSTRE, "lustre", {"capacityGib": "36000"}, protect=False)], None, 1, id="DATA001-managed-lustre"),
-    pytest.param("CF-DATA-001", [res(FILESTORE, "nfs", {"tier": "ZONAL"}, protect=True)], None, 0, id="DATA001-filestore-protected"),
+    pytest.param(
+        "CF-DATA-001",
+        [res(FSX_LUSTRE, "fs", PERSISTENT, protect=True, retainOnDelete=True)],
+        None,
+        0,
+        id="DATA001-protected",
+    ),
+    pytest.param(
+        "CF-DATA-001", [res(FSX_LUSTRE, "fs", PERSISTENT)], None, 1, id="DATA001-fsx-unprotected"
+    ),
+    pytest.param(
+        "CF-DATA-001",
+        [res(GCP_LUSTRE, "lustre", {"capacityGib": "36000"}, protect=False)],
+        None,
+        1,
+        id="DATA001-managed-lustre",
+    ),
+    pytest.param(
+        "CF-DATA-001",
+        [res(FILESTORE, "nfs", {"tier": "ZONAL"}, protect=True)],
+        None,
+        0,
+        id="DATA001-filestore-protected",
+    ),
     # CF-DATA-002 backups
-    pytest.param("CF-DATA-002", [res(FSX_LUSTRE, "fs", PERSISTENT)], None, 0, id="DATA002-persistent-7-days"),
-    pytest.param("CF-DATA-002", [res(FSX_LUSTRE, "scratch", {"deploymentType": "SCRATCH_2"})], None, 0, id="DATA002-scratch-has-none"),
-    pytest.param("CF-DATA-002", [res(FSX_LUSTRE, "fs", {"deploymentType": "PERSISTENT_2"})], None, 1, id="DATA002-persistent-no-backups"),
-    pytest.param("CF-DATA-002", [res(FSX_LUSTRE, "fs", PERSISTENT)], {"minRetentionDays": 14}, 1, id="DATA002-fewer-than-configured"),
-    pytest.param("CF-DATA-002", [res(FSX_OPENZFS, "zfs", {"automaticBackupRetentionDays": 0})], None, 1, id="DATA002-openzfs-off"),
+    pytest.param(
+        "CF-DATA-002", [res(FSX_LUSTRE, "fs", PERSISTENT)], None, 0, id="DATA002-persistent-7-days"
+    ),
     pytest.param(
         "CF-DATA-002",
-        [res(EFS, "efs", {"encrypted": True}), res(EFS_BACKUP, "efs-backup", {"backupPolicy": {"status": "ENABLED"}}, deps=((EFS, "efs"),))],
-        None, 0, id="DATA002-efs-backup-policy",
+        [res(FSX_LUSTRE, "scratch", {"deploymentType": "SCRATCH_2"})],
+        None,
+        0,
+        id="DATA002-scratch-has-none",
+    ),
+    pytest.param(
+        "CF-DATA-002",
+        [res(FSX_LUSTRE, "fs", {"deploymentType": "PERSISTENT_2"})],
+        None,
+        1,
+        id="DATA002-persistent-no-backups",
+    ),
+    pytest.param(
+        "CF-DATA-002",
+        [res(FSX_LUSTRE, "fs", PERSISTENT)],
+        {"minRetentionDays": 14},
+        1,
+        id="DATA002-fewer-than-configured",
+    ),
+    pytest.param(
+        "CF-DATA-002",
+        [res(FSX_OPENZFS, "zfs", {"automaticBackupRetentionDays": 0})],
+        None,
+        1,
+        id="DATA002-openzfs-off",
+    ),
+    pytest.param(
+        "CF-DATA-002",
+        [
+            res(EFS, "efs", {"encrypted": True}),
+            res(
+                EFS_BACKUP,
+                "efs-backup",
+                {"backupPolicy": {"status": "ENABLED"}},
+                deps=((EFS, "efs"),),
+            ),
+        ],
+        None,
+        0,
+        id="DATA002-efs-backup-policy",
     ),  # fmt: skip
-    pytest.param("CF-DATA-002", [res(EFS, "efs", {"encrypted": True})], None, 1, id="DATA002-efs-without-backup-policy"),
+    pytest.param(
+        "CF-DATA-002",
+        [res(EFS, "efs", {"encrypted": True})],
+        None,
+        1,
+        id="DATA002-efs-without-backup-policy",
+    ),
     # CF-DATA-003 no delete-before-replace
-    pytest.param("CF-DATA-003", [res(FSX_LUSTRE, "fs", PERSISTENT, protect=True)], None, 0, id="DATA003-default"),
-    pytest.param("CF-DATA-003", [res(FSX_LUSTRE, "fs", PERSISTENT, deleteBeforeReplace=True)], None, 1, id="DATA003-delete-first"),
+    pytest.param(
+        "CF-DATA-003",
+        [res(FSX_LUSTRE, "fs", PERSISTENT, protect=True)],
+        None,
+        0,
+        id="DATA003-default",
+    ),
+    pytest.param(
+        "CF-DATA-003",
+        [res(FSX_LUSTRE, "fs", PERSISTENT, deleteBeforeReplace=True)],
+        None,
+        1,
+        id="DATA003-delete-first",
+    ),
     # CF-DATA-004 data repository association keeps files
-    pytest.param("CF-DATA-004", [res(FSX_DRA, "dra", {"deleteDataInFilesystem": False})], None, 0, id="DATA004-keeps-files"),
-    pytest.param("CF-DATA-004", [res(FSX_DRA, "dra", {"deleteDataInFilesystem": True, "fileSystemPath": "/data"})], None, 1, id="DATA004-deletes"),
+    pytest.param(
+        "CF-DATA-004",
+        [res(FSX_DRA, "dra", {"deleteDataInFilesystem": False})],
+        None,
+        0,
+        id="DATA004-keeps-files",
+    ),
+    pytest.param(
+        "CF-DATA-004",
+        [res(FSX_DRA, "dra", {"deleteDataInFilesystem": True, "fileSystemPath": "/data"})],
+        None,
+        1,
+        id="DATA004-deletes",
+    ),
 ]
 
 

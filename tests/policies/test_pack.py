@@ -41,7 +41,13 @@ from tests.policies import (
 )
 
 PACK_DIR = Path(clusterforge.policies.__file__).parent
-TABLES = [test_fabric_rules, test_data_rules, test_security_rules, test_governance_rules, test_kubernetes_rules]
+TABLES = [
+    test_fabric_rules,
+    test_data_rules,
+    test_security_rules,
+    test_governance_rules,
+    test_kubernetes_rules,
+]
 
 
 def test_at_least_30_rules_with_stable_ids_levels_and_remediation() -> None:
@@ -54,7 +60,9 @@ def test_at_least_30_rules_with_stable_ids_levels_and_remediation() -> None:
         assert rule.policy.name == rule.id  # the Pulumi policy name is the id: one key everywhere
     titles = [r.title for r in RULES.values()]
     assert len(set(titles)) == len(titles)
-    assert list(RULES) == sorted(RULES, key=lambda i: (list(AREAS).index(i.split("-")[1]), i))  # the documented order
+    assert list(RULES) == sorted(
+        RULES, key=lambda i: (list(AREAS).index(i.split("-")[1]), i)
+    )  # the documented order
 
 
 def test_every_rule_has_a_passing_and_a_failing_case() -> None:
@@ -63,7 +71,9 @@ def test_every_rule_has_a_passing_and_a_failing_case() -> None:
         for case in table.CASES:
             rule_id, _, _, expected = case.values
             outcomes.setdefault(rule_id, set()).add(expected > 0)
-    assert {rule_id: outcomes.get(rule_id, set()) for rule_id in RULES} == {rule_id: {False, True} for rule_id in RULES}
+    assert {rule_id: outcomes.get(rule_id, set()) for rule_id in RULES} == {
+        rule_id: {False, True} for rule_id in RULES
+    }
 
 
 def test_main_builds_the_pack_without_starting_a_server(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -78,15 +88,24 @@ def test_main_builds_the_pack_without_starting_a_server(monkeypatch: pytest.Monk
 
 def test_pulumi_policy_yaml_and_requirements_make_a_python_pack() -> None:
     project = yaml.safe_load((PACK_DIR / "PulumiPolicy.yaml").read_text())
-    assert project["runtime"]["name"] == "python" and project["runtime"]["options"]["virtualenv"] == "../.venv"  # as stacks/
+    assert (
+        project["runtime"]["name"] == "python"
+        and project["runtime"]["options"]["virtualenv"] == "../.venv"
+    )  # as stacks/
     assert re.fullmatch(r"\d+\.\d+\.\d+", project["version"])
-    requirements = [line.strip() for line in (PACK_DIR / "requirements.txt").read_text().splitlines() if line.strip() and not line.startswith("#")]
+    requirements = [
+        line.strip()
+        for line in (PACK_DIR / "requirements.txt").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
     assert requirements == [".."]  # the repository root: this checkout's clusterforge
 
 
 def servicer(config: dict[str, dict[str, Any]] | None = None) -> Any:
     """The analyzer pulumi_policy serves to the engine, configured as `--policy-pack-config` would."""
-    analyzer = _PolicyAnalyzerServicer(PACK_NAME, "0.1.0", pulumi_policies(), EnforcementLevel.ADVISORY)
+    analyzer = _PolicyAnalyzerServicer(
+        PACK_NAME, "0.1.0", pulumi_policies(), EnforcementLevel.ADVISORY
+    )
     entries = {}
     for name, values in (config or {}).items():
         properties = struct_pb2.Struct()
@@ -113,10 +132,19 @@ def test_analyzer_info_lists_every_policy_with_its_config_schema() -> None:
     info = servicer().GetAnalyzerInfo(None, None)
     assert info.name == PACK_NAME and [p.name for p in info.policies] == list(RULES)
     budget = next(p for p in info.policies if p.name == "CF-GOV-001")
-    assert "maxHourlyUsd" in budget.configSchema.properties and budget.enforcementLevel == proto.MANDATORY
+    assert (
+        "maxHourlyUsd" in budget.configSchema.properties
+        and budget.enforcementLevel == proto.MANDATORY
+    )
     kinds = {p.name: p.policy_type for p in info.policies}
-    assert kinds["CF-FAB-003"] == proto.PolicyType.POLICY_TYPE_STACK and kinds["CF-AWS-001"] == proto.PolicyType.POLICY_TYPE_RESOURCE
-    assert all(isinstance(r.policy, (ResourceValidationPolicy, StackValidationPolicy)) for r in RULES.values())
+    assert (
+        kinds["CF-FAB-003"] == proto.PolicyType.POLICY_TYPE_STACK
+        and kinds["CF-AWS-001"] == proto.PolicyType.POLICY_TYPE_RESOURCE
+    )
+    assert all(
+        isinstance(r.policy, (ResourceValidationPolicy, StackValidationPolicy))
+        for r in RULES.values()
+    )
 
 
 def analyze(properties: dict[str, Any], type_token: str = EKS_CLUSTER) -> dict[str, list[Any]]:
@@ -130,19 +158,31 @@ def analyze(properties: dict[str, Any], type_token: str = EKS_CLUSTER) -> dict[s
 def test_the_engine_gets_a_mandatory_violation_for_a_public_endpoint() -> None:
     found = analyze({"vpcConfig": {"endpointPublicAccess": True}})
     (violation,) = found["CF-AWS-001"]
-    assert violation.enforcementLevel == proto.MANDATORY and "public to the whole internet" in violation.message
+    assert (
+        violation.enforcementLevel == proto.MANDATORY
+        and "public to the whole internet" in violation.message
+    )
 
 
 def test_unknown_values_during_a_preview_skip_instead_of_failing() -> None:
-    found = analyze({"vpcConfig": {"endpointPublicAccess": True, "publicAccessCidrs": UNKNOWN_STRING_VALUE}})
+    found = analyze(
+        {"vpcConfig": {"endpointPublicAccess": True, "publicAccessCidrs": UNKNOWN_STRING_VALUE}}
+    )
     assert "CF-AWS-001" not in found
     assert not any("can't run policy" in d.message for ds in found.values() for d in ds)
 
 
 def test_stack_policies_follow_property_dependencies_when_ids_are_unknown() -> None:
     sg = f"urn:pulumi:dev::p::{SECURITY_GROUP}::efa"
-    unknown = {"securityGroupId": UNKNOWN_STRING_VALUE, "referencedSecurityGroupId": UNKNOWN_STRING_VALUE, "ipProtocol": "-1"}
-    by_property = {k: proto.AnalyzerPropertyDependencies(urns=[sg]) for k in ("securityGroupId", "referencedSecurityGroupId")}
+    unknown = {
+        "securityGroupId": UNKNOWN_STRING_VALUE,
+        "referencedSecurityGroupId": UNKNOWN_STRING_VALUE,
+        "ipProtocol": "-1",
+    }
+    by_property = {
+        k: proto.AnalyzerPropertyDependencies(urns=[sg])
+        for k in ("securityGroupId", "referencedSecurityGroupId")
+    }
 
     def resource(type_token: str, name: str, props: dict[str, Any], deps: dict[str, Any]) -> Any:
         return proto.AnalyzerResource(
@@ -151,19 +191,38 @@ def test_stack_policies_follow_property_dependencies_when_ids_are_unknown() -> N
             propertyDependencies=deps,
         )  # fmt: skip
 
-    template = {"instanceType": "p5.48xlarge", "networkInterfaces": [{"interfaceType": "efa", "securityGroups": [UNKNOWN_STRING_VALUE]}]}
-    lt = resource(LAUNCH_TEMPLATE, "lt", template, {"networkInterfaces": proto.AnalyzerPropertyDependencies(urns=[sg])})
+    template = {
+        "instanceType": "p5.48xlarge",
+        "networkInterfaces": [{"interfaceType": "efa", "securityGroups": [UNKNOWN_STRING_VALUE]}],
+    }
+    lt = resource(
+        LAUNCH_TEMPLATE,
+        "lt",
+        template,
+        {"networkInterfaces": proto.AnalyzerPropertyDependencies(urns=[sg])},
+    )
     group = resource(SECURITY_GROUP, "efa", {}, {})
     ingress = resource(SG_INGRESS, "in", unknown, by_property)
     egress = resource(SG_EGRESS, "out", unknown, by_property)
-    ok = diagnostics(servicer().AnalyzeStack(proto.AnalyzeStackRequest(resources=[lt, group, ingress, egress]), None))
+    ok = diagnostics(
+        servicer().AnalyzeStack(
+            proto.AnalyzeStackRequest(resources=[lt, group, ingress, egress]), None
+        )
+    )
     assert "CF-FAB-003" not in ok
-    broken = diagnostics(servicer().AnalyzeStack(proto.AnalyzeStackRequest(resources=[lt, group, ingress]), None))
+    broken = diagnostics(
+        servicer().AnalyzeStack(proto.AnalyzeStackRequest(resources=[lt, group, ingress]), None)
+    )
     assert [d.urn for d in broken["CF-FAB-003"]] == [lt.urn]
 
 
 def test_configured_settings_reach_the_policy_in_the_engine() -> None:
-    provider = proto.AnalyzerProviderResource(type="pulumi:providers:aws", properties=struct({"region": "us-east-1"}), urn="urn:p", name="aws")
+    provider = proto.AnalyzerProviderResource(
+        type="pulumi:providers:aws",
+        properties=struct({"region": "us-east-1"}),
+        urn="urn:p",
+        name="aws",
+    )
     group = proto.AnalyzerResource(
         type="aws:eks/nodeGroup:NodeGroup", urn="urn:pulumi:dev::p::aws:eks/nodeGroup:NodeGroup::ng", name="ng",
         properties=struct({"scalingConfig": {"desiredSize": 4}, "instanceTypes": ["p5.48xlarge"]}),
@@ -175,7 +234,6 @@ def test_configured_settings_reach_the_policy_in_the_engine() -> None:
     assert "$220.16/hour" in over["CF-GOV-001"][0].message
 
 
-
 def test_the_pack_serves_the_engine_over_grpc_as_pulumi_runs_it() -> None:
     """`python policies/` is how Pulumi starts a Python pack: it prints a port and serves the Analyzer."""
     import subprocess
@@ -185,7 +243,9 @@ def test_the_pack_serves_the_engine_over_grpc_as_pulumi_runs_it() -> None:
     from google.protobuf import empty_pb2
     from pulumi.runtime.proto import analyzer_pb2_grpc
 
-    server = subprocess.Popen([sys.executable, "-u", str(PACK_DIR)], stdout=subprocess.PIPE, text=True)
+    server = subprocess.Popen(
+        [sys.executable, "-u", str(PACK_DIR)], stdout=subprocess.PIPE, text=True
+    )
     try:
         assert server.stdout is not None
         port = int(server.stdout.readline())
@@ -197,7 +257,9 @@ def test_the_pack_serves_the_engine_over_grpc_as_pulumi_runs_it() -> None:
                 options=proto.AnalyzerResourceOptions(),
             )  # fmt: skip
             names = {d.policyName for d in analyzer.Analyze(request).diagnostics}
-            assert {"CF-AWS-001", "CF-AWS-002"} <= names and not any(n.startswith("CF-GKE") for n in names)
+            assert {"CF-AWS-001", "CF-AWS-002"} <= names and not any(
+                n.startswith("CF-GKE") for n in names
+            )
     finally:
         server.terminate()
         server.wait(timeout=10)

@@ -36,12 +36,18 @@ def test_levels_and_settings() -> None:
     assert config.level(RULES["CF-AWS-001"]) == EnforcementLevel.ADVISORY  # from "all"
     assert config.settings_for(RULES["CF-GOV-001"]) == {"maxHourlyUsd": 150}
     assert config.settings_for(RULES["CF-AWS-001"]) is None
-    assert parse({"all": {"enforcementLevel": "mandatory"}}).level(RULES["CF-AWS-009"]) == EnforcementLevel.MANDATORY
+    assert (
+        parse({"all": {"enforcementLevel": "mandatory"}}).level(RULES["CF-AWS-009"])
+        == EnforcementLevel.MANDATORY
+    )
 
 
 def test_defaults_and_skipping() -> None:
     assert PackConfig().level(RULES["CF-AWS-009"]) == EnforcementLevel.ADVISORY
-    assert PackConfig().skipping(["cf-aws-001"]).level(RULES["CF-AWS-001"]) == EnforcementLevel.DISABLED
+    assert (
+        PackConfig().skipping(["cf-aws-001"]).level(RULES["CF-AWS-001"])
+        == EnforcementLevel.DISABLED
+    )
 
 
 @pytest.mark.parametrize(
@@ -49,14 +55,29 @@ def test_defaults_and_skipping() -> None:
     [
         ([], "top level must be an object"),
         ({"CF-AWS-01": "disabled"}, "unknown policy 'CF-AWS-01' (did you mean 'CF-AWS-001'?)"),
-        ({"CF-AWS-001": "warn"}, "enforcement level 'warn' is not one of advisory, mandatory, remediate, disabled"),
+        (
+            {"CF-AWS-001": "warn"},
+            "enforcement level 'warn' is not one of advisory, mandatory, remediate, disabled",
+        ),
         ({"CF-AWS-001": {"x": 1}}, "CF-AWS-001 takes no settings"),
-        ({"CF-GOV-001": {"maxHourlyUsd": "lots"}}, "CF-GOV-001.maxHourlyUsd: 'lots' is not a number"),
+        (
+            {"CF-GOV-001": {"maxHourlyUsd": "lots"}},
+            "CF-GOV-001.maxHourlyUsd: 'lots' is not a number",
+        ),
         ({"CF-GOV-001": {"maxHourlyUsd": -5}}, "CF-GOV-001.maxHourlyUsd: -5 is less than 0"),
-        ({"CF-GOV-001": {"maxHourlyUSD": 5}}, "unknown setting 'maxHourlyUSD' (did you mean 'maxHourlyUsd'?)"),
-        ({"CF-GOV-001": {"scale": "peak"}}, "CF-GOV-001.scale: 'peak' is not one of 'desired', 'max'"),
+        (
+            {"CF-GOV-001": {"maxHourlyUSD": 5}},
+            "unknown setting 'maxHourlyUSD' (did you mean 'maxHourlyUsd'?)",
+        ),
+        (
+            {"CF-GOV-001": {"scale": "peak"}},
+            "CF-GOV-001.scale: 'peak' is not one of 'desired', 'max'",
+        ),
         ({"CF-GOV-002": {"allowedRegions": []}}, "needs at least 1 item(s)"),
-        ({"CF-GOV-005": {"spotAllowed": {"training": "no"}}}, "CF-GOV-005.spotAllowed.training: 'no' is not a boolean"),
+        (
+            {"CF-GOV-005": {"spotAllowed": {"training": "no"}}},
+            "CF-GOV-005.spotAllowed.training: 'no' is not a boolean",
+        ),
     ],
 )
 def test_what_does_not_fit_the_pack_is_named(data: Any, message: str) -> None:
@@ -81,7 +102,11 @@ def test_files_fail_with_one_line_and_the_file_name(tmp_path: Path) -> None:
 def test_schemas_use_the_supported_json_schema_subset() -> None:
     def keywords(schema: dict[str, Any]) -> set[str]:
         found = set(schema)
-        for nested in [schema.get("items"), schema.get("additionalProperties"), *schema.get("properties", {}).values()]:
+        for nested in [
+            schema.get("items"),
+            schema.get("additionalProperties"),
+            *schema.get("properties", {}).values(),
+        ]:
             if isinstance(nested, dict):
                 found |= keywords(nested)
         return found
@@ -102,7 +127,11 @@ def test_schemas_use_the_supported_json_schema_subset() -> None:
     ],
 )
 def test_the_subset_validator_agrees_with_jsonschema(values: dict[str, Any]) -> None:
-    schema = {"type": "object", "properties": dict(RULES["CF-GOV-001"].config_properties), "additionalProperties": False}
+    schema = {
+        "type": "object",
+        "properties": dict(RULES["CF-GOV-001"].config_properties),
+        "additionalProperties": False,
+    }
     ours = check_value(values, schema, "x") is None
     theirs = jsonschema.Draft7Validator(schema).is_valid(values)
     assert ours == theirs

@@ -24,12 +24,17 @@ from tests.policies.support import res, violations
 
 SECURE_EKS = {
     "vpcConfig": {"endpointPublicAccess": False, "endpointPrivateAccess": True},
-    "encryptionConfig": {"resources": ["secrets"], "provider": {"keyArn": "arn:aws:kms:us-east-1:1:key/k"}},
+    "encryptionConfig": {
+        "resources": ["secrets"],
+        "provider": {"keyArn": "arn:aws:kms:us-east-1:1:key/k"},
+    },
     "enabledClusterLogTypes": ["api", "audit", "authenticator"],
 }
 SECURE_LT = {
     "metadataOptions": {"httpTokens": "required", "httpEndpoint": "enabled"},
-    "blockDeviceMappings": [{"deviceName": "/dev/xvda", "ebs": {"encrypted": "true", "volumeSize": 100}}],
+    "blockDeviceMappings": [
+        {"deviceName": "/dev/xvda", "ebs": {"encrypted": "true", "volumeSize": 100}}
+    ],
     "networkInterfaces": [{"deviceIndex": 0, "associatePublicIpAddress": "false"}],
 }
 SECURE_GKE = {
@@ -60,65 +65,182 @@ def ingress(**inputs: Any):
 
 
 def firewall(ranges: list[str], allows: list[dict[str, Any]]):
-    return res(GCP_FIREWALL, "fw", {"direction": "INGRESS", "sourceRanges": ranges, "allows": allows})
+    return res(
+        GCP_FIREWALL, "fw", {"direction": "INGRESS", "sourceRanges": ranges, "allows": allows}
+    )
 
 
 CASES = [
     # CF-AWS-001 endpoint
     pytest.param("CF-AWS-001", [eks()], None, 0, id="AWS001-private"),
     pytest.param(
-        "CF-AWS-001", [eks(vpcConfig={"endpointPublicAccess": True, "publicAccessCidrs": ["203.0.113.0/24"]})], None, 0, id="AWS001-restricted"
+        "CF-AWS-001",
+        [eks(vpcConfig={"endpointPublicAccess": True, "publicAccessCidrs": ["203.0.113.0/24"]})],
+        None,
+        0,
+        id="AWS001-restricted",
     ),
-    pytest.param("CF-AWS-001", [eks(vpcConfig={"endpointPublicAccess": True})], None, 1, id="AWS001-public"),
+    pytest.param(
+        "CF-AWS-001", [eks(vpcConfig={"endpointPublicAccess": True})], None, 1, id="AWS001-public"
+    ),
     pytest.param("CF-AWS-001", [eks(vpcConfig={})], None, 1, id="AWS001-unset-is-public"),
-    pytest.param("CF-AWS-001", [eks(vpcConfig={"publicAccessCidrs": ["0.0.0.0/0"]})], None, 1, id="AWS001-world-cidr"),
-    pytest.param("CF-AWS-001", [eks(vpcConfig={"endpointPublicAccess": True, "publicAccessCidrs": "<computed>"})], None, 0, id="AWS001-unknown-skips"),
+    pytest.param(
+        "CF-AWS-001",
+        [eks(vpcConfig={"publicAccessCidrs": ["0.0.0.0/0"]})],
+        None,
+        1,
+        id="AWS001-world-cidr",
+    ),
+    pytest.param(
+        "CF-AWS-001",
+        [eks(vpcConfig={"endpointPublicAccess": True, "publicAccessCidrs": "<computed>"})],
+        None,
+        0,
+        id="AWS001-unknown-skips",
+    ),
     # CF-AWS-002 secrets encryption
     pytest.param("CF-AWS-002", [eks()], None, 0, id="AWS002-kms"),
     pytest.param("CF-AWS-002", [eks(encryptionConfig=None)], None, 1, id="AWS002-none"),
     # CF-AWS-003 audit logs
     pytest.param("CF-AWS-003", [eks()], None, 0, id="AWS003-logs"),
-    pytest.param("CF-AWS-003", [eks(enabledClusterLogTypes=["api"])], None, 1, id="AWS003-no-audit"),
+    pytest.param(
+        "CF-AWS-003", [eks(enabledClusterLogTypes=["api"])], None, 1, id="AWS003-no-audit"
+    ),
     # CF-AWS-004 IMDSv2
     pytest.param("CF-AWS-004", [lt()], None, 0, id="AWS004-required"),
-    pytest.param("CF-AWS-004", [lt(metadataOptions={"httpTokens": "optional"})], None, 1, id="AWS004-optional"),
+    pytest.param(
+        "CF-AWS-004",
+        [lt(metadataOptions={"httpTokens": "optional"})],
+        None,
+        1,
+        id="AWS004-optional",
+    ),
     pytest.param("CF-AWS-004", [lt(metadataOptions=None)], None, 1, id="AWS004-unset"),
     # CF-AWS-005 SSH from the internet
-    pytest.param("CF-AWS-005", [ingress(cidrIpv4="10.0.0.0/8", ipProtocol="tcp", fromPort=22, toPort=22)], None, 0, id="AWS005-private-cidr"),
-    pytest.param("CF-AWS-005", [ingress(cidrIpv4="0.0.0.0/0", ipProtocol="tcp", fromPort=22, toPort=22)], None, 1, id="AWS005-ssh-world"),
     pytest.param(
         "CF-AWS-005",
-        [res(SECURITY_GROUP, "sg", {"ingress": [{"protocol": "tcp", "fromPort": 20, "toPort": 25, "cidrBlocks": ["0.0.0.0/0"]}]})],
-        None, 1, id="AWS005-inline-range",
+        [ingress(cidrIpv4="10.0.0.0/8", ipProtocol="tcp", fromPort=22, toPort=22)],
+        None,
+        0,
+        id="AWS005-private-cidr",
+    ),
+    pytest.param(
+        "CF-AWS-005",
+        [ingress(cidrIpv4="0.0.0.0/0", ipProtocol="tcp", fromPort=22, toPort=22)],
+        None,
+        1,
+        id="AWS005-ssh-world",
+    ),
+    pytest.param(
+        "CF-AWS-005",
+        [
+            res(
+                SECURITY_GROUP,
+                "sg",
+                {
+                    "ingress": [
+                        {
+                            "protocol": "tcp",
+                            "fromPort": 20,
+                            "toPort": 25,
+                            "cidrBlocks": ["0.0.0.0/0"],
+                        }
+                    ]
+                },
+            )
+        ],
+        None,
+        1,
+        id="AWS005-inline-range",
     ),  # fmt: skip
     # CF-AWS-006 all ports from the internet
-    pytest.param("CF-AWS-006", [ingress(cidrIpv4="0.0.0.0/0", ipProtocol="tcp", fromPort=443, toPort=443)], None, 0, id="AWS006-https"),
     pytest.param(
         "CF-AWS-006",
-        [res(SG_RULE, "r", {"type": "ingress", "protocol": "-1", "fromPort": 0, "toPort": 0, "ipv6CidrBlocks": ["::/0"]})],
-        None, 1, id="AWS006-all-v6",
+        [ingress(cidrIpv4="0.0.0.0/0", ipProtocol="tcp", fromPort=443, toPort=443)],
+        None,
+        0,
+        id="AWS006-https",
+    ),
+    pytest.param(
+        "CF-AWS-006",
+        [
+            res(
+                SG_RULE,
+                "r",
+                {
+                    "type": "ingress",
+                    "protocol": "-1",
+                    "fromPort": 0,
+                    "toPort": 0,
+                    "ipv6CidrBlocks": ["::/0"],
+                },
+            )
+        ],
+        None,
+        1,
+        id="AWS006-all-v6",
     ),  # fmt: skip
     # CF-AWS-007 encryption at rest
-    pytest.param("CF-AWS-007", [lt(), res(EFS, "efs", {"encrypted": True})], None, 0, id="AWS007-encrypted"),
-    pytest.param("CF-AWS-007", [lt(blockDeviceMappings=[{"deviceName": "/dev/xvda", "ebs": {"volumeSize": 100}}])], None, 1, id="AWS007-ebs"),
-    pytest.param("CF-AWS-007", [res(EBS_VOLUME, "vol", {"size": 100, "encrypted": False})], None, 1, id="AWS007-volume"),
+    pytest.param(
+        "CF-AWS-007", [lt(), res(EFS, "efs", {"encrypted": True})], None, 0, id="AWS007-encrypted"
+    ),
+    pytest.param(
+        "CF-AWS-007",
+        [lt(blockDeviceMappings=[{"deviceName": "/dev/xvda", "ebs": {"volumeSize": 100}}])],
+        None,
+        1,
+        id="AWS007-ebs",
+    ),
+    pytest.param(
+        "CF-AWS-007",
+        [res(EBS_VOLUME, "vol", {"size": 100, "encrypted": False})],
+        None,
+        1,
+        id="AWS007-volume",
+    ),
     # CF-AWS-008 no public node addresses
     pytest.param("CF-AWS-008", [lt()], None, 0, id="AWS008-private"),
-    pytest.param("CF-AWS-008", [lt(networkInterfaces=[{"associatePublicIpAddress": "true"}])], None, 1, id="AWS008-public"),
+    pytest.param(
+        "CF-AWS-008",
+        [lt(networkInterfaces=[{"associatePublicIpAddress": "true"}])],
+        None,
+        1,
+        id="AWS008-public",
+    ),
     # CF-AWS-009 KMS rotation (advisory)
-    pytest.param("CF-AWS-009", [res(KMS_KEY, "key", {"enableKeyRotation": True})], None, 0, id="AWS009-rotates"),
+    pytest.param(
+        "CF-AWS-009",
+        [res(KMS_KEY, "key", {"enableKeyRotation": True})],
+        None,
+        0,
+        id="AWS009-rotates",
+    ),
     pytest.param("CF-AWS-009", [res(KMS_KEY, "key", {})], None, 1, id="AWS009-no-rotation"),
     # CF-GKE-001 private nodes
     pytest.param("CF-GKE-001", [gke()], None, 0, id="GKE001-private"),
     pytest.param("CF-GKE-001", [gke(privateClusterConfig=None)], None, 1, id="GKE001-public-nodes"),
-    pytest.param("CF-GKE-001", [res(GKE_NODE_POOL, "np", {"networkConfig": {"enablePrivateNodes": False}})], None, 1, id="GKE001-pool-public"),
+    pytest.param(
+        "CF-GKE-001",
+        [res(GKE_NODE_POOL, "np", {"networkConfig": {"enablePrivateNodes": False}})],
+        None,
+        1,
+        id="GKE001-pool-public",
+    ),
     # CF-GKE-002 Workload Identity
     pytest.param("CF-GKE-002", [gke()], None, 0, id="GKE002-on"),
     pytest.param("CF-GKE-002", [gke(workloadIdentityConfig=None)], None, 1, id="GKE002-off"),
     pytest.param(
         "CF-GKE-002",
-        [res(GKE_NODE_POOL, "np", {"nodeConfig": {"workloadMetadataConfig": {"mode": "GCE_METADATA"}}})],
-        None, 1, id="GKE002-pool-gce-metadata",
+        [
+            res(
+                GKE_NODE_POOL,
+                "np",
+                {"nodeConfig": {"workloadMetadataConfig": {"mode": "GCE_METADATA"}}},
+            )
+        ],
+        None,
+        1,
+        id="GKE002-pool-gce-metadata",
     ),  # fmt: skip
     # CF-GKE-003 shielded nodes
     pytest.param("CF-GKE-003", [gke()], None, 0, id="GKE003-on"),
@@ -128,29 +250,76 @@ CASES = [
     pytest.param("CF-GKE-004", [gke(enableLegacyAbac=True)], None, 1, id="GKE004-on"),
     # CF-GKE-005 release channel
     pytest.param("CF-GKE-005", [gke()], None, 0, id="GKE005-regular"),
-    pytest.param("CF-GKE-005", [gke(releaseChannel={"channel": "UNSPECIFIED"})], None, 1, id="GKE005-unspecified"),
+    pytest.param(
+        "CF-GKE-005",
+        [gke(releaseChannel={"channel": "UNSPECIFIED"})],
+        None,
+        1,
+        id="GKE005-unspecified",
+    ),
     # CF-GKE-006 master authorized networks
     pytest.param("CF-GKE-006", [gke()], None, 0, id="GKE006-listed"),
     pytest.param(
         "CF-GKE-006",
-        [gke(privateClusterConfig={"enablePrivateNodes": True, "enablePrivateEndpoint": True}, masterAuthorizedNetworksConfig={"cidrBlocks": []})],
-        None, 0, id="GKE006-private-endpoint",
+        [
+            gke(
+                privateClusterConfig={"enablePrivateNodes": True, "enablePrivateEndpoint": True},
+                masterAuthorizedNetworksConfig={"cidrBlocks": []},
+            )
+        ],
+        None,
+        0,
+        id="GKE006-private-endpoint",
     ),  # fmt: skip
-    pytest.param("CF-GKE-006", [gke(masterAuthorizedNetworksConfig=None)], None, 1, id="GKE006-none"),
-    pytest.param("CF-GKE-006", [gke(masterAuthorizedNetworksConfig={"cidrBlocks": [{"cidrBlock": "0.0.0.0/0"}]})], None, 1, id="GKE006-world"),
+    pytest.param(
+        "CF-GKE-006", [gke(masterAuthorizedNetworksConfig=None)], None, 1, id="GKE006-none"
+    ),
+    pytest.param(
+        "CF-GKE-006",
+        [gke(masterAuthorizedNetworksConfig={"cidrBlocks": [{"cidrBlock": "0.0.0.0/0"}]})],
+        None,
+        1,
+        id="GKE006-world",
+    ),
     # CF-GKE-007 secrets encryption (advisory)
     pytest.param("CF-GKE-007", [gke()], None, 0, id="GKE007-kms"),
     pytest.param("CF-GKE-007", [gke(databaseEncryption=None)], None, 1, id="GKE007-none"),
     # CF-GKE-008 firewall
-    pytest.param("CF-GKE-008", [firewall(["10.0.0.0/16"], [{"protocol": "all"}])], None, 0, id="GKE008-internal-all"),
-    pytest.param("CF-GKE-008", [firewall(["0.0.0.0/0"], [{"protocol": "tcp", "ports": ["443"]}])], None, 0, id="GKE008-world-https"),
-    pytest.param("CF-GKE-008", [firewall(["0.0.0.0/0"], [{"protocol": "tcp", "ports": ["22"]}])], None, 1, id="GKE008-world-ssh"),
-    pytest.param("CF-GKE-008", [firewall(["0.0.0.0/0"], [{"protocol": "all"}])], None, 1, id="GKE008-world-all"),
+    pytest.param(
+        "CF-GKE-008",
+        [firewall(["10.0.0.0/16"], [{"protocol": "all"}])],
+        None,
+        0,
+        id="GKE008-internal-all",
+    ),
+    pytest.param(
+        "CF-GKE-008",
+        [firewall(["0.0.0.0/0"], [{"protocol": "tcp", "ports": ["443"]}])],
+        None,
+        0,
+        id="GKE008-world-https",
+    ),
+    pytest.param(
+        "CF-GKE-008",
+        [firewall(["0.0.0.0/0"], [{"protocol": "tcp", "ports": ["22"]}])],
+        None,
+        1,
+        id="GKE008-world-ssh",
+    ),
+    pytest.param(
+        "CF-GKE-008",
+        [firewall(["0.0.0.0/0"], [{"protocol": "all"}])],
+        None,
+        1,
+        id="GKE008-world-all",
+    ),
 ]
 
 
 @pytest.mark.parametrize(("rule_id", "resources", "settings", "expected"), CASES)
-def test_security_policy(rule_id: str, resources: list, settings: dict | None, expected: int) -> None:
+def test_security_policy(
+    rule_id: str, resources: list, settings: dict | None, expected: int
+) -> None:
     found = violations(rule_id, resources, settings)
     assert len(found) == expected, [f.message for f in found]
     assert all(f.rule == rule_id for f in found)

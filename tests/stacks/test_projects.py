@@ -28,9 +28,17 @@ def spec_file(project: Path) -> Path:
     return spec
 
 
-def run_main(project: Path, monkeypatch: pytest.MonkeyPatch, *, config: dict[str, str] | None = None, stack: str = "dev") -> ResourceGraph:
+def run_main(
+    project: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    *,
+    config: dict[str, str] | None = None,
+    stack: str = "dev",
+) -> ResourceGraph:
     """Run the project's __main__.py as Pulumi would (cwd = the project) under the offline engine."""
-    _, report = api.validate_stack(spec_file(project), cloud=(config or {}).get("clusterforge:cloud"))
+    _, report = api.validate_stack(
+        spec_file(project), cloud=(config or {}).get("clusterforge:cloud")
+    )
     assert report.resolved is not None
     spec = report.resolved.spec
     monkeypatch.chdir(project)
@@ -43,7 +51,13 @@ def run_main(project: Path, monkeypatch: pytest.MonkeyPatch, *, config: dict[str
         runpy.run_path(str(project / "__main__.py"), run_name="__main__")
 
     name = yaml.safe_load((project / "Pulumi.yaml").read_text())["name"]
-    return offline.run(program, project=name, stack=stack, region=spec.region or "us-east-1", cloud_project=spec.project)
+    return offline.run(
+        program,
+        project=name,
+        stack=stack,
+        region=spec.region or "us-east-1",
+        cloud_project=spec.project,
+    )
 
 
 def resources(graph: ResourceGraph) -> list[tuple[str, str, Any, Any]]:
@@ -62,7 +76,9 @@ def test_the_project_settings_follow_its_spec(project: Path) -> None:
     loaded, _ = api.validate_stack(spec_file(project))
     assert loaded.cluster is not None
     settings = yaml.safe_load((project / "Pulumi.yaml").read_text())
-    assert settings["name"] == loaded.cluster.name  # the project name clusterforge uses: same URNs, same stack
+    assert (
+        settings["name"] == loaded.cluster.name
+    )  # the project name clusterforge uses: same URNs, same stack
     assert settings["runtime"]["name"] == "python"
     assert settings["backend"]["url"] == "file://~/.clusterforge/state"
     stack_settings = yaml.safe_load((project / "Pulumi.dev.yaml").read_text())
@@ -76,7 +92,9 @@ def test_main_plans_what_clusterforge_plans(project: Path, monkeypatch: pytest.M
     assert resources(run_main(project, monkeypatch)) == resources(expected.graph)
 
 
-def test_a_portable_project_runs_on_the_cloud_its_stack_names(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_portable_project_runs_on_the_cloud_its_stack_names(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     project = STACKS / "portable-h100"
     config = yaml.safe_load((project / "Pulumi.dev-gcp.yaml").read_text())["config"]
     assert config["clusterforge:cloud"] == "gcp"
@@ -87,11 +105,15 @@ def test_a_portable_project_runs_on_the_cloud_its_stack_names(monkeypatch: pytes
     assert any(r.type.startswith("gcp:") for r in graph.resources)
 
 
-def test_validation_errors_stop_the_program(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_validation_errors_stop_the_program(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     project = tmp_path / "broken"
     project.mkdir()
     spec = tmp_path / "broken.yaml"
-    spec.write_text("name: broken\ncloud: aws\nregion: us-east-1\nnode_pools:\n  - {name: gpu, instance_type: p5.48xlarg, nodes: 1}\n")
+    spec.write_text(
+        "name: broken\ncloud: aws\nregion: us-east-1\nnode_pools:\n  - {name: gpu, instance_type: p5.48xlarg, nodes: 1}\n"
+    )
     for name, content in GENERATE["project_files"](spec).items():
         (project / name).write_text(content)
     with pytest.raises(EngineError, match="cluster.yaml has validation errors"):

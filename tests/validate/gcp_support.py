@@ -17,7 +17,15 @@ GCP: dict[str, Any] = {
         {"name": "system", "instance_type": "n2-standard-8", "nodes": 2},
         {"name": "h100", "instance_type": "a3-megagpu-8g", "nodes": 2},
     ],
-    "storage": [{"name": "data", "type": "lustre", "capacity_gib": 18000, "throughput_mbps_per_tib": 500, "mount_path": "/data"}],
+    "storage": [
+        {
+            "name": "data",
+            "type": "lustre",
+            "capacity_gib": 18000,
+            "throughput_mbps_per_tib": 500,
+            "mount_path": "/data",
+        }
+    ],
 }
 
 TPU_POOL: dict[str, Any] = {"name": "v5p", "accelerator": "tpu-v5p", "topology": "4x4x4"}
@@ -31,4 +39,10 @@ def gcp(override: dict[str, Any] | None = None) -> dict[str, Any]:
 def tpu(**fields: Any) -> dict[str, Any]:
     """The GKE baseline with a v5p pool (TPU_POOL with ``fields``) as node_pools[2], in us-east5."""
     pool = {**TPU_POOL, **fields}
-    return gcp({"region": "us-east5", "zone": "us-east5-a", "node_pools": {1: {"instance_type": "n2-standard-8"}, 2: pool}})
+    return gcp(
+        {
+            "region": "us-east5",
+            "zone": "us-east5-a",
+            "node_pools": {1: {"instance_type": "n2-standard-8"}, 2: pool},
+        }
+    )

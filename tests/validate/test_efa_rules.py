@@ -23,36 +23,78 @@ CASES = [
     good("EFA001", "baseline", {}),
     good("EFA001", "g6e-with-efa", h100(instance_type="g6e.8xlarge")),
     bad(
-        "EFA001", "g6e-xlarge", h100(instance_type="g6e.xlarge"), ERROR, "node_pools[1].fabric",
-        "g6e.xlarge has no EFA interface", "L40S types with EFA: g6e.8xlarge",
+        "EFA001",
+        "g6e-xlarge",
+        h100(instance_type="g6e.xlarge"),
+        ERROR,
+        "node_pools[1].fabric",
+        "g6e.xlarge has no EFA interface",
+        "L40S types with EFA: g6e.8xlarge",
     ),
     bad(
-        "EFA001", "cpu-type", {"node_pools": {0: {"fabric": "efa", "zone": "us-east-1a"}}}, ERROR, "node_pools[0].fabric",
-        "m7i.2xlarge has no EFA interface", "set fabric: none",
+        "EFA001",
+        "cpu-type",
+        {"node_pools": {0: {"fabric": "efa", "zone": "us-east-1a"}}},
+        ERROR,
+        "node_pools[0].fabric",
+        "m7i.2xlarge has no EFA interface",
+        "set fabric: none",
     ),
     # EFA002: an EFA pool lives in one zone.
     good("EFA002", "baseline", {}),
     good("EFA002", "zone-from-cluster", {"zone": "us-east-1a", "node_pools": {1: {"zone": None}}}),
-    good("EFA002", "auto-fabric-without-efa", h100(instance_type="g6e.xlarge", fabric="auto", zone=None)),
-    bad(
-        "EFA002", "no-zone", h100(zone=None), ERROR, "node_pools[1].zone",
-        "the EFA pool has no zone", "set `zone` on the pool or the cluster",
+    good(
+        "EFA002",
+        "auto-fabric-without-efa",
+        h100(instance_type="g6e.xlarge", fabric="auto", zone=None),
     ),
-    bad("EFA002", "auto-fabric-no-zone", h100(fabric="auto", zone=None), ERROR, "node_pools[1].zone", "has no zone"),
+    bad(
+        "EFA002",
+        "no-zone",
+        h100(zone=None),
+        ERROR,
+        "node_pools[1].zone",
+        "the EFA pool has no zone",
+        "set `zone` on the pool or the cluster",
+    ),
+    bad(
+        "EFA002",
+        "auto-fabric-no-zone",
+        h100(fabric="auto", zone=None),
+        ERROR,
+        "node_pools[1].zone",
+        "has no zone",
+    ),
     # EFA003: the fabric is one AWS builds.
     good("EFA003", "baseline", {}),
     good("EFA003", "none", h100(fabric="none")),
     bad(
-        "EFA003", "gcp-fabric", h100(fabric="gpudirect-tcpxo"), ERROR, "node_pools[1].fabric",
-        "fabric 'gpudirect-tcpxo' does not exist on aws", "use one of: auto, none, efa",
+        "EFA003",
+        "gcp-fabric",
+        h100(fabric="gpudirect-tcpxo"),
+        ERROR,
+        "node_pools[1].fabric",
+        "fabric 'gpudirect-tcpxo' does not exist on aws",
+        "use one of: auto, none, efa",
     ),
-    bad("EFA003", "infiniband", h100(fabric="infiniband"), ERROR, "node_pools[1].fabric", "'infiniband' does not exist on aws"),
+    bad(
+        "EFA003",
+        "infiniband",
+        h100(fabric="infiniband"),
+        ERROR,
+        "node_pools[1].fabric",
+        "'infiniband' does not exist on aws",
+    ),
     # EFA004 (info): a multi-node accelerator pool on auto fabric without EFA is pointed out.
     good("EFA004", "baseline", {}),
     good("EFA004", "single-node", h100(instance_type="g6e.xlarge", fabric="auto", nodes=1)),
     good("EFA004", "fabric-none-on-purpose", h100(instance_type="g6e.xlarge", fabric="none")),
     bad(
-        "EFA004", "multi-node-without-efa", h100(instance_type="g6e.xlarge", fabric="auto"), INFO, "node_pools[1].fabric",
+        "EFA004",
+        "multi-node-without-efa",
+        h100(instance_type="g6e.xlarge", fabric="auto"),
+        INFO,
+        "node_pools[1].fabric",
         "g6e.xlarge has no EFA: traffic between its nodes goes over ENA TCP",
     ),
     # EFA005: a placement group only on types that support cluster placement.
@@ -60,18 +102,35 @@ CASES = [
     good("EFA005", "forced-placement-supported", h100(placement_group=True)),
     good("EFA005", "unsupported-but-not-asked", {}, offerings=NO_CLUSTER_PLACEMENT),
     bad(
-        "EFA005", "forced-placement-unsupported", h100(placement_group=True), ERROR, "node_pools[1].placement_group",
-        "p5.48xlarge does not support cluster placement groups", "drop placement_group",
+        "EFA005",
+        "forced-placement-unsupported",
+        h100(placement_group=True),
+        ERROR,
+        "node_pools[1].placement_group",
+        "p5.48xlarge does not support cluster placement groups",
+        "drop placement_group",
         offerings=NO_CLUSTER_PLACEMENT,
     ),
     # EFA006 (info): the EFA layout of a multi-interface type is reported.
     good("EFA006", "one-interface", h100(instance_type="p5.4xlarge")),
     good("EFA006", "fabric-none", h100(fabric="none")),
     bad(
-        "EFA006", "p5-32-interfaces", {}, INFO, "node_pools[1].fabric",
-        "p5.48xlarge: 32 EFA interfaces on 32 network cards", "VPC CNI >= 1.18.4",
+        "EFA006",
+        "p5-32-interfaces",
+        {},
+        INFO,
+        "node_pools[1].fabric",
+        "p5.48xlarge: 32 EFA interfaces on 32 network cards",
+        "VPC CNI >= 1.18.4",
     ),
-    bad("EFA006", "p5en-16-interfaces", h100(instance_type="p5en.48xlarge"), INFO, "node_pools[1].fabric", "16 EFA interfaces"),
+    bad(
+        "EFA006",
+        "p5en-16-interfaces",
+        h100(instance_type="p5en.48xlarge"),
+        INFO,
+        "node_pools[1].fabric",
+        "16 EFA interfaces",
+    ),
 ]
 
 
@@ -83,5 +142,9 @@ def test_efa_rule(case: Case) -> None:
 def test_efa_hint_for_a_cpu_type_when_the_catalog_has_cpu_types_with_efa() -> None:
     # EC2 sells CPU types with EFA (c7i.48xlarge, hpc7a); the current catalog rows stop at 8xlarge.
     with patched_catalog({"c7i.8xlarge": {"efa_interfaces": 1, "efa_supported": True}}):
-        (finding,) = [f for f in run({"node_pools": {0: {"fabric": "efa", "zone": "us-east-1a"}}}) if f.rule == "EFA001"]
+        (finding,) = [
+            f
+            for f in run({"node_pools": {0: {"fabric": "efa", "zone": "us-east-1a"}}})
+            if f.rule == "EFA001"
+        ]
     assert "None" not in finding.hint, finding.hint

@@ -14,38 +14,137 @@ ERROR, WARNING = Severity.ERROR, Severity.WARNING
 CASES = [
     good("GCP001", "baseline", gcp()),
     bad("GCP001", "missing", gcp({"project": None}), ERROR, "project", "need a project id"),
-    bad("GCP001", "malformed", gcp({"project": "My_Project"}), ERROR, "project", "is not a GCP project id"),
+    bad(
+        "GCP001",
+        "malformed",
+        gcp({"project": "My_Project"}),
+        ERROR,
+        "project",
+        "is not a GCP project id",
+    ),
     good("GKE001", "zoned-fabric-pool", gcp()),
     bad(
-        "GKE001", "compact-without-zone", gcp({"zone": None, "storage": []}), ERROR, "node_pools[1].zone",
+        "GKE001",
+        "compact-without-zone",
+        gcp({"zone": None, "storage": []}),
+        ERROR,
+        "node_pools[1].zone",
         "compact placement needs the pool in one zone",
     ),
-    good("GKE002", "queued-flex", gcp({"node_pools": {1: {"nodes": None, "min_nodes": 0, "max_nodes": 4, "capacity": {"type": "flex_start", "queued_provisioning": True}}}})),
-    bad(
-        "GKE002", "queued-on-spot", gcp({"node_pools": {1: {"nodes": None, "min_nodes": 0, "max_nodes": 4, "capacity": {"type": "spot", "queued_provisioning": True}}}}),
-        ERROR, "node_pools[1].capacity.queued_provisioning", "cannot use spot",
+    good(
+        "GKE002",
+        "queued-flex",
+        gcp(
+            {
+                "node_pools": {
+                    1: {
+                        "nodes": None,
+                        "min_nodes": 0,
+                        "max_nodes": 4,
+                        "capacity": {"type": "flex_start", "queued_provisioning": True},
+                    }
+                }
+            }
+        ),
     ),
     bad(
-        "GKE002", "queued-min-nodes", gcp({"node_pools": {1: {"nodes": None, "min_nodes": 2, "max_nodes": 4, "capacity": {"queued_provisioning": True}}}}),
-        ERROR, "node_pools[1].min_nodes", "must be 0",
+        "GKE002",
+        "queued-on-spot",
+        gcp(
+            {
+                "node_pools": {
+                    1: {
+                        "nodes": None,
+                        "min_nodes": 0,
+                        "max_nodes": 4,
+                        "capacity": {"type": "spot", "queued_provisioning": True},
+                    }
+                }
+            }
+        ),
+        ERROR,
+        "node_pools[1].capacity.queued_provisioning",
+        "cannot use spot",
     ),
     bad(
-        "GKE002", "flex-forced-compact", gcp({"node_pools": {1: {"placement_group": True, "capacity": {"type": "flex_start"}}}}),
-        WARNING, "node_pools[1].placement_group", "Dynamic Workload Scheduler",
+        "GKE002",
+        "queued-min-nodes",
+        gcp(
+            {
+                "node_pools": {
+                    1: {
+                        "nodes": None,
+                        "min_nodes": 2,
+                        "max_nodes": 4,
+                        "capacity": {"queued_provisioning": True},
+                    }
+                }
+            }
+        ),
+        ERROR,
+        "node_pools[1].min_nodes",
+        "must be 0",
+    ),
+    bad(
+        "GKE002",
+        "flex-forced-compact",
+        gcp({"node_pools": {1: {"placement_group": True, "capacity": {"type": "flex_start"}}}}),
+        WARNING,
+        "node_pools[1].placement_group",
+        "Dynamic Workload Scheduler",
     ),
     good("GKE003", "defaults", gcp()),
-    bad("GKE003", "pods-overlap-nodes", gcp({"network": {"pods_cidr": "10.0.128.0/17"}}), ERROR, "network.pods_cidr", "overlaps network.cidr"),
-    bad("GKE003", "master-not-28", gcp({"network": {"master_cidr": "172.16.0.0/24"}}), ERROR, "network.master_cidr", "must be a /28"),
-    bad("GKE003", "invalid", gcp({"network": {"services_cidr": "10.68.0.0/99"}}), ERROR, "network.services_cidr", "not a valid CIDR"),
+    bad(
+        "GKE003",
+        "pods-overlap-nodes",
+        gcp({"network": {"pods_cidr": "10.0.128.0/17"}}),
+        ERROR,
+        "network.pods_cidr",
+        "overlaps network.cidr",
+    ),
+    bad(
+        "GKE003",
+        "master-not-28",
+        gcp({"network": {"master_cidr": "172.16.0.0/24"}}),
+        ERROR,
+        "network.master_cidr",
+        "must be a /28",
+    ),
+    bad(
+        "GKE003",
+        "invalid",
+        gcp({"network": {"services_cidr": "10.68.0.0/99"}}),
+        ERROR,
+        "network.services_cidr",
+        "not a valid CIDR",
+    ),
     good("GKE004", "auto", gcp()),
     good("GKE004", "explicit-right", gcp({"node_pools": {1: {"fabric": "gpudirect-tcpxo"}}})),
     bad(
-        "GKE004", "tcpx-on-mega", gcp({"node_pools": {1: {"fabric": "gpudirect-tcpx"}}}), ERROR, "node_pools[1].fabric",
+        "GKE004",
+        "tcpx-on-mega",
+        gcp({"node_pools": {1: {"fabric": "gpudirect-tcpx"}}}),
+        ERROR,
+        "node_pools[1].fabric",
         "a3-megagpu-8g has gpudirect-tcpxo, not gpudirect-tcpx",
     ),
     bad(
-        "GKE004", "rdma-on-g2", gcp({"node_pools": {1: {"instance_type": "g2-standard-48", "fabric": "rdma", "zone": "us-central1-a"}}}),
-        ERROR, "node_pools[1].fabric", "has no GPUDirect NICs",
+        "GKE004",
+        "rdma-on-g2",
+        gcp(
+            {
+                "node_pools": {
+                    1: {
+                        "instance_type": "g2-standard-48",
+                        "fabric": "rdma",
+                        "zone": "us-central1-a",
+                    }
+                }
+            }
+        ),
+        ERROR,
+        "node_pools[1].fabric",
+        "has no GPUDirect NICs",
     ),
 ]
 

@@ -264,7 +264,9 @@ def test_python_syntax_error_names_the_line(tmp_path: Path) -> None:
 )
 def test_python_stack_without_a_cluster(tmp_path: Path, text: str) -> None:
     error = load_error(write(tmp_path, "cluster.py", text))
-    expected = "`cluster` is a dict, not a Cluster" if text else "no module-level `cluster = Cluster(...)`"
+    expected = (
+        "`cluster` is a dict, not a Cluster" if text else "no module-level `cluster = Cluster(...)`"
+    )
     assert expected in error.message
     assert "Cluster(name=" in (error.hint or "")
 
@@ -284,11 +286,15 @@ def test_python_stack_calling_exit(tmp_path: Path) -> None:
     ],
     ids=["empty-value", "custom-tag", "recursive-alias", "complex-key"],
 )
-def test_awkward_yaml_is_an_error_with_a_line_or_a_value(tmp_path: Path, text: str, message: str | None) -> None:
+def test_awkward_yaml_is_an_error_with_a_line_or_a_value(
+    tmp_path: Path, text: str, message: str | None
+) -> None:
     path = write(tmp_path, "stack.yaml", text)
     if message is None:
         stack = load_stack(path)
-        assert stack.cluster is not None and stack.cluster.zone is None  # `zone:` is null, not a crash
+        assert (
+            stack.cluster is not None and stack.cluster.zone is None
+        )  # `zone:` is null, not a crash
         return
     error = load_error(path)
     assert message in error.message and error.location and error.location.startswith(str(path))
@@ -310,10 +316,15 @@ def test_merge_keys_and_x_anchor_keys(tmp_path: Path) -> None:
     stack = load_stack(write(tmp_path, "stack.yaml", text))
     assert stack.findings == []
     pool = stack.cluster.node_pools[1]  # type: ignore[union-attr]
-    assert (pool.instance_type, pool.nodes) == ("p5.48xlarge", 4)  # explicit keys win over merged ones
+    assert (pool.instance_type, pool.nodes) == (
+        "p5.48xlarge",
+        4,
+    )  # explicit keys win over merged ones
 
 
-def test_print_in_a_python_stack_goes_to_stderr(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_print_in_a_python_stack_goes_to_stderr(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     text = "from clusterforge import Cluster\nprint('hello')\ncluster = Cluster(name='a', cloud='aws', region='us-east-1')\n"
     load_stack(write(tmp_path, "cluster.py", text))
     captured = capsys.readouterr()

@@ -16,103 +16,215 @@ ONLY_H100_POOL = [BASELINE["node_pools"][1]]
 CASES = [
     # POOL008: autoscaled EKS pools need an autoscaler the stack does not install.
     good("POOL008", "fixed-size", {}),
-    good("POOL008", "autoscaled-with-the-autoscaler", {"node_pools": {1: {"nodes": 1, "min_nodes": 0, "max_nodes": 4}}}),
+    good(
+        "POOL008",
+        "autoscaled-with-the-autoscaler",
+        {"node_pools": {1: {"nodes": 1, "min_nodes": 0, "max_nodes": 4}}},
+    ),
     bad(
-        "POOL008", "autoscaler-turned-off",
-        {"node_pools": {1: {"nodes": 1, "min_nodes": 0, "max_nodes": 4}}, "addons": [{"name": "cluster-autoscaler", "enabled": False}]},
-        WARNING, "node_pools[1].max_nodes", "does not scale managed node groups",
+        "POOL008",
+        "autoscaler-turned-off",
+        {
+            "node_pools": {1: {"nodes": 1, "min_nodes": 0, "max_nodes": 4}},
+            "addons": [{"name": "cluster-autoscaler", "enabled": False}],
+        },
+        WARNING,
+        "node_pools[1].max_nodes",
+        "does not scale managed node groups",
     ),
     # POOL001: the instance type is in the catalog.
     good("POOL001", "baseline", {}),
     good("POOL001", "by-accelerator", {"node_pools": {1: BY_ACCELERATOR}}),
     bad(
-        "POOL001", "misspelt", {"node_pools": {1: {"instance_type": "p5.48xlarg"}}}, ERROR, "node_pools[1].instance_type",
-        "unknown aws instance type 'p5.48xlarg'", "did you mean 'p5.48xlarge'",
+        "POOL001",
+        "misspelt",
+        {"node_pools": {1: {"instance_type": "p5.48xlarg"}}},
+        ERROR,
+        "node_pools[1].instance_type",
+        "unknown aws instance type 'p5.48xlarg'",
+        "did you mean 'p5.48xlarge'",
     ),
     bad(
-        "POOL001", "nothing-close", {"node_pools": {0: {"instance_type": "zz9.nothing"}}}, ERROR, "node_pools[0].instance_type",
-        "unknown aws instance type 'zz9.nothing'", "`clusterforge catalog` lists the known types",
+        "POOL001",
+        "nothing-close",
+        {"node_pools": {0: {"instance_type": "zz9.nothing"}}},
+        ERROR,
+        "node_pools[0].instance_type",
+        "unknown aws instance type 'zz9.nothing'",
+        "`clusterforge catalog` lists the known types",
     ),
     # POOL002: some type has the accelerator model, in that count.
     good("POOL002", "h100-x8", {"node_pools": {1: BY_ACCELERATOR}}),
-    good("POOL002", "lowercase-model", {"node_pools": {1: {**BY_ACCELERATOR, "accelerator": "h100"}}}),
+    good(
+        "POOL002", "lowercase-model", {"node_pools": {1: {**BY_ACCELERATOR, "accelerator": "h100"}}}
+    ),
     good("POOL002", "h100-x1", {"node_pools": {1: {**BY_ACCELERATOR, "accelerators_per_node": 1}}}),
     bad(
-        "POOL002", "unknown-model", {"node_pools": {1: {**BY_ACCELERATOR, "accelerator": "H20"}}}, ERROR,
-        "node_pools[1].accelerator", "no aws instance type has a 'H20' accelerator", "did you mean 'H200'?", "known: A100, A10G",
+        "POOL002",
+        "unknown-model",
+        {"node_pools": {1: {**BY_ACCELERATOR, "accelerator": "H20"}}},
+        ERROR,
+        "node_pools[1].accelerator",
+        "no aws instance type has a 'H20' accelerator",
+        "did you mean 'H200'?",
+        "known: A100, A10G",
     ),
     bad(
-        "POOL002", "count-not-offered", {"node_pools": {1: {**BY_ACCELERATOR, "accelerators_per_node": 4}}}, ERROR,
-        "node_pools[1].accelerators_per_node", "no aws instance type has 4 x H100", "H100 comes in 1, 8 per node",
+        "POOL002",
+        "count-not-offered",
+        {"node_pools": {1: {**BY_ACCELERATOR, "accelerators_per_node": 4}}},
+        ERROR,
+        "node_pools[1].accelerators_per_node",
+        "no aws instance type has 4 x H100",
+        "H100 comes in 1, 8 per node",
     ),
     bad(
-        "POOL002", "count-without-model", {"node_pools": {1: {"instance_type": None, "accelerators_per_node": 8}}}, ERROR,
-        "node_pools[1].accelerators_per_node", "accelerators_per_node without an accelerator",
+        "POOL002",
+        "count-without-model",
+        {"node_pools": {1: {"instance_type": None, "accelerators_per_node": 8}}},
+        ERROR,
+        "node_pools[1].accelerators_per_node",
+        "accelerators_per_node without an accelerator",
     ),
     # POOL003: an explicit type agrees with the accelerator and count also given.
     good("POOL003", "baseline", {}),
-    good("POOL003", "consistent", {"node_pools": {1: {"accelerator": "h100", "accelerators_per_node": 8}}}),
+    good(
+        "POOL003",
+        "consistent",
+        {"node_pools": {1: {"accelerator": "h100", "accelerators_per_node": 8}}},
+    ),
     bad(
-        "POOL003", "other-model", {"node_pools": {1: {"accelerator": "A100"}}}, ERROR, "node_pools[1].accelerator",
+        "POOL003",
+        "other-model",
+        {"node_pools": {1: {"accelerator": "A100"}}},
+        ERROR,
+        "node_pools[1].accelerator",
         "p5.48xlarge has H100, not A100",
     ),
     bad(
-        "POOL003", "cpu-type-with-model", {"node_pools": {0: {"accelerator": "H100"}}}, ERROR, "node_pools[0].accelerator",
+        "POOL003",
+        "cpu-type-with-model",
+        {"node_pools": {0: {"accelerator": "H100"}}},
+        ERROR,
+        "node_pools[0].accelerator",
         "m7i.2xlarge has no accelerator, not H100",
     ),
     bad(
-        "POOL003", "other-count", {"node_pools": {1: {"accelerators_per_node": 4}}}, ERROR, "node_pools[1].accelerators_per_node",
+        "POOL003",
+        "other-count",
+        {"node_pools": {1: {"accelerators_per_node": 4}}},
+        ERROR,
+        "node_pools[1].accelerators_per_node",
         "p5.48xlarge has 8 accelerators per node, not 4",
     ),
     # POOL004: min_nodes <= nodes <= max_nodes, and an EKS node group of at least one.
     good("POOL004", "baseline", {}),
-    good("POOL004", "autoscaling", {"node_pools": {0: {"min_nodes": 1, "nodes": 2, "max_nodes": 4}}}),
-    good("POOL004", "scale-from-zero", {"node_pools": {0: {"nodes": None, "min_nodes": 0, "max_nodes": 3}}}),
-    bad(
-        "POOL004", "min-above-max", {"node_pools": {0: {"nodes": None, "min_nodes": 3, "max_nodes": 1}}}, ERROR,
-        "node_pools[0].min_nodes", "min_nodes 3 is greater than max_nodes 1", "swap them",
+    good(
+        "POOL004", "autoscaling", {"node_pools": {0: {"min_nodes": 1, "nodes": 2, "max_nodes": 4}}}
+    ),
+    good(
+        "POOL004",
+        "scale-from-zero",
+        {"node_pools": {0: {"nodes": None, "min_nodes": 0, "max_nodes": 3}}},
     ),
     bad(
-        "POOL004", "nodes-below-min", {"node_pools": {0: {"nodes": 1, "min_nodes": 2}}}, ERROR, "node_pools[0].nodes",
+        "POOL004",
+        "min-above-max",
+        {"node_pools": {0: {"nodes": None, "min_nodes": 3, "max_nodes": 1}}},
+        ERROR,
+        "node_pools[0].min_nodes",
+        "min_nodes 3 is greater than max_nodes 1",
+        "swap them",
+    ),
+    bad(
+        "POOL004",
+        "nodes-below-min",
+        {"node_pools": {0: {"nodes": 1, "min_nodes": 2}}},
+        ERROR,
+        "node_pools[0].nodes",
         "nodes 1 is below min_nodes 2",
     ),
     bad(
-        "POOL004", "nodes-above-max", {"node_pools": {0: {"nodes": 5, "max_nodes": 4}}}, ERROR, "node_pools[0].nodes",
+        "POOL004",
+        "nodes-above-max",
+        {"node_pools": {0: {"nodes": 5, "max_nodes": 4}}},
+        ERROR,
+        "node_pools[0].nodes",
         "nodes 5 is above max_nodes 4",
     ),
     bad(
-        "POOL004", "max-zero", {"node_pools": {0: {"nodes": 0, "max_nodes": 0}}}, ERROR, "node_pools[0].max_nodes",
+        "POOL004",
+        "max-zero",
+        {"node_pools": {0: {"nodes": 0, "max_nodes": 0}}},
+        ERROR,
+        "node_pools[0].max_nodes",
         "needs max_nodes of at least 1",
     ),
     # POOL005: the type is offered in the pool's zone (catalog zones: p5en.48xlarge is in
     # us-east-1a and us-east-1c only; p5e.48xlarge is not offered in us-east-1 at all).
     good("POOL005", "baseline", {}),
     good("POOL005", "p5en-in-its-zone", {"node_pools": {1: {"instance_type": "p5en.48xlarge"}}}),
-    good("POOL005", "region-without-zone-data", {
-        "region": "eu-west-1", "network": {"zones": ["eu-west-1a", "eu-west-1b"]}, "node_pools": {1: {"zone": "eu-west-1a"}},
-    }),
-    bad(
-        "POOL005", "zone-not-offering-type", {"node_pools": {1: {"instance_type": "p5en.48xlarge", "zone": "us-east-1b"}}},
-        ERROR, "node_pools[1].zone", "p5en.48xlarge is not offered in us-east-1b", "zones offering it: us-east-1a, us-east-1c",
+    good(
+        "POOL005",
+        "region-without-zone-data",
+        {
+            "region": "eu-west-1",
+            "network": {"zones": ["eu-west-1a", "eu-west-1b"]},
+            "node_pools": {1: {"zone": "eu-west-1a"}},
+        },
     ),
     bad(
-        "POOL005", "region-not-offering-type", {"node_pools": {1: {"instance_type": "p5e.48xlarge"}}}, ERROR,
-        "node_pools[1].instance_type", "p5e.48xlarge is not offered in us-east-1",
+        "POOL005",
+        "zone-not-offering-type",
+        {"node_pools": {1: {"instance_type": "p5en.48xlarge", "zone": "us-east-1b"}}},
+        ERROR,
+        "node_pools[1].zone",
+        "p5en.48xlarge is not offered in us-east-1b",
+        "zones offering it: us-east-1a, us-east-1c",
+    ),
+    bad(
+        "POOL005",
+        "region-not-offering-type",
+        {"node_pools": {1: {"instance_type": "p5e.48xlarge"}}},
+        ERROR,
+        "node_pools[1].instance_type",
+        "p5e.48xlarge is not offered in us-east-1",
     ),
     # POOL006: some CPU pool runs CoreDNS and the controllers.
     good("POOL006", "baseline", {}),
     bad(
-        "POOL006", "only-accelerator-pools", {"node_pools": ONLY_H100_POOL}, WARNING, "node_pools",
-        "every pool is an accelerator pool", "m7i.2xlarge",
+        "POOL006",
+        "only-accelerator-pools",
+        {"node_pools": ONLY_H100_POOL},
+        WARNING,
+        "node_pools",
+        "every pool is an accelerator pool",
+        "m7i.2xlarge",
     ),
-    bad("POOL006", "no-pools", {"node_pools": [], "storage": []}, WARNING, "node_pools", "declares no node pools"),
+    bad(
+        "POOL006",
+        "no-pools",
+        {"node_pools": [], "storage": []},
+        WARNING,
+        "node_pools",
+        "declares no node pools",
+    ),
     # POOL007: no spot on a multi-node fabric pool.
     good("POOL007", "baseline", {}),
-    good("POOL007", "spot-single-node", {"node_pools": {1: {"nodes": 1, "capacity": {"type": "spot"}}}}),
+    good(
+        "POOL007",
+        "spot-single-node",
+        {"node_pools": {1: {"nodes": 1, "capacity": {"type": "spot"}}}},
+    ),
     good("POOL007", "spot-cpu-pool", {"node_pools": {0: {"capacity": {"type": "spot"}}}}),
     bad(
-        "POOL007", "spot-efa-pool", {"node_pools": {1: {"capacity": {"type": "spot"}}}}, WARNING, "node_pools[1].capacity.type",
-        "spot capacity on a multi-node efa pool", "use on_demand",
+        "POOL007",
+        "spot-efa-pool",
+        {"node_pools": {1: {"capacity": {"type": "spot"}}}},
+        WARNING,
+        "node_pools[1].capacity.type",
+        "spot capacity on a multi-node efa pool",
+        "use on_demand",
     ),
 ]
 
@@ -125,6 +237,7 @@ def test_pool_rule(case: Case) -> None:
 def test_type_not_offered_in_region_is_reported_without_a_zone() -> None:
     # An inference pool (no fabric, so no zone) of a type EC2 does not sell in us-east-1.
     pool = {"instance_type": "p5e.48xlarge", "fabric": "none", "zone": None}
-    expected = Expected(ERROR, "node_pools[1].instance_type", ("p5e.48xlarge is not offered in us-east-1",))
+    expected = Expected(
+        ERROR, "node_pools[1].instance_type", ("p5e.48xlarge is not offered in us-east-1",)
+    )
     check(Case("POOL005", {"node_pools": {1: pool}}, expected))
-

@@ -41,9 +41,13 @@ def test_baseline_has_no_errors_or_warnings() -> None:
     findings = run()
     assert [f for f in findings if f.severity is not Severity.INFO] == [], describe(findings)
     # The only remarks: the EFA layout of p5.48xlarge and the add-ons the pools and storage need.
-    assert [(f.rule, f.path) for f in findings if f.rule not in ("ADD003", "ADD010")] == [("EFA006", "node_pools[1].fabric")]
+    assert [(f.rule, f.path) for f in findings if f.rule not in ("ADD003", "ADD010")] == [
+        ("EFA006", "node_pools[1].fabric")
+    ]
     assert sorted(f.message.split(" ")[1] for f in findings if f.rule == "ADD003") == [
-        "efa-device-plugin", "fsx-csi-driver", "nvidia-device-plugin",
+        "efa-device-plugin",
+        "fsx-csi-driver",
+        "nvidia-device-plugin",
     ]
 
 

@@ -20,31 +20,126 @@ def fs(**fields: object) -> dict[str, object]:
 GCP_CASES = [
     # STO005: file systems have a capacity, buckets do not.
     good("STO005", "baseline", {}),
-    good("STO005", "bucket", gcp({"storage": {1: {"name": "ckpt", "type": "gcsfuse", "mount_path": "/ckpt"}}})),
-    bad("STO005", "lustre-without-capacity", fs(capacity_gib=None), ERROR, "storage[0].capacity_gib", "needs capacity_gib"),
+    good(
+        "STO005",
+        "bucket",
+        gcp({"storage": {1: {"name": "ckpt", "type": "gcsfuse", "mount_path": "/ckpt"}}}),
+    ),
     bad(
-        "STO005", "bucket-with-capacity", gcp({"storage": {1: {"name": "ckpt", "type": "gcsfuse", "capacity_gib": 10, "mount_path": "/ckpt"}}}),
-        WARNING, "storage[1].capacity_gib", "has no capacity",
+        "STO005",
+        "lustre-without-capacity",
+        fs(capacity_gib=None),
+        ERROR,
+        "storage[0].capacity_gib",
+        "needs capacity_gib",
+    ),
+    bad(
+        "STO005",
+        "bucket-with-capacity",
+        gcp(
+            {
+                "storage": {
+                    1: {
+                        "name": "ckpt",
+                        "type": "gcsfuse",
+                        "capacity_gib": 10,
+                        "mount_path": "/ckpt",
+                    }
+                }
+            }
+        ),
+        WARNING,
+        "storage[1].capacity_gib",
+        "has no capacity",
     ),
     # LUS001: Managed Lustre tiers and capacities.
     good("LUS001", "baseline", gcp()),
-    bad("LUS001", "tier", gcp({"storage": {0: {"throughput_mbps_per_tib": 300}}}), ERROR, "storage[0].throughput_mbps_per_tib", "does not offer 300"),
-    bad("LUS001", "too-small", gcp({"storage": {0: {"capacity_gib": 4800}}}), ERROR, "storage[0].capacity_gib", "starts at 18000 GiB"),
-    # FST001: Filestore tiers and capacities.
-    good("FST001", "zonal", gcp({"storage": {0: {"type": "filestore", "capacity_gib": 2048, "throughput_mbps_per_tib": None}}})),
     bad(
-        "FST001", "unknown-tier", gcp({"storage": {0: {"type": "filestore", "tier": "PREMIUM_PLUS", "capacity_gib": 2048, "throughput_mbps_per_tib": None}}}),
-        ERROR, "storage[0].tier", "unknown Filestore tier",
+        "LUS001",
+        "tier",
+        gcp({"storage": {0: {"throughput_mbps_per_tib": 300}}}),
+        ERROR,
+        "storage[0].throughput_mbps_per_tib",
+        "does not offer 300",
     ),
     bad(
-        "FST001", "basic-ssd-too-small", gcp({"storage": {0: {"type": "filestore", "tier": "BASIC_SSD", "capacity_gib": 1024, "throughput_mbps_per_tib": None}}}),
-        ERROR, "storage[0].capacity_gib", "BASIC_SSD takes 2560",
+        "LUS001",
+        "too-small",
+        gcp({"storage": {0: {"capacity_gib": 4800}}}),
+        ERROR,
+        "storage[0].capacity_gib",
+        "starts at 18000 GiB",
+    ),
+    # FST001: Filestore tiers and capacities.
+    good(
+        "FST001",
+        "zonal",
+        gcp(
+            {
+                "storage": {
+                    0: {"type": "filestore", "capacity_gib": 2048, "throughput_mbps_per_tib": None}
+                }
+            }
+        ),
+    ),
+    bad(
+        "FST001",
+        "unknown-tier",
+        gcp(
+            {
+                "storage": {
+                    0: {
+                        "type": "filestore",
+                        "tier": "PREMIUM_PLUS",
+                        "capacity_gib": 2048,
+                        "throughput_mbps_per_tib": None,
+                    }
+                }
+            }
+        ),
+        ERROR,
+        "storage[0].tier",
+        "unknown Filestore tier",
+    ),
+    bad(
+        "FST001",
+        "basic-ssd-too-small",
+        gcp(
+            {
+                "storage": {
+                    0: {
+                        "type": "filestore",
+                        "tier": "BASIC_SSD",
+                        "capacity_gib": 1024,
+                        "throughput_mbps_per_tib": None,
+                    }
+                }
+            }
+        ),
+        ERROR,
+        "storage[0].capacity_gib",
+        "BASIC_SSD takes 2560",
     ),
     # PST001: Parallelstore is called out.
     good("PST001", "lustre", gcp()),
     bad(
-        "PST001", "parallelstore", gcp({"storage": {0: {"type": "parallelstore", "capacity_gib": 12288, "throughput_mbps_per_tib": None}}}),
-        WARNING, "storage[0].type", "invitation only", "Managed Lustre",
+        "PST001",
+        "parallelstore",
+        gcp(
+            {
+                "storage": {
+                    0: {
+                        "type": "parallelstore",
+                        "capacity_gib": 12288,
+                        "throughput_mbps_per_tib": None,
+                    }
+                }
+            }
+        ),
+        WARNING,
+        "storage[0].type",
+        "invitation only",
+        "Managed Lustre",
     ),
 ]
 
@@ -53,87 +148,206 @@ CASES = [
     good("STO001", "baseline", {}),
     good("STO001", "parallel", fs(type="parallel")),
     bad(
-        "STO001", "filestore-on-aws", fs(type="filestore"), ERROR, "storage[0].type",
-        "storage type 'filestore' is not built on aws", "use one of: lustre, parallel",
+        "STO001",
+        "filestore-on-aws",
+        fs(type="filestore"),
+        ERROR,
+        "storage[0].type",
+        "storage type 'filestore' is not built on aws",
+        "use one of: lustre, parallel",
     ),
     # STO002: mounted by pools that exist, on distinct absolute paths.
     good("STO002", "baseline", {}),
     good("STO002", "named-pools", fs(pools=["h100", "system"])),
-    good("STO002", "two-file-systems", {"storage": {1: {"name": "home", "type": "lustre", "capacity_gib": 1200, "mount_path": "/home"}}}),
-    bad(
-        "STO002", "misspelt-pool", fs(pools=["h100", "h10"]), ERROR, "storage[0].pools[1]",
-        "no node pool named 'h10'", "did you mean 'h100'",
+    good(
+        "STO002",
+        "two-file-systems",
+        {
+            "storage": {
+                1: {"name": "home", "type": "lustre", "capacity_gib": 1200, "mount_path": "/home"}
+            }
+        },
     ),
-    bad("STO002", "unknown-pool", fs(pools=["zzz"]), ERROR, "storage[0].pools[0]", "no node pool named 'zzz'", "pools: system, h100"),
-    bad("STO002", "relative-mount-path", fs(mount_path="mnt/data"), ERROR, "storage[0].mount_path", "'mnt/data' is not absolute"),
     bad(
-        "STO002", "same-mount-path", {"storage": {1: {"name": "home", "type": "lustre", "capacity_gib": 1200}}}, ERROR,
-        "storage[1].mount_path", "mount path /mnt/data is used by 2 file systems",
+        "STO002",
+        "misspelt-pool",
+        fs(pools=["h100", "h10"]),
+        ERROR,
+        "storage[0].pools[1]",
+        "no node pool named 'h10'",
+        "did you mean 'h100'",
+    ),
+    bad(
+        "STO002",
+        "unknown-pool",
+        fs(pools=["zzz"]),
+        ERROR,
+        "storage[0].pools[0]",
+        "no node pool named 'zzz'",
+        "pools: system, h100",
+    ),
+    bad(
+        "STO002",
+        "relative-mount-path",
+        fs(mount_path="mnt/data"),
+        ERROR,
+        "storage[0].mount_path",
+        "'mnt/data' is not absolute",
+    ),
+    bad(
+        "STO002",
+        "same-mount-path",
+        {"storage": {1: {"name": "home", "type": "lustre", "capacity_gib": 1200}}},
+        ERROR,
+        "storage[1].mount_path",
+        "mount path /mnt/data is used by 2 file systems",
     ),
     # STO003: storage sits in the zone of the pools that mount it.
     good("STO003", "baseline-zone-from-pool", {}),
     good("STO003", "explicit-same-zone", fs(zone="us-east-1a")),
     bad(
-        "STO003", "other-zone", fs(zone="us-east-1b"), ERROR, "storage[0].zone",
-        "scratch is in us-east-1b but pool 'h100' that mounts it is in us-east-1a", "put the file system in us-east-1a",
+        "STO003",
+        "other-zone",
+        fs(zone="us-east-1b"),
+        ERROR,
+        "storage[0].zone",
+        "scratch is in us-east-1b but pool 'h100' that mounts it is in us-east-1a",
+        "put the file system in us-east-1a",
     ),
     bad(
-        "STO003", "no-zone", fs(pools=["system"]), ERROR, "storage[0].zone",
-        "the file system has no zone", "set `zone` on the storage or the cluster",
+        "STO003",
+        "no-zone",
+        fs(pools=["system"]),
+        ERROR,
+        "storage[0].zone",
+        "the file system has no zone",
+        "set `zone` on the storage or the cluster",
     ),
     # STO004 (warning): unprotected storage is said out loud.
     good("STO004", "baseline-protected", {}),
-    bad("STO004", "unprotected", fs(protect=False), WARNING, "storage[0].protect", "scratch is not protected"),
+    bad(
+        "STO004",
+        "unprotected",
+        fs(protect=False),
+        WARNING,
+        "storage[0].protect",
+        "scratch is not protected",
+    ),
     # FSX001: deployment type and capacity FSx accepts (services.json facts).
     good("FSX001", "baseline-2400", {}),
     good("FSX001", "persistent-2-1200", fs(capacity_gib=1200)),
     good("FSX001", "persistent-2-4800", fs(capacity_gib=4800)),
     good("FSX001", "lowercase-deployment", fs(deployment_type="persistent_2")),
-    good("FSX001", "scratch-1-3600", fs(deployment_type="SCRATCH_1", throughput_mbps_per_tib=None, capacity_gib=3600)),
-    good("FSX001", "scratch-1-7200", fs(deployment_type="SCRATCH_1", throughput_mbps_per_tib=None, capacity_gib=7200)),
-    bad(
-        "FSX001", "persistent-2-3000", fs(capacity_gib=3000), ERROR, "storage[0].capacity_gib",
-        "FSx PERSISTENT_2 capacity 3000 GiB must be 1200, 2400 or a multiple of 2400 GiB", "nearest valid size: 4800 GiB",
+    good(
+        "FSX001",
+        "scratch-1-3600",
+        fs(deployment_type="SCRATCH_1", throughput_mbps_per_tib=None, capacity_gib=3600),
+    ),
+    good(
+        "FSX001",
+        "scratch-1-7200",
+        fs(deployment_type="SCRATCH_1", throughput_mbps_per_tib=None, capacity_gib=7200),
     ),
     bad(
-        "FSX001", "persistent-2-100", fs(capacity_gib=100), ERROR, "storage[0].capacity_gib", "nearest valid size: 1200 GiB",
+        "FSX001",
+        "persistent-2-3000",
+        fs(capacity_gib=3000),
+        ERROR,
+        "storage[0].capacity_gib",
+        "FSx PERSISTENT_2 capacity 3000 GiB must be 1200, 2400 or a multiple of 2400 GiB",
+        "nearest valid size: 4800 GiB",
     ),
     bad(
-        "FSX001", "scratch-1-4800", fs(deployment_type="SCRATCH_1", throughput_mbps_per_tib=None, capacity_gib=4800), ERROR,
-        "storage[0].capacity_gib", "a multiple of 3600 GiB", "nearest valid size: 7200 GiB",
+        "FSX001",
+        "persistent-2-100",
+        fs(capacity_gib=100),
+        ERROR,
+        "storage[0].capacity_gib",
+        "nearest valid size: 1200 GiB",
     ),
     bad(
-        "FSX001", "unknown-deployment", fs(deployment_type="PERSISTENT_3"), ERROR, "storage[0].deployment_type",
-        "unknown FSx for Lustre deployment type 'PERSISTENT_3'", "PERSISTENT_2, PERSISTENT_1, SCRATCH_2, SCRATCH_1",
+        "FSX001",
+        "scratch-1-4800",
+        fs(deployment_type="SCRATCH_1", throughput_mbps_per_tib=None, capacity_gib=4800),
+        ERROR,
+        "storage[0].capacity_gib",
+        "a multiple of 3600 GiB",
+        "nearest valid size: 7200 GiB",
+    ),
+    bad(
+        "FSX001",
+        "unknown-deployment",
+        fs(deployment_type="PERSISTENT_3"),
+        ERROR,
+        "storage[0].deployment_type",
+        "unknown FSx for Lustre deployment type 'PERSISTENT_3'",
+        "PERSISTENT_2, PERSISTENT_1, SCRATCH_2, SCRATCH_1",
     ),
     # FSX002: a throughput tier the deployment type offers, none on scratch.
     good("FSX002", "baseline-250", {}),
     good("FSX002", "persistent-2-default", fs(throughput_mbps_per_tib=None)),
-    good("FSX002", "persistent-1-default", fs(deployment_type="PERSISTENT_1", throughput_mbps_per_tib=None)),
-    good("FSX002", "scratch-2-without-throughput", fs(deployment_type="SCRATCH_2", throughput_mbps_per_tib=None)),
-    bad(
-        "FSX002", "persistent-2-300", fs(throughput_mbps_per_tib=300), ERROR, "storage[0].throughput_mbps_per_tib",
-        "PERSISTENT_2 does not offer 300 MB/s/TiB", "tiers: 125, 250, 500, 1000",
+    good(
+        "FSX002",
+        "persistent-1-default",
+        fs(deployment_type="PERSISTENT_1", throughput_mbps_per_tib=None),
+    ),
+    good(
+        "FSX002",
+        "scratch-2-without-throughput",
+        fs(deployment_type="SCRATCH_2", throughput_mbps_per_tib=None),
     ),
     bad(
-        "FSX002", "persistent-1-250", fs(deployment_type="PERSISTENT_1"), ERROR, "storage[0].throughput_mbps_per_tib",
-        "PERSISTENT_1 does not offer 250 MB/s/TiB", "tiers: 50, 100, 200",
+        "FSX002",
+        "persistent-2-300",
+        fs(throughput_mbps_per_tib=300),
+        ERROR,
+        "storage[0].throughput_mbps_per_tib",
+        "PERSISTENT_2 does not offer 300 MB/s/TiB",
+        "tiers: 125, 250, 500, 1000",
     ),
     bad(
-        "FSX002", "scratch-2-with-throughput", fs(deployment_type="SCRATCH_2", throughput_mbps_per_tib=200), ERROR,
-        "storage[0].throughput_mbps_per_tib", "SCRATCH_2 has a fixed throughput", "drop it, or use PERSISTENT_2",
+        "FSX002",
+        "persistent-1-250",
+        fs(deployment_type="PERSISTENT_1"),
+        ERROR,
+        "storage[0].throughput_mbps_per_tib",
+        "PERSISTENT_1 does not offer 250 MB/s/TiB",
+        "tiers: 50, 100, 200",
+    ),
+    bad(
+        "FSX002",
+        "scratch-2-with-throughput",
+        fs(deployment_type="SCRATCH_2", throughput_mbps_per_tib=200),
+        ERROR,
+        "storage[0].throughput_mbps_per_tib",
+        "SCRATCH_2 has a fixed throughput",
+        "drop it, or use PERSISTENT_2",
     ),
     # FSX003: S3 data repository paths.
     good("FSX003", "baseline-no-repository", {}),
-    good("FSX003", "import-and-export", fs(import_path="s3://datasets/llm", export_path="s3://datasets/llm-out")),
+    good(
+        "FSX003",
+        "import-and-export",
+        fs(import_path="s3://datasets/llm", export_path="s3://datasets/llm-out"),
+    ),
     good("FSX003", "import-only", fs(import_path="s3://datasets/llm")),
     bad(
-        "FSX003", "import-not-s3", fs(import_path="datasets/llm"), ERROR, "storage[0].import_path",
-        "'datasets/llm' is not an s3:// path", "s3://bucket/prefix",
+        "FSX003",
+        "import-not-s3",
+        fs(import_path="datasets/llm"),
+        ERROR,
+        "storage[0].import_path",
+        "'datasets/llm' is not an s3:// path",
+        "s3://bucket/prefix",
     ),
     bad(
-        "FSX003", "export-without-import", fs(export_path="s3://datasets/out"), WARNING, "storage[0].export_path",
-        "an export path without an import path", "set import_path",
+        "FSX003",
+        "export-without-import",
+        fs(export_path="s3://datasets/out"),
+        WARNING,
+        "storage[0].export_path",
+        "an export path without an import path",
+        "set import_path",
     ),
 ]
 

@@ -17,28 +17,94 @@ CASES = [
     good("TPU001", "v5p-4x4x4", tpu()),
     good("TPU001", "v5p-base-2x2x4", tpu(topology="2x2x4")),
     good("TPU001", "v6e-2x4", tpu(accelerator="tpu-v6e", topology="2x4")),
-    bad("TPU001", "missing", tpu(topology=None), ERROR, "node_pools[2].topology", "needs a slice topology", "2x2x1"),
-    bad("TPU001", "not-a-multiple-of-4", tpu(topology="4x4x6"), ERROR, "node_pools[2].topology", "'4x4x6' is not a tpu-v5p topology"),
-    bad("TPU001", "decreasing", tpu(topology="8x4x4"), ERROR, "node_pools[2].topology", "not a tpu-v5p topology"),
-    bad("TPU001", "2d-on-3d", tpu(topology="4x4"), ERROR, "node_pools[2].topology", "write it as AxBxC"),
     bad(
-        "TPU001", "v6e-unknown", tpu(accelerator="tpu-v6e", topology="4x16"), ERROR, "node_pools[2].topology",
+        "TPU001",
+        "missing",
+        tpu(topology=None),
+        ERROR,
+        "node_pools[2].topology",
+        "needs a slice topology",
+        "2x2x1",
+    ),
+    bad(
+        "TPU001",
+        "not-a-multiple-of-4",
+        tpu(topology="4x4x6"),
+        ERROR,
+        "node_pools[2].topology",
+        "'4x4x6' is not a tpu-v5p topology",
+    ),
+    bad(
+        "TPU001",
+        "decreasing",
+        tpu(topology="8x4x4"),
+        ERROR,
+        "node_pools[2].topology",
+        "not a tpu-v5p topology",
+    ),
+    bad(
+        "TPU001",
+        "2d-on-3d",
+        tpu(topology="4x4"),
+        ERROR,
+        "node_pools[2].topology",
+        "write it as AxBxC",
+    ),
+    bad(
+        "TPU001",
+        "v6e-unknown",
+        tpu(accelerator="tpu-v6e", topology="4x16"),
+        ERROR,
+        "node_pools[2].topology",
         "1x1, 2x2, 2x4, 4x4, 4x8, 8x8, 8x16, 16x16",
     ),
-    bad("TPU001", "topology-on-gpu", gcp({"node_pools": {1: {"topology": "2x2"}}}), ERROR, "node_pools[1].topology", "only for TPU pools"),
+    bad(
+        "TPU001",
+        "topology-on-gpu",
+        gcp({"node_pools": {1: {"topology": "2x2"}}}),
+        ERROR,
+        "node_pools[1].topology",
+        "only for TPU pools",
+    ),
     good("TPU002", "right-machine", tpu(accelerator=None, instance_type="ct5p-hightpu-4t")),
     bad(
-        "TPU002", "single-host-type-multi-host-slice", tpu(accelerator=None, instance_type="ct6e-standard-8t", topology="4x4"),
-        ERROR, "node_pools[2].instance_type", "cannot form a 4x4 slice", "use ct6e-standard-4t",
+        "TPU002",
+        "single-host-type-multi-host-slice",
+        tpu(accelerator=None, instance_type="ct6e-standard-8t", topology="4x4"),
+        ERROR,
+        "node_pools[2].instance_type",
+        "cannot form a 4x4 slice",
+        "use ct6e-standard-4t",
     ),
     good("TPU003", "derived", tpu()),
     good("TPU003", "matching", tpu(nodes=16)),
     bad("TPU003", "disagrees", tpu(nodes=4), ERROR, "node_pools[2].nodes", "is 16 node(s), not 4"),
-    bad("TPU001", "zero", tpu(topology="0x0x0"), ERROR, "node_pools[2].topology", "not a tpu-v5p topology"),
+    bad(
+        "TPU001",
+        "zero",
+        tpu(topology="0x0x0"),
+        ERROR,
+        "node_pools[2].topology",
+        "not a tpu-v5p topology",
+    ),
     good("TPU005", "tpu-slices", tpu(slices=2)),
-    bad("TPU005", "gpu-slices", gcp({"node_pools": {1: {"slices": 4}}}), ERROR, "node_pools[1].slices", "not a TPU pool"),
+    bad(
+        "TPU005",
+        "gpu-slices",
+        gcp({"node_pools": {1: {"slices": 4}}}),
+        ERROR,
+        "node_pools[1].slices",
+        "not a TPU pool",
+    ),
     good("TPU004", "default", tpu()),
-    bad("TPU004", "placement-off", tpu(placement_group=False), ERROR, "node_pools[2].placement_group", "COMPACT placement"),
+    bad(
+        "TPU004",
+        "placement-off",
+        tpu(placement_group=False),
+        ERROR,
+        "node_pools[2].placement_group",
+        "COMPACT placement",
+    ),
 ]
 
 
@@ -60,7 +126,9 @@ def test_tpu_rule(case: Case) -> None:
         ("tpu-v6e", "8x16", "ct6e-standard-4t", 32),
     ],
 )
-def test_topology_decides_machine_type_and_node_count(accelerator: str, topology: str, machine: str, hosts: int) -> None:
+def test_topology_decides_machine_type_and_node_count(
+    accelerator: str, topology: str, machine: str, hosts: int
+) -> None:
     resolved = resolve(cluster_from(tpu(accelerator=accelerator, topology=topology)))
     pool = resolved.pools[2]
     assert pool.instance_type == machine

@@ -18,7 +18,9 @@ def name_problem(name: str, limit: int = MAX_NAME) -> str | None:
     if len(name) > limit:
         return f"is {len(name)} characters long (at most {limit})"
     if not DNS_LABEL.match(name):
-        return "must be lowercase letters, digits and '-', starting and ending with a letter or digit"
+        return (
+            "must be lowercase letters, digits and '-', starting and ending with a letter or digit"
+        )
     return None
 
 

@@ -33,7 +33,9 @@ def reservation_id(ctx: Context) -> Iterator[Finding]:
                 )
             elif ctx.cluster.cloud == "aws" and not RESERVATION_ID.match(capacity.reservation_id):
                 yield ctx.finding(
-                    path, f"{capacity.reservation_id!r} is not an EC2 capacity reservation id", "ids look like cr-0123456789abcdef0"
+                    path,
+                    f"{capacity.reservation_id!r} is not an EC2 capacity reservation id",
+                    "ids look like cr-0123456789abcdef0",
                 )
         elif capacity.reservation_id:
             yield ctx.finding(
@@ -56,7 +58,11 @@ def placement_on_reserved(ctx: Context) -> Iterator[Finding]:
                 f"{pool.path}.placement_group",
                 f"a cluster placement group on a {kind.replace('_', ' ')} gives insufficient-capacity errors or fewer instances",
                 "drop placement_group: the reserved capacity is already co-located"
-                + ("" if kind == "capacity_block" else " (only a reservation created in that placement group works)"),
+                + (
+                    ""
+                    if kind == "capacity_block"
+                    else " (only a reservation created in that placement group works)"
+                ),
                 severity=Severity.ERROR if kind == "capacity_block" else Severity.WARNING,
             )
 
@@ -68,11 +74,21 @@ def capacity_available(ctx: Context) -> Iterator[Finding]:
         kind = pool.spec.capacity.type
         path = f"{pool.path}.capacity.type"
         if kind not in allowed:
-            yield ctx.finding(path, f"{ctx.cluster.cloud} has no {kind} capacity", f"use one of: {', '.join(allowed)}")
+            yield ctx.finding(
+                path,
+                f"{ctx.cluster.cloud} has no {kind} capacity",
+                f"use one of: {', '.join(allowed)}",
+            )
             continue
         offering = pool.offering
         usage = USAGE_CLASS.get(kind)
-        if ctx.cluster.cloud == "aws" and offering and usage and offering.usage_classes and usage not in offering.usage_classes:
+        if (
+            ctx.cluster.cloud == "aws"
+            and offering
+            and usage
+            and offering.usage_classes
+            and usage not in offering.usage_classes
+        ):
             yield ctx.finding(
                 path,
                 f"{offering.instance_type} is not sold as {usage}",
@@ -80,7 +96,9 @@ def capacity_available(ctx: Context) -> Iterator[Finding]:
             )
 
 
-@rule("CAP004", "A Capacity Block pool has a fixed size", severity=Severity.WARNING, clouds=("aws",))
+@rule(
+    "CAP004", "A Capacity Block pool has a fixed size", severity=Severity.WARNING, clouds=("aws",)
+)
 def capacity_block_size(ctx: Context) -> Iterator[Finding]:
     for pool in ctx.resolved.pools:
         if pool.spec.capacity.type == "capacity_block" and pool.min_size != pool.max_size:

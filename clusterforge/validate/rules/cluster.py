@@ -27,7 +27,9 @@ def invalid_names(ctx: Context) -> Iterator[Finding]:
     for path, value in named:
         problem = name_problem(value)
         if problem:
-            yield ctx.finding(path, f"name {value!r} {problem}", "use a short lowercase name such as 'h100-train'")
+            yield ctx.finding(
+                path, f"name {value!r} {problem}", "use a short lowercase name such as 'h100-train'"
+            )
 
 
 @rule("NAME002", "Pool and storage names are unique")
@@ -42,7 +44,9 @@ def duplicate_names(ctx: Context) -> Iterator[Finding]:
         for i, name in enumerate(names):
             if counts[name] > 1 and name in seen:
                 yield ctx.finding(
-                    f"{section}[{i}].name", f"{noun} name {name!r} is used {counts[name]} times", "give every entry its own name"
+                    f"{section}[{i}].name",
+                    f"{noun} name {name!r} is used {counts[name]} times",
+                    "give every entry its own name",
                 )
             seen.add(name)
 
@@ -53,19 +57,27 @@ def vpc_cidr(ctx: Context) -> Iterator[Finding]:
     try:
         network = ipaddress.ip_network(cidr, strict=True)
     except ValueError as exc:
-        yield ctx.finding("network.cidr", f"{cidr!r} is not a valid CIDR: {exc}", "write it as 10.0.0.0/16")
+        yield ctx.finding(
+            "network.cidr", f"{cidr!r} is not a valid CIDR: {exc}", "write it as 10.0.0.0/16"
+        )
         return
     if network.version != 4:
-        yield ctx.finding("network.cidr", f"{cidr} is not IPv4", "use an RFC 1918 IPv4 range such as 10.0.0.0/16")
+        yield ctx.finding(
+            "network.cidr", f"{cidr} is not IPv4", "use an RFC 1918 IPv4 range such as 10.0.0.0/16"
+        )
         return
     if not network.is_private:
         yield ctx.finding(
-            "network.cidr", f"{cidr} is not a private range", "use 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16 space",
+            "network.cidr",
+            f"{cidr} is not a private range",
+            "use 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16 space",
             severity=Severity.WARNING,
         )
     if not MIN_PREFIX <= network.prefixlen <= MAX_PREFIX:
         yield ctx.finding(
-            "network.cidr", f"a /{network.prefixlen} VPC is outside what AWS accepts (/16 to /28)", "use a /16"
+            "network.cidr",
+            f"a /{network.prefixlen} VPC is outside what AWS accepts (/16 to /28)",
+            "use a /16",
         )
     elif network.prefixlen > MAX_USABLE_PREFIX:
         yield ctx.finding(
@@ -76,7 +88,11 @@ def vpc_cidr(ctx: Context) -> Iterator[Finding]:
 
 
 GCP_REGION = re.compile(r"^[a-z]+-[a-z]+\d+$")
-ZONE_SUFFIX = {"aws": re.compile(r"^[a-z]$"), "gcp": re.compile(r"^-[a-z]$"), "kubernetes": re.compile(r".*")}
+ZONE_SUFFIX = {
+    "aws": re.compile(r"^[a-z]$"),
+    "gcp": re.compile(r"^-[a-z]$"),
+    "kubernetes": re.compile(r".*"),
+}
 
 
 def _regions(cloud: str) -> list[str] | None:
@@ -94,16 +110,24 @@ def region_and_zones(ctx: Context) -> Iterator[Finding]:
     region = ctx.cluster.region
     example = "us-east-1" if ctx.cluster.cloud == "aws" else "us-central1"
     if not region:
-        yield ctx.finding("region", f"{ctx.cluster.cloud} stacks need a region", f"add e.g. `region: {example}`")
+        yield ctx.finding(
+            "region", f"{ctx.cluster.cloud} stacks need a region", f"add e.g. `region: {example}`"
+        )
         return
     if ctx.cluster.cloud == "gcp" and not GCP_REGION.match(region):
-        yield ctx.finding("region", f"{region!r} is not a Google Cloud region name", "GCP regions look like us-central1, europe-west4")
+        yield ctx.finding(
+            "region",
+            f"{region!r} is not a Google Cloud region name",
+            "GCP regions look like us-central1, europe-west4",
+        )
         return
     known_regions = _regions(ctx.cluster.cloud)
     if known_regions is not None and region not in known_regions:
         close = difflib.get_close_matches(region, known_regions, n=2)
         yield ctx.finding(
-            "region", f"{region!r} is not a {ctx.cluster.cloud} region", did_you_mean(close) or f"e.g. {example}"
+            "region",
+            f"{region!r} is not a {ctx.cluster.cloud} region",
+            did_you_mean(close) or f"e.g. {example}",
         )
         return
     known = ctx.catalog.zones.get(region) if ctx.catalog else None
@@ -116,11 +140,19 @@ def region_and_zones(ctx: Context) -> Iterator[Finding]:
         if zone is None:
             continue
         suffix = "-a" if ctx.cluster.cloud == "gcp" else "a"
-        if not zone.startswith(region) or not ZONE_SUFFIX[ctx.cluster.cloud].match(zone[len(region):]):
-            yield ctx.finding(path, f"zone {zone!r} is not in region {region!r}", f"use a zone of {region}, e.g. {region}{suffix}")
+        if not zone.startswith(region) or not ZONE_SUFFIX[ctx.cluster.cloud].match(
+            zone[len(region) :]
+        ):
+            yield ctx.finding(
+                path,
+                f"zone {zone!r} is not in region {region!r}",
+                f"use a zone of {region}, e.g. {region}{suffix}",
+            )
         elif region_zones is not None and zone not in region_zones:
             yield ctx.finding(
-                path, f"zone {zone!r} does not exist in {region}", f"zones of {region}: {', '.join(region_zones)}"
+                path,
+                f"zone {zone!r} does not exist in {region}",
+                f"zones of {region}: {', '.join(region_zones)}",
             )
 
 
@@ -128,19 +160,31 @@ def region_and_zones(ctx: Context) -> Iterator[Finding]:
 def two_zones(ctx: Context) -> Iterator[Finding]:
     zones = ctx.cluster.network.zones
     if zones is not None and len(set(zones)) < 2:
-        yield ctx.finding("network.zones", "EKS needs subnets in at least two zones", "list two or three zones of the region")
+        yield ctx.finding(
+            "network.zones",
+            "EKS needs subnets in at least two zones",
+            "list two or three zones of the region",
+        )
     if zones is not None and len(set(zones)) > 3:
-        yield ctx.finding("network.zones", f"{len(set(zones))} zones given; clusterforge builds at most 3", "list two or three zones")
+        yield ctx.finding(
+            "network.zones",
+            f"{len(set(zones))} zones given; clusterforge builds at most 3",
+            "list two or three zones",
+        )
     if zones is not None:
         for pool in ctx.resolved.pools:
             if pool.zone and pool.zone not in zones:
                 yield ctx.finding(
-                    f"{pool.path}.zone", f"pool zone {pool.zone} is not one of network.zones", "add it to network.zones"
+                    f"{pool.path}.zone",
+                    f"pool zone {pool.zone} is not one of network.zones",
+                    "add it to network.zones",
                 )
         for item in ctx.resolved.storage:
             if item.zone and item.zone not in zones:
                 yield ctx.finding(
-                    f"{item.path}.zone", f"storage zone {item.zone} is not one of network.zones (no subnet there)", "add it to network.zones"
+                    f"{item.path}.zone",
+                    f"storage zone {item.zone} is not one of network.zones (no subnet there)",
+                    "add it to network.zones",
                 )
 
 
@@ -151,7 +195,11 @@ def kubernetes_version(ctx: Context) -> Iterator[Finding]:
     wanted = ctx.cluster.kubernetes.version
     offered = ctx.catalog.kubernetes_version(wanted)
     today = _util.today()
-    versions = [v.version for v in ctx.catalog.kubernetes_versions if not _past(v.end_of_extended_support, today)]
+    versions = [
+        v.version
+        for v in ctx.catalog.kubernetes_versions
+        if not _past(v.end_of_extended_support, today)
+    ]
     if offered is None:
         yield ctx.finding(
             "kubernetes.version",
@@ -186,7 +234,12 @@ def _past(date: str | None, today: dt.date) -> bool:
     return bool(date) and dt.date.fromisoformat(date) <= today  # type: ignore[arg-type]
 
 
-@rule("K8S002", "A public API endpoint is restricted to known CIDRs", severity=Severity.WARNING, clouds=("aws", "gcp"))
+@rule(
+    "K8S002",
+    "A public API endpoint is restricted to known CIDRs",
+    severity=Severity.WARNING,
+    clouds=("aws", "gcp"),
+)
 def public_endpoint(ctx: Context) -> Iterator[Finding]:
     k8s = ctx.cluster.kubernetes
     if not k8s.endpoint_public_access:
@@ -215,10 +268,16 @@ def public_endpoint(ctx: Context) -> Iterator[Finding]:
         try:
             network = ipaddress.ip_network(cidr, strict=False)
         except ValueError:
-            yield ctx.finding(f"kubernetes.public_access_cidrs[{i}]", f"{cidr!r} is not a CIDR", "write it as 203.0.113.0/24", severity=Severity.ERROR)
+            yield ctx.finding(
+                f"kubernetes.public_access_cidrs[{i}]",
+                f"{cidr!r} is not a CIDR",
+                "write it as 203.0.113.0/24",
+                severity=Severity.ERROR,
+            )
             continue
         if network.prefixlen == 0:
             yield ctx.finding(
-                f"kubernetes.public_access_cidrs[{i}]", f"{cidr} opens the API endpoint to the whole internet", "list narrower CIDRs"
+                f"kubernetes.public_access_cidrs[{i}]",
+                f"{cidr} opens the API endpoint to the whole internet",
+                "list narrower CIDRs",
             )
-

@@ -22,7 +22,11 @@ def efa_supported(ctx: Context) -> Iterator[Finding]:
             accelerator = pool.offering.accelerator
             with_efa = (
                 sorted(
-                    (o for o in ctx.catalog.offerings.values() if o.accelerator == accelerator and o.efa_interfaces),
+                    (
+                        o
+                        for o in ctx.catalog.offerings.values()
+                        if o.accelerator == accelerator and o.efa_interfaces
+                    ),
                     key=lambda o: o.accelerator_count,
                 )
                 if ctx.catalog and accelerator
@@ -33,7 +37,9 @@ def efa_supported(ctx: Context) -> Iterator[Finding]:
                 if with_efa
                 else "set fabric: none, or pick an instance type with EFA (p4d, p5, p5en, p6-b200, trn1, trn2)"
             )
-            yield ctx.finding(f"{pool.path}.fabric", f"{pool.offering.instance_type} has no EFA interface", hint)
+            yield ctx.finding(
+                f"{pool.path}.fabric", f"{pool.offering.instance_type} has no EFA interface", hint
+            )
 
 
 @rule("EFA002", "An EFA pool lives in one zone and one subnet", clouds=("aws",))
@@ -60,10 +66,20 @@ def fabric_for_cloud(ctx: Context) -> Iterator[Finding]:
             )
 
 
-@rule("EFA004", "A multi-node accelerator pool has a high-speed fabric", severity=Severity.INFO, clouds=("aws",))
+@rule(
+    "EFA004",
+    "A multi-node accelerator pool has a high-speed fabric",
+    severity=Severity.INFO,
+    clouds=("aws",),
+)
 def no_fabric(ctx: Context) -> Iterator[Finding]:
     for pool in ctx.resolved.pools:
-        if pool.is_accelerated and pool.fabric == "none" and pool.max_size > 1 and pool.spec.fabric == "auto":
+        if (
+            pool.is_accelerated
+            and pool.fabric == "none"
+            and pool.max_size > 1
+            and pool.spec.fabric == "auto"
+        ):
             yield ctx.finding(
                 f"{pool.path}.fabric",
                 f"{pool.instance_type} has no EFA: traffic between its nodes goes over ENA TCP",
@@ -74,7 +90,11 @@ def no_fabric(ctx: Context) -> Iterator[Finding]:
 @rule("EFA005", "A placement group is only asked for on types that support it", clouds=("aws",))
 def placement_supported(ctx: Context) -> Iterator[Finding]:
     for pool in ctx.resolved.pools:
-        if pool.spec.placement_group and pool.offering and not pool.offering.supports_cluster_placement:
+        if (
+            pool.spec.placement_group
+            and pool.offering
+            and not pool.offering.supports_cluster_placement
+        ):
             yield ctx.finding(
                 f"{pool.path}.placement_group",
                 f"{pool.offering.instance_type} does not support cluster placement groups",
@@ -82,7 +102,12 @@ def placement_supported(ctx: Context) -> Iterator[Finding]:
             )
 
 
-@rule("EFA006", "Every EFA interface the instance type has is used", severity=Severity.INFO, clouds=("aws",))
+@rule(
+    "EFA006",
+    "Every EFA interface the instance type has is used",
+    severity=Severity.INFO,
+    clouds=("aws",),
+)
 def efa_layout(ctx: Context) -> Iterator[Finding]:
     """Reports the EFA layout the launch template gets (one interface per network card)."""
     for pool in ctx.resolved.pools:

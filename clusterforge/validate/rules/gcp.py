@@ -17,21 +17,33 @@ PROJECT_ID = re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
 def project_id(ctx: Context) -> Iterator[Finding]:
     project = ctx.cluster.project
     if not project:
-        yield ctx.finding("project", "gcp stacks need a project id", "add `project: my-project` (or overrides.gcp.project)")
+        yield ctx.finding(
+            "project",
+            "gcp stacks need a project id",
+            "add `project: my-project` (or overrides.gcp.project)",
+        )
     elif not PROJECT_ID.match(project):
         yield ctx.finding(
-            "project", f"{project!r} is not a GCP project id", "6-30 characters: lowercase letters, digits and '-', starting with a letter"
+            "project",
+            f"{project!r} is not a GCP project id",
+            "6-30 characters: lowercase letters, digits and '-', starting with a letter",
         )
 
 
-@rule("GKE001", "Every GKE pool is in one zone (compact placement, per-zone node counts)", clouds=("gcp",))
+@rule(
+    "GKE001",
+    "Every GKE pool is in one zone (compact placement, per-zone node counts)",
+    clouds=("gcp",),
+)
 def pool_single_zone(ctx: Context) -> Iterator[Finding]:
     for pool in ctx.resolved.pools:
         if pool.zone is not None:
             continue
         if pool.placement_group:
             yield ctx.finding(
-                f"{pool.path}.zone", "compact placement needs the pool in one zone, but it has none", "set `zone` on the pool or the cluster"
+                f"{pool.path}.zone",
+                "compact placement needs the pool in one zone, but it has none",
+                "set `zone` on the pool or the cluster",
             )
         else:
             yield ctx.finding(
@@ -41,7 +53,11 @@ def pool_single_zone(ctx: Context) -> Iterator[Finding]:
             )
 
 
-@rule("GKE002", "Spot, reservations, flex-start and queued provisioning are combined as GKE allows", clouds=("gcp",))
+@rule(
+    "GKE002",
+    "Spot, reservations, flex-start and queued provisioning are combined as GKE allows",
+    clouds=("gcp",),
+)
 def capacity_combinations(ctx: Context) -> Iterator[Finding]:
     for pool in ctx.resolved.pools:
         capacity = pool.spec.capacity
@@ -61,7 +77,10 @@ def capacity_combinations(ctx: Context) -> Iterator[Finding]:
                 )
             if pool.is_tpu and pool.slices > 1:
                 yield ctx.finding(
-                    f"{path}.queued_provisioning", "queued provisioning admits one slice per request", "use slices: 1 per pool", severity=Severity.WARNING
+                    f"{path}.queued_provisioning",
+                    "queued provisioning admits one slice per request",
+                    "use slices: 1 per pool",
+                    severity=Severity.WARNING,
                 )
         if capacity.type == "flex_start" and pool.spec.placement_group:
             yield ctx.finding(
@@ -72,7 +91,9 @@ def capacity_combinations(ctx: Context) -> Iterator[Finding]:
             )
 
 
-@rule("GKE003", "Node, pod, service and control-plane ranges are valid and disjoint", clouds=("gcp",))
+@rule(
+    "GKE003", "Node, pod, service and control-plane ranges are valid and disjoint", clouds=("gcp",)
+)
 def secondary_ranges(ctx: Context) -> Iterator[Finding]:
     network = ctx.cluster.network
     ranges = {"network.cidr": network.cidr, "network.pods_cidr": network.pods_cidr, "network.services_cidr": network.services_cidr,
@@ -83,14 +104,22 @@ def secondary_ranges(ctx: Context) -> Iterator[Finding]:
             parsed[path] = ipaddress.ip_network(value, strict=True)
         except ValueError as exc:
             if path != "network.cidr":  # NET001 reports the node range
-                yield ctx.finding(path, f"{value!r} is not a valid CIDR: {exc}", "write it as 10.64.0.0/14")
+                yield ctx.finding(
+                    path, f"{value!r} is not a valid CIDR: {exc}", "write it as 10.64.0.0/14"
+                )
     if "network.master_cidr" in parsed and parsed["network.master_cidr"].prefixlen != 28:
-        yield ctx.finding("network.master_cidr", "the private control-plane range must be a /28", "e.g. 172.16.0.0/28")
+        yield ctx.finding(
+            "network.master_cidr",
+            "the private control-plane range must be a /28",
+            "e.g. 172.16.0.0/28",
+        )
     items = list(parsed.items())
     for i, (path_a, a) in enumerate(items):
         for path_b, b in items[i + 1 :]:
             if a.version == b.version and a.overlaps(b):
-                yield ctx.finding(path_b, f"{b} overlaps {path_a} {a}", "give each range its own space")
+                yield ctx.finding(
+                    path_b, f"{b} overlaps {path_a} {a}", "give each range its own space"
+                )
 
 
 @rule("GKE004", "The requested fabric is the one the machine type has", clouds=("gcp",))

@@ -33,7 +33,9 @@ def accelerator_offered(ctx: Context) -> Iterator[Finding]:
         if spec.instance_type or not spec.accelerator:
             if spec.accelerators_per_node and not spec.accelerator and not spec.instance_type:
                 yield ctx.finding(
-                    f"{pool.path}.accelerators_per_node", "accelerators_per_node without an accelerator", "add `accelerator: H100`"
+                    f"{pool.path}.accelerators_per_node",
+                    "accelerators_per_node without an accelerator",
+                    "add `accelerator: H100`",
                 )
             continue
         known = ctx.catalog.canonical_accelerator(spec.accelerator)
@@ -41,7 +43,9 @@ def accelerator_offered(ctx: Context) -> Iterator[Finding]:
             continue  # a TPU generation: its topology picks the machine type (TPU001)
         if known is None:
             names = ctx.catalog.accelerators()
-            close = did_you_mean([n for n in names if n.lower().startswith(spec.accelerator.lower()[:2])][:3])
+            close = did_you_mean(
+                [n for n in names if n.lower().startswith(spec.accelerator.lower()[:2])][:3]
+            )
             yield ctx.finding(
                 f"{pool.path}.accelerator",
                 f"no {ctx.cluster.cloud} instance type has a {spec.accelerator!r} accelerator",
@@ -83,11 +87,23 @@ def pool_sizes(ctx: Context) -> Iterator[Finding]:
         spec = pool.spec
         low, desired, high = spec.min_nodes, spec.nodes, spec.max_nodes
         if low is not None and high is not None and low > high:
-            yield ctx.finding(f"{pool.path}.min_nodes", f"min_nodes {low} is greater than max_nodes {high}", "swap them")
+            yield ctx.finding(
+                f"{pool.path}.min_nodes",
+                f"min_nodes {low} is greater than max_nodes {high}",
+                "swap them",
+            )
         if desired is not None and low is not None and desired < low:
-            yield ctx.finding(f"{pool.path}.nodes", f"nodes {desired} is below min_nodes {low}", "raise nodes or lower min_nodes")
+            yield ctx.finding(
+                f"{pool.path}.nodes",
+                f"nodes {desired} is below min_nodes {low}",
+                "raise nodes or lower min_nodes",
+            )
         if desired is not None and high is not None and desired > high:
-            yield ctx.finding(f"{pool.path}.nodes", f"nodes {desired} is above max_nodes {high}", "lower nodes or raise max_nodes")
+            yield ctx.finding(
+                f"{pool.path}.nodes",
+                f"nodes {desired} is above max_nodes {high}",
+                "lower nodes or raise max_nodes",
+            )
         if ctx.cluster.cloud in ("aws", "gcp") and pool.max_size == 0:
             given = "max_nodes" if spec.max_nodes is not None else "nodes"
             yield ctx.finding(
@@ -121,7 +137,9 @@ def offered_in_zone(ctx: Context) -> Iterator[Finding]:
             )
 
 
-@rule("POOL006", "A CPU pool runs the system pods", severity=Severity.WARNING, clouds=("aws", "gcp"))
+@rule(
+    "POOL006", "A CPU pool runs the system pods", severity=Severity.WARNING, clouds=("aws", "gcp")
+)
 def system_pool_present(ctx: Context) -> Iterator[Finding]:
     if ctx.resolved.pools and all(p.is_accelerated for p in ctx.resolved.pools):
         yield ctx.finding(
@@ -130,10 +148,19 @@ def system_pool_present(ctx: Context) -> Iterator[Finding]:
             "add a small CPU pool, e.g. {name: system, instance_type: m7i.2xlarge, nodes: 2}",
         )
     if not ctx.resolved.pools and ctx.cluster.cloud != "kubernetes":
-        yield ctx.finding("node_pools", "the stack declares no node pools", "add at least a system pool and an accelerator pool")
+        yield ctx.finding(
+            "node_pools",
+            "the stack declares no node pools",
+            "add at least a system pool and an accelerator pool",
+        )
 
 
-@rule("POOL007", "Spot capacity on a multi-node fabric pool", severity=Severity.WARNING, clouds=("aws", "gcp"))
+@rule(
+    "POOL007",
+    "Spot capacity on a multi-node fabric pool",
+    severity=Severity.WARNING,
+    clouds=("aws", "gcp"),
+)
 def spot_training(ctx: Context) -> Iterator[Finding]:
     """Spot reclaims single nodes at any time; a tightly coupled training job loses the whole step."""
     for pool in ctx.resolved.pools:
@@ -145,7 +172,12 @@ def spot_training(ctx: Context) -> Iterator[Finding]:
             )
 
 
-@rule("POOL008", "Autoscaled EKS pools have something that scales them", severity=Severity.WARNING, clouds=("aws",))
+@rule(
+    "POOL008",
+    "Autoscaled EKS pools have something that scales them",
+    severity=Severity.WARNING,
+    clouds=("aws",),
+)
 def eks_autoscaler(ctx: Context) -> Iterator[Finding]:
     """EKS managed node groups do not scale by themselves (GKE node pools do)."""
     if ctx.resolved.addon("cluster-autoscaler") is not None:

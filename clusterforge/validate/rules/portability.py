@@ -19,12 +19,27 @@ CLUSTER_FIELDS: list[tuple[str, Callable[[Any], Any], Any, tuple[str, ...]]] = [
     ("region", lambda c: c.region, None, ("aws", "gcp")),
     ("zone", lambda c: c.zone, None, ("aws", "gcp")),
     ("kubernetes.admins", lambda c: c.kubernetes.admins, [], ("aws",)),
-    ("kubernetes.control_plane_logs", lambda c: c.kubernetes.control_plane_logs, _K8S_DEFAULTS.control_plane_logs, ("aws",)),
-    ("kubernetes.release_channel", lambda c: c.kubernetes.release_channel, _K8S_DEFAULTS.release_channel, ("gcp",)),
+    (
+        "kubernetes.control_plane_logs",
+        lambda c: c.kubernetes.control_plane_logs,
+        _K8S_DEFAULTS.control_plane_logs,
+        ("aws",),
+    ),
+    (
+        "kubernetes.release_channel",
+        lambda c: c.kubernetes.release_channel,
+        _K8S_DEFAULTS.release_channel,
+        ("gcp",),
+    ),
     ("kubernetes.context", lambda c: c.kubernetes.context, None, ("kubernetes",)),
     ("network.nat", lambda c: c.network.nat, _NET_DEFAULTS.nat, ("aws",)),
     ("network.pods_cidr", lambda c: c.network.pods_cidr, _NET_DEFAULTS.pods_cidr, ("gcp",)),
-    ("network.services_cidr", lambda c: c.network.services_cidr, _NET_DEFAULTS.services_cidr, ("gcp",)),
+    (
+        "network.services_cidr",
+        lambda c: c.network.services_cidr,
+        _NET_DEFAULTS.services_cidr,
+        ("gcp",),
+    ),
     ("network.master_cidr", lambda c: c.network.master_cidr, _NET_DEFAULTS.master_cidr, ("gcp",)),
 ]
 POOL_FIELDS: list[tuple[str, Any, tuple[str, ...]]] = [

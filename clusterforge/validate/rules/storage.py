@@ -49,7 +49,9 @@ def storage_type_for_cloud(ctx: Context) -> Iterator[Finding]:
             yield ctx.finding(
                 f"{item.path}.type",
                 f"storage type {item.spec.type!r} is not built on {ctx.cluster.cloud}",
-                f"use one of: {', '.join(allowed)}" if allowed else "declare existing volumes as add-on values instead",
+                f"use one of: {', '.join(allowed)}"
+                if allowed
+                else "declare existing volumes as add-on values instead",
             )
 
 
@@ -60,14 +62,25 @@ def storage_mounts(ctx: Context) -> Iterator[Finding]:
         for i, name in enumerate(item.spec.pools or []):
             if name not in pool_names:
                 yield ctx.finding(
-                    f"{item.path}.pools[{i}]", f"no node pool named {name!r}", did_you_mean(difflib.get_close_matches(name, pool_names)) or f"pools: {', '.join(pool_names)}"
+                    f"{item.path}.pools[{i}]",
+                    f"no node pool named {name!r}",
+                    did_you_mean(difflib.get_close_matches(name, pool_names))
+                    or f"pools: {', '.join(pool_names)}",
                 )
         if not item.spec.mount_path.startswith("/"):
-            yield ctx.finding(f"{item.path}.mount_path", f"mount path {item.spec.mount_path!r} is not absolute", "write it as /scratch")
+            yield ctx.finding(
+                f"{item.path}.mount_path",
+                f"mount path {item.spec.mount_path!r} is not absolute",
+                "write it as /scratch",
+            )
     counts = Counter(s.mount_path for s in ctx.cluster.storage)
     for item in ctx.resolved.storage:
         if counts[item.spec.mount_path] > 1:
-            yield ctx.finding(f"{item.path}.mount_path", f"mount path {item.spec.mount_path} is used by {counts[item.spec.mount_path]} file systems", "give each its own path")
+            yield ctx.finding(
+                f"{item.path}.mount_path",
+                f"mount path {item.spec.mount_path} is used by {counts[item.spec.mount_path]} file systems",
+                "give each its own path",
+            )
 
 
 #: Storage services that live in one region, not one zone (no zone to match).
@@ -81,7 +94,9 @@ def storage_zone(ctx: Context) -> Iterator[Finding]:
         if item.service in REGIONAL_SERVICES or item.tier in ("REGIONAL", "ENTERPRISE"):
             continue
         if item.zone is None:
-            pool_zones = sorted({p.zone for p in ctx.resolved.pools if p.name in item.pools and p.zone})
+            pool_zones = sorted(
+                {p.zone for p in ctx.resolved.pools if p.name in item.pools and p.zone}
+            )
             if len(pool_zones) > 1:
                 yield ctx.finding(
                     f"{item.path}.pools",
@@ -89,7 +104,11 @@ def storage_zone(ctx: Context) -> Iterator[Finding]:
                     "mount it from pools of one zone, or set its zone and accept cross-zone traffic for the others",
                 )
             else:
-                yield ctx.finding(f"{item.path}.zone", "the file system has no zone", "set `zone` on the storage or the cluster")
+                yield ctx.finding(
+                    f"{item.path}.zone",
+                    "the file system has no zone",
+                    "set `zone` on the storage or the cluster",
+                )
             continue
         for pool in ctx.resolved.pools:
             if pool.name in item.pools and pool.zone and pool.zone != item.zone:
@@ -111,7 +130,9 @@ def storage_unprotected(ctx: Context) -> Iterator[Finding]:
             )
 
 
-@rule("FSX001", "FSx for Lustre deployment type and capacity are values FSx accepts", clouds=("aws",))
+@rule(
+    "FSX001", "FSx for Lustre deployment type and capacity are values FSx accepts", clouds=("aws",)
+)
 def fsx_capacity(ctx: Context) -> Iterator[Finding]:
     facts = fsx_facts(ctx).get("deployment_types", {})
     for item in ctx.resolved.storage:
@@ -146,7 +167,9 @@ def fsx_throughput(ctx: Context) -> Iterator[Finding]:
         path = f"{item.path}.throughput_mbps_per_tib"
         if not tiers and given is not None:
             yield ctx.finding(
-                path, f"{item.deployment_type} has a fixed throughput; throughput_mbps_per_tib is not accepted", "drop it, or use PERSISTENT_2"
+                path,
+                f"{item.deployment_type} has a fixed throughput; throughput_mbps_per_tib is not accepted",
+                "drop it, or use PERSISTENT_2",
             )
         elif tiers and item.throughput_mbps_per_tib not in tiers:
             yield ctx.finding(
@@ -165,9 +188,17 @@ def fsx_data_repository(ctx: Context) -> Iterator[Finding]:
         for field_name in ("import_path", "export_path"):
             value = getattr(item.spec, field_name)
             if value is not None and not value.startswith("s3://"):
-                yield ctx.finding(f"{item.path}.{field_name}", f"{value!r} is not an s3:// path", "write it as s3://bucket/prefix")
+                yield ctx.finding(
+                    f"{item.path}.{field_name}",
+                    f"{value!r} is not an s3:// path",
+                    "write it as s3://bucket/prefix",
+                )
         deployment = facts.get("deployment_types", {}).get(item.deployment_type, {})
-        if item.spec.export_path and not item.spec.import_path and deployment.get("data_repository_associations"):
+        if (
+            item.spec.export_path
+            and not item.spec.import_path
+            and deployment.get("data_repository_associations")
+        ):
             yield ctx.finding(
                 f"{item.path}.export_path",
                 "an export path without an import path",
@@ -182,14 +213,24 @@ def storage_capacity(ctx: Context) -> Iterator[Finding]:
         if item.spec.type == "gcsfuse":
             if item.spec.capacity_gib is not None:
                 yield ctx.finding(
-                    f"{item.path}.capacity_gib", "a Cloud Storage bucket has no capacity; capacity_gib is ignored", "drop it",
+                    f"{item.path}.capacity_gib",
+                    "a Cloud Storage bucket has no capacity; capacity_gib is ignored",
+                    "drop it",
                     severity=Severity.WARNING,
                 )
         elif item.spec.capacity_gib is None:
-            yield ctx.finding(f"{item.path}.capacity_gib", f"{item.spec.type} storage needs capacity_gib", "e.g. capacity_gib: 4800")
+            yield ctx.finding(
+                f"{item.path}.capacity_gib",
+                f"{item.spec.type} storage needs capacity_gib",
+                "e.g. capacity_gib: 4800",
+            )
 
 
-@rule("LUS001", "Managed Lustre throughput tier and capacity are values the service accepts", clouds=("gcp",))
+@rule(
+    "LUS001",
+    "Managed Lustre throughput tier and capacity are values the service accepts",
+    clouds=("gcp",),
+)
 def managed_lustre(ctx: Context) -> Iterator[Finding]:
     facts = (ctx.catalog.storage.get("managed_lustre") if ctx.catalog else None) or {}
     tiers = facts.get("throughput_mbps_per_tib", [])
@@ -214,7 +255,11 @@ def managed_lustre(ctx: Context) -> Iterator[Finding]:
                 f"use at least {low} GiB, or a faster tier (smaller minimum)",
             )
         elif capacity is not None and high is not None and capacity > high:
-            yield ctx.finding(f"{item.path}.capacity_gib", f"Managed Lustre at {tier} MB/s/TiB ends at {high} GiB", f"use at most {high} GiB")
+            yield ctx.finding(
+                f"{item.path}.capacity_gib",
+                f"Managed Lustre at {tier} MB/s/TiB ends at {high} GiB",
+                f"use at most {high} GiB",
+            )
 
 
 @rule("FST001", "Filestore tier and capacity are values Filestore accepts", clouds=("gcp",))
@@ -225,7 +270,11 @@ def filestore(ctx: Context) -> Iterator[Finding]:
             continue
         facts = tiers.get(item.tier or "")
         if facts is None:
-            yield ctx.finding(f"{item.path}.tier", f"unknown Filestore tier {item.tier!r}", f"tiers: {', '.join(tiers)}")
+            yield ctx.finding(
+                f"{item.path}.tier",
+                f"unknown Filestore tier {item.tier!r}",
+                f"tiers: {', '.join(tiers)}",
+            )
             continue
         capacity = item.spec.capacity_gib
         if capacity is not None and not facts["min_gib"] <= capacity <= facts["max_gib"]:
@@ -236,7 +285,12 @@ def filestore(ctx: Context) -> Iterator[Finding]:
             )
 
 
-@rule("PST001", "Parallelstore is called out: invitation-only scratch; Managed Lustre is the default", severity=Severity.WARNING, clouds=("gcp",))
+@rule(
+    "PST001",
+    "Parallelstore is called out: invitation-only scratch; Managed Lustre is the default",
+    severity=Severity.WARNING,
+    clouds=("gcp",),
+)
 def parallelstore(ctx: Context) -> Iterator[Finding]:
     facts = (ctx.catalog.storage.get("parallelstore") if ctx.catalog else None) or {}
     for item in ctx.resolved.storage:
@@ -251,6 +305,8 @@ def parallelstore(ctx: Context) -> Iterator[Finding]:
         low, high = facts.get("min_gib"), facts.get("max_gib")
         if capacity is not None and low and high and not low <= capacity <= high:
             yield ctx.finding(
-                f"{item.path}.capacity_gib", f"Parallelstore takes {low}..{high} GiB, not {capacity}", "pick a size in that range",
+                f"{item.path}.capacity_gib",
+                f"Parallelstore takes {low}..{high} GiB, not {capacity}",
+                "pick a size in that range",
                 severity=Severity.ERROR,
             )

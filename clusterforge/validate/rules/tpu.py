@@ -9,7 +9,9 @@ from clusterforge.findings import Finding
 from clusterforge.validate.registry import Context, rule
 
 
-def _generation(ctx: Context, accelerator: str | None, instance_type: str | None) -> TpuGeneration | None:
+def _generation(
+    ctx: Context, accelerator: str | None, instance_type: str | None
+) -> TpuGeneration | None:
     if ctx.catalog is None:
         return None
     if instance_type:
@@ -28,13 +30,17 @@ def tpu_topology(ctx: Context) -> Iterator[Finding]:
         if generation is None:
             if spec.topology is not None:
                 yield ctx.finding(
-                    f"{pool.path}.topology", "topology is only for TPU pools", "drop it, or set accelerator: tpu-v5p (or another TPU generation)"
+                    f"{pool.path}.topology",
+                    "topology is only for TPU pools",
+                    "drop it, or set accelerator: tpu-v5p (or another TPU generation)",
                 )
             continue
         valid = ", ".join(generation.examples())
         if spec.topology is None:
             yield ctx.finding(
-                f"{pool.path}.topology", f"a {generation.name} pool needs a slice topology", f"{generation.name} topologies: {valid}"
+                f"{pool.path}.topology",
+                f"a {generation.name} pool needs a slice topology",
+                f"{generation.name} topologies: {valid}",
             )
         elif not generation.is_valid(spec.topology):
             shape = "AxBxC" if generation.dims == 3 else "AxB"
@@ -52,12 +58,21 @@ def tpu_machine_type(ctx: Context) -> Iterator[Finding]:
     for pool in ctx.resolved.pools:
         spec = pool.spec
         generation = _generation(ctx, spec.accelerator, spec.instance_type)
-        if generation is None or not spec.instance_type or not spec.topology or not generation.is_valid(spec.topology):
+        if (
+            generation is None
+            or not spec.instance_type
+            or not spec.topology
+            or not generation.is_valid(spec.topology)
+        ):
             continue
         per_vm = generation.machine_types.get(spec.instance_type, 0)
         total = chips(spec.topology)
         expected = generation.machine_type_for(spec.topology)
-        if per_vm == 0 or total % per_vm or (total > per_vm and spec.instance_type != generation.multi_host_machine_type):
+        if (
+            per_vm == 0
+            or total % per_vm
+            or (total > per_vm and spec.instance_type != generation.multi_host_machine_type)
+        ):
             yield ctx.finding(
                 f"{pool.path}.instance_type",
                 f"{spec.instance_type} ({per_vm} chips per VM) cannot form a {spec.topology} slice ({total} chips)",
