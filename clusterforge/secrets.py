@@ -1,0 +1,152 @@
+"""What counts as a secret, and how it is shown: the one place every output path asks.
+
+A value is secret when the key that holds it names a credential (``password``, ``token``,
+``secret``, ``apiKey``, ``privateKey``, ...; matched on word parts, so ``adminPassword`` and
+``slack_webhook_token`` count while ``keyspace`` or ``monkey`` do not), or when it is a URL that
+carries credentials (``https://user:PW@host``, ``s3://bucket?secret_key=...``). Renderers, error
+messages, the plan JSON and GitOps output all call these functions, so one rule decides.
+
+This module imports nothing heavy: validation and the CLI use it before Pulumi is loaded.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+#: How every output shows a secret value.
+MASK = "[secret]"
+
+# Word parts that name a credential. ``key`` alone is too broad (``key: app`` in a label
+# selector), so it counts only with a qualifier that makes it one (apiKey, accessKey, ...).
+_SECRET_WORDS = frozenset(
+    {
+        "password",
+        "passwd",
+        "passphrase",
+        "secret",
+        "token",
+        "credential",
+        "credentials",
+        "kubeconfig",
+        "pwd",
+    }
+)
+_SECRET_PAIRS = frozenset(
+    {
+        ("api", "key"),
+        ("access", "key"),
+        ("private", "key"),
+        ("secret", "key"),
+        ("client", "secret"),
+        ("auth", "key"),
+        ("signing", "key"),
+        ("encryption", "key"),
+        ("ssh", "key"),
+    }
+)
+# Keys that contain a secret word but name a reference to a secret, not the secret itself:
+# ``existingSecret: my-secret`` or ``passwordSecretRef`` point at a Kubernetes Secret by name.
+_REFERENCE_TAILS = frozenset({"ref", "name", "names", "file", "path", "existing", "key", "keys"})
+_REFERENCE_HEADS = frozenset({"existing", "use", "create"})
+
+_WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
+
+
+def _words(key: str) -> list[str]:
+    return [word.lower() for word in _WORD.findall(key)]
+
+
+def is_secret_key(key: str) -> bool:
+    """Whether a mapping key names a credential whose value must never be printed.
+
+    >>> [is_secret_key(k) for k in ("adminPassword", "api_key", "token", "keyspace", "existingSecret")]
+    [True, True, True, False, False]
+    """
+    words = _words(key)
+    if not words:
+        return False
+    pairs = set(zip(words, words[1:], strict=False))
+    reference = words[0] in _REFERENCE_HEADS or (len(words) > 1 and words[-1] in _REFERENCE_TAILS)
+    # A reference by name (existingSecret, passwordSecretRef, tokenFile) is not the value;
+    # "secretKey" / "accessKey" / "apiKey" end in "key" but are credential pairs.
+    if reference and not pairs & _SECRET_PAIRS:
+        return False
+    if any(word in _SECRET_WORDS for word in words):
+        return True
+    return bool(pairs & _SECRET_PAIRS)
+
+
+# user:password@ in any URL-like string, and credential-looking query parameters.
+_URL_USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*://)(?P<user>[^/@\s:]*):[^/@\s]*@")
+_URL_QUERY_SECRET = re.compile(r"(?P<name>[?&;][^=&#\s]*=)(?P<value>[^&#\s]*)")
+
+
+def redact_text(text: str) -> str:
+    """``text`` with the credentials of every URL in it masked (user kept, password replaced).
+
+    >>> redact_text("login to https://admin:hunter2@state.example.com failed")
+    'login to https://admin:[secret]@state.example.com failed'
+    >>> redact_text("s3://state?region=us-east-1&secret_key=abc")
+    's3://state?region=us-east-1&secret_key=[secret]'
+    """
+    text = _URL_USERINFO.sub(lambda m: f"{m['scheme']}{m['user']}:{MASK}@", text)
+
+    def _query(match: re.Match[str]) -> str:
+        name = match["name"][1:-1]
+        return f"{match['name']}{MASK}" if is_secret_key(name) else match.group(0)
+
+    return _URL_QUERY_SECRET.sub(_query, text)
+
+
+def redact(value: Any) -> Any:
+    """A copy of ``value`` with every secret masked: values under secret keys, URL credentials.
+
+    Mappings and sequences are walked (iteratively bounded by Python's own recursion limit is
+    not relied on: depth is capped and anything deeper is masked whole, so hostile nesting cannot
+    raise). Strings are passed through :func:`redact_text`.
+    """
+    return _redact(value, 0)
+
+
+_MAX_DEPTH = 200
+
+
+def _redact(value: Any, depth: int) -> Any:
+    if depth > _MAX_DEPTH:
+        return MASK
+    if isinstance(value, Mapping):
+        return {
+            key: (
+                MASK
+                if isinstance(key, str) and is_secret_key(key) and value[key] not in (None, "")
+                else _redact(value[key], depth + 1)
+            )
+            for key in value
+        }
+    if isinstance(value, (list, tuple)):
+        return [_redact(item, depth + 1) for item in value]
+    if isinstance(value, str):
+        return redact_text(value)
+    return value
+
+
+def secret_paths(value: Any, prefix: Sequence[str] = ()) -> list[tuple[str, ...]]:
+    """The key paths under ``value`` whose values are secret (for moving them into a Secret)."""
+    found: list[tuple[str, ...]] = []
+    stack: list[tuple[Any, tuple[str, ...]]] = [(value, tuple(prefix))]
+    while stack:
+        node, path = stack.pop()
+        if len(path) > _MAX_DEPTH:
+            continue
+        if isinstance(node, Mapping):
+            for key, item in node.items():
+                here = (*path, str(key))
+                if isinstance(key, str) and is_secret_key(key) and item not in (None, ""):
+                    found.append(here)
+                else:
+                    stack.append((item, here))
+        elif isinstance(node, (list, tuple)):
+            stack.extend((item, (*path, str(index))) for index, item in enumerate(node))
+    return sorted(found)

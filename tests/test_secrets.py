@@ -1,0 +1,73 @@
+"""The one secret rule (clusterforge.secrets): which keys hold secrets, URL credentials masked."""
+
+import doctest
+
+import pytest
+
+from clusterforge import secrets
+
+
+@pytest.mark.parametrize(
+    ("key", "secret"),
+    [
+        ("password", True),
+        ("adminPassword", True),
+        ("grafana_admin_password", True),
+        ("apiKey", True),
+        ("api_key", True),
+        ("secretKey", True),
+        ("AWS_SECRET_ACCESS_KEY", True),
+        ("token", True),
+        ("slackWebhookToken", True),
+        ("clientSecret", True),
+        ("privateKey", True),
+        ("kubeconfig", True),
+        ("key", False),
+        ("keyspace", False),
+        ("monkey", False),
+        ("existingSecret", False),
+        ("passwordSecretRef", False),
+        ("secretName", False),
+        ("tokenFile", False),
+        ("tolerations", False),
+        ("", False),
+    ],
+)
+def test_is_secret_key(key: str, secret: bool) -> None:
+    assert secrets.is_secret_key(key) is secret
+
+
+def test_redact_walks_values_and_urls() -> None:
+    values = {
+        "grafana": {"adminPassword": "hunter2", "replicas": 1},
+        "backend": "postgres://admin:pw123@db:5432/state",
+        "list": [{"token": "abc"}, "s3://b?region=x&secret_key=zzz"],
+        "existingSecret": "grafana-admin",
+    }
+    out = secrets.redact(values)
+    text = repr(out)
+    for planted in ("hunter2", "pw123", "abc", "zzz"):
+        assert planted not in text
+    assert out["grafana"]["replicas"] == 1
+    assert out["existingSecret"] == "grafana-admin"
+    assert out["backend"] == "postgres://admin:[secret]@db:5432/state"
+
+
+def test_redact_survives_hostile_nesting() -> None:
+    deep: dict = {}
+    node = deep
+    for _ in range(5000):
+        node["a"] = {}
+        node = node["a"]
+    secrets.redact(deep)
+    assert secrets.secret_paths(deep) == []
+
+
+def test_secret_paths() -> None:
+    assert secrets.secret_paths({"a": {"password": "x", "user": "u"}, "token": ""}) == [
+        ("a", "password")
+    ]
+
+
+def test_doctests() -> None:
+    assert doctest.testmod(secrets).failed == 0
