@@ -192,16 +192,24 @@ def render_stack(
     outputs_file: Path | None = None,
     cloud: str | None = None,
     skip: Iterable[str] = (),
+    repo_url: str | None = None,
+    repo_path: str | None = None,
+    repo_branch: str = "main",
 ) -> tuple[LoadedStack, Report, Rendered | None]:
-    """Validate, then write the add-ons and generated objects for GitOps (nothing on errors)."""
+    """Validate, plan offline, then write the plan's Kubernetes side for GitOps (nothing on
+    errors). The stack and outputs files are inputs: render never overwrites or removes them."""
     from clusterforge import render
+    from clusterforge.engine import plan_offline
 
     stack, report = validate_stack(path, skip=skip, cloud=cloud)
     if report.resolved is None or report.count(Severity.ERROR):
         return stack, report, None
     volumes = render.volumes_from_outputs(outputs_file) if outputs_file else None
-    rendered = render.render(report.resolved, flavor, volumes=volumes)
-    render.write(rendered, out)
+    git = render.git_target(out, repo_url, repo_path, repo_branch)
+    graph = plan_offline(report.resolved)
+    rendered = render.render(report.resolved, flavor, graph, volumes=volumes, git=git)
+    inputs = tuple(Path(p) for p in (path, outputs_file) if p is not None)
+    render.write(rendered, out, inputs=inputs)
     return stack, report, rendered
 
 

@@ -17,6 +17,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from clusterforge.catalog.addons import CHART, KUSTOMIZE, RELEASE, AddonFacts
+from clusterforge.catalog.releases import chart_installs
 from clusterforge.catalog.resolve import ResolvedCluster
 from clusterforge.modules.kubernetes import objects
 from clusterforge.modules.kubernetes.values import chart_values
@@ -85,6 +86,7 @@ def chart_resource(
             namespace=namespace,
             repository_opts=k8s.helm.v4.RepositoryOptsArgs(repo=repository) if repository else None,
             values=values,
+            name=release or name,
             opts=opts,
         )
     if facts.engine == KUSTOMIZE:
@@ -121,32 +123,24 @@ class KubernetesAddons(pulumi.ComponentResource):
                 deps.append(self.namespaces[addon.namespace])
             values = chart_values(resolved, addon, list(resolved.addons))
             previous: list[pulumi.Resource] = []
-            for extra in addon.facts.extra_charts:  # e.g. kserve-crd before kserve-resources
-                previous.append(
-                    chart_resource(
-                        f"{name}-{extra['chart']}",
-                        addon.facts,
-                        extra["chart"],
-                        addon.version,
-                        addon.namespace,
-                        {},
-                        pulumi.ResourceOptions.merge(
-                            base, pulumi.ResourceOptions(depends_on=deps + previous)
-                        ),
-                    )
+            # Release names and namespaces from the one rule `render` uses too (catalog.releases).
+            for install in chart_installs(addon, name):
+                chart = chart_resource(
+                    install.resource,
+                    addon.facts,
+                    install.chart,
+                    install.version,
+                    install.namespace,
+                    values if install.main else {},
+                    pulumi.ResourceOptions.merge(
+                        base, pulumi.ResourceOptions(depends_on=deps + previous)
+                    ),
+                    release=install.release,
                 )
-            self.charts[addon.name] = chart_resource(
-                f"{name}-{addon.name}",
-                addon.facts,
-                addon.facts.chart,
-                addon.version,
-                addon.namespace,
-                values,
-                pulumi.ResourceOptions.merge(
-                    base, pulumi.ResourceOptions(depends_on=deps + previous)
-                ),
-                release=addon.facts.release,
-            )
+                if install.main:
+                    self.charts[addon.name] = chart
+                else:  # e.g. kserve-crd before kserve-resources
+                    previous.append(chart)
 
         generated: list[tuple[str, dict[str, Any], list[pulumi.Resource]]] = []
         kueue = self.charts.get("kueue")

@@ -1,0 +1,78 @@
+"""Helm release names and namespaces of a cluster's add-ons: the one rule `up` and `render` share.
+
+The Pulumi program (modules/kubernetes/addons.py) and `clusterforge render` both call
+:func:`chart_installs`, so a cluster deployed with `up` and later moved to Argo CD or Flux keeps
+the same Helm releases (same names, same namespace) instead of getting a second copy of every
+add-on.
+
+The names are the ones `up` has always used — the add-on component's name (``<cluster>-addons``)
+and the chart — so releases already installed by `up` are never renamed (a rename would
+uninstall and reinstall the add-on, and with it whatever data it holds). A catalog row may name
+its main chart's release (istio's gateway: ``istio-ingressgateway``, which Knative selects).
+
+This module imports nothing heavy: `render` uses it without loading Pulumi.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from clusterforge.catalog.addons import ResolvedAddon
+
+
+@dataclass(frozen=True)
+class ChartInstall:
+    """One chart (or kustomize path) of an add-on, in install order."""
+
+    #: The add-on it belongs to (``kserve``).
+    addon: str
+    #: Chart name, or the kustomize path under the add-on's repository.
+    chart: str
+    #: Pulumi resource name, and the Helm release name unless ``release`` says otherwise.
+    resource: str
+    #: Helm release name (for kustomize add-ons: the resource name, no Helm release exists).
+    release: str
+    namespace: str
+    version: str
+    #: True for the add-on's main chart (the one that gets the add-on's values).
+    main: bool
+
+
+def chart_installs(addon: ResolvedAddon, component: str) -> list[ChartInstall]:
+    """The charts of ``addon`` in install order (extra charts first, the main chart last).
+
+    ``component`` is the name of the Pulumi component that installs the add-ons,
+    ``<cluster name>-addons`` on every cloud (see :func:`component_name`).
+    """
+    installs = []
+    for extra in addon.facts.extra_charts:
+        resource = f"{component}-{extra['chart']}"
+        installs.append(
+            ChartInstall(
+                addon=addon.name,
+                chart=extra["chart"],
+                resource=resource,
+                release=resource,
+                namespace=addon.namespace,
+                version=addon.version,
+                main=False,
+            )
+        )
+    resource = f"{component}-{addon.name}"
+    installs.append(
+        ChartInstall(
+            addon=addon.name,
+            chart=addon.facts.chart,
+            resource=resource,
+            release=addon.facts.release or resource,
+            namespace=addon.namespace,
+            version=addon.version,
+            main=True,
+        )
+    )
+    return installs
+
+
+def component_name(cluster_name: str) -> str:
+    """The add-on component's name: ``<cluster>-addons`` (the prefix of every release name)."""
+    return f"{cluster_name}-addons"
