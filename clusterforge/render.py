@@ -1068,7 +1068,7 @@ def _signals_deferred() -> Iterator[None]:
         return
     received: list[int] = []
     held = (signal.SIGINT, signal.SIGTERM)
-    previous = {number: signal.getsignal(number) for number in held}
+    previous: dict[int, Any] = {int(number): signal.getsignal(number) for number in held}
     for number in held:
         signal.signal(number, lambda signum, frame: received.append(signum))
     try:
