@@ -1074,8 +1074,8 @@ def _signals_deferred() -> Iterator[None]:
     try:
         yield
     finally:
-        for number, handler in previous.items():
-            signal.signal(number, handler)
+        for saved_number, saved_handler in previous.items():
+            signal.signal(saved_number, saved_handler)
     for signum in received[:1]:
         handler = previous[signum]
         if callable(handler):
