@@ -206,6 +206,7 @@ def render_stack(
         return stack, report, None
     volumes = render.volumes_from_outputs(outputs_file) if outputs_file else None
     git = render.git_target(out, repo_url, repo_path, repo_branch)
+    render.check_target(flavor, git)
     graph = plan_offline(report.resolved)
     rendered = render.render(report.resolved, flavor, graph, volumes=volumes, git=git)
     inputs = tuple(Path(p) for p in (path, outputs_file) if p is not None)

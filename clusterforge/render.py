@@ -292,6 +292,16 @@ def _storage_objects(
 # ------------------------------------------------------------------------------ secrets
 
 
+def _child(node: Any, part: str) -> Any:
+    """``node[part]`` for a path part from :func:`secret_paths` (list indices and non-string
+    keys come back as strings)."""
+    if isinstance(node, list):
+        return node[int(part)]
+    if part in node:
+        return node[part]
+    return next(value for key, value in node.items() if str(key) == part)
+
+
 def _helm_path(values: Any, path: tuple[str, ...]) -> str:
     """Helm ``--set`` syntax for a key path (``a.b[0].c``; dots and commas in keys escaped)."""
     out = ""
@@ -299,11 +309,10 @@ def _helm_path(values: Any, path: tuple[str, ...]) -> str:
     for part in path:
         if isinstance(node, list):
             out += f"[{part}]"
-            node = node[int(part)]
         else:
             escaped = re.sub(r"([.,\[\]=\\])", r"\\\1", part)
             out += f".{escaped}" if out else escaped
-            node = node[part]
+        node = _child(node, part)
     return out
 
 
@@ -321,8 +330,8 @@ def split_secrets(
         helm_path = _helm_path(values, path)
         parent: Any = public
         for part in path[:-1]:
-            parent = parent[int(part)] if isinstance(parent, list) else parent[part]
-        del parent[path[-1]]
+            parent = _child(parent, part)
+        del parent[path[-1]]  # a secret key is always a string key of a mapping
         held.append(
             SecretValue(
                 addon=install.addon,
@@ -491,17 +500,17 @@ def render_plain(
         "",
     ]
     if "objects/00-namespaces.yaml" in groups:
-        lines.append("kubectl apply --server-side -f objects/00-namespaces.yaml")
+        lines.append("kubectl apply -f objects/00-namespaces.yaml")
     for file in sorted(g for g in groups if g.startswith("objects/10-")):
-        lines.append(f"kubectl apply --server-side -f {file}")
+        lines.append(f"kubectl apply -f {file}")
     for item in remote:
-        lines.append(f"kubectl apply --server-side -f {shlex.quote(item.url)}")
+        lines.append(f"kubectl apply -f {shlex.quote(item.url)}")
     for order, chart in enumerate(charts, start=1):
         addon, install = chart.addon, chart.install
         if addon.facts.engine == KUSTOMIZE:
             url, path = _kustomize_repo(addon, install.chart)
             target = f"{url.removesuffix('.git')}//{path}?ref={install.version}"
-            lines.append(f"kubectl apply --server-side -k {shlex.quote(target)}")
+            lines.append(f"kubectl apply -k {shlex.quote(target)}")
             continue
         values_file = f"values/{order:02d}-{install.release}.yaml"
         rendered.files[values_file] = yaml.safe_dump(chart.values, sort_keys=False)
@@ -521,11 +530,23 @@ def render_plain(
         )
     later = sorted(g for g in groups if g[len("objects/") :][:2] >= "20")
     for file in later:
-        lines.append(f"kubectl apply --server-side -f {file}")
+        lines.append(f"kubectl apply -f {file}")
     rendered.files["install.sh"] = "\n".join(lines) + "\n"
 
 
 # ------------------------------------------------------------------------------ argocd
+
+
+def check_target(flavor: str, git: GitTarget | None) -> None:
+    """Refuse what a flavor cannot render before anything is planned or written."""
+    if flavor not in FLAVORS:
+        raise UsageError(f"unknown flavor {flavor!r}", hint=f"use one of: {', '.join(FLAVORS)}")
+    if flavor == "argocd" and not (git and git.url):
+        raise UsageError(
+            "the argocd flavor needs the Git repository Argo CD reads the rendered files from",
+            hint="pass --repo-url https://git.example.com/org/repo.git (and --repo-path if the "
+            "output directory is not found inside a Git checkout)",
+        )
 
 
 def _application(
@@ -575,12 +596,7 @@ def render_argocd(
     remote: list[RemoteFile],
     git: GitTarget,
 ) -> None:
-    if not git.url:
-        raise UsageError(
-            "the argocd flavor needs the Git repository Argo CD reads the rendered files from",
-            hint="pass --repo-url https://git.example.com/org/repo.git (and --repo-path if the "
-            "output directory is not found inside a Git checkout)",
-        )
+    check_target("argocd", git)
     wave = 0
     for item in remote:
         assert item.git_url and item.path and item.ref
@@ -895,8 +911,7 @@ def render(
 ) -> Rendered:
     """Every Kubernetes object and chart of ``graph`` (the offline plan of ``resolved``) as files
     for ``flavor``, or the reason it is not rendered."""
-    if flavor not in FLAVORS:
-        raise UsageError(f"unknown flavor {flavor!r}", hint=f"use one of: {', '.join(FLAVORS)}")
+    check_target(flavor, git)
     git = git or GitTarget(url=None, path="")
     rendered = Rendered()
     parts = _plan_parts(graph, rendered)

@@ -296,7 +296,7 @@ def test_kubeflow_pipelines_points_at_the_real_repository() -> None:
         validate_manifest(manifest)
     plain = render(resolved, "plain", graph).files["install.sh"]
     assert (
-        "kubectl apply --server-side -k "
+        "kubectl apply -k "
         "'https://github.com/kubeflow/pipelines//manifests/kustomize/cluster-scoped-resources?ref="
     ) in plain
 
@@ -502,8 +502,11 @@ def test_an_interrupt_between_renames_restores_the_previous_tree(
     assert not any(p.name.startswith(".clusterforge-render-") for p in out.iterdir())
 
 
-def test_a_real_ctrl_c_during_the_moves_waits_until_the_tree_is_complete(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    ("signum", "raised"), [(signal.SIGINT, KeyboardInterrupt), (signal.SIGTERM, SystemExit)]
+)
+def test_a_real_signal_during_the_moves_waits_until_the_tree_is_complete(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, signum: int, raised: type[BaseException]
 ) -> None:
     out = tmp_path / "gitops"
     write(_small(), out)
@@ -514,17 +517,40 @@ def test_a_real_ctrl_c_during_the_moves_waits_until_the_tree_is_complete(
         real_rename(src, dst)
         if not sent["done"]:
             sent["done"] = True
-            os.kill(os.getpid(), signal.SIGINT)  # a real Ctrl-C, between two renames
+            os.kill(os.getpid(), signum)  # a real Ctrl-C / SIGTERM, between two renames
 
     monkeypatch.setattr(render_module.os, "rename", rename_and_signal)
     new = _small("flux")
-    with pytest.raises(KeyboardInterrupt):
+    with pytest.raises(raised):
         write(new, out)
     monkeypatch.undo()
     tree = _tree(out)
     assert {p: c.encode() for p, c in new.files.items()}.items() <= tree.items()
     assert not (out / "install.sh").exists()
     assert not any(p.name.startswith(".clusterforge-render-") for p in out.iterdir())
+
+
+def test_sigterm_while_staging_leaves_no_staging_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "gitops"
+    write(_small(), out)
+    before = _tree(out)
+    real_stage = render_module._stage
+
+    def stage_then_sigterm(rendered: Rendered, staging: Path) -> None:
+        real_stage(rendered, staging)
+        os.kill(os.getpid(), signal.SIGTERM)  # real SIGTERM before the moves
+
+    monkeypatch.setattr(render_module, "_stage", stage_then_sigterm)
+    for target in (out, tmp_path / "fresh"):
+        with pytest.raises(SystemExit):
+            write(_small("flux"), target)
+    monkeypatch.undo()
+    assert _tree(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["gitops"]
+    assert not any(p.name.startswith(".clusterforge-render-") for p in out.iterdir())
+    assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
 
 
 def test_render_with_outputs_file(tmp_path: Path) -> None:
@@ -563,3 +589,17 @@ def test_render_cli_lists_what_it_did_not_render(tmp_path: Path) -> None:
     )
     assert missing.exit_code == 2 and missing.stderr.startswith("error: the argocd flavor needs")
     assert not (tmp_path / "x").exists()
+
+
+def test_secret_paths_become_helm_set_paths_and_leave_the_values() -> None:
+    from clusterforge.catalog.releases import ChartInstall
+    from clusterforge.render import split_secrets
+
+    install = ChartInstall("x", "x", "c1-addons-x", "c1-addons-x", "ns", "1.0", True)
+    values = {"a.b": {"password": "p1"}, 1: {"token": "p2"}, "l": [{"apiKey": "p3", "n": 1}]}
+    public, held = split_secrets(values, install, "ns")
+    assert sorted(s.path for s in held) == ["1.token", "a\\.b.password", "l[0].apiKey"]
+    assert public == {"a.b": {}, 1: {}, "l": [{"n": 1}]}
+    assert values["l"][0]["apiKey"] == "p3"  # the caller's values are not changed
+    assert {s.secret for s in held} == {"c1-addons-x-secret-values"}
+    assert all(s.key.replace("_", "").isalnum() for s in held)
