@@ -603,3 +603,14 @@ def test_secret_paths_become_helm_set_paths_and_leave_the_values() -> None:
     assert values["l"][0]["apiKey"] == "p3"  # the caller's values are not changed
     assert {s.secret for s in held} == {"c1-addons-x-secret-values"}
     assert all(s.key.replace("_", "").isalnum() for s in held)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ['{"outputs": "x"}', '{"volumes": [1]}', "[1, 2]", "[" * 100_000 + "]" * 100_000, "\x00"],
+)
+def test_bad_outputs_files_are_one_usage_error(tmp_path: Path, text: str) -> None:
+    outputs = tmp_path / "outputs.json"
+    outputs.write_text(text)
+    with pytest.raises(UsageError, match="outputs|volumes"):
+        render_module.volumes_from_outputs(outputs)
