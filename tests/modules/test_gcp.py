@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from clusterforge.catalog import load
+from clusterforge.catalog.gcp_network import nic_networks
 from clusterforge.engine import plan_offline
 from clusterforge.graph import ResourceGraph
-from clusterforge.modules.gcp.fabric import network_plan
 from clusterforge.spec.models import Cluster
 from clusterforge.validate import validate
 
@@ -85,7 +85,8 @@ def test_extra_networks_per_machine_type(
     else:
         assert all(n.inputs["mtu"] == 8244 for n in networks)
     offering = load("gcp").get(machine)
-    assert sum(len(p.subnets) for p in network_plan(offering)) == subnets
+    assert offering is not None
+    assert sum(n.subnet_count for n in nic_networks(offering)) == subnets
 
 
 @pytest.mark.parametrize(
@@ -235,7 +236,8 @@ def test_cluster_security_and_csi_addons_follow_storage() -> None:
     )
     cluster = graph.of_type("gcp:container/cluster:Cluster")[0].inputs
     addons = cluster["addonsConfig"]
-    assert addons["lustreCsiDriverConfig"] == {"enabled": True, "enableLegacyLustrePort": True}
+    # Nodes of 1.35 (the default) are past 1.33.2-gke.4655000: no legacy Lustre port.
+    assert addons["lustreCsiDriverConfig"] == {"enabled": True}
     assert addons["gcpFilestoreCsiDriverConfig"]["enabled"] is True
     assert addons["gcsFuseCsiDriverConfig"]["enabled"] is True
     assert "parallelstoreCsiDriverConfig" not in addons
@@ -265,7 +267,9 @@ def test_cluster_security_and_csi_addons_follow_storage() -> None:
     firewall = next(
         r for r in graph.of_type("gcp:compute/firewall:Firewall") if r.name.endswith("-data-lustre")
     )
-    assert firewall.inputs["allows"] == [{"protocol": "tcp", "ports": ["988", "6988"]}]
+    assert firewall.inputs["allows"] == [{"protocol": "tcp", "ports": ["988"]}]
+    assert firewall.inputs["sourceRanges"] == ["10.72.0.0/20"]  # the PSA range, not the nodes
+    assert not lustre.inputs.get("gkeSupportEnabled")
     grants = graph.of_type("gcp:storage/bucketIAMMember:BucketIAMMember")
     assert [g.inputs["role"] for g in grants] == ["roles/storage.objectUser"]
     assert (
