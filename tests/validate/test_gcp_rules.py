@@ -220,6 +220,15 @@ CASES = [
         "kubernetes.version",
         "early 1.34 patches are older",
     ),
+    good("GKE008", "small-compact-pool", gcp()),
+    bad(
+        "GKE008",
+        "compact-pool-beyond-1500",
+        gcp({"node_pools": {1: {"nodes": 1600}}, "network": {"gpu_cidr": "192.168.0.0/13"}}),
+        WARNING,
+        "node_pools[1].nodes",
+        "at most 1500 nodes",
+    ),
     good("GKE004", "auto", gcp()),
     good("GKE004", "explicit-right", gcp({"node_pools": {1: {"fabric": "gpudirect-tcpxo"}}})),
     bad(

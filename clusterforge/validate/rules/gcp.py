@@ -203,3 +203,22 @@ def machine_type_gke_version(ctx: Context) -> Iterator[Finding]:
                 "make sure the release channel's default patch is at least that version, or use the next minor",
                 severity=Severity.WARNING,
             )
+
+
+@rule(
+    "GKE008",
+    "A compact-placed pool stays within GKE's compact placement size",
+    severity=Severity.WARNING,
+    clouds=("gcp",),
+)
+def compact_placement_size(ctx: Context) -> Iterator[Finding]:
+    gke = (ctx.catalog.extra.get("gke") if ctx.catalog else None) or {}
+    cap = gke.get("compact_placement_max_nodes")
+    for pool in ctx.resolved.pools:
+        if not cap or not pool.placement_group or pool.max_size <= int(cap):
+            continue
+        yield ctx.finding(
+            f"{pool.path}.max_nodes" if pool.spec.max_nodes is not None else f"{pool.path}.nodes",
+            f"compact placement groups hold at most {cap} nodes; this pool may grow to {pool.max_size}",
+            "split the pool, or set placement_group: false for pools that do not need low latency",
+        )
