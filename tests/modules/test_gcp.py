@@ -61,7 +61,11 @@ def node_pool(graph: ResourceGraph, name: str) -> dict[str, Any]:
 def test_extra_networks_per_machine_type(
     machine: str, zone: str, vpcs: int, subnets: int, device_modes: set[str]
 ) -> None:
-    graph = gke_plan([{"name": "gpu", "instance_type": machine, "nodes": 2, "zone": zone}])
+    # A3 Ultra and A4 are sold by reservation, Spot or Flex-start (GKE009), not on demand.
+    capacity = {"type": "spot"} if "rdma" in str(device_modes).lower() else {}
+    graph = gke_plan(
+        [{"name": "gpu", "instance_type": machine, "nodes": 2, "zone": zone, "capacity": capacity}]
+    )
     fabric = [r for r in graph.resources if r.parent and "GpuNetworks" in r.parent]
     networks = [r for r in fabric if r.type == "gcp:compute/network:Network"]
     assert len(networks) == vpcs
@@ -99,7 +103,10 @@ def test_extra_networks_per_machine_type(
 )
 def test_nccl_installer_for_the_fabric(machine: str, fabric: str) -> None:
     zone = "us-central1-b" if fabric == "rdma" else "us-central1-a"
-    graph = gke_plan([{"name": "gpu", "instance_type": machine, "nodes": 1, "zone": zone}])
+    capacity = {"type": "spot"} if fabric == "rdma" else {}
+    graph = gke_plan(
+        [{"name": "gpu", "instance_type": machine, "nodes": 1, "zone": zone, "capacity": capacity}]
+    )
     installers = [r for r in graph.resources if r.type == "kubernetes:yaml/v2:ConfigFile"]
     urls = [r.inputs["file"] for r in installers]
     assert any(f"nccl-{fabric.replace('gpudirect-', '')}-installer.yaml" in u for u in urls)

@@ -229,6 +229,33 @@ CASES = [
         "node_pools[1].nodes",
         "at most 1500 nodes",
     ),
+    good(
+        "GKE009",
+        "a4x-from-a-reservation",
+        gcp({"kubernetes": {"version": "1.35"}, "node_pools": {1: A4X}, "storage": []}),
+    ),
+    bad(
+        "GKE009",
+        "a4x-on-demand",
+        gcp(
+            {
+                "kubernetes": {"version": "1.35"},
+                "node_pools": {1: {**A4X, "capacity": {"type": "on_demand"}}},
+                "storage": [],
+            }
+        ),
+        ERROR,
+        "node_pools[1].capacity.type",
+        "a4x-highgpu-4g is not sold as on-demand",
+    ),
+    bad(
+        "GKE009",
+        "a3-highgpu-1g-on-demand",
+        gcp({"node_pools": {1: {"instance_type": "a3-highgpu-1g", "nodes": 1}}, "storage": []}),
+        ERROR,
+        "node_pools[1].capacity.type",
+        "sold as: spot, flex-start",
+    ),
     good("GKE004", "auto", gcp()),
     good("GKE004", "explicit-right", gcp({"node_pools": {1: {"fabric": "gpudirect-tcpxo"}}})),
     bad(

@@ -222,3 +222,31 @@ def compact_placement_size(ctx: Context) -> Iterator[Finding]:
             f"compact placement groups hold at most {cap} nodes; this pool may grow to {pool.max_size}",
             "split the pool, or set placement_group: false for pools that do not need low latency",
         )
+
+
+#: The Compute Engine consumption option each capacity type uses.
+GCE_USAGE = {
+    "on_demand": "on-demand",
+    "spot": "spot",
+    "reservation": "reservation",
+    "flex_start": "flex-start",
+}
+
+
+@rule("GKE009", "The machine type is sold the way the pool buys it", clouds=("gcp",))
+def consumption_option(ctx: Context) -> Iterator[Finding]:
+    """Google sells some machine types only through some consumption options: A4X only by
+    reservation; A4 and A3 Ultra by reservation, Spot or Flex-start; a3-highgpu-1g/2g/4g only
+    as Spot or Flex-start (Compute Engine 'GPU machine types'; catalog ``usage_classes``)."""
+    for pool in ctx.resolved.pools:
+        offering = pool.offering
+        capacity = pool.spec.capacity
+        usage = "flex-start" if capacity.queued_provisioning else GCE_USAGE.get(capacity.type)
+        if offering is None or not offering.usage_classes or usage is None:
+            continue
+        if usage not in offering.usage_classes:
+            yield ctx.finding(
+                f"{pool.path}.capacity.type",
+                f"{offering.instance_type} is not sold as {usage}",
+                f"{offering.instance_type} is sold as: {', '.join(offering.usage_classes)}",
+            )
