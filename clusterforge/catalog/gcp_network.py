@@ -66,8 +66,24 @@ def facts(catalog: Any) -> dict[str, Any]:
 
 
 def gke_managed_networks(offering: Offering | None) -> bool:
-    """Whether GKE builds the type's networks itself (accelerator network profile ``auto``)."""
+    """Whether the type always uses GKE's accelerator network profile (``auto``: A4X)."""
     return offering is not None and offering.network_profile == "auto"
+
+
+def uses_network_profile(pool: ResolvedPool) -> bool:
+    """Whether GKE builds the pool's NIC networks (accelerator network profile ``auto``, DRANET):
+    the type requires it, or the pool asks for it with ``network_profile: auto``."""
+    return gke_managed_networks(pool.offering) or pool.spec.network_profile == "auto"
+
+
+def network_profile_minimum(pool: ResolvedPool, gke_facts: dict[str, Any]) -> str | None:
+    """The oldest GKE node version the pool runs on: the type's own minimum, else DRANET's when
+    the pool uses the accelerator network profile."""
+    if pool.offering is not None and pool.offering.min_gke_version:
+        return pool.offering.min_gke_version
+    if pool.spec.network_profile == "auto":
+        return gke_facts.get("dranet_min_version")
+    return None
 
 
 def nic_networks(
@@ -96,7 +112,11 @@ def pools_with_nic_networks(pools: Iterable[ResolvedPool]) -> list[ResolvedPool]
     return [
         p
         for p in pools
-        if p.offering is not None and p.fabric != "none" and p.zone and nic_networks(p.offering)
+        if p.offering is not None
+        and p.fabric != "none"
+        and p.zone
+        and not uses_network_profile(p)
+        and nic_networks(p.offering)
     ]
 
 

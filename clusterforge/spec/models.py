@@ -125,6 +125,14 @@ class NodePool(_Model):
         le=1000,
         description="TPU: number of identical slices (multi-slice); one node pool per slice.",
     )
+    network_profile: Literal["auto"] | None = Field(
+        None,
+        description=(
+            "GKE: `auto` uses GKE's accelerator network profile (DRANET: GKE creates the GPU/TPU NIC "
+            "networks) instead of the VPCs clusterforge builds; GKE 1.34.1-gke.1829001+, A3/A4/A4X/"
+            "ct6e/TPU7x. Required (and the default) on a4x-highgpu-4g."
+        ),
+    )
     placement_group: bool | None = Field(
         None,
         description=(

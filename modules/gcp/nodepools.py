@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_gcp as gcp
 
-from clusterforge.catalog.gcp_network import gke_managed_networks, is_specific_reservation
+from clusterforge.catalog.gcp_network import is_specific_reservation, uses_network_profile
 from clusterforge.catalog.resolve import ResolvedPool
 from clusterforge.modules.gcp.common import labels as gcp_labels
 from clusterforge.modules.gcp.common import resource_name
@@ -127,7 +127,7 @@ def node_config(
         reservation_affinity=reservation_affinity(pool),
         labels={
             **pool.labels,
-            **({DRANET_LABEL: "true"} if gke_managed_networks(offering) else {}),
+            **({DRANET_LABEL: "true"} if uses_network_profile(pool) else {}),
         },
         resource_labels=base_labels,
         taints=[
@@ -174,7 +174,7 @@ class NodePool(pulumi.ComponentResource):
             pool.min_size != pool.max_size or queued or capacity.type == "flex_start"
         ) and not pool.is_tpu
         network_config = None
-        if gke_managed_networks(pool.offering):
+        if uses_network_profile(pool):
             # GKE builds the NIC networks and DRANET hands them to pods (A4X).
             network_config = gcp.container.NodePoolNetworkConfigArgs(
                 accelerator_network_profile="auto"

@@ -167,3 +167,23 @@ def test_tpu7x_slices_use_the_workload_policy_not_tpu_topology() -> None:
         assert pool["placementPolicy"] == {"type": "COMPACT", "policyName": policy["name"]}
         assert pool["nodeConfig"]["machineType"] == "tpu7x-standard-4t"
     assert graph.of_type("gcp:compute/network:Network")[0].inputs["mtu"] == 8896
+
+
+def test_network_profile_auto_replaces_the_hand_built_gpu_vpcs() -> None:
+    graph = plan_spec(
+        {
+            **GKE_BASE,
+            "kubernetes": {"version": "1.35"},
+            "node_pools": [
+                *GKE_BASE["node_pools"],
+                {"name": "h100", "instance_type": "a3-megagpu-8g", "nodes": 2,
+                 "network_profile": "auto"},
+            ],
+        }
+    )  # fmt: skip
+    pool = node_pool(graph, "h100")
+    assert pool["networkConfig"] == {"acceleratorNetworkProfile": "auto"}
+    assert pool["nodeConfig"]["labels"]["cloud.google.com/gke-networking-dra-driver"] == "true"
+    assert len(graph.of_type("gcp:compute/network:Network")) == 1  # only the primary VPC
+    # The primary VPC still carries GPUDirect traffic: the jumbo MTU stays.
+    assert graph.of_type("gcp:compute/network:Network")[0].inputs["mtu"] == 8244

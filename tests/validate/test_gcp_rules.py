@@ -256,6 +256,32 @@ CASES = [
         "node_pools[1].capacity.type",
         "sold as: spot, flex-start",
     ),
+    good(
+        "GKE010",
+        "mega-with-network-profile",
+        gcp({"kubernetes": {"version": "1.35"}, "node_pools": {1: {"network_profile": "auto"}}}),
+    ),
+    bad(
+        "GKE010",
+        "g2-with-network-profile",
+        gcp(
+            {
+                "node_pools": {1: {"instance_type": "g2-standard-8", "network_profile": "auto"}},
+                "storage": [],
+            }
+        ),
+        ERROR,
+        "node_pools[1].network_profile",
+        "does not serve g2-standard-8",
+    ),
+    bad(
+        "GKE007",
+        "network-profile-on-1.33",
+        gcp({"kubernetes": {"version": "1.33"}, "node_pools": {1: {"network_profile": "auto"}}}),
+        ERROR,
+        "kubernetes.version",
+        "needs GKE 1.34.1-gke.1829001 or later",
+    ),
     good("GKE004", "auto", gcp()),
     good("GKE004", "explicit-right", gcp({"node_pools": {1: {"fabric": "gpudirect-tcpxo"}}})),
     bad(

@@ -183,9 +183,10 @@ def workload_policy_domain(ctx: Context) -> Iterator[Finding]:
 @rule("GKE007", "The GKE version runs the pool's machine type", clouds=("gcp",))
 def machine_type_gke_version(ctx: Context) -> Iterator[Finding]:
     version = ctx.cluster.kubernetes.version
+    gke = (ctx.catalog.extra.get("gke") if ctx.catalog else None) or {}
     for pool in ctx.resolved.pools:
         offering = pool.offering
-        minimum = offering.min_gke_version if offering else None
+        minimum = gcp_network.network_profile_minimum(pool, gke)
         shortfall = gcp_network.version_shortfall(version, minimum)
         if offering is None or shortfall is None:
             continue
@@ -249,4 +250,24 @@ def consumption_option(ctx: Context) -> Iterator[Finding]:
                 f"{pool.path}.capacity.type",
                 f"{offering.instance_type} is not sold as {usage}",
                 f"{offering.instance_type} is sold as: {', '.join(offering.usage_classes)}",
+            )
+
+
+@rule(
+    "GKE010",
+    "GKE's accelerator network profile (auto) is used only where GKE offers it",
+    clouds=("gcp",),
+)
+def accelerator_network_profile(ctx: Context) -> Iterator[Finding]:
+    gke = (ctx.catalog.extra.get("gke") if ctx.catalog else None) or {}
+    prefixes = tuple(gke.get("dranet_machine_prefixes", ()))
+    for pool in ctx.resolved.pools:
+        offering = pool.offering
+        if offering is None or pool.spec.network_profile != "auto":
+            continue
+        if not offering.is_accelerated or not offering.instance_type.startswith(prefixes):
+            yield ctx.finding(
+                f"{pool.path}.network_profile",
+                f"GKE's accelerator network profile (DRANET) does not serve {offering.instance_type}",
+                f"drop network_profile; it is for {', '.join(p.rstrip('-') for p in prefixes)} machine types",
             )
