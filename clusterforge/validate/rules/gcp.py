@@ -115,7 +115,8 @@ def secondary_ranges(ctx: Context) -> Iterator[Finding]:
         yield ctx.finding(
             path_b,
             f"{parsed[path_b]} overlaps {path_a} {parsed[path_a]}",
-            "give each range its own space",
+            f"give each range its own space: move {path_b} (or {path_a}) to addresses no other "
+            "network range uses",
         )
 
 
