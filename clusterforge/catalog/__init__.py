@@ -267,6 +267,7 @@ def _tpu_rows(gen: TpuGeneration) -> list[dict[str, Any]]:
             "tpu_generation": gen.name,
             "placement_strategies": ["compact"],
             "regions": list(gen.regions),
+            "min_gke_version": gen.min_gke_version,
         }
         for machine_type, chips in gen.machine_types.items()
     ]

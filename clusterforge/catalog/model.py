@@ -61,6 +61,12 @@ class Offering:
     regions: tuple[str, ...] = ()
     #: GCP: boot disk type the machine series requires or recommends (pd-ssd, hyperdisk-balanced).
     boot_disk_type: str | None = None
+    #: GCP: ``auto`` when GKE's accelerator network profile (DRANET) builds the type's NIC networks.
+    network_profile: str | None = None
+    #: GCP: topology of the workload policy multi-host pools need (``1x72``: an A4X NVL72 domain).
+    accelerator_topology: str | None = None
+    #: GCP: the oldest GKE node version that runs the type (e.g. DRANET's 1.34.1-gke.1829001).
+    min_gke_version: str | None = None
     #: On-demand list price, USD per hour, by region (from the prices data file).
     price_usd_per_hour: dict[str, float] = field(default_factory=dict, compare=False, hash=False)
 

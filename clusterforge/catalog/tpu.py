@@ -39,6 +39,13 @@ class TpuGeneration:
     source: str = ""
     regions: tuple[str, ...] = ()
     zones: tuple[str, ...] = ()
+    #: How multi-host slices are placed: ``compact`` (COMPACT + tpu_topology) or
+    #: ``workload_policy`` (a HIGH_THROUGHPUT workload policy carrying the topology; TPU7x).
+    placement: str = "compact"
+    #: The oldest GKE node version that runs the generation.
+    min_gke_version: str | None = None
+    #: Where the docs and xpk differ, and what was chosen.
+    notes: str = ""
     #: host facts per machine type
     vcpus: dict[str, int] = field(default_factory=dict, compare=False, hash=False)
     memory_gib: dict[str, float] = field(default_factory=dict, compare=False, hash=False)
@@ -63,6 +70,9 @@ class TpuGeneration:
             source=row.get("source", ""),
             regions=tuple(row.get("regions", ())),
             zones=tuple(row.get("zones", ())),
+            placement=row.get("placement", "compact"),
+            min_gke_version=row.get("min_gke_version"),
+            notes=row.get("notes", ""),
             vcpus={k: v["vcpus"] for k, v in row.get("hosts", {}).items()},
             memory_gib={k: v["memory_gib"] for k, v in row.get("hosts", {}).items()},
             price_usd_per_chip_hour=dict(row.get("price_usd_per_chip_hour", {})),
@@ -90,6 +100,10 @@ class TpuGeneration:
                 f"{self.multiple_of}, non-decreasing, up to {self.max_chips} chips)",
             ]
         return shapes
+
+    @property
+    def uses_workload_policy(self) -> bool:
+        return self.placement == "workload_policy"
 
     def machine_type_for(self, topology: str) -> str:
         return self.single_host.get(topology, self.multi_host_machine_type)

@@ -125,6 +125,14 @@ class NodePool(_Model):
         le=1000,
         description="TPU: number of identical slices (multi-slice); one node pool per slice.",
     )
+    network_profile: Literal["auto"] | None = Field(
+        None,
+        description=(
+            "GKE: `auto` uses GKE's accelerator network profile (DRANET: GKE creates the GPU/TPU NIC "
+            "networks) instead of the VPCs clusterforge builds; GKE 1.34.1-gke.1829001+, A3/A4/A4X/"
+            "ct6e/TPU7x. Required (and the default) on a4x-highgpu-4g."
+        ),
+    )
     placement_group: bool | None = Field(
         None,
         description=(
@@ -274,6 +282,14 @@ class KubernetesConfig(_Model):
     context: str | None = Field(
         None, description="cloud: kubernetes — the kubeconfig context of the existing cluster."
     )
+    maintenance_exclusion_start: str | None = Field(
+        None,
+        description=(
+            "GKE: start (RFC 3339, e.g. 2026-12-01T00:00:00Z) of a maintenance exclusion that holds "
+            "minor and node upgrades until the version's end of support, so running jobs are not "
+            "drained by an automatic node upgrade."
+        ),
+    )
 
     @field_validator("version", mode="before")
     @classmethod
@@ -303,6 +319,20 @@ class NetworkConfig(_Model):
     services_cidr: str = Field("10.68.0.0/20", description="GCP: secondary range for Service IPs.")
     master_cidr: str = Field(
         "172.16.0.0/28", description="GCP: /28 for the private control-plane endpoint."
+    )
+    gpu_cidr: str = Field(
+        "192.168.0.0/16",
+        description=(
+            "GCP: range the GPU NIC subnets are carved from (one subnet per extra NIC network, "
+            "/20 unless a pool needs more; Cluster Toolkit's layout). Must not overlap the other ranges."
+        ),
+    )
+    psa_cidr: str = Field(
+        "10.72.0.0/20",
+        description=(
+            "GCP: private services access range reserved for Managed Lustre / Parallelstore servers; "
+            "the Lustre firewall rule admits it."
+        ),
     )
 
 

@@ -8,19 +8,20 @@ import pulumi
 import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
 
+from clusterforge.catalog import gcp_network
 from clusterforge.catalog.addons import images
 from clusterforge.catalog.resolve import ResolvedCluster
 from clusterforge.modules.gcp.common import labels as gcp_labels
-from clusterforge.modules.gcp.fabric import AttachedNetwork, GpuNetworks, network_plan
+from clusterforge.modules.gcp.fabric import AttachedNetwork, GpuNetworks
 from clusterforge.modules.gcp.gke import GkeArgs, GkeCluster
+from clusterforge.modules.gcp.identity import NodeServiceAccount
 from clusterforge.modules.gcp.k8s_objects import nccl_installer, network_objects
 from clusterforge.modules.gcp.network import Network, NetworkArgs
 from clusterforge.modules.gcp.nodepools import NodePool, NodePoolArgs
 from clusterforge.modules.gcp.storage import PrivateServiceAccess, Storage, StorageArgs
 from clusterforge.modules.kubernetes import KubernetesAddons
 
-#: Storage services reached over private services access.
-PSA_SERVICES = ("managed-lustre", "parallelstore")
+PSA_SERVICES = gcp_network.PSA_SERVICES
 
 
 class GcpCluster(pulumi.ComponentResource):
@@ -41,6 +42,13 @@ class GcpCluster(pulumi.ComponentResource):
         )
         child = pulumi.ResourceOptions(parent=self)
         tags = dict(spec.tags)
+        catalog = resolved.catalog
+        net_facts = gcp_network.facts(catalog)
+        gke_facts = (catalog.extra.get("gke") if catalog else None) or {}
+        lustre_facts = (catalog.storage.get("managed_lustre") if catalog else None) or {}
+        legacy_lustre = gcp_network.lustre_legacy_port(spec.kubernetes.version, lustre_facts)
+        # One plan for every GPU NIC subnet; validation (GKE005) checked the same plan.
+        subnet_plan, _ = gcp_network.gpu_subnets(resolved.pools, spec.network.gpu_cidr, net_facts)
         self.network = Network(
             f"{name}-net",
             NetworkArgs(
@@ -50,19 +58,15 @@ class GcpCluster(pulumi.ComponentResource):
                 cidr=spec.network.cidr,
                 pods_cidr=spec.network.pods_cidr,
                 services_cidr=spec.network.services_cidr,
+                mtu=gcp_network.primary_mtu(resolved, net_facts),
                 labels=tags,
             ),
             opts=child,
         )
 
         pool_networks: dict[str, list[AttachedNetwork]] = {}
-        for pool in resolved.pools:
-            if (
-                pool.offering is not None
-                and pool.fabric != "none"
-                and network_plan(pool.offering)
-                and pool.zone
-            ):
+        for pool in gcp_network.pools_with_nic_networks(resolved.pools):
+            if pool.name in subnet_plan and pool.zone and pool.offering is not None:
                 nets = GpuNetworks(
                     f"{name}-{pool.name}-fabric",
                     cluster_name=spec.name,
@@ -70,7 +74,7 @@ class GcpCluster(pulumi.ComponentResource):
                     project=project,
                     region=region,
                     zone=pool.zone,
-                    offering=pool.offering,
+                    networks=subnet_plan[pool.name],
                     spec_path=f"{pool.path}.fabric",
                     opts=child,
                 )
@@ -94,11 +98,20 @@ class GcpCluster(pulumi.ComponentResource):
                 multi_networking=bool(pool_networks),
                 storage_services=services,
                 secrets_encryption=k8s_spec.secrets_encryption,
+                lustre_legacy_port=legacy_lustre,
+                maintenance_exclusion_start=k8s_spec.maintenance_exclusion_start,
                 labels=gcp_labels(tags, spec.name),
             ),
             opts=child,
         )
 
+        self.node_identity = NodeServiceAccount(
+            f"{name}-nodes",
+            cluster_name=spec.name,
+            project=project,
+            roles=list(gke_facts.get("node_service_account_roles", [])),
+            opts=child,
+        )
         self.pools: dict[str, NodePool] = {}
         for pool in resolved.pools:
             self.pools[pool.name] = NodePool(
@@ -111,6 +124,9 @@ class GcpCluster(pulumi.ComponentResource):
                     pool=pool,
                     networks=pool_networks.get(pool.name, []),
                     labels=tags,
+                    service_account=self.node_identity.email,
+                    oauth_scopes=list(gke_facts.get("node_oauth_scopes", [])),
+                    workload_policy_topology=gcp_network.workload_policy_topology(pool, catalog),
                 ),
                 opts=child,
             )
@@ -122,9 +138,7 @@ class GcpCluster(pulumi.ComponentResource):
                 kubeconfig=self.gke.kubeconfig,
                 opts=pulumi.ResourceOptions(parent=self),
             )
-            installers = (
-                resolved.catalog.extra.get("nccl_installers") if resolved.catalog else None
-            ) or {}
+            installers = (catalog.extra.get("nccl_installers") if catalog else None) or {}
             done_fabrics: set[str] = set()
             for pool in resolved.pools:
                 nets = pool_networks.get(pool.name)
@@ -144,6 +158,7 @@ class GcpCluster(pulumi.ComponentResource):
                 cluster_name=spec.name,
                 project=project,
                 network=self.network.vpc,
+                cidr=spec.network.psa_cidr,
                 opts=child,
             )
         self.storage: dict[str, Storage] = {}
@@ -157,8 +172,13 @@ class GcpCluster(pulumi.ComponentResource):
                     project=project,
                     region=region,
                     network=self.network.vpc,
-                    node_cidrs=[spec.network.cidr, spec.network.pods_cidr],
+                    psa_cidr=spec.network.psa_cidr,
                     storage=storage,
+                    lustre_legacy_port=legacy_lustre,
+                    lustre_ports=(
+                        int(lustre_facts.get("port", 988)),
+                        int(lustre_facts.get("legacy_port", 6988)),
+                    ),
                     private_service_access=psa if storage.service in PSA_SERVICES else None,
                     labels=tags,
                     namespaces=list(spec.namespaces) or ["default"],

@@ -1,13 +1,14 @@
 """The extra VPCs a GPU machine type's GPUDirect NICs need.
 
 * GPUDirect-TCPX (a3-highgpu-8g) and TCPXO (a3-megagpu-8g): one VPC with one subnet per GPU NIC,
-  high MTU, all traffic allowed inside; GKE ``deviceMode: NetDevice``.
+  MTU 8244, all traffic allowed inside; GKE ``deviceMode: NetDevice``.
 * RDMA (a3-ultragpu-8g, a4-highgpu-8g): one RoCE VPC created from the zone's RDMA network profile
   with one subnet per RDMA NIC (``deviceMode: RDMA``), plus a second gVNIC VPC for the second
   gVNIC NIC.
 
-How many of each comes from the catalog row (``gpu_nics``, ``gvnic_nics``); :func:`network_plan`
-turns it into plain values so it can be tested without Pulumi.
+Which networks, their MTUs and their subnet ranges come from one catalog function
+(:func:`clusterforge.catalog.gcp_network.gpu_subnets`), the same one validation checks, so the
+subnets never overlap the cluster's other ranges or each other.
 """
 
 from __future__ import annotations
@@ -17,48 +18,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_gcp as gcp
 
-from clusterforge.catalog.model import Offering
+from clusterforge.catalog.gcp_network import PlannedNetwork
 from clusterforge.modules.gcp.common import resource_name
-
-#: MTU of the GPU VPCs (GPUDirect-TCPX/TCPXO guides use 8244; RoCE VPCs take 8896).
-MTU = {"gpudirect-tcpx": 8244, "gpudirect-tcpxo": 8244, "rdma": 8896, "gvnic": 8896}
-
-
-@dataclass(frozen=True)
-class ExtraNetwork:
-    """One extra VPC: its kind, subnet ranges, and the GKE device mode of its NICs."""
-
-    key: str
-    kind: str
-    subnets: tuple[str, ...]
-    device_mode: str
-    mtu: int
-
-
-def network_plan(offering: Offering) -> list[ExtraNetwork]:
-    """The extra VPCs for ``offering`` (empty for types without GPUDirect NICs)."""
-    kind = offering.fabric_kind
-    if kind in ("gpudirect-tcpx", "gpudirect-tcpxo"):
-        return [
-            ExtraNetwork(f"gpu{i}", kind, (f"192.168.{i + 1}.0/24",), "NetDevice", MTU[kind])
-            for i in range(offering.gpu_nics)
-        ]
-    if kind == "rdma":
-        plan = []
-        for i in range(max(0, offering.gvnic_nics - 1)):
-            plan.append(
-                ExtraNetwork(
-                    f"gvnic{i + 1}",
-                    "gvnic",
-                    (f"192.168.{100 + i}.0/24",),
-                    "NetDevice",
-                    MTU["gvnic"],
-                )
-            )
-        rdma_subnets = tuple(f"192.168.{i + 1}.0/24" for i in range(offering.gpu_nics))
-        plan.append(ExtraNetwork("rdma", "rdma", rdma_subnets, "RDMA", MTU["rdma"]))
-        return plan
-    return []
 
 
 @dataclass(frozen=True)
@@ -83,14 +44,15 @@ class GpuNetworks(pulumi.ComponentResource):
         project: str,
         region: str,
         zone: str,
-        offering: Offering,
+        networks: list[PlannedNetwork],
         spec_path: str,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("clusterforge:gcp:GpuNetworks", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         self.attached: list[AttachedNetwork] = []
-        for plan in network_plan(offering):
+        for planned in networks:
+            plan = planned.network
             vpc_name = resource_name(cluster_name, pool_name, plan.key)
             profile = (
                 f"projects/{project}/global/networkProfiles/{zone}-vpc-roce"
@@ -113,15 +75,15 @@ class GpuNetworks(pulumi.ComponentResource):
                     project=project,
                     network=vpc.id,
                     direction="INGRESS",
-                    source_ranges=list(plan.subnets),
+                    source_ranges=list(planned.subnets),
                     allows=[gcp.compute.FirewallAllowArgs(protocol="all")],
                     description=f"{plan.kind} traffic between {pool_name} nodes",
                     opts=child,
                 )
-            for i, cidr in enumerate(plan.subnets):
+            for i, cidr in enumerate(planned.subnets):
                 subnet_name = (
                     resource_name(vpc_name, f"sub{i}")
-                    if len(plan.subnets) > 1
+                    if len(planned.subnets) > 1
                     else resource_name(vpc_name, "sub")
                 )
                 subnet = gcp.compute.Subnetwork(
@@ -134,7 +96,7 @@ class GpuNetworks(pulumi.ComponentResource):
                     opts=child,
                 )
                 object_name = resource_name(
-                    pool_name, plan.key if len(plan.subnets) == 1 else f"{plan.key}-{i}"
+                    pool_name, plan.key if len(planned.subnets) == 1 else f"{plan.key}-{i}"
                 )
                 self.attached.append(AttachedNetwork(object_name, vpc, subnet, plan.device_mode))
         self.register_outputs(

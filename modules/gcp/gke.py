@@ -30,10 +30,16 @@ class GkeArgs:
     multi_networking: bool
     storage_services: frozenset[str]
     secrets_encryption: bool = True
+    #: Lustre CSI driver on the legacy port 6988 (node versions before 1.33.2-gke.4655000).
+    lustre_legacy_port: bool = False
+    #: Start of a NO_MINOR_OR_NODE_UPGRADES maintenance exclusion until end of support.
+    maintenance_exclusion_start: str | None = None
     labels: dict[str, str] = field(default_factory=dict)
 
 
-def addons_config(storage_services: frozenset[str]) -> gcp.container.ClusterAddonsConfigArgs:
+def addons_config(
+    storage_services: frozenset[str], lustre_legacy_port: bool = False
+) -> gcp.container.ClusterAddonsConfigArgs:
     """CSI drivers for exactly the storage services the stack uses (plus the PD driver)."""
     configs: dict[str, object] = {
         "gce_persistent_disk_csi_driver_config": gcp.container.ClusterAddonsConfigGcePersistentDiskCsiDriverConfigArgs(
@@ -41,10 +47,11 @@ def addons_config(storage_services: frozenset[str]) -> gcp.container.ClusterAddo
         )
     }
     if "managed-lustre" in storage_services:
-        # Instances made for GKE listen on 6988; the driver must use that port too.
+        # Older nodes (before 1.33.2-gke.4655000) reach gke_support_enabled instances on 6988;
+        # newer ones use 988 and the legacy flag is deprecated (GKE API LustreCsiDriverConfig).
         configs["lustre_csi_driver_config"] = (
             gcp.container.ClusterAddonsConfigLustreCsiDriverConfigArgs(
-                enabled=True, enable_legacy_lustre_port=True
+                enabled=True, enable_legacy_lustre_port=True if lustre_legacy_port else None
             )
         )
     if "filestore" in storage_services:
@@ -115,7 +122,8 @@ class GkeCluster(pulumi.ComponentResource):
             enable_multi_networking=True if args.multi_networking else None,
             enable_shielded_nodes=True,
             enable_legacy_abac=False,
-            addons_config=addons_config(args.storage_services),
+            addons_config=addons_config(args.storage_services, args.lustre_legacy_port),
+            maintenance_policy=maintenance_policy(args.maintenance_exclusion_start),
             database_encryption=encryption,
             resource_labels=args.labels,
             # The cluster holds no user data (file systems are separate, protected resources);
@@ -174,6 +182,29 @@ class GkeCluster(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
         return key, grant
+
+
+def maintenance_policy(start: str | None) -> gcp.container.ClusterMaintenancePolicyArgs | None:
+    """A maintenance exclusion that holds minor and node upgrades from ``start`` until the
+    version's end of support (Cluster Toolkit gke-a4x: NO_MINOR_OR_NODE_UPGRADES,
+    UNTIL_END_OF_SUPPORT), so a running training job is not drained by an automatic upgrade.
+    The daily window next to it is Cluster Toolkit gke-cluster's default (09:00 GMT)."""
+    if not start:
+        return None
+    return gcp.container.ClusterMaintenancePolicyArgs(
+        daily_maintenance_window=gcp.container.ClusterMaintenancePolicyDailyMaintenanceWindowArgs(
+            start_time="09:00"
+        ),
+        maintenance_exclusions=[
+            gcp.container.ClusterMaintenancePolicyMaintenanceExclusionArgs(
+                exclusion_name="clusterforge-hold-node-upgrades",
+                start_time=start,
+                exclusion_options=gcp.container.ClusterMaintenancePolicyMaintenanceExclusionExclusionOptionsArgs(
+                    scope="NO_MINOR_OR_NODE_UPGRADES", end_time_behavior="UNTIL_END_OF_SUPPORT"
+                ),
+            )
+        ],
+    )
 
 
 def kubeconfig(name: str, endpoint: str, ca_data: str) -> str:

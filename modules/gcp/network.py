@@ -25,6 +25,9 @@ class NetworkArgs:
     cidr: str
     pods_cidr: str
     services_cidr: str
+    #: Jumbo MTU for GPUDirect / TPU multi-slice / Managed Lustre traffic (catalog
+    #: gcp_network.primary_mtu); None keeps GCE's default.
+    mtu: int | None = None
     labels: dict[str, str] = field(default_factory=dict)
 
 
@@ -43,6 +46,7 @@ class Network(pulumi.ComponentResource):
             project=args.project,
             auto_create_subnetworks=False,
             routing_mode="REGIONAL",
+            mtu=args.mtu,
             opts=child,
         )
         self.subnet = gcp.compute.Subnetwork(
@@ -94,5 +98,10 @@ class Network(pulumi.ComponentResource):
             opts=child,
         )
         self.register_outputs(
-            {"specPath": "network", "network": self.vpc.name, "subnetwork": self.subnet.name}
+            {
+                "specPath": "network",
+                "network": self.vpc.name,
+                "subnetwork": self.subnet.name,
+                "mtu": args.mtu,
+            }
         )

@@ -1,10 +1,12 @@
-"""GCP storage: Managed Lustre (private service access, TCP 988), Filestore, a Cloud Storage
+"""GCP storage: Managed Lustre (private services access; its firewall rule admits the PSA range,
+where the Lustre servers live), Filestore, a Cloud Storage
 bucket for GCS FUSE, Parallelstore. Every file system and bucket is protected from deletion
 (Pulumi protect + retain on delete) unless the spec turns protection off.
 """
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass, field
 
 import pulumi
@@ -14,12 +16,6 @@ from clusterforge.catalog.resolve import ResolvedStorage
 from clusterforge.modules.gcp.common import labels as gcp_labels
 from clusterforge.modules.gcp.common import resource_name
 
-#: Lustre ports: 988, and 6988 where an instance made for GKE (gke_support_enabled) listens so
-#: as not to clash with GKE's own use of 988 (catalog services.json: managed_lustre.ports).
-LUSTRE_PORTS = ["988", "6988"]
-#: Private services access range reserved for Google-managed storage (Managed Lustre, Filestore).
-PSA_PREFIX_LENGTH = 20
-
 
 @dataclass(frozen=True)
 class StorageArgs:
@@ -27,8 +23,13 @@ class StorageArgs:
     project: str
     region: str
     network: gcp.compute.Network
-    node_cidrs: list[str]
+    #: The private services access range (spec network.psa_cidr): Lustre servers' addresses.
+    psa_cidr: str
     storage: ResolvedStorage
+    #: Managed Lustre: serve on the legacy port 6988 with gke_support_enabled (GKE node versions
+    #: older than 1.33.2-gke.4655000; catalog gcp_network.lustre_legacy_port).
+    lustre_legacy_port: bool = False
+    lustre_ports: tuple[int, int] = (988, 6988)
     #: Team namespaces whose pods (their Kubernetes service accounts) may use a GCS FUSE bucket.
     namespaces: list[str] = field(default_factory=list)
     private_service_access: pulumi.Resource | None = None
@@ -45,9 +46,13 @@ class PrivateServiceAccess(pulumi.ComponentResource):
         cluster_name: str,
         project: str,
         network: gcp.compute.Network,
+        cidr: str,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("clusterforge:gcp:PrivateServiceAccess", name, None, opts)
+        # An explicit range (spec network.psa_cidr), so firewall rules can name it and
+        # validation can keep it apart from the node, pod, service and GPU ranges.
+        block = ipaddress.ip_network(cidr, strict=True)
         child = pulumi.ResourceOptions(parent=self)
         self.range = gcp.compute.GlobalAddress(
             f"{name}-range",
@@ -56,7 +61,8 @@ class PrivateServiceAccess(pulumi.ComponentResource):
             network=network.id,
             purpose="VPC_PEERING",
             address_type="INTERNAL",
-            prefix_length=PSA_PREFIX_LENGTH,
+            address=str(block.network_address),
+            prefix_length=block.prefixlen,
             opts=child,
         )
         self.connection = gcp.servicenetworking.Connection(
@@ -66,7 +72,9 @@ class PrivateServiceAccess(pulumi.ComponentResource):
             reserved_peering_ranges=[self.range.name],
             opts=child,
         )
-        self.register_outputs({"specPath": "network", "range": self.range.name})
+        self.register_outputs(
+            {"specPath": "network.psa_cidr", "range": self.range.name, "cidr": cidr}
+        )
 
 
 class Storage(pulumi.ComponentResource):
@@ -92,15 +100,18 @@ class Storage(pulumi.ComponentResource):
         self.volume_source: dict[str, object] = {}
         outputs: dict[str, object] = {"specPath": storage.path, "mountPath": spec.mount_path}
         if storage.service == "managed-lustre":
+            port = args.lustre_ports[1] if args.lustre_legacy_port else args.lustre_ports[0]
             gcp.compute.Firewall(
                 f"{name}-lustre",
                 name=resource_name(ident, "lustre"),
                 project=args.project,
                 network=args.network.id,
                 direction="INGRESS",
-                source_ranges=args.node_cidrs,
-                allows=[gcp.compute.FirewallAllowArgs(protocol="tcp", ports=LUSTRE_PORTS)],
-                description=f"Lustre clients to Managed Lustre {spec.name}",
+                # Lustre servers live in the private services access range and talk back to
+                # the clients (Cluster Toolkit gke-a4/gke-a4x: source = PSA range, tcp:988).
+                source_ranges=[args.psa_cidr],
+                allows=[gcp.compute.FirewallAllowArgs(protocol="tcp", ports=[str(port)])],
+                description=f"Managed Lustre {spec.name} servers (private services access) to clients",
                 opts=child,
             )
             self.resource = gcp.lustre.Instance(
@@ -112,7 +123,7 @@ class Storage(pulumi.ComponentResource):
                 filesystem=_fs_name(spec.name),
                 network=args.network.id,
                 per_unit_storage_throughput=str(storage.throughput_mbps_per_tib),
-                gke_support_enabled=True,
+                gke_support_enabled=args.lustre_legacy_port,
                 labels=base,
                 opts=keep,
             )

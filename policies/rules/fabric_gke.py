@@ -80,8 +80,10 @@ def gke_gpu_networks(args: ResourceValidationArgs, report: ReportViolation) -> N
     "tpu-placement-policy",
     types=(GKE_NODE_POOL,),
     description="A multi-host TPU node pool has a COMPACT placement policy carrying its tpuTopology, and a pool with "
-    "a tpuTopology uses type COMPACT.",
-    remediation="Set `placementPolicy: {type: COMPACT, tpuTopology: <AxB[xC]>}` on multi-host TPU slices.",
+    "a tpuTopology uses type COMPACT. Generations placed by a workload policy (TPU7x, per the catalog) name a "
+    "policy (policyName) instead; the workload policy carries the topology.",
+    remediation="Set `placementPolicy: {type: COMPACT, tpuTopology: <AxB[xC]>}` on multi-host TPU slices; for TPU7x "
+    "create a HIGH_THROUGHPUT workload policy (compute ResourcePolicy) and set `placementPolicy.policyName`.",
     spec_field="topology",
 )
 def tpu_placement_policy(args: ResourceValidationArgs, report: ReportViolation) -> None:
@@ -89,7 +91,11 @@ def tpu_placement_policy(args: ResourceValidationArgs, report: ReportViolation) 
     if tpu is None:
         return
     policy = get(args.props, "placementPolicy")
-    topology, kind = get(policy, "tpuTopology"), get(policy, "type")
+    topology, kind, named = (
+        get(policy, "tpuTopology"),
+        get(policy, "type"),
+        get(policy, "policyName"),
+    )
     if is_unknown(topology) or is_unknown(kind):
         return
     if topology and kind != "COMPACT":
@@ -98,6 +104,14 @@ def tpu_placement_policy(args: ResourceValidationArgs, report: ReportViolation) 
             None,
         )
     nodes = max_nodes(args.props)
+    if tpu[1].uses_workload_policy:
+        if nodes is not None and nodes > 1 and not named and not is_unknown(named):
+            report(
+                f"{args.name}: {nodes} {tpu[1].name} hosts without a workload policy (placementPolicy.policyName); "
+                "multi-host slices of this generation are placed by one.",
+                None,
+            )
+        return
     if not topology and nodes is not None and nodes > 1:
         report(
             f"{args.name}: {nodes} TPU hosts without a placement policy carrying the slice topology (multi-host slice).",

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from clusterforge.catalog import load
+from clusterforge.catalog.gcp_network import nic_networks
 from clusterforge.engine import plan_offline
 from clusterforge.graph import ResourceGraph
-from clusterforge.modules.gcp.fabric import network_plan
 from clusterforge.spec.models import Cluster
 from clusterforge.validate import validate
 
@@ -61,7 +61,11 @@ def node_pool(graph: ResourceGraph, name: str) -> dict[str, Any]:
 def test_extra_networks_per_machine_type(
     machine: str, zone: str, vpcs: int, subnets: int, device_modes: set[str]
 ) -> None:
-    graph = gke_plan([{"name": "gpu", "instance_type": machine, "nodes": 2, "zone": zone}])
+    # A3 Ultra and A4 are sold by reservation, Spot or Flex-start (GKE009), not on demand.
+    capacity = {"type": "spot"} if "rdma" in str(device_modes).lower() else {}
+    graph = gke_plan(
+        [{"name": "gpu", "instance_type": machine, "nodes": 2, "zone": zone, "capacity": capacity}]
+    )
     fabric = [r for r in graph.resources if r.parent and "GpuNetworks" in r.parent]
     networks = [r for r in fabric if r.type == "gcp:compute/network:Network"]
     assert len(networks) == vpcs
@@ -85,7 +89,8 @@ def test_extra_networks_per_machine_type(
     else:
         assert all(n.inputs["mtu"] == 8244 for n in networks)
     offering = load("gcp").get(machine)
-    assert sum(len(p.subnets) for p in network_plan(offering)) == subnets
+    assert offering is not None
+    assert sum(n.subnet_count for n in nic_networks(offering)) == subnets
 
 
 @pytest.mark.parametrize(
@@ -98,7 +103,10 @@ def test_extra_networks_per_machine_type(
 )
 def test_nccl_installer_for_the_fabric(machine: str, fabric: str) -> None:
     zone = "us-central1-b" if fabric == "rdma" else "us-central1-a"
-    graph = gke_plan([{"name": "gpu", "instance_type": machine, "nodes": 1, "zone": zone}])
+    capacity = {"type": "spot"} if fabric == "rdma" else {}
+    graph = gke_plan(
+        [{"name": "gpu", "instance_type": machine, "nodes": 1, "zone": zone, "capacity": capacity}]
+    )
     installers = [r for r in graph.resources if r.type == "kubernetes:yaml/v2:ConfigFile"]
     urls = [r.inputs["file"] for r in installers]
     assert any(f"nccl-{fabric.replace('gpudirect-', '')}-installer.yaml" in u for u in urls)
@@ -235,7 +243,8 @@ def test_cluster_security_and_csi_addons_follow_storage() -> None:
     )
     cluster = graph.of_type("gcp:container/cluster:Cluster")[0].inputs
     addons = cluster["addonsConfig"]
-    assert addons["lustreCsiDriverConfig"] == {"enabled": True, "enableLegacyLustrePort": True}
+    # Nodes of 1.35 (the default) are past 1.33.2-gke.4655000: no legacy Lustre port.
+    assert addons["lustreCsiDriverConfig"] == {"enabled": True}
     assert addons["gcpFilestoreCsiDriverConfig"]["enabled"] is True
     assert addons["gcsFuseCsiDriverConfig"]["enabled"] is True
     assert "parallelstoreCsiDriverConfig" not in addons
@@ -265,7 +274,9 @@ def test_cluster_security_and_csi_addons_follow_storage() -> None:
     firewall = next(
         r for r in graph.of_type("gcp:compute/firewall:Firewall") if r.name.endswith("-data-lustre")
     )
-    assert firewall.inputs["allows"] == [{"protocol": "tcp", "ports": ["988", "6988"]}]
+    assert firewall.inputs["allows"] == [{"protocol": "tcp", "ports": ["988"]}]
+    assert firewall.inputs["sourceRanges"] == ["10.72.0.0/20"]  # the PSA range, not the nodes
+    assert not lustre.inputs.get("gkeSupportEnabled")
     grants = graph.of_type("gcp:storage/bucketIAMMember:BucketIAMMember")
     assert [g.inputs["role"] for g in grants] == ["roles/storage.objectUser"]
     assert (

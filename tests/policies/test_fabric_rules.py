@@ -318,6 +318,28 @@ CASES = [
     pytest.param(
         "CF-FAB-008", [tpu_pool(16, kind="ANY")], None, 1, id="FAB008-topology-not-compact"
     ),
+    pytest.param(
+        "CF-FAB-008",
+        [
+            gke_pool(
+                "tpu",
+                "tpu7x-standard-4t",
+                nodeCount=16,
+                nodeLocations=["us-central1-c"],
+                placementPolicy={"type": "COMPACT", "policyName": "tpu7x-workload"},
+            )
+        ],
+        None,
+        0,
+        id="FAB008-tpu7x-with-workload-policy",
+    ),
+    pytest.param(
+        "CF-FAB-008",
+        [tpu_pool(16, machine_type="tpu7x-standard-4t")],
+        None,
+        1,
+        id="FAB008-tpu7x-with-tpu-topology-only",
+    ),
     # CF-FAB-009 TPU topology and node count
     pytest.param("CF-FAB-009", [tpu_pool(16)], None, 0, id="FAB009-4x4x4-is-16-hosts"),
     pytest.param("CF-FAB-009", [tpu_pool(8)], None, 1, id="FAB009-wrong-node-count"),

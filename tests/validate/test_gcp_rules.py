@@ -10,6 +10,12 @@ from tests.validate.gcp_support import gcp, tpu
 from tests.validate.support import Case, bad, check, good
 
 ERROR, WARNING = Severity.ERROR, Severity.WARNING
+#: An A4X pool filling one NVL72 domain from a reservation.
+A4X = {
+    "instance_type": "a4x-highgpu-4g",
+    "nodes": 18,
+    "capacity": {"type": "reservation", "reservation_id": "gb200-res"},
+}
 
 CASES = [
     good("GCP001", "baseline", gcp()),
@@ -117,6 +123,164 @@ CASES = [
         ERROR,
         "network.services_cidr",
         "not a valid CIDR",
+    ),
+    bad(
+        "GKE003",
+        "gpu-range-overlaps-nodes",
+        gcp({"network": {"cidr": "192.168.0.0/16"}}),
+        ERROR,
+        "network.gpu_cidr",
+        "overlaps network.cidr",
+    ),
+    good(
+        "GKE003",
+        "gpu-range-unused-without-gpu-nics",
+        gcp(
+            {
+                "network": {"cidr": "192.168.0.0/16"},
+                "node_pools": {1: {"instance_type": "g2-standard-8"}},
+                "storage": [],
+            }
+        ),
+    ),
+    bad(
+        "GKE003",
+        "psa-overlaps-pods",
+        gcp({"network": {"psa_cidr": "10.64.0.0/20"}}),
+        ERROR,
+        "network.psa_cidr",
+        "overlaps network.pods_cidr",
+    ),
+    good("GKE005", "mega-fits-16", gcp()),
+    bad(
+        "GKE005",
+        "three-pools-24-subnets-in-a-16",
+        gcp(
+            {
+                "node_pools": {
+                    2: {"name": "h100b", "instance_type": "a3-megagpu-8g", "nodes": 2},
+                    3: {"name": "h100c", "instance_type": "a3-megagpu-8g", "nodes": 2},
+                }
+            }
+        ),
+        ERROR,
+        "network.gpu_cidr",
+        "too small for the GPU NIC subnets",
+    ),
+    good(
+        "GKE005",
+        "three-pools-in-a-15",
+        gcp(
+            {
+                "network": {"gpu_cidr": "192.168.0.0/15"},
+                "node_pools": {
+                    2: {"name": "h100b", "instance_type": "a3-megagpu-8g", "nodes": 2},
+                    3: {"name": "h100c", "instance_type": "a3-megagpu-8g", "nodes": 2},
+                },
+            }
+        ),
+    ),
+    good(
+        "GKE006",
+        "one-nvl72-domain",
+        gcp({"kubernetes": {"version": "1.35"}, "node_pools": {1: A4X}, "storage": []}),
+    ),
+    bad(
+        "GKE006",
+        "beyond-one-domain",
+        gcp(
+            {
+                "kubernetes": {"version": "1.35"},
+                "node_pools": {1: {**A4X, "nodes": 20}},
+                "storage": [],
+            }
+        ),
+        ERROR,
+        "node_pools[1].nodes",
+        "domain of 18 VMs",
+    ),
+    good(
+        "GKE007",
+        "a4x-on-1.35",
+        gcp({"kubernetes": {"version": "1.35"}, "node_pools": {1: A4X}, "storage": []}),
+    ),
+    bad(
+        "GKE007",
+        "a4x-on-1.33",
+        gcp({"kubernetes": {"version": "1.33"}, "node_pools": {1: A4X}, "storage": []}),
+        ERROR,
+        "kubernetes.version",
+        "needs GKE 1.34.1-gke.1829001 or later",
+    ),
+    bad(
+        "GKE007",
+        "a4x-on-early-1.34",
+        gcp({"kubernetes": {"version": "1.34"}, "node_pools": {1: A4X}, "storage": []}),
+        WARNING,
+        "kubernetes.version",
+        "early 1.34 patches are older",
+    ),
+    good("GKE008", "small-compact-pool", gcp()),
+    bad(
+        "GKE008",
+        "compact-pool-beyond-1500",
+        gcp({"node_pools": {1: {"nodes": 1600}}, "network": {"gpu_cidr": "192.168.0.0/13"}}),
+        WARNING,
+        "node_pools[1].nodes",
+        "at most 1500 nodes",
+    ),
+    good(
+        "GKE009",
+        "a4x-from-a-reservation",
+        gcp({"kubernetes": {"version": "1.35"}, "node_pools": {1: A4X}, "storage": []}),
+    ),
+    bad(
+        "GKE009",
+        "a4x-on-demand",
+        gcp(
+            {
+                "kubernetes": {"version": "1.35"},
+                "node_pools": {1: {**A4X, "capacity": {"type": "on_demand"}}},
+                "storage": [],
+            }
+        ),
+        ERROR,
+        "node_pools[1].capacity.type",
+        "a4x-highgpu-4g is not sold as on-demand",
+    ),
+    bad(
+        "GKE009",
+        "a3-highgpu-1g-on-demand",
+        gcp({"node_pools": {1: {"instance_type": "a3-highgpu-1g", "nodes": 1}}, "storage": []}),
+        ERROR,
+        "node_pools[1].capacity.type",
+        "sold as: spot, flex-start",
+    ),
+    good(
+        "GKE010",
+        "mega-with-network-profile",
+        gcp({"kubernetes": {"version": "1.35"}, "node_pools": {1: {"network_profile": "auto"}}}),
+    ),
+    bad(
+        "GKE010",
+        "g2-with-network-profile",
+        gcp(
+            {
+                "node_pools": {1: {"instance_type": "g2-standard-8", "network_profile": "auto"}},
+                "storage": [],
+            }
+        ),
+        ERROR,
+        "node_pools[1].network_profile",
+        "does not serve g2-standard-8",
+    ),
+    bad(
+        "GKE007",
+        "network-profile-on-1.33",
+        gcp({"kubernetes": {"version": "1.33"}, "node_pools": {1: {"network_profile": "auto"}}}),
+        ERROR,
+        "kubernetes.version",
+        "needs GKE 1.34.1-gke.1829001 or later",
     ),
     good("GKE004", "auto", gcp()),
     good("GKE004", "explicit-right", gcp({"node_pools": {1: {"fabric": "gpudirect-tcpxo"}}})),

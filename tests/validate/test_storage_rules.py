@@ -68,7 +68,26 @@ GCP_CASES = [
         gcp({"storage": {0: {"capacity_gib": 4800}}}),
         ERROR,
         "storage[0].capacity_gib",
-        "starts at 18000 GiB",
+        "starts at 18,000 GiB",
+        "use capacity_gib: 18000",
+    ),
+    bad(
+        "LUS001",
+        "off-the-step",
+        gcp({"storage": {0: {"capacity_gib": 20000}}}),
+        ERROR,
+        "storage[0].capacity_gib",
+        "grows in steps of 18,000 GiB",
+        "use capacity_gib: 18000",
+    ),
+    good("LUS001", "on-the-step", gcp({"storage": {0: {"capacity_gib": 36000}}})),
+    bad(
+        "LUS001",
+        "above-threshold-large-step",
+        gcp({"storage": {0: {"capacity_gib": 3078000}}}),
+        ERROR,
+        "storage[0].capacity_gib",
+        "grows in steps of 144,000 GiB above 3,060,000 GiB",
     ),
     # FST001: Filestore tiers and capacities.
     good(

@@ -3,10 +3,10 @@ GPU fabric per machine type."""
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from collections.abc import Iterator
 
+from clusterforge.catalog import gcp_network
 from clusterforge.findings import Finding, Severity
 from clusterforge.validate.registry import Context, rule
 
@@ -92,34 +92,32 @@ def capacity_combinations(ctx: Context) -> Iterator[Finding]:
 
 
 @rule(
-    "GKE003", "Node, pod, service and control-plane ranges are valid and disjoint", clouds=("gcp",)
+    "GKE003",
+    "Node, pod, service, control-plane, GPU NIC and private-services ranges are valid and disjoint",
+    clouds=("gcp",),
 )
 def secondary_ranges(ctx: Context) -> Iterator[Finding]:
     network = ctx.cluster.network
-    ranges = {"network.cidr": network.cidr, "network.pods_cidr": network.pods_cidr, "network.services_cidr": network.services_cidr,
-              "network.master_cidr": network.master_cidr}  # fmt: skip
-    parsed = {}
-    for path, value in ranges.items():
-        try:
-            parsed[path] = ipaddress.ip_network(value, strict=True)
-        except ValueError as exc:
-            if path != "network.cidr":  # NET001 reports the node range
-                yield ctx.finding(
-                    path, f"{value!r} is not a valid CIDR: {exc}", "write it as 10.64.0.0/14"
-                )
+    gpu = bool(gcp_network.pools_with_nic_networks(ctx.resolved.pools))
+    parsed, invalid = gcp_network.named_ranges(
+        network, gpu=gpu, psa=gcp_network.uses_psa(ctx.resolved)
+    )
+    for path, message in invalid.items():
+        if path != "network.cidr":  # NET001 reports the node range
+            yield ctx.finding(path, message, "write it as 10.64.0.0/14")
     if "network.master_cidr" in parsed and parsed["network.master_cidr"].prefixlen != 28:
         yield ctx.finding(
             "network.master_cidr",
             "the private control-plane range must be a /28",
             "e.g. 172.16.0.0/28",
         )
-    items = list(parsed.items())
-    for i, (path_a, a) in enumerate(items):
-        for path_b, b in items[i + 1 :]:
-            if a.version == b.version and a.overlaps(b):
-                yield ctx.finding(
-                    path_b, f"{b} overlaps {path_a} {a}", "give each range its own space"
-                )
+    for path_a, path_b in gcp_network.overlaps(parsed):
+        yield ctx.finding(
+            path_b,
+            f"{parsed[path_b]} overlaps {path_a} {parsed[path_a]}",
+            f"give each range its own space: move {path_b} (or {path_a}) to addresses no other "
+            "network range uses",
+        )
 
 
 @rule("GKE004", "The requested fabric is the one the machine type has", clouds=("gcp",))
@@ -134,4 +132,143 @@ def fabric_matches_machine(ctx: Context) -> Iterator[Finding]:
                 f"{pool.path}.fabric",
                 f"{offering.instance_type} has {has}, not {wanted}",
                 "use fabric: auto; a3-highgpu-8g → gpudirect-tcpx, a3-megagpu-8g → gpudirect-tcpxo, a3-ultragpu-8g/a4-highgpu-8g → rdma",
+            )
+
+
+@rule(
+    "GKE005",
+    "The GPU NIC subnets, sized for each pool's maximum nodes, fit network.gpu_cidr",
+    clouds=("gcp",),
+)
+def gpu_nic_subnets(ctx: Context) -> Iterator[Finding]:
+    """One /20 per NIC network (Cluster Toolkit's layout), larger for pools above ~4,000 nodes;
+    computed by the same catalog function the GCP components build from."""
+    _, problems = gcp_network.gpu_subnets(
+        ctx.resolved.pools, ctx.cluster.network.gpu_cidr, gcp_network.facts(ctx.catalog)
+    )
+    for problem in problems:
+        yield ctx.finding(
+            "network.gpu_cidr",
+            problem,
+            "use a larger range (a /16 holds 16 /20 subnets; 192.168.0.0/15 holds 32) that "
+            "overlaps no other network range",
+        )
+
+
+@rule(
+    "GKE006",
+    "A pool placed by an accelerator-topology workload policy fits in one domain",
+    clouds=("gcp",),
+)
+def workload_policy_domain(ctx: Context) -> Iterator[Finding]:
+    """A4X: a 1x72 workload policy is one NVL72 domain of 72 GPUs, i.e. 18 a4x-highgpu-4g VMs
+    (Cluster Toolkit gke-a4x builds one node pool per domain: num_node_pools)."""
+    for pool in ctx.resolved.pools:
+        offering = pool.offering
+        if offering is None or not offering.accelerator_topology:
+            continue
+        dims = [int(d) for d in offering.accelerator_topology.split("x") if d.isdigit()]
+        gpus = dims[0] * dims[1] if len(dims) == 2 else 0
+        per_domain = gpus // offering.accelerator_count if offering.accelerator_count else 0
+        if per_domain and pool.max_size > per_domain:
+            yield ctx.finding(
+                f"{pool.path}.max_nodes"
+                if pool.spec.max_nodes is not None
+                else f"{pool.path}.nodes",
+                f"{offering.instance_type} pools are placed in one {offering.accelerator_topology} "
+                f"domain of {per_domain} VMs, but this pool may grow to {pool.max_size}",
+                f"use at most {per_domain} nodes per pool, and one pool per domain for more",
+            )
+
+
+@rule("GKE007", "The GKE version runs the pool's machine type", clouds=("gcp",))
+def machine_type_gke_version(ctx: Context) -> Iterator[Finding]:
+    version = ctx.cluster.kubernetes.version
+    gke = (ctx.catalog.extra.get("gke") if ctx.catalog else None) or {}
+    for pool in ctx.resolved.pools:
+        offering = pool.offering
+        minimum = gcp_network.network_profile_minimum(pool, gke)
+        shortfall = gcp_network.version_shortfall(version, minimum)
+        if offering is None or shortfall is None:
+            continue
+        if shortfall == "below":
+            yield ctx.finding(
+                "kubernetes.version",
+                f"{offering.instance_type} ({pool.path}) needs GKE {minimum} or later, not {version}",
+                f'set kubernetes.version to a later minor (e.g. "{".".join(str(minimum).split(".")[:2])}" or newer)',
+            )
+        else:
+            yield ctx.finding(
+                "kubernetes.version",
+                f"{offering.instance_type} ({pool.path}) needs GKE node version {minimum} or later; "
+                f"early {version} patches are older",
+                "make sure the release channel's default patch is at least that version, or use the next minor",
+                severity=Severity.WARNING,
+            )
+
+
+@rule(
+    "GKE008",
+    "A compact-placed pool stays within GKE's compact placement size",
+    severity=Severity.WARNING,
+    clouds=("gcp",),
+)
+def compact_placement_size(ctx: Context) -> Iterator[Finding]:
+    gke = (ctx.catalog.extra.get("gke") if ctx.catalog else None) or {}
+    cap = gke.get("compact_placement_max_nodes")
+    for pool in ctx.resolved.pools:
+        if not cap or not pool.placement_group or pool.max_size <= int(cap):
+            continue
+        yield ctx.finding(
+            f"{pool.path}.max_nodes" if pool.spec.max_nodes is not None else f"{pool.path}.nodes",
+            f"compact placement groups hold at most {cap} nodes; this pool may grow to {pool.max_size}",
+            "split the pool, or set placement_group: false for pools that do not need low latency",
+        )
+
+
+#: The Compute Engine consumption option each capacity type uses.
+GCE_USAGE = {
+    "on_demand": "on-demand",
+    "spot": "spot",
+    "reservation": "reservation",
+    "flex_start": "flex-start",
+}
+
+
+@rule("GKE009", "The machine type is sold the way the pool buys it", clouds=("gcp",))
+def consumption_option(ctx: Context) -> Iterator[Finding]:
+    """Google sells some machine types only through some consumption options: A4X only by
+    reservation; A4 and A3 Ultra by reservation, Spot or Flex-start; a3-highgpu-1g/2g/4g only
+    as Spot or Flex-start (Compute Engine 'GPU machine types'; catalog ``usage_classes``)."""
+    for pool in ctx.resolved.pools:
+        offering = pool.offering
+        capacity = pool.spec.capacity
+        usage = "flex-start" if capacity.queued_provisioning else GCE_USAGE.get(capacity.type)
+        if offering is None or not offering.usage_classes or usage is None:
+            continue
+        if usage not in offering.usage_classes:
+            yield ctx.finding(
+                f"{pool.path}.capacity.type",
+                f"{offering.instance_type} is not sold as {usage}",
+                f"{offering.instance_type} is sold as: {', '.join(offering.usage_classes)}",
+            )
+
+
+@rule(
+    "GKE010",
+    "GKE's accelerator network profile (auto) is used only where GKE offers it",
+    clouds=("gcp",),
+)
+def accelerator_network_profile(ctx: Context) -> Iterator[Finding]:
+    gke = (ctx.catalog.extra.get("gke") if ctx.catalog else None) or {}
+    prefixes = tuple(gke.get("dranet_machine_prefixes", ()))
+    for pool in ctx.resolved.pools:
+        offering = pool.offering
+        if offering is None or pool.spec.network_profile != "auto":
+            continue
+        if not offering.is_accelerated or not offering.instance_type.startswith(prefixes):
+            yield ctx.finding(
+                f"{pool.path}.network_profile",
+                f"GKE's accelerator network profile (DRANET) does not serve {offering.instance_type}",
+                f"drop network_profile; it is for {', '.join(p.rstrip('-') for p in prefixes)} machine types",
             )

@@ -7,6 +7,7 @@ from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
+from clusterforge.catalog import gcp_network
 from clusterforge.findings import Finding, Severity
 from clusterforge.validate.registry import Context, rule
 from clusterforge.validate.rules._util import did_you_mean
@@ -246,19 +247,18 @@ def managed_lustre(ctx: Context) -> Iterator[Finding]:
             )
             continue
         capacity = item.spec.capacity_gib
-        low = facts.get("min_capacity_gib", {}).get(str(tier))
-        high = facts.get("max_capacity_gib", {}).get(str(tier))
-        if capacity is not None and low is not None and capacity < low:
+        row = facts.get("tiers", {}).get(str(tier))
+        problem = (
+            gcp_network.lustre_capacity_problem(row, capacity)
+            if row is not None and capacity is not None
+            else None
+        )
+        if problem is not None:
+            what, nearest = problem
             yield ctx.finding(
                 f"{item.path}.capacity_gib",
-                f"Managed Lustre at {tier} MB/s/TiB starts at {low} GiB, not {capacity}",
-                f"use at least {low} GiB, or a faster tier (smaller minimum)",
-            )
-        elif capacity is not None and high is not None and capacity > high:
-            yield ctx.finding(
-                f"{item.path}.capacity_gib",
-                f"Managed Lustre at {tier} MB/s/TiB ends at {high} GiB",
-                f"use at most {high} GiB",
+                f"Managed Lustre at {tier} MB/s/TiB {what}, so {capacity:,} GiB is not a size it creates",
+                f"use capacity_gib: {nearest}",
             )
 
 
