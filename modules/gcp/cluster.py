@@ -95,6 +95,9 @@ class GcpCluster(pulumi.ComponentResource):
                 storage_services=services,
                 secrets_encryption=k8s_spec.secrets_encryption,
                 labels=gcp_labels(tags, spec.name),
+                gpu_metrics=any(
+                    p.offering is not None and p.offering.is_nvidia for p in resolved.pools
+                ),
             ),
             opts=child,
         )

@@ -16,7 +16,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from clusterforge.catalog.addons import CHART, KUSTOMIZE, RELEASE, AddonFacts
+from clusterforge.catalog.addons import CHART, KUSTOMIZE, RELEASE, AddonFacts, ResolvedAddon
 from clusterforge.catalog.resolve import ResolvedCluster
 from clusterforge.modules.kubernetes import objects
 from clusterforge.modules.kubernetes.values import chart_values
@@ -47,6 +47,14 @@ def _key(manifest: dict[str, Any]) -> str:
     meta = manifest["metadata"]
     parts = [manifest["kind"].lower(), meta.get("namespace", ""), meta["name"]]
     return "-".join(p for p in parts if p)
+
+
+def release_name(component: str, addon: ResolvedAddon, chart: str | None = None) -> str:
+    """The Helm release name of ``chart`` of ``addon`` (default: its main chart) — the one place
+    the program computes it, so ``clusterforge render`` can use the same names."""
+    if chart is not None and chart != addon.facts.chart:
+        return f"{component}-{chart}"
+    return addon.facts.release or f"{component}-{addon.name}"
 
 
 def chart_resource(
@@ -133,6 +141,7 @@ class KubernetesAddons(pulumi.ComponentResource):
                         pulumi.ResourceOptions.merge(
                             base, pulumi.ResourceOptions(depends_on=deps + previous)
                         ),
+                        release=release_name(name, addon, extra["chart"]),
                     )
                 )
             self.charts[addon.name] = chart_resource(
@@ -145,7 +154,7 @@ class KubernetesAddons(pulumi.ComponentResource):
                 pulumi.ResourceOptions.merge(
                     base, pulumi.ResourceOptions(depends_on=deps + previous)
                 ),
-                release=addon.facts.release,
+                release=release_name(name, addon),
             )
 
         generated: list[tuple[str, dict[str, Any], list[pulumi.Resource]]] = []
