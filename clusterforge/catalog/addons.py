@@ -45,6 +45,11 @@ class AddonFacts:
     upstream: dict[str, Any] = field(default_factory=dict)
     #: cluster-autoscaler: Kubernetes minor -> the autoscaler image tag released for it.
     image_by_minor: dict[str, str] = field(default_factory=dict)
+    #: kueue: cloud -> {name, levels, source} of the Kueue Topology built from the node labels
+    #: the cloud sets.
+    topologies: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: neuron-device-plugin: accelerator -> default logical NeuronCore configuration (LNC).
+    logical_core_config: dict[str, int] = field(default_factory=dict)
 
     @property
     def is_oci(self) -> bool:
@@ -95,6 +100,10 @@ def catalog() -> dict[str, AddonFacts]:
             upstream=dict(row.get("upstream", {})),
             image_by_minor={
                 k: v for k, v in row.get("image_by_minor", {}).items() if k != "source"
+            },
+            topologies=dict(row.get("topologies", {})),
+            logical_core_config={
+                k: int(v) for k, v in row.get("logical_core_config", {}).items() if k != "source"
             },
         )
         for name, row in data["addons"].items()
@@ -275,3 +284,15 @@ def autoscaler_image_tag(addon: ResolvedAddon, kubernetes_version: str) -> str |
     """The cluster-autoscaler image released for the cluster's minor (None when unknown)."""
     minor = ".".join(kubernetes_version.split(".")[:2])
     return addon.facts.image_by_minor.get(minor)
+
+
+def advertised_neuron_cores(accelerator: str | None, physical_cores: int) -> int:
+    """NeuronCores the Neuron device plugin advertises (``aws.amazon.com/neuroncore``) on a node
+    with ``physical_cores``: logical cores at the accelerator's default LNC (Trn2: 2)."""
+    lnc = catalog()["neuron-device-plugin"].logical_core_config.get(accelerator or "", 1)
+    return physical_cores // lnc
+
+
+def kueue_topology(cloud: str) -> dict[str, Any] | None:
+    """{name, levels} of the Kueue Topology for the node labels ``cloud`` sets, or None."""
+    return catalog()["kueue"].topologies.get(cloud)

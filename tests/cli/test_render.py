@@ -14,6 +14,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
+from clusterforge.catalog.addons import catalog as addon_catalog
 from clusterforge.catalog.resolve import resolve
 from clusterforge.cli.main import cli
 from clusterforge.render import render
@@ -35,6 +36,8 @@ RENDERED_EXAMPLES = [
 def crd_schema(manifest: dict[str, Any]) -> dict[str, Any] | None:
     group, _, version = manifest["apiVersion"].rpartition("/")
     path = CRDS / f"{group}__{version}__{manifest['kind']}.json"
+    pinned = CRDS / f"kueue-{addon_catalog()['kueue'].version}" / path.name  # the pinned Kueue's
+    path = pinned if pinned.exists() else path
     if not path.exists():
         return None
     # Kubernetes' (Go) regex engine accepts an inline flag after '^'; Python's only at the start.
@@ -79,7 +82,7 @@ def test_argocd_applications_pin_the_programs_versions_and_values() -> None:
         **operator["source"],
         "repoURL": "https://helm.ngc.nvidia.com/nvidia",
         "chart": "gpu-operator",
-        "targetRevision": "v25.10.1",
+        "targetRevision": addon_catalog()["gpu-operator"].version,
     }
     assert operator["source"]["helm"]["valuesObject"]["driver"]["rdma"]["enabled"] is True
     kueue = apps["onprem-ib-kueue"]["spec"]["source"]
