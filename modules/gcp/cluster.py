@@ -56,6 +56,7 @@ class GcpCluster(pulumi.ComponentResource):
         )
 
         pool_networks: dict[str, list[AttachedNetwork]] = {}
+        named_fabrics: set[str] = set()
         for pool in resolved.pools:
             if (
                 pool.offering is not None
@@ -72,8 +73,11 @@ class GcpCluster(pulumi.ComponentResource):
                     zone=pool.zone,
                     offering=pool.offering,
                     spec_path=f"{pool.path}.fabric",
+                    # Google's names (vpc1.., rdma-0..) for the first pool of a fabric.
+                    object_prefix=pool.name if pool.fabric in named_fabrics else "",
                     opts=child,
                 )
+                named_fabrics.add(pool.fabric)
                 pool_networks[pool.name] = nets.attached
 
         services = frozenset(s.service for s in resolved.storage if s.service)
@@ -125,9 +129,6 @@ class GcpCluster(pulumi.ComponentResource):
                 kubeconfig=self.gke.kubeconfig,
                 opts=pulumi.ResourceOptions(parent=self),
             )
-            installers = (
-                resolved.catalog.extra.get("nccl_installers") if resolved.catalog else None
-            ) or {}
             done_fabrics: set[str] = set()
             for pool in resolved.pools:
                 nets = pool_networks.get(pool.name)
@@ -136,9 +137,7 @@ class GcpCluster(pulumi.ComponentResource):
                 network_objects(name, nets, kube, self.pools[pool.name])
                 if pool.fabric not in done_fabrics:
                     done_fabrics.add(pool.fabric)
-                    nccl_installer(
-                        name, pool.fabric, installers, kube, self, [self.pools[pool.name]]
-                    )
+                    nccl_installer(name, pool.fabric, kube, self, [self.pools[pool.name]])
 
         psa = None
         if any(s.service in PSA_SERVICES for s in resolved.storage):

@@ -230,6 +230,48 @@ CASES = [
         "node_pools[0].node_selector",
         "labels that select its nodes",
     ),
+    good(
+        "ADD012",
+        "real-values-key",
+        addons({"name": "gpu-operator", "values": {"mig": {"strategy": "mixed"}}}),
+    ),
+    bad(
+        "ADD012",
+        "misspelt-values-key",
+        addons({"name": "gpu-operator", "values": {"toolkit": {"enabld": True}}}),
+        WARNING,
+        "addons[0].values.toolkit.enabld",
+        "has no value 'toolkit.enabld'",
+    ),
+    good("ADD013", "pinned-version", addons({"name": "kueue"})),
+    bad(
+        "ADD013",
+        "unchecked-version",
+        addons({"name": "kueue", "version": "0.99.0"}),
+        WARNING,
+        "addons[0].version",
+        "not a version clusterforge has checked",
+    ),
+    good(
+        "ADD014",
+        "no-gpudirect-pool",
+        gcp(
+            {
+                "node_pools": [
+                    {"name": "system", "instance_type": "n2-standard-8", "nodes": 2},
+                    {"name": "h100", "instance_type": "a3-megagpu-8g", "fabric": "none"},
+                ]
+            }
+        ),
+    ),
+    bad(
+        "ADD014",
+        "tcpxo-pool",
+        gcp(),
+        INFO,
+        "node_pools[1].fabric",
+        "networking.gke.io/interfaces",
+    ),
 ]
 
 

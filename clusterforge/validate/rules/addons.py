@@ -14,6 +14,7 @@ from clusterforge.catalog.addons import (
     unknown_values,
 )
 from clusterforge.catalog.addons import catalog as addon_catalog
+from clusterforge.catalog.gpudirect import gpudirect_set
 from clusterforge.findings import Finding, Severity
 from clusterforge.validate.registry import Context, rule
 from clusterforge.validate.rules._util import did_you_mean, name_problem
@@ -316,4 +317,38 @@ def unchecked_versions(ctx: Context) -> Iterator[Finding]:
             f"no cluster-autoscaler release is recorded for Kubernetes {ctx.cluster.kubernetes.version}: "
             "the chart's default image may not match the cluster",
             f"known minors: {', '.join(sorted(autoscaler.facts.image_by_minor))}; or set values.image.tag",
+        )
+
+
+@rule(
+    "ADD014",
+    "GPUDirect pools: what a training pod must declare",
+    severity=Severity.INFO,
+    clouds=("gcp",),
+)
+def gpudirect_pod_needs(ctx: Context) -> Iterator[Finding]:
+    """clusterforge installs the fabric's installer set; the pods' side comes from Google's NCCL
+    test manifests at the same commit (catalog gpudirect.json)."""
+    seen: set[str] = set()
+    for pool in ctx.resolved.pools:
+        found = gpudirect_set(pool.fabric)
+        if found is None or pool.fabric in seen:
+            continue
+        seen.add(pool.fabric)
+        networks = ", ".join(found.pod_networks)
+        needs = [
+            "networking.gke.io/default-interface: eth0",
+            f"networking.gke.io/interfaces listing default, {networks}",
+        ]
+        needs += [
+            a + " (device paths, served by the NRI device injector)"
+            for a in found.pod_annotations
+            if a.startswith("devices.gke.io/")
+        ]
+        sidecar = f"; the rxdm sidecar {found.rxdm_image}" if found.rxdm_image else ""
+        yield ctx.finding(
+            f"{pool.path}.fabric",
+            f"pods on {pool.name} ({pool.fabric}) need the annotations {'; '.join(needs)}"
+            f"{sidecar}; and nvidia.com/gpu: {found.pod_gpus} per node",
+            f"copy the pod from Google's {found.source}; see the README section on GPUDirect pods",
         )
