@@ -102,7 +102,15 @@ CASES = [
         "addons[0].enabled",
         "fsx-csi-driver is turned off",
     ),
-    good("ADD005", "operator-defaults", addons({"name": "gpu-operator"})),
+    good("ADD005", "device-plugin-on-eks", addons({"name": "nvidia-device-plugin"})),
+    bad(
+        "ADD005",
+        "operator-on-eks",
+        addons({"name": "gpu-operator"}),
+        INFO,
+        "addons[0]",
+        "NVIDIA's EKS guide",
+    ),
     bad(
         "ADD005",
         "driver-on-eks",

@@ -125,6 +125,18 @@ def gpu_operator_drivers(ctx: Context) -> Iterator[Finding]:
         return
     found = _declared(ctx, "gpu-operator")
     path = f"addons[{found[0]}]" if found else "addons"
+    if ctx.cluster.cloud == "aws":
+        # docs.nvidia.com/datacenter/cloud-native/gpu-operator/latest/amazon-eks.html (checked
+        # 2026-12-03): on EKS-optimized AMIs NVIDIA documents the device plugin, not the operator.
+        yield ctx.finding(
+            path,
+            "NVIDIA's EKS guide runs the GPU Operator on node groups with an OS it supports; on the EKS "
+            "AL2023 NVIDIA AMI (driver and toolkit preinstalled) it documents the NVIDIA device plugin "
+            "instead: clusterforge runs the operator with driver and toolkit off",
+            "drop gpu-operator to get the device plugin (implied for NVIDIA pools), unless you need "
+            "its MIG manager, DCGM or GPUDirect RDMA parts",
+            severity=Severity.INFO,
+        )
     driver = (operator.values.get("driver") or {}).get("enabled")
     if ctx.cluster.cloud == "aws" and driver:
         yield ctx.finding(
