@@ -108,7 +108,9 @@ def gpu_operator_drivers(ctx: Context) -> Iterator[Finding]:
     (GKE installs the driver, runs its device plugin and exports DCGM metrics through Cloud
     Monitoring). NVIDIA's GKE guide for the operator needs node pools without GKE's driver
     (gpu-driver-version=disabled) and GKE's device plugin turned off by node label — which also
-    takes away what Google's GPUDirect installers and managed DCGM rely on — so it is refused."""
+    takes away what Google's GPUDirect installers and managed DCGM rely on; Google recommends
+    GKE's GPU management (kubernetes-engine/docs/how-to/gpu-operator) — so it is refused
+    (docs/addons-upstream.md)."""
     operator = ctx.resolved.addon("gpu-operator")
     exporter = ctx.resolved.addon("dcgm-exporter")
     if ctx.cluster.cloud == "gcp":
