@@ -8,6 +8,7 @@ add-on carries the reason, the plan shows it, and ``{name: X, enabled: false}`` 
 
 from __future__ import annotations
 
+import difflib
 import functools
 from dataclasses import dataclass, field
 from typing import Any
@@ -40,6 +41,15 @@ class AddonFacts:
     extra_charts: tuple[dict[str, str], ...] = ()
     #: Helm release name of the main chart when it matters (istio's gateway: istio-ingressgateway).
     release: str | None = None
+    #: Where the pin was verified: repo, ref (tag or commit), commit, date (tools/upstream_facts.py).
+    upstream: dict[str, Any] = field(default_factory=dict)
+    #: cluster-autoscaler: Kubernetes minor -> the autoscaler image tag released for it.
+    image_by_minor: dict[str, str] = field(default_factory=dict)
+    #: kueue: cloud -> {name, levels, source} of the Kueue Topology built from the node labels
+    #: the cloud sets.
+    topologies: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: neuron-device-plugin: accelerator -> default logical NeuronCore configuration (LNC).
+    logical_core_config: dict[str, int] = field(default_factory=dict)
 
     @property
     def is_oci(self) -> bool:
@@ -87,9 +97,79 @@ def catalog() -> dict[str, AddonFacts]:
             source=row.get("source", ""),
             extra_charts=tuple(row.get("extra_charts", ())),
             release=row.get("release"),
+            upstream=dict(row.get("upstream", {})),
+            image_by_minor={
+                k: v for k, v in row.get("image_by_minor", {}).items() if k != "source"
+            },
+            topologies=dict(row.get("topologies", {})),
+            logical_core_config={
+                k: int(v) for k, v in row.get("logical_core_config", {}).items() if k != "source"
+            },
         )
         for name, row in data["addons"].items()
     }
+
+
+# ------------------------------------------------------------------- chart values facts
+
+
+@dataclass(frozen=True)
+class ChartValues:
+    """The values paths one chart version has (extracted by tools/upstream_facts.py)."""
+
+    chart: str
+    version: str
+    repo: str
+    ref: str
+    paths: frozenset[str]
+    #: Paths under which anything goes: scalars, lists, empty or free-form maps.
+    leaves: frozenset[str]
+    #: Top-level keys that are subcharts' values (not extracted: checked only for the key).
+    subcharts: frozenset[str]
+
+
+@functools.cache
+def chart_values_facts(chart: str, version: str) -> ChartValues | None:
+    """The values facts of ``chart`` at ``version``, or None when clusterforge has none."""
+    data = _read("chart_values", f"{chart}-{version.lstrip('v')}.json", required=False)
+    if not data:
+        return None
+    return ChartValues(
+        chart=data["chart"],
+        version=data["version"],
+        repo=data["repo"],
+        ref=data["ref"],
+        paths=frozenset(data["paths"]),
+        leaves=frozenset(data["leaves"]),
+        subcharts=frozenset(data.get("subcharts", ())),
+    )
+
+
+def unknown_values(facts: ChartValues, values: dict[str, Any], prefix: str = "") -> list[str]:
+    """Dotted paths of ``values`` that the chart does not have (a path stops at a chart leaf)."""
+    unknown: list[str] = []
+    for key, value in values.items():
+        path = f"{prefix}{key}"
+        if not prefix and str(key) in facts.subcharts:
+            continue  # a subchart's values: the subchart's own values.yaml is not extracted
+        if path not in facts.paths:
+            unknown.append(path)
+            continue
+        if path in facts.leaves or not isinstance(value, dict):
+            continue
+        unknown += unknown_values(facts, value, f"{path}.")
+    return unknown
+
+
+def closest_values_path(facts: ChartValues, path: str) -> str | None:
+    """The chart's path nearest to a misspelt ``path`` (same parent first), for a did-you-mean."""
+    parent, _, last = path.rpartition(".")
+    siblings = [p.rpartition(".")[2] for p in facts.paths if p.rpartition(".")[0] == parent]
+    match = difflib.get_close_matches(last, siblings, n=1)
+    if match:
+        return f"{parent}.{match[0]}" if parent else match[0]
+    anywhere = difflib.get_close_matches(path, sorted(facts.paths), n=1)
+    return anywhere[0] if anywhere else None
 
 
 def implied(resolved: ResolvedCluster, declared: dict[str, Any]) -> dict[str, str]:
@@ -198,3 +278,21 @@ def images() -> dict[str, dict[str, str]]:
         for k, v in _read("common", "addons.json").get("images", {}).items()
         if isinstance(v, dict)
     }
+
+
+def autoscaler_image_tag(addon: ResolvedAddon, kubernetes_version: str) -> str | None:
+    """The cluster-autoscaler image released for the cluster's minor (None when unknown)."""
+    minor = ".".join(kubernetes_version.split(".")[:2])
+    return addon.facts.image_by_minor.get(minor)
+
+
+def advertised_neuron_cores(accelerator: str | None, physical_cores: int) -> int:
+    """NeuronCores the Neuron device plugin advertises (``aws.amazon.com/neuroncore``) on a node
+    with ``physical_cores``: logical cores at the accelerator's default LNC (Trn2: 2)."""
+    lnc = catalog()["neuron-device-plugin"].logical_core_config.get(accelerator or "", 1)
+    return physical_cores // lnc
+
+
+def kueue_topology(cloud: str) -> dict[str, Any] | None:
+    """{name, levels} of the Kueue Topology for the node labels ``cloud`` sets, or None."""
+    return catalog()["kueue"].topologies.get(cloud)

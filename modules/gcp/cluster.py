@@ -65,6 +65,7 @@ class GcpCluster(pulumi.ComponentResource):
         )
 
         pool_networks: dict[str, list[AttachedNetwork]] = {}
+        named_fabrics: set[str] = set()
         for pool in gcp_network.pools_with_nic_networks(resolved.pools):
             if pool.name in subnet_plan and pool.zone and pool.offering is not None:
                 nets = GpuNetworks(
@@ -76,8 +77,11 @@ class GcpCluster(pulumi.ComponentResource):
                     zone=pool.zone,
                     networks=subnet_plan[pool.name],
                     spec_path=f"{pool.path}.fabric",
+                    # Google's names (vpc1.., rdma-0..) for the first pool of a fabric.
+                    object_prefix=pool.name if pool.fabric in named_fabrics else "",
                     opts=child,
                 )
+                named_fabrics.add(pool.fabric)
                 pool_networks[pool.name] = nets.attached
 
         services = frozenset(s.service for s in resolved.storage if s.service)
@@ -101,6 +105,9 @@ class GcpCluster(pulumi.ComponentResource):
                 lustre_legacy_port=legacy_lustre,
                 maintenance_exclusion_start=k8s_spec.maintenance_exclusion_start,
                 labels=gcp_labels(tags, spec.name),
+                gpu_metrics=any(
+                    p.offering is not None and p.offering.is_nvidia for p in resolved.pools
+                ),
             ),
             opts=child,
         )
@@ -138,7 +145,6 @@ class GcpCluster(pulumi.ComponentResource):
                 kubeconfig=self.gke.kubeconfig,
                 opts=pulumi.ResourceOptions(parent=self),
             )
-            installers = (catalog.extra.get("nccl_installers") if catalog else None) or {}
             done_fabrics: set[str] = set()
             for pool in resolved.pools:
                 nets = pool_networks.get(pool.name)
@@ -147,9 +153,7 @@ class GcpCluster(pulumi.ComponentResource):
                 network_objects(name, nets, kube, self.pools[pool.name])
                 if pool.fabric not in done_fabrics:
                     done_fabrics.add(pool.fabric)
-                    nccl_installer(
-                        name, pool.fabric, installers, kube, self, [self.pools[pool.name]]
-                    )
+                    nccl_installer(name, pool.fabric, kube, self, [self.pools[pool.name]])
 
         psa = None
         if any(s.service in PSA_SERVICES for s in resolved.storage):

@@ -19,6 +19,7 @@ import pulumi
 import pulumi_gcp as gcp
 
 from clusterforge.catalog.gcp_network import PlannedNetwork
+from clusterforge.catalog.gpudirect import network_object_name
 from clusterforge.modules.gcp.common import resource_name
 
 
@@ -46,6 +47,7 @@ class GpuNetworks(pulumi.ComponentResource):
         zone: str,
         networks: list[PlannedNetwork],
         spec_path: str,
+        object_prefix: str = "",
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("clusterforge:gcp:GpuNetworks", name, None, opts)
@@ -95,9 +97,7 @@ class GpuNetworks(pulumi.ComponentResource):
                     ip_cidr_range=cidr,
                     opts=child,
                 )
-                object_name = resource_name(
-                    pool_name, plan.key if len(planned.subnets) == 1 else f"{plan.key}-{i}"
-                )
+                object_name = network_object_name(plan.key, i, len(planned.subnets), object_prefix)
                 self.attached.append(AttachedNetwork(object_name, vpc, subnet, plan.device_mode))
         self.register_outputs(
             {"specPath": spec_path, "networks": [a.object_name for a in self.attached]}

@@ -35,6 +35,20 @@ class GkeArgs:
     #: Start of a NO_MINOR_OR_NODE_UPGRADES maintenance exclusion until end of support.
     maintenance_exclusion_start: str | None = None
     labels: dict[str, str] = field(default_factory=dict)
+    #: GPU pools: GKE's managed DCGM metrics (NVIDIA's dcgm-exporter chart needs NVIDIA as the
+    #: default container runtime, which GKE nodes lack).
+    gpu_metrics: bool = False
+
+
+def monitoring_config(gpu_metrics: bool) -> gcp.container.ClusterMonitoringConfigArgs | None:
+    """System metrics plus DCGM GPU metrics into Managed Service for Prometheus (GKE's
+    ``monitoring_config.enable_components`` takes ``DCGM``; pulumi-gcp 10.2 ClusterMonitoringConfig)."""
+    if not gpu_metrics:
+        return None
+    return gcp.container.ClusterMonitoringConfigArgs(
+        enable_components=["SYSTEM_COMPONENTS", "DCGM"],
+        managed_prometheus=gcp.container.ClusterMonitoringConfigManagedPrometheusArgs(enabled=True),
+    )
 
 
 def addons_config(
@@ -124,6 +138,7 @@ class GkeCluster(pulumi.ComponentResource):
             enable_legacy_abac=False,
             addons_config=addons_config(args.storage_services, args.lustre_legacy_port),
             maintenance_policy=maintenance_policy(args.maintenance_exclusion_start),
+            monitoring_config=monitoring_config(args.gpu_metrics),
             database_encryption=encryption,
             resource_labels=args.labels,
             # The cluster holds no user data (file systems are separate, protected resources);

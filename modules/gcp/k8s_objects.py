@@ -2,9 +2,13 @@
 
 * a ``GKENetworkParamSet`` + ``Network`` pair (networking.gke.io/v1) for every extra network of a
   GPU pool, so pods can request the GPU NICs;
-* the NCCL plugin installer DaemonSet for the pool's fabric (TCPX, TCPXO or RDMA) — and for TCPXO
-  the NRI device injector its pods' device annotations need — applied from Google's manifests
-  pinned to a commit (catalog services.json: ``nccl_installers``).
+* the GPUDirect installer set of the pool's fabric, applied from Google's manifests at one
+  commit of container-engine-accelerators (catalog ``gpudirect.json``): for TCPX and TCPXO the NRI
+  device injector (their pods' ``devices.gke.io`` annotations need it), then the NCCL plugin
+  installer; for RDMA the gIB NCCL plugin installer.
+
+Network object names are Google's (``vpc1..``, ``rdma-0..``, ``gvnic-1``:
+``catalog.gpudirect.network_object_name``), so pods copied from Google's recipes start.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_kubernetes as k8s
 
+from clusterforge.catalog.gpudirect import gpudirect_set
 from clusterforge.modules.gcp.fabric import AttachedNetwork
 
 API_GROUP = "networking.gke.io"
@@ -57,19 +62,18 @@ def network_objects(
 def nccl_installer(
     name: str,
     fabric: str,
-    installers: dict[str, list[dict[str, str]]],
     provider: k8s.Provider,
     parent: pulumi.Resource,
     depends_on: list[pulumi.Resource],
 ) -> list[pulumi.Resource]:
-    """The manifests a fabric needs, in order (TCPXO: the NRI device injector, then the NCCL
-    plugin installer); none for fabrics without them."""
+    """The fabric's installer manifests, in order; none for fabrics without a set."""
+    found = gpudirect_set(fabric)
     created: list[pulumi.Resource] = []
-    for manifest in installers.get(fabric, []):
+    for manifest_name, url in found.manifests if found else ():
         created.append(
             k8s.yaml.v2.ConfigFile(
-                f"{name}-{manifest['name']}",
-                file=manifest["url"],
+                f"{name}-{manifest_name}",
+                file=url,
                 opts=pulumi.ResourceOptions(
                     parent=parent, provider=provider, depends_on=[*depends_on, *created]
                 ),

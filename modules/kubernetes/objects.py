@@ -1,10 +1,11 @@
 """Kubernetes objects clusterforge generates itself, as plain manifests (pure functions).
 
 * Namespaces for add-ons and team namespaces.
-* Kueue: a ResourceFlavor per accelerator pool, one ClusterQueue whose nominal quota is the
-  cluster's real accelerator count (GPUs, Neuron cores, TPU chips) plus the CPU and memory of
-  those nodes, a LocalQueue per team namespace, and the ProvisioningRequest admission check for
-  GKE queued-provisioning pools.
+* Kueue: a ResourceFlavor per accelerator pool, a ClusterQueue per accelerator type whose nominal
+  quota is the real accelerator count of its pools (GPUs, Neuron cores as the device plugin
+  advertises them, TPU chips) plus the CPU and memory of those nodes, a LocalQueue per team
+  namespace and type, the cloud's Topology for multi-node fabric pools, and the
+  ProvisioningRequest admission check for GKE queued-provisioning pools.
 * The NVIDIA Network Operator's NicClusterPolicy (RDMA shared device plugin or SR-IOV).
 * For every file system: a PersistentVolume per team namespace and its PersistentVolumeClaim, so
   pods mount it at ``mount_path`` by claim name.
@@ -17,14 +18,14 @@ outputs when rendering).
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
-from clusterforge.catalog.addons import ResolvedAddon
+from clusterforge.catalog.addons import ResolvedAddon, advertised_neuron_cores, kueue_topology
 from clusterforge.catalog.resolve import ResolvedCluster, ResolvedPool, ResolvedStorage
 
-#: Kueue 0.20 serves only v1beta2 (v1beta1 was removed).
+#: Kueue 0.19.2's CRDs serve v1beta1 and v1beta2 (the storage version): objects use v1beta2.
 KUEUE_API = "kueue.x-k8s.io/v1beta2"
-CLUSTER_QUEUE = "cluster-queue"
 DEFAULT_NAMESPACE = "default"
 #: Kubernetes extended resource of each accelerator kind.
 GPU, NEURON_CORE, TPU = "nvidia.com/gpu", "aws.amazon.com/neuroncore", "google.com/tpu"
@@ -65,14 +66,14 @@ def namespaces(resolved: ResolvedCluster) -> list[Manifest]:
 
 
 def accelerator_resource(pool: ResolvedPool) -> tuple[str, int] | None:
-    """(extended resource, amount per node) of a pool's accelerators."""
+    """(extended resource, amount per node the device plugin advertises) of a pool's accelerators."""
     offering = pool.offering
     if offering is None or not offering.is_accelerated:
         return None
     if offering.is_tpu:
         return TPU, offering.accelerator_count
     if offering.is_neuron:
-        return NEURON_CORE, offering.neuron_cores
+        return NEURON_CORE, advertised_neuron_cores(offering.accelerator, offering.neuron_cores)
     if offering.is_nvidia:
         return GPU, offering.accelerator_count
     return None
@@ -83,17 +84,80 @@ def quota_nodes(pool: ResolvedPool) -> int:
     return pool.max_size * pool.slices
 
 
+def accelerator_queue(pool: ResolvedPool) -> str:
+    """The ClusterQueue (and team LocalQueue) name of a pool's accelerator type: ``h100``,
+    ``l40s``, ``trainium2``, ``tpu-v5p``."""
+    offering = pool.offering
+    assert offering is not None
+    name = (offering.tpu_generation or offering.accelerator or pool.name).lower()
+    return re.sub(r"[^a-z0-9-]+", "-", name).strip("-")
+
+
+def uses_topology(pool: ResolvedPool) -> bool:
+    """Multi-node pools on a fabric: their jobs gain from topology-aware placement."""
+    offering = pool.offering
+    return (
+        pool.fabric != "none"
+        and quota_nodes(pool) > 1
+        and offering is not None
+        and not offering.is_tpu
+    )
+
+
 def kueue_objects(resolved: ResolvedCluster) -> list[Manifest]:
+    """Kueue objects that keep every job on the accelerator type it asked for.
+
+    One ClusterQueue per accelerator type (its flavors: the pools of that type), so a job sent to
+    the ``h100`` queue can only be admitted on H100 nodes: Kueue admits a workload to the first
+    flavor with free quota among its queue's flavors, and one queue holding H100 and L40S flavors
+    under one ``nvidia.com/gpu`` group would place an unpinned job on either. Each team namespace
+    gets a LocalQueue per type, named like the type. Multi-node fabric pools reference the
+    cloud's Kueue ``Topology`` (node labels the cloud sets) for topology-aware scheduling.
+    """
     pools = [p for p in resolved.pools if accelerator_resource(p)]
     if not pools:
         return []
-    accel_resources = sorted({accelerator_resource(p)[0] for p in pools})  # type: ignore[index]
-    covered = ["cpu", "memory", *accel_resources]
+    objects: list[Manifest] = []
+    topology = kueue_topology(resolved.spec.cloud)
+    if topology and any(uses_topology(p) for p in pools):
+        objects.append(
+            {
+                "apiVersion": KUEUE_API,
+                "kind": "Topology",
+                "metadata": {"name": topology["name"]},
+                "spec": {"levels": [{"nodeLabel": label} for label in topology["levels"]]},
+            }
+        )
+    queues: dict[str, list[ResolvedPool]] = {}
+    for pool in pools:
+        queues.setdefault(accelerator_queue(pool), []).append(pool)
+    for queue, members in queues.items():
+        objects += _queue_objects(queue, members, topology)
+    for team in team_namespaces(resolved):
+        for queue in queues:
+            objects.append(
+                {
+                    "apiVersion": KUEUE_API,
+                    "kind": "LocalQueue",
+                    "metadata": {"name": queue, "namespace": team},
+                    "spec": {"clusterQueue": queue},
+                }
+            )
+    return objects
+
+
+def _queue_objects(
+    queue: str, pools: list[ResolvedPool], topology: dict[str, Any] | None
+) -> list[Manifest]:
+    """The ResourceFlavors of one accelerator type's pools, their admission checks and the
+    ClusterQueue whose nominal quota is what those pools hold at their maximum size."""
+    resource = accelerator_resource(pools[0])[0]  # type: ignore[index]
+    covered = ["cpu", "memory", resource]
     objects: list[Manifest] = []
     flavors = []
     checks: list[str] = []
     for pool in pools:
-        resource, per_node = accelerator_resource(pool)  # type: ignore[misc]
+        _, per_node = accelerator_resource(pool)  # type: ignore[misc]
         nodes = quota_nodes(pool)
         offering = pool.offering
         assert offering is not None
@@ -101,19 +165,25 @@ def kueue_objects(resolved: ResolvedCluster) -> list[Manifest]:
             {"key": t.key, "operator": "Equal", "value": t.value, "effect": t.effect}
             for t in pool.taints
         ]
+        flavor_spec: dict[str, Any] = {
+            "nodeLabels": pool.node_labels,
+            **({"tolerations": tolerations} if tolerations else {}),
+        }
+        if topology and uses_topology(pool):
+            flavor_spec["topologyName"] = topology["name"]
         objects.append(
             {
                 "apiVersion": KUEUE_API,
                 "kind": "ResourceFlavor",
                 "metadata": {"name": pool.name},
-                "spec": {
-                    "nodeLabels": pool.node_labels,
-                    **({"tolerations": tolerations} if tolerations else {}),
-                },
+                "spec": flavor_spec,
             }
         )
-        quotas = {"cpu": offering.vcpus * nodes, "memory": f"{int(offering.memory_gib * nodes)}Gi"}
-        quotas.update({r: (per_node * nodes if r == resource else 0) for r in accel_resources})
+        quotas = {
+            "cpu": offering.vcpus * nodes,
+            "memory": f"{int(offering.memory_gib * nodes)}Gi",
+            resource: per_node * nodes,
+        }
         flavors.append(
             {
                 "name": pool.name,
@@ -160,19 +230,10 @@ def kueue_objects(resolved: ResolvedCluster) -> list[Manifest]:
         {
             "apiVersion": KUEUE_API,
             "kind": "ClusterQueue",
-            "metadata": {"name": CLUSTER_QUEUE},
+            "metadata": {"name": queue},
             "spec": queue_spec,
         }
     )
-    for team in team_namespaces(resolved):
-        objects.append(
-            {
-                "apiVersion": KUEUE_API,
-                "kind": "LocalQueue",
-                "metadata": {"name": f"{team}-queue", "namespace": team},
-                "spec": {"clusterQueue": CLUSTER_QUEUE},
-            }
-        )
     return objects
 
 

@@ -22,6 +22,7 @@ import yaml
 from click.testing import CliRunner
 
 from clusterforge import render as render_module
+from clusterforge.catalog.addons import catalog as addon_catalog
 from clusterforge.catalog.resolve import ResolvedCluster
 from clusterforge.cli.main import cli
 from clusterforge.engine import plan_offline
@@ -58,6 +59,8 @@ def crd_validator(api_version: str, kind: str) -> Any:
     """A jsonschema validator for the vendored CRD schema (built once per kind)."""
     group, _, version = api_version.rpartition("/")
     path = CRDS / f"{group}__{version}__{kind}.json"
+    pinned = CRDS / f"kueue-{addon_catalog()['kueue'].version}" / path.name  # the pinned Kueue's
+    path = pinned if pinned.exists() else path
     if not path.exists():
         return None
     # Kubernetes' (Go) regex engine accepts an inline flag after '^'; Python's only at the start.

@@ -82,9 +82,11 @@ def test_gpu_operator_values_per_cloud() -> None:
     ]["tolerations"]
     assert eks.addon("nvidia-device-plugin") is None  # the operator brings its own plugin
 
-    gke = resolve(Cluster.model_validate({**GKE, "addons": [{"name": "gpu-operator"}]}))
-    values = values_of(gke, "gpu-operator")
-    assert values["driver"]["enabled"] is False and values["devicePlugin"]["enabled"] is False
+    # With the Network Operator, exactly one NFD: the Network Operator's.
+    both = resolve(cluster_from({"addons": [{"name": "network-operator"}]}))
+    assert values_of(both, "gpu-operator")["nfd"] == {"enabled": False}
+    assert values_of(both, "network-operator")["nfd"] == {"enabled": True}
+    assert "nfd" not in values
 
     user = resolve(
         cluster_from(
@@ -133,7 +135,7 @@ def test_install_order_and_engines() -> None:
     assert found["efa-device-plugin"].type == "kubernetes:helm.sh/v4:Chart"
     kserve = found["kserve"].inputs
     assert (
-        kserve["chart"] == "oci://ghcr.io/kserve/charts/kserve"
+        kserve["chart"] == "oci://ghcr.io/kserve/charts/kserve-resources"
         and kserve["values"]["kserve"]["controller"]["deploymentMode"] == "Standard"
     )
     # charts wait for nodes: the add-on component depends on the node pools
@@ -145,7 +147,7 @@ def test_knative_mode_brings_istio_and_knative() -> None:
     resolved = resolve(cluster_from({"addons": [{"name": "kserve", "mode": "knative"}]}))
     names = [a.name for a in resolved.addons]
     assert names.index("istio") < names.index("knative-serving") < names.index("kserve")
-    assert values_of(resolved, "kserve")["kserve"]["controller"]["deploymentMode"] == "Serverless"
+    assert values_of(resolved, "kserve")["kserve"]["controller"]["deploymentMode"] == "Knative"
     assert (
         objects.knative_serving(resolved.addon("knative-serving"))[1]["spec"]["ingress"]["istio"][
             "enabled"
@@ -331,3 +333,38 @@ def test_autoscaled_eks_pools_bring_the_cluster_autoscaler_with_its_role() -> No
     }
     fixed = resolve(cluster_from())
     assert fixed.addon("cluster-autoscaler") is None
+
+
+def test_prometheus_does_not_scrape_what_eks_and_gke_manage() -> None:
+    for spec in (cluster_from(), Cluster.model_validate(GKE)):
+        resolved = resolve(
+            Cluster.model_validate(
+                {
+                    **spec.model_dump(exclude_none=True),
+                    "addons": [{"name": "kube-prometheus-stack"}],
+                }
+            )
+        )
+        values = values_of(resolved, "kube-prometheus-stack")
+        for target in ("kubeControllerManager", "kubeScheduler", "kubeEtcd", "kubeProxy"):
+            assert values[target] == {"enabled": False}, (spec.cloud, target)
+
+
+@pytest.mark.parametrize(("minor", "tag"), [("1.35", "v1.35.2"), ("1.33", "v1.33.6")])
+def test_cluster_autoscaler_image_matches_the_cluster_minor(minor: str, tag: str) -> None:
+    resolved = resolve(
+        cluster_from(
+            {"kubernetes": {"version": minor}, "node_pools": [{}, {"min_nodes": 1, "max_nodes": 4}]}
+        )
+    )
+    assert values_of(resolved, "cluster-autoscaler")["image"] == {"tag": tag}
+
+
+def test_gke_gpu_pools_get_managed_dcgm_metrics() -> None:
+    graph = plan_offline(resolve(Cluster.model_validate(GKE)))
+    cluster = next(r for r in graph.resources if r.type == "gcp:container/cluster:Cluster")
+    assert "DCGM" in cluster.inputs["monitoringConfig"]["enableComponents"]
+    cpu_only = {**GKE, "node_pools": GKE["node_pools"][:1]}
+    graph = plan_offline(resolve(Cluster.model_validate(cpu_only)))
+    cluster = next(r for r in graph.resources if r.type == "gcp:container/cluster:Cluster")
+    assert "monitoringConfig" not in cluster.inputs

@@ -102,7 +102,15 @@ CASES = [
         "addons[0].enabled",
         "fsx-csi-driver is turned off",
     ),
-    good("ADD005", "operator-defaults", addons({"name": "gpu-operator"})),
+    good("ADD005", "device-plugin-on-eks", addons({"name": "nvidia-device-plugin"})),
+    bad(
+        "ADD005",
+        "operator-on-eks",
+        addons({"name": "gpu-operator"}),
+        INFO,
+        "addons[0]",
+        "NVIDIA's EKS guide",
+    ),
     bad(
         "ADD005",
         "driver-on-eks",
@@ -115,10 +123,19 @@ CASES = [
         "ADD005",
         "operator-on-gke",
         gcp(addons({"name": "gpu-operator"})),
-        WARNING,
+        ERROR,
         "addons[0]",
         "GKE installs the NVIDIA driver",
     ),
+    bad(
+        "ADD005",
+        "dcgm-exporter-on-gke",
+        gcp(addons({"name": "kube-prometheus-stack"}, {"name": "dcgm-exporter"})),
+        ERROR,
+        "addons[1]",
+        "exports DCGM GPU metrics itself",
+    ),
+    good("ADD005", "dcgm-exporter-on-eks", addons({"name": "dcgm-exporter"})),
     good("ADD006", "efa-plugin-with-efa", addons({"name": "efa-device-plugin"})),
     bad(
         "ADD006",
@@ -220,6 +237,48 @@ CASES = [
         ERROR,
         "node_pools[0].node_selector",
         "labels that select its nodes",
+    ),
+    good(
+        "ADD012",
+        "real-values-key",
+        addons({"name": "gpu-operator", "values": {"mig": {"strategy": "mixed"}}}),
+    ),
+    bad(
+        "ADD012",
+        "misspelt-values-key",
+        addons({"name": "gpu-operator", "values": {"toolkit": {"enabld": True}}}),
+        WARNING,
+        "addons[0].values.toolkit.enabld",
+        "has no value 'toolkit.enabld'",
+    ),
+    good("ADD013", "pinned-version", addons({"name": "kueue"})),
+    bad(
+        "ADD013",
+        "unchecked-version",
+        addons({"name": "kueue", "version": "0.99.0"}),
+        WARNING,
+        "addons[0].version",
+        "not a version clusterforge has checked",
+    ),
+    good(
+        "ADD014",
+        "no-gpudirect-pool",
+        gcp(
+            {
+                "node_pools": [
+                    {"name": "system", "instance_type": "n2-standard-8", "nodes": 2},
+                    {"name": "h100", "instance_type": "a3-megagpu-8g", "fabric": "none"},
+                ]
+            }
+        ),
+    ),
+    bad(
+        "ADD014",
+        "tcpxo-pool",
+        gcp(),
+        INFO,
+        "node_pools[1].fabric",
+        "networking.gke.io/interfaces",
     ),
 ]
 

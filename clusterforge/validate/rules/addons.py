@@ -7,7 +7,14 @@ import difflib
 import re
 from collections.abc import Iterator
 
+from clusterforge.catalog.addons import (
+    autoscaler_image_tag,
+    chart_values_facts,
+    closest_values_path,
+    unknown_values,
+)
 from clusterforge.catalog.addons import catalog as addon_catalog
+from clusterforge.catalog.gpudirect import gpudirect_set
 from clusterforge.findings import Finding, Severity
 from clusterforge.validate.registry import Context, rule
 from clusterforge.validate.rules._util import did_you_mean, name_problem
@@ -95,30 +102,50 @@ def disabled_prerequisite(ctx: Context) -> Iterator[Finding]:
             )
 
 
-@rule(
-    "ADD005",
-    "The GPU Operator does not fight drivers the nodes already have",
-    severity=Severity.WARNING,
-)
+@rule("ADD005", "The NVIDIA GPU stack is the one the platform documents")
 def gpu_operator_drivers(ctx: Context) -> Iterator[Finding]:
-    found = _declared(ctx, "gpu-operator")
-    addon = ctx.resolved.addon("gpu-operator")
-    if addon is None:
+    """EKS: the AL2023 NVIDIA AMI has driver and toolkit. GKE: clusterforge uses GKE's own stack
+    (GKE installs the driver, runs its device plugin and exports DCGM metrics through Cloud
+    Monitoring). NVIDIA's GKE guide for the operator needs node pools without GKE's driver
+    (gpu-driver-version=disabled) and GKE's device plugin turned off by node label — which also
+    takes away what Google's GPUDirect installers and managed DCGM rely on; Google recommends
+    GKE's GPU management (kubernetes-engine/docs/how-to/gpu-operator) — so it is refused
+    (docs/addons-upstream.md)."""
+    operator = ctx.resolved.addon("gpu-operator")
+    exporter = ctx.resolved.addon("dcgm-exporter")
+    if ctx.cluster.cloud == "gcp":
+        for addon in (a for a in (operator, exporter) if a is not None):
+            yield ctx.finding(
+                addon.path,
+                f"{addon.name} does not run on GKE as clusterforge builds it: GKE installs the NVIDIA "
+                "driver, runs its own device plugin and exports DCGM GPU metrics itself (clusterforge "
+                "turns on the cluster's managed DCGM metrics for GPU pools)",
+                f"drop {addon.name}: GPU metrics arrive in Cloud Monitoring / Managed Prometheus",
+            )
         return
+    if operator is None:
+        return
+    found = _declared(ctx, "gpu-operator")
     path = f"addons[{found[0]}]" if found else "addons"
-    driver = (addon.values.get("driver") or {}).get("enabled")
+    if ctx.cluster.cloud == "aws":
+        # docs.nvidia.com/datacenter/cloud-native/gpu-operator/latest/amazon-eks.html (checked
+        # 2026-12-03): on EKS-optimized AMIs NVIDIA documents the device plugin, not the operator.
+        yield ctx.finding(
+            path,
+            "NVIDIA's EKS guide runs the GPU Operator on node groups with an OS it supports; on the EKS "
+            "AL2023 NVIDIA AMI (driver and toolkit preinstalled) it documents the NVIDIA device plugin "
+            "instead: clusterforge runs the operator with driver and toolkit off",
+            "drop gpu-operator to get the device plugin (implied for NVIDIA pools), unless you need "
+            "its MIG manager, DCGM or GPUDirect RDMA parts",
+            severity=Severity.INFO,
+        )
+    driver = (operator.values.get("driver") or {}).get("enabled")
     if ctx.cluster.cloud == "aws" and driver:
         yield ctx.finding(
             f"{path}.values.driver.enabled",
             "the EKS AL2023 NVIDIA AMI already ships the NVIDIA driver: a second driver from the operator fails to load",
             "leave driver.enabled unset (clusterforge turns it off on EKS)",
-        )
-    if ctx.cluster.cloud == "gcp":
-        yield ctx.finding(
-            path,
-            "GKE installs the NVIDIA driver and runs its own device plugin: the GPU Operator runs with driver, toolkit "
-            "and device plugin off (monitoring and feature discovery only)",
-            "drop gpu-operator on GKE unless you need its other components",
+            severity=Severity.WARNING,
         )
 
 
@@ -167,8 +194,6 @@ def conflicts(ctx: Context) -> Iterator[Finding]:
     for first, second, why in pairs:
         a, b = _declared(ctx, first), _declared(ctx, second)
         if a and b and a[1] and b[1]:
-            if first == "gpu-operator" and ctx.cluster.cloud == "gcp":
-                continue  # on GKE the operator's device plugin is off
             yield ctx.finding(
                 f"addons[{b[0]}].name", f"{second} together with {first}: {why}", f"drop {second}"
             )
@@ -263,3 +288,81 @@ def duplicate_addons(ctx: Context) -> Iterator[Finding]:
                 "merge the two entries into one",
             )
         seen.add(addon.name)
+
+
+@rule("ADD012", "Chart values are keys the pinned chart has", severity=Severity.WARNING)
+def unknown_values_keys(ctx: Context) -> Iterator[Finding]:
+    """A misspelt or removed values key is ignored by Helm without a word: say so, with the
+    nearest key of that chart version (facts extracted from its values.yaml)."""
+    for addon in ctx.resolved.addons:
+        if addon.index is None or not addon.values:
+            continue
+        facts = chart_values_facts(addon.facts.chart, addon.version)
+        if facts is None:
+            continue  # ADD013 says the version cannot be checked
+        for key in unknown_values(facts, addon.values):
+            near = closest_values_path(facts, key)
+            yield ctx.finding(
+                f"{addon.path}.values.{key}",
+                f"{addon.facts.chart} {addon.version} has no value {key!r} (Helm ignores it)",
+                did_you_mean([near]) if near else f"see the chart's values.yaml at {facts.ref}",
+            )
+
+
+@rule("ADD013", "Pinned versions are ones clusterforge has checked", severity=Severity.WARNING)
+def unchecked_versions(ctx: Context) -> Iterator[Finding]:
+    for addon in ctx.resolved.addons:
+        if addon.index is not None and addon.version != addon.facts.version:
+            if addon.facts.kind == "helm" and chart_values_facts(addon.facts.chart, addon.version):
+                continue
+            yield ctx.finding(
+                f"{addon.path}.version",
+                f"{addon.name} {addon.version} is not a version clusterforge has checked upstream "
+                f"(pinned: {addon.facts.version}): its values cannot be checked offline",
+                f"make sure {addon.facts.repo} publishes {addon.version}, or drop version: to use "
+                f"{addon.facts.version}",
+            )
+    autoscaler = ctx.resolved.addon("cluster-autoscaler")
+    if autoscaler is not None and not autoscaler_image_tag(
+        autoscaler, ctx.cluster.kubernetes.version
+    ):
+        yield ctx.finding(
+            "kubernetes.version",
+            f"no cluster-autoscaler release is recorded for Kubernetes {ctx.cluster.kubernetes.version}: "
+            "the chart's default image may not match the cluster",
+            f"known minors: {', '.join(sorted(autoscaler.facts.image_by_minor))}; or set values.image.tag",
+        )
+
+
+@rule(
+    "ADD014",
+    "GPUDirect pools: what a training pod must declare",
+    severity=Severity.INFO,
+    clouds=("gcp",),
+)
+def gpudirect_pod_needs(ctx: Context) -> Iterator[Finding]:
+    """clusterforge installs the fabric's installer set; the pods' side comes from Google's NCCL
+    test manifests at the same commit (catalog gpudirect.json)."""
+    seen: set[str] = set()
+    for pool in ctx.resolved.pools:
+        found = gpudirect_set(pool.fabric)
+        if found is None or pool.fabric in seen:
+            continue
+        seen.add(pool.fabric)
+        networks = ", ".join(found.pod_networks)
+        needs = [
+            "networking.gke.io/default-interface: eth0",
+            f"networking.gke.io/interfaces listing default, {networks}",
+        ]
+        needs += [
+            a + " (device paths, served by the NRI device injector)"
+            for a in found.pod_annotations
+            if a.startswith("devices.gke.io/")
+        ]
+        sidecar = f"; the rxdm sidecar {found.rxdm_image}" if found.rxdm_image else ""
+        yield ctx.finding(
+            f"{pool.path}.fabric",
+            f"pods on {pool.name} ({pool.fabric}) need the annotations {'; '.join(needs)}"
+            f"{sidecar}; and nvidia.com/gpu: {found.pod_gpus} per node",
+            f"copy the pod from Google's {found.source}; see the README section on GPUDirect pods",
+        )

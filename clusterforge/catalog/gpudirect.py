@@ -1,0 +1,74 @@
+"""GKE GPUDirect facts: the installer set per fabric and the GKE network object names.
+
+One matched set per fabric (TCPX for A3 High, TCPXO for A3 Mega, RDMA/gIB for A3 Ultra and A4),
+all read at one commit of GoogleCloudPlatform/container-engine-accelerators by
+tools/gpudirect_facts.py (``data/common/gpudirect.json``): the manifests clusterforge applies, the
+rxdm sidecar a training pod runs next to NCCL, and what such a pod declares (annotations, the
+networks it lists, the GPUs it requests). The pod parts are not applied by clusterforge; the plan
+and README tell users what their pods need.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from typing import Any
+
+from clusterforge.catalog import _read
+
+
+@dataclass(frozen=True)
+class GpuDirectSet:
+    fabric: str
+    machine_types: tuple[str, ...]
+    #: (name, url) in apply order: the NRI device injector first where the fabric needs it.
+    manifests: tuple[tuple[str, str], ...]
+    images: tuple[str, ...]
+    rxdm_image: str | None
+    pod_annotations: tuple[str, ...]
+    pod_networks: tuple[str, ...]
+    pod_gpus: int | None
+    commit: str
+    source: str
+
+
+@functools.cache
+def gpudirect_sets() -> dict[str, GpuDirectSet]:
+    data = _read("common", "gpudirect.json")
+    sets = {}
+    for fabric, row in data["fabrics"].items():
+        pod: dict[str, Any] = row["pod"]
+        sets[fabric] = GpuDirectSet(
+            fabric=fabric,
+            machine_types=tuple(row["machine_types"]),
+            manifests=tuple((m["name"], m["url"]) for m in row["manifests"]),
+            images=tuple(i for m in row["manifests"] for i in m["images"]),
+            rxdm_image=row.get("rxdm_image"),
+            pod_annotations=tuple(pod["annotations"]),
+            pod_networks=tuple(pod["networks"]),
+            pod_gpus=pod.get("gpus"),
+            commit=data["commit"],
+            source=pod["source"],
+        )
+    return sets
+
+
+def gpudirect_set(fabric: str) -> GpuDirectSet | None:
+    return gpudirect_sets().get(fabric)
+
+
+def network_object_name(key: str, subnet: int, subnets: int, prefix: str = "") -> str:
+    """The GKE ``Network`` / ``GKENetworkParamSet`` name of one extra network, as Google's docs,
+    NCCL test manifests and Cluster Toolkit name them (pods copied from them list these names):
+    TCPX/TCPXO ``vpc1..vpc8``, RDMA ``rdma-0..rdma-7`` (one per RoCE subnet), the second gVNIC
+    ``gvnic-1``. ``key`` is the fabric plan's network key (``gpu0``, ``gvnic1``, ``rdma``). The
+    objects are cluster-wide: a second pool of the same fabric gets its own VPCs and ``prefix``."""
+    if key.startswith("gpu") and key[3:].isdigit():
+        base = f"vpc{int(key[3:]) + 1}"
+    elif key.startswith("gvnic") and key[5:].isdigit():
+        base = f"gvnic-{key[5:]}"
+    elif key == "rdma":
+        base = f"rdma-{subnet}"
+    else:
+        base = key if subnets == 1 else f"{key}-{subnet}"
+    return f"{prefix}-{base}" if prefix else base
