@@ -1,8 +1,9 @@
 """Managed node groups, each with its own launch template.
 
 The launch template carries what a GPU/Trainium node needs and a managed node group cannot say
-by itself: every EFA interface of the instance type (card 0 ``efa`` at device 0, every further
-card one ``efa-only`` interface at device 1), the EFA security group, a cluster placement group,
+by itself: every EFA interface of the instance type, per network card as AWS documents it
+(``clusterforge.catalog.efa``: the primary ENA interface, one ``efa-only`` per EFA-capable card),
+the EFA security group, a cluster placement group,
 Capacity Block / reservation targeting, IMDSv2, an encrypted gp3 root volume and the AL2023
 ``NodeConfig`` that assembles the instance-store NVMe disks into one RAID0 volume.
 """
@@ -15,6 +16,8 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
+from clusterforge.catalog.efa import efa_layout
+from clusterforge.catalog.model import Offering
 from clusterforge.catalog.resolve import ResolvedPool
 from clusterforge.modules.aws.common import tags
 
@@ -42,23 +45,21 @@ METADATA = aws.ec2.LaunchTemplateMetadataOptionsArgs(
 
 
 def efa_network_interfaces(
-    efa_interfaces: int, security_group_ids: list[pulumi.Input[str]]
+    offering: Offering, security_group_ids: list[pulumi.Input[str]]
 ) -> list[aws.ec2.LaunchTemplateNetworkInterfaceArgs]:
-    """One EFA interface per network card: ``efa`` (EFA with ENA) on card 0 / device 0, then
-    ``efa-only`` on device 1 of every further card. No public IPs on multi-card instances."""
-    interfaces = []
-    for card in range(efa_interfaces):
-        interfaces.append(
-            aws.ec2.LaunchTemplateNetworkInterfaceArgs(
-                network_card_index=card,
-                device_index=0 if card == 0 else 1,
-                interface_type="efa" if card == 0 else "efa-only",
-                security_groups=security_group_ids,
-                delete_on_termination="true",
-                associate_public_ip_address="false",
-            )
+    """The interfaces of :func:`clusterforge.catalog.efa.efa_layout` as launch template inputs.
+    No public IPs on multi-card instances (EC2 refuses them)."""
+    return [
+        aws.ec2.LaunchTemplateNetworkInterfaceArgs(
+            network_card_index=n.network_card_index,
+            device_index=n.device_index,
+            interface_type=n.interface_type,
+            security_groups=security_group_ids,
+            delete_on_termination="true",
+            associate_public_ip_address="false",
         )
-    return interfaces
+        for n in efa_layout(offering)
+    ]
 
 
 def node_config_user_data(raid0: bool) -> str | None:
@@ -172,7 +173,7 @@ class NodePool(pulumi.ComponentResource):
                 opts=child,
             )
             network_interfaces = efa_network_interfaces(
-                pool.efa_interfaces, [args.cluster_security_group_id, self.efa_security_group.id]
+                offering, [args.cluster_security_group_id, self.efa_security_group.id]
             )
 
         placement = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from typing import Any
 
 import pytest
 
@@ -23,22 +24,8 @@ def node_group(graph: ResourceGraph, pool: str) -> dict:
     return next(r for r in graph.of_type(NG) if r.name.endswith(f"-{pool}-ng")).inputs
 
 
-@pytest.mark.parametrize(
-    "instance_type",
-    [
-        "p5.48xlarge",
-        "p5en.48xlarge",
-        "p6-b200.48xlarge",
-        "p4d.24xlarge",
-        "trn1.32xlarge",
-        "trn1n.32xlarge",
-        "trn2.48xlarge",
-        "p5.4xlarge",
-    ],
-)
-def test_every_efa_interface_of_the_type_is_used(instance_type: str) -> None:
+def planned_interfaces(instance_type: str) -> list[dict[str, Any]]:
     catalog = load("aws")
-    expected = catalog.get(instance_type).efa_interfaces
     # A region and zone where EC2 offers the type (catalog zone data), as a user would pick.
     region, zone = next(
         (r, z[0])
@@ -47,21 +34,42 @@ def test_every_efa_interface_of_the_type_is_used(instance_type: str) -> None:
     )
     pool = {"name": "gpu", "instance_type": instance_type, "nodes": 2}
     graph = plan({"region": region, "zone": zone, "node_pools": [{}, pool]})
-    interfaces = launch_template(graph, "gpu")["networkInterfaces"]
-    assert len(interfaces) == expected
-    assert (
-        interfaces[0]["interfaceType"] == "efa"
-        and interfaces[0]["deviceIndex"] == 0
-        and interfaces[0]["networkCardIndex"] == 0
-    )
-    for card, interface in enumerate(interfaces[1:], start=1):
-        assert interface == {
-            **interface,
-            "interfaceType": "efa-only",
-            "deviceIndex": 1,
-            "networkCardIndex": card,
-        }
+    interfaces: list[dict[str, Any]] = launch_template(graph, "gpu")["networkInterfaces"]
+    return interfaces
+
+
+@pytest.mark.parametrize(
+    "instance_type",
+    [
+        "p5.48xlarge",
+        "p5en.48xlarge",
+        "p6-b200.48xlarge",
+        "p6-b300.48xlarge",
+        "p4d.24xlarge",
+        "trn1.32xlarge",
+        "trn1n.32xlarge",
+        "trn2.48xlarge",
+        "p5.4xlarge",
+        "g7e.48xlarge",
+    ],
+)
+def test_every_efa_card_of_the_type_gets_one_efa_only_interface(instance_type: str) -> None:
+    offering = load("aws").get(instance_type)
+    interfaces = planned_interfaces(instance_type)
+    # The primary interface is ENA; then AWS's documented layout, one efa-only per EFA card.
+    assert [(i["networkCardIndex"], i["deviceIndex"], i["interfaceType"]) for i in interfaces] == [
+        (0, 0, "interface")
+    ] + [(card, 1 if card == 0 else 0, "efa-only") for card in offering.efa_network_cards]
+    assert len(interfaces) - 1 == offering.efa_interfaces
     assert all(i["associatePublicIpAddress"] == "false" for i in interfaces)
+
+
+def test_p6_b300_has_16_efa_interfaces_on_cards_1_to_16_and_none_on_card_0() -> None:
+    interfaces = planned_interfaces("p6-b300.48xlarge")
+    efa = [i for i in interfaces if i["interfaceType"] in ("efa", "efa-only")]
+    assert [i["networkCardIndex"] for i in efa] == list(range(1, 17))
+    assert all(i["deviceIndex"] == 0 for i in efa)
+    assert [i["interfaceType"] for i in interfaces if i["networkCardIndex"] == 0] == ["interface"]
 
 
 def test_efa_security_group_allows_all_traffic_to_and_from_itself(
