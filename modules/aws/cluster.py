@@ -10,6 +10,7 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from clusterforge.catalog.addons import images
+from clusterforge.catalog.fsx import data_paths, lustre_ports
 from clusterforge.catalog.resolve import ResolvedCluster
 from clusterforge.modules.aws.common import assume_role_policy, managed_policy, tags
 from clusterforge.modules.aws.eks import ControlPlane, ControlPlaneArgs
@@ -74,6 +75,16 @@ def autoscaler_policy(cluster_name: str) -> str:
             ],
         }
     )
+
+
+def zoned_subnet(private: dict[str, Any], pool: Any) -> list[Any]:
+    """The one subnet of a zoned pool — never every subnet: a pool pinned to a zone the VPC does
+    not have is a validation error (AWS003), and an error here too."""
+    if pool.zone not in private:
+        raise ValueError(
+            f"{pool.path}: zone {pool.zone} is not one of the VPC's zones ({', '.join(private)})"
+        )
+    return [private[pool.zone].id]
 
 
 def vpc_zones(resolved: ResolvedCluster, available: list[str]) -> list[str]:
@@ -179,11 +190,7 @@ class AwsCluster(pulumi.ComponentResource):
         )
         self.pools: dict[str, NodePool] = {}
         for pool in resolved.pools:
-            subnets = (
-                [private[pool.zone].id]
-                if pool.zone and pool.zone in private
-                else [s.id for s in private.values()]
-            )
+            subnets = zoned_subnet(private, pool) if pool.zone else [s.id for s in private.values()]
             self.pools[pool.name] = NodePool(
                 f"{name}-{pool.name}",
                 NodePoolArgs(
@@ -209,9 +216,14 @@ class AwsCluster(pulumi.ComponentResource):
         self.file_systems: dict[str, LustreFileSystem] = {}
         fsx = (resolved.catalog.storage.get("fsx_lustre") if resolved.catalog else None) or {}
         for storage in resolved.storage:
-            if storage.deployment_type is None or storage.zone not in private:
+            if storage.deployment_type is None:
                 continue
-            deployment = fsx.get("deployment_types", {}).get(storage.deployment_type, {})
+            if storage.zone not in private:
+                # Validation (AWS003) reports this with its path; never skip a file system.
+                raise ValueError(
+                    f"{storage.path}: zone {storage.zone} is not one of the VPC's zones "
+                    f"({', '.join(private)})"
+                )
             self.file_systems[storage.name] = LustreFileSystem(
                 f"{name}-{storage.name}",
                 LustreArgs(
@@ -221,12 +233,9 @@ class AwsCluster(pulumi.ComponentResource):
                     vpc_id=self.network.vpc.id,
                     vpc_cidr=spec.network.cidr,
                     client_security_group_id=self.control_plane.cluster_security_group_id,
-                    ports=[tuple(p) for p in fsx.get("lustre_ports", [[988, 988], [1018, 1023]])],
-                    file_system_type_version=fsx.get("file_system_type_version", "2.15"),
-                    data_repository_associations=bool(
-                        deployment.get("data_repository_associations")
-                    ),
-                    automatic_backups=bool(deployment.get("automatic_backups")),
+                    ports=lustre_ports(fsx),
+                    file_system_type_version=fsx["file_system_type_version"],
+                    data_paths=data_paths(fsx, storage.deployment_type, storage.spec),
                     tags=base,
                 ),
                 opts=child,
