@@ -11,6 +11,7 @@ Capacity Block / reservation targeting, IMDSv2, an encrypted gp3 root volume and
 from __future__ import annotations
 
 import base64
+import re
 from dataclasses import dataclass, field
 
 import pulumi
@@ -60,6 +61,39 @@ def efa_network_interfaces(
         )
         for n in efa_layout(offering)
     ]
+
+
+#: kubernetes/autoscaler cluster-autoscaler/cloudprovider/aws/README.md (commit 55c37cd, read
+#: 2026-12-03): when an Auto Scaling group is at 0 nodes the autoscaler learns its nodes' labels,
+#: taints and resources from these ASG tags (EKS does not copy node group tags to the ASG).
+NODE_TEMPLATE = "k8s.io/cluster-autoscaler/node-template"
+
+
+def scale_from_zero_tags(pool: ResolvedPool) -> dict[str, str]:
+    """ASG tags that let the cluster autoscaler scale an accelerator pool up from zero nodes:
+    its extended resources (GPUs, EFA interfaces, Neuron devices and cores), labels and taints.
+    Empty for pools that never sit at zero or have no accelerators."""
+    offering = pool.offering
+    if offering is None or not offering.is_accelerated or pool.min_size > 0:
+        return {}
+    if pool.min_size == pool.max_size:
+        return {}  # not autoscaled: nothing scales it up
+    resources: dict[str, int] = {}
+    if offering.is_nvidia:
+        resources["nvidia.com/gpu"] = offering.accelerator_count
+    if offering.is_neuron:
+        resources["aws.amazon.com/neuron"] = offering.accelerator_count
+        # Physical NeuronCores (EC2 CoreInfo); with LNC=2 on Trainium2 the device plugin
+        # advertises half of them, still within this figure.
+        resources["aws.amazon.com/neuroncore"] = offering.neuron_cores
+    if pool.efa_interfaces:
+        resources["vpc.amazonaws.com/efa"] = pool.efa_interfaces
+    found = {f"{NODE_TEMPLATE}/resources/{k}": str(v) for k, v in resources.items()}
+    found.update({f"{NODE_TEMPLATE}/label/{k}": v for k, v in pool.labels.items()})
+    found.update(
+        {f"{NODE_TEMPLATE}/taint/{t.key}": f"{t.value or ''}:{t.effect}" for t in pool.taints}
+    )
+    return found
 
 
 def node_config_user_data(raid0: bool) -> str | None:
@@ -250,6 +284,20 @@ class NodePool(pulumi.ComponentResource):
                 parent=self, ignore_changes=["scalingConfig.desiredSize"] if autoscaled else None
             ),
         )
+        # Scale from zero: the autoscaler reads what a node would have from its ASG's tags.
+        template_tags = scale_from_zero_tags(pool)
+        if template_tags:
+            asg_name = self.node_group.resources.apply(
+                lambda found: found[0].autoscaling_groups[0].name  # type: ignore[index]
+            )
+            for key, value in sorted(template_tags.items()):
+                kind, _, rest = key.removeprefix(f"{NODE_TEMPLATE}/").partition("/")
+                aws.autoscaling.Tag(
+                    f"{name}-asg-{kind}-{re.sub(r'[^A-Za-z0-9-]', '-', rest)}",
+                    autoscaling_group_name=asg_name,
+                    tag=aws.autoscaling.TagTagArgs(key=key, value=value, propagate_at_launch=False),
+                    opts=child,
+                )
         self.register_outputs(
             {
                 "specPath": pool.path,

@@ -202,3 +202,52 @@ def test_user_taints_and_labels_are_kept() -> None:
     assert {"key": "team", "value": "a", "effect": "NO_EXECUTE"} in ng["taints"]
     assert {"key": "nvidia.com/gpu", "value": "present", "effect": "NO_SCHEDULE"} in ng["taints"]
     assert ng["labels"]["tier"] == "gold"
+
+
+ASG_TAG = "aws:autoscaling/tag:Tag"
+TEMPLATE = "k8s.io/cluster-autoscaler/node-template"
+
+
+def asg_tags(graph: ResourceGraph, pool: str) -> dict[str, str]:
+    return {
+        r.inputs["tag"]["key"]: r.inputs["tag"]["value"]
+        for r in graph.of_type(ASG_TAG)
+        if r.name.split("-asg-")[0].endswith(f"-{pool}")
+    }
+
+
+def test_a_min_zero_efa_pool_carries_the_scale_from_zero_tags_on_its_asg() -> None:
+    pool = {"name": "gpu", "instance_type": "p5.48xlarge", "min_nodes": 0, "max_nodes": 4}
+    graph = plan({"node_pools": [{}, pool]})
+    tags = asg_tags(graph, "gpu")
+    assert tags[f"{TEMPLATE}/resources/nvidia.com/gpu"] == "8"
+    assert tags[f"{TEMPLATE}/resources/vpc.amazonaws.com/efa"] == "32"
+    assert tags[f"{TEMPLATE}/label/clusterforge.io/pool"] == "gpu"
+    assert tags[f"{TEMPLATE}/taint/nvidia.com/gpu"] == "present:NoSchedule"
+    # On the node group's own Auto Scaling group (EKS does not copy node group tags there).
+    names = {r.inputs["autoscalingGroupName"] for r in graph.of_type(ASG_TAG)}
+    assert len(names) == 1 and next(iter(names)).startswith("eks-")
+    assert all(r.inputs["tag"]["propagateAtLaunch"] is False for r in graph.of_type(ASG_TAG))
+
+
+def test_a_trainium_pool_at_zero_advertises_devices_and_cores() -> None:
+    pool = {"name": "trn", "instance_type": "trn2.48xlarge", "min_nodes": 0, "max_nodes": 2}
+    tags = asg_tags(
+        plan({"region": "us-east-2", "zone": "us-east-2a", "node_pools": [{}, pool]}), "trn"
+    )
+    assert tags[f"{TEMPLATE}/resources/aws.amazon.com/neuron"] == "16"
+    assert tags[f"{TEMPLATE}/resources/aws.amazon.com/neuroncore"] == "128"
+    assert tags[f"{TEMPLATE}/taint/aws.amazon.com/neuron"] == "present:NoSchedule"
+
+
+@pytest.mark.parametrize(
+    "pool",
+    [
+        {"name": "gpu", "instance_type": "p5.48xlarge", "min_nodes": 1, "max_nodes": 4},
+        {"name": "gpu", "instance_type": "p5.48xlarge", "nodes": 2},
+        {"name": "gpu", "instance_type": "m7i.2xlarge", "min_nodes": 0, "max_nodes": 4},
+    ],
+    ids=["min-1", "fixed-size", "cpu-pool"],
+)
+def test_pools_that_never_scale_from_zero_get_no_template_tags(pool: dict[str, Any]) -> None:
+    assert asg_tags(plan({"node_pools": [{}, pool]}), "gpu") == {}
