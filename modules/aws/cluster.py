@@ -16,7 +16,7 @@ from clusterforge.modules.aws.common import assume_role_policy, managed_policy, 
 from clusterforge.modules.aws.eks import ControlPlane, ControlPlaneArgs
 from clusterforge.modules.aws.fsx import LustreArgs, LustreFileSystem
 from clusterforge.modules.aws.network import MAX_ZONES, Network, NetworkArgs
-from clusterforge.modules.aws.nodes import NodePool, NodePoolArgs
+from clusterforge.modules.aws.nodes import NodePool, NodePoolArgs, node_repair
 from clusterforge.modules.kubernetes import KubernetesAddons
 
 NODE_POLICIES = (
@@ -209,8 +209,19 @@ class AwsCluster(pulumi.ComponentResource):
         system_groups = [
             self.pools[r.name].node_group for r in resolved.pools if not r.is_accelerated
         ]
+        # Node repair acts on the conditions the EKS node monitoring agent sets (EKS User Guide,
+        # "Detect node health issues and enable automatic node repair"): install it with repair.
+        monitoring = (
+            ("eks-node-monitoring-agent",) if any(node_repair(p) for p in resolved.pools) else ()
+        )
         late = self._managed_addons(
-            name, spec.name, eks, partition, base, ("coredns", "aws-ebs-csi-driver"), system_groups
+            name,
+            spec.name,
+            eks,
+            partition,
+            base,
+            ("coredns", "aws-ebs-csi-driver", *monitoring),
+            system_groups,
         )
 
         self.file_systems: dict[str, LustreFileSystem] = {}

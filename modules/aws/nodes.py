@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
+from clusterforge.catalog.ami import traits
 from clusterforge.catalog.efa import efa_layout
 from clusterforge.catalog.model import Offering
 from clusterforge.catalog.resolve import ResolvedPool
@@ -94,6 +95,12 @@ def scale_from_zero_tags(pool: ResolvedPool) -> dict[str, str]:
         {f"{NODE_TEMPLATE}/taint/{t.key}": f"{t.value or ''}:{t.effect}" for t in pool.taints}
     )
     return found
+
+
+def node_repair(pool: ResolvedPool) -> bool:
+    """EKS node auto repair on accelerator pools; the cluster then installs the EKS node
+    monitoring agent add-on, whose NodeConditions (GPU XID, NVLink, Neuron errors) repair acts on."""
+    return pool.is_accelerated
 
 
 def node_config_user_data(raid0: bool) -> str | None:
@@ -221,7 +228,13 @@ class NodePool(pulumi.ComponentResource):
         market, reservation = capacity_options(pool)
         role = "accelerator" if pool.is_accelerated else "system"
         disk = pool.spec.disk_size_gib or DEFAULT_DISK_GIB[role]
-        raid0 = pool.spec.local_nvme_raid0 and offering.local_nvme_disks > 0
+        # The RAID0 NodeConfig is AL2023 nodeadm user data; Bottlerocket reads TOML settings and
+        # would reject it (AWS006 says so).
+        raid0 = (
+            pool.spec.local_nvme_raid0
+            and offering.local_nvme_disks > 0
+            and traits(pool.ami_type or "").family != "BOTTLEROCKET"
+        )
         self.launch_template = aws.ec2.LaunchTemplate(
             f"{name}-lt",
             description=f"{args.cluster_tag} {pool.name}: {offering.instance_type}",
@@ -276,7 +289,7 @@ class NodePool(pulumi.ComponentResource):
             ],
             update_config=aws.eks.NodeGroupUpdateConfigArgs(max_unavailable=1),
             node_repair_config=aws.eks.NodeGroupNodeRepairConfigArgs(enabled=True)
-            if pool.is_accelerated
+            if node_repair(pool)
             else None,
             tags=base,
             # The cluster autoscaler owns the desired size of an autoscaled pool; do not reset it.

@@ -251,3 +251,22 @@ def test_a_trainium_pool_at_zero_advertises_devices_and_cores() -> None:
 )
 def test_pools_that_never_scale_from_zero_get_no_template_tags(pool: dict[str, Any]) -> None:
     assert asg_tags(plan({"node_pools": [{}, pool]}), "gpu") == {}
+
+
+def test_bottlerocket_nvidia_gets_no_al2023_node_config_and_no_second_device_plugin() -> None:
+    pool = {
+        "name": "gpu",
+        "instance_type": "p5.48xlarge",
+        "nodes": 2,
+        "ami_type": "BOTTLEROCKET_x86_64_NVIDIA",
+        "local_nvme_raid0": False,
+    }
+    graph = plan({"node_pools": [{}, pool]})
+    assert "userData" not in launch_template(graph, "gpu")
+    assert node_group(graph, "gpu")["amiType"] == "BOTTLEROCKET_x86_64_NVIDIA"
+    charts = {r.inputs.get("chart") for r in graph.of_type("kubernetes:helm.sh/v4:Chart")}
+    assert "nvidia-device-plugin" not in charts
+    # The AL2023 NVIDIA AMI has no device plugin: there, clusterforge adds one.
+    graph = plan({"node_pools": [{}, {**pool, "ami_type": None}]})
+    charts = {r.inputs.get("chart") for r in graph.of_type("kubernetes:helm.sh/v4:Chart")}
+    assert "nvidia-device-plugin" in charts
