@@ -77,6 +77,13 @@ def autoscaler_policy(cluster_name: str) -> str:
     )
 
 
+#: What the FSx CSI controller needs for statically provisioned volumes: DescribeFileSystems only.
+FSX_CSI_STATIC_POLICY: dict[str, Any] = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Action": ["fsx:DescribeFileSystems"], "Resource": "*"}],
+}
+
+
 def zoned_subnet(private: dict[str, Any], pool: Any) -> list[Any]:
     """The one subnet of a zoned pool — never every subnet: a pool pinned to a zone the VPC does
     not have is a validation error (AWS003), and an error here too."""
@@ -255,8 +262,13 @@ class AwsCluster(pulumi.ComponentResource):
         self.addons_list = list(resolved.addons)
         if resolved.addons:
             if resolved.addon("fsx-csi-driver") is not None:
+                # Static provisioning only (one PersistentVolume per file system): the controller
+                # calls DescribeFileSystems (ValidateVolumeCapabilities) and nothing else, so it
+                # may not create, resize or delete file systems (kubernetes-sigs/aws-fsx-csi-driver
+                # pkg/driver/controller.go, commit 5b22712; the driver's docs grant AmazonFSxFullAccess
+                # for dynamic provisioning).
                 self._pod_identity(name, spec.name, eks, partition, base, "fsx-csi", "kube-system", "fsx-csi-controller-sa",
-                                   "AmazonFSxFullAccess")  # fmt: skip
+                                   inline_policy=FSX_CSI_STATIC_POLICY)  # fmt: skip
             if resolved.addon("cluster-autoscaler") is not None:
                 self._autoscaler_identity(name, spec.name, eks, base)
             kube = k8s.Provider(
@@ -287,21 +299,31 @@ class AwsCluster(pulumi.ComponentResource):
         key: str,
         namespace: str,
         service_account: str,
-        policy: str,
+        policy: str | None = None,
+        inline_policy: dict[str, Any] | None = None,
     ) -> aws.eks.PodIdentityAssociation:
-        """An IAM role a Kubernetes service account assumes through EKS Pod Identity."""
+        """An IAM role a Kubernetes service account assumes through EKS Pod Identity, with an AWS
+        managed policy or an inline policy of its own."""
         role = aws.iam.Role(
             f"{name}-{key}-role",
             assume_role_policy=assume_role_policy("pods.eks.amazonaws.com"),
             tags=tags(base, cluster_name),
             opts=pulumi.ResourceOptions(parent=self),
         )
-        aws.iam.RolePolicyAttachment(
-            f"{name}-{key}-policy",
-            role=role.name,
-            policy_arn=managed_policy(partition, policy),
-            opts=pulumi.ResourceOptions(parent=self),
-        )
+        if policy is not None:
+            aws.iam.RolePolicyAttachment(
+                f"{name}-{key}-policy",
+                role=role.name,
+                policy_arn=managed_policy(partition, policy),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+        if inline_policy is not None:
+            aws.iam.RolePolicy(
+                f"{name}-{key}-policy",
+                role=role.name,
+                policy=json.dumps(inline_policy),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
         return aws.eks.PodIdentityAssociation(
             f"{name}-{key}",
             cluster_name=eks.name,

@@ -141,3 +141,20 @@ def test_storage_follows_an_explicit_zone_when_pools_are_there_too() -> None:
     graph = plan({"zone": "us-east-1b", "node_pools": [{}, {"zone": "us-east-1b"}]})
     fs = graph.of_type(FS)[0]
     assert graph.by_id(fs.inputs["subnetIds"]).inputs["availabilityZone"] == "us-east-1b"
+
+
+def test_the_fsx_csi_role_may_only_describe_file_systems(base_graph: ResourceGraph) -> None:
+    """Static provisioning needs DescribeFileSystems only: the driver's controller must not be
+    able to create, resize or delete the file system that holds the data."""
+    import json
+
+    (inline,) = [
+        r for r in base_graph.of_type("aws:iam/rolePolicy:RolePolicy") if "fsx-csi" in r.name
+    ]
+    document = json.loads(inline.inputs["policy"])
+    assert [s["Action"] for s in document["Statement"]] == [["fsx:DescribeFileSystems"]]
+    attached = [
+        r.inputs["policyArn"]
+        for r in base_graph.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+    ]
+    assert not any("FSx" in arn for arn in attached)
