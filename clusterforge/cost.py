@@ -117,7 +117,8 @@ def _pool_item(pool: ResolvedPool, region: str | None) -> CostItem | None:
         notes.append("flex-start: discounted DWS price; on-demand list price shown as the ceiling")
     if price is None:
         notes.append(
-            f"no on-demand list price for {offering.instance_type} in {region} in the catalog"
+            f"no on-demand list price (USD per instance-hour) for {offering.instance_type} in "
+            f"{region} in the catalog"
         )
     if pool.is_tpu:
         notes.append(
@@ -249,5 +250,5 @@ def _storage_item(
         hourly,
         ""
         if per_gib_month is not None
-        else f"no {name.split(' ')[0]} {key} price for {region} in the catalog",
+        else f"no {name.split(' ')[0]} {key} price (USD per GiB-month) for {region} in the catalog",
     )

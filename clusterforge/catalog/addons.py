@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from clusterforge.catalog import _read
+from clusterforge.catalog.ami import traits
 from clusterforge.catalog.resolve import ResolvedCluster
 
 #: Helm's own engine runs chart hooks; pulumi-kubernetes' Chart v4 renders templates and drops them.
@@ -185,7 +186,13 @@ def implied(resolved: ResolvedCluster, declared: dict[str, Any]) -> dict[str, st
         needs["neuron-device-plugin"] = (
             f"pool {neuron[0]} has AWS Neuron devices: pods request aws.amazon.com/neuroncore"
         )
-    nvidia = [p.name for p in pools if p.offering is not None and p.offering.is_nvidia]
+    nvidia = [
+        p.name
+        for p in pools
+        if p.offering is not None
+        and p.offering.is_nvidia
+        and not traits(p.ami_type or "").ships_nvidia_device_plugin  # Bottlerocket NVIDIA
+    ]
     if (
         spec.cloud == "aws"
         and nvidia

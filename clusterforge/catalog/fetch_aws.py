@@ -1,8 +1,11 @@
 """Regenerate the AWS instance facts from EC2 `DescribeInstanceTypes`.
 
 `clusterforge catalog refresh --cloud aws` calls :func:`refresh`. It pages through every instance
-type of a region, keeps the families clusterforge knows (GPU, Trainium/Inferentia and common CPU
-types for system pools), turns each into a catalog row and records per-zone availability from
+type of a region and keeps the accelerated ones by what EC2 says about them — whole NVIDIA GPUs
+(`GpuInfo`) and AWS Neuron devices (`NeuronInfo`), so a new family appears without a code change —
+plus the types ``overrides.json`` corrects (EC2 omits the Neuron facts of some, e.g. trn2u) and
+common CPU types for system pools. Each becomes a catalog row, with the network cards that take
+EFA interfaces (`NetworkInfo.NetworkCards[].InterfaceTypes`); per-zone availability comes from
 `DescribeInstanceTypeOfferings`. Prices are not in the EC2 API: they live in ``prices.json`` and
 are kept as they are.
 
@@ -22,12 +25,10 @@ from typing import Any
 from clusterforge.catalog.model import AWS_NEURON, NVIDIA
 from clusterforge.errors import CatalogError
 
-#: Accelerator families tracked in full (every size).
-ACCELERATOR_FAMILIES = (
-    "p4d", "p4de", "p5", "p5e", "p5en", "p6-b200",
-    "g5", "g6", "g6e",
-    "trn1", "trn1n", "trn2", "inf2",
-)  # fmt: skip
+#: GPU makers whose accelerated types the catalog keeps (the EKS AMIs drive these).
+GPU_MAKERS = (NVIDIA,)
+#: Interface types that put an EFA device on a network card (EC2 `NetworkCards[].InterfaceTypes`).
+EFA_INTERFACE_TYPES = ("efa", "efa-only")
 #: CPU families offered for system pools (sizes large … 8xlarge).
 CPU_FAMILIES = ("m5", "m6i", "m7i", "m7a", "m7g", "c7i", "r7i")
 CPU_SIZES = ("large", "xlarge", "2xlarge", "4xlarge", "8xlarge")
@@ -36,11 +37,49 @@ CPU_SIZES = ("large", "xlarge", "2xlarge", "4xlarge", "8xlarge")
 DEFAULT_REGIONS = ("us-east-1", "us-east-2", "us-west-2")
 
 
-def _wanted(instance_type: str) -> bool:
-    family, _, size = instance_type.partition(".")
-    if family in ACCELERATOR_FAMILIES:
+def is_accelerated(item: dict[str, Any]) -> bool:
+    """Whether EC2 reports whole GPUs of a known maker, or Neuron devices, on the type.
+
+    Fractional GPU types (`GpuPartitionSize` below 1, e.g. g6f) are left out: a pool asking for
+    "1 x L4" must not resolve to an eighth of one."""
+    gpus = item.get("GpuInfo", {}).get("Gpus", [])
+    if gpus:
+        return all(
+            g.get("Manufacturer") in GPU_MAKERS and float(g.get("GpuPartitionSize", 1.0)) >= 1.0
+            for g in gpus
+        )
+    return bool(item.get("NeuronInfo", {}).get("NeuronDevices"))
+
+
+def is_wanted(item: dict[str, Any], corrected: frozenset[str] = frozenset()) -> bool:
+    """Whether the catalog keeps the type: accelerated, corrected by overrides.json, or a CPU
+    type of a system-pool size."""
+    name = item["InstanceType"]
+    if name in corrected or is_accelerated(item):
         return True
+    family, _, size = name.partition(".")
     return family in CPU_FAMILIES and size in CPU_SIZES
+
+
+def corrected_types() -> frozenset[str]:
+    """Instance types ``overrides.json`` corrects: refreshed even when EC2 omits their
+    accelerator facts (the override supplies them, with its source)."""
+    from clusterforge.catalog import data_path
+
+    try:
+        with data_path("aws", "overrides.json").open("r", encoding="utf-8") as handle:
+            return frozenset(json.load(handle).get("instances", {}))
+    except (FileNotFoundError, json.JSONDecodeError) as exc:
+        raise CatalogError(f"catalog data/aws/overrides.json cannot be read: {exc}") from None
+
+
+def efa_cards(cards: list[dict[str, Any]]) -> list[int]:
+    """Indices of the network cards that take an EFA interface, as EC2 lists them per card."""
+    return sorted(
+        int(card.get("NetworkCardIndex", 0))
+        for card in cards
+        if any(t in EFA_INTERFACE_TYPES for t in card.get("InterfaceTypes", []))
+    )
 
 
 def ami_type_for(row: dict[str, Any]) -> str:
@@ -113,6 +152,7 @@ def row_from_api(item: dict[str, Any]) -> dict[str, Any]:
         if network.get("EfaSupported")
         else 0,
         network_cards=int(network.get("MaximumNetworkCards", 1)),
+        efa_network_cards=efa_cards(cards) if network.get("EfaSupported") else [],
         network_bandwidth_gbps=bandwidth_gbps(network.get("NetworkPerformance", ""), cards),
         network_performance=network.get("NetworkPerformance", ""),
         placement_strategies=sorted(
@@ -142,11 +182,12 @@ def fetch(
     def client(region_name: str) -> Any:
         return boto3.client("ec2", region_name=region_name, endpoint_url=endpoint_url)
 
+    corrected = corrected_types()
     step = f"DescribeInstanceTypes in {region}"
     try:
         items: list[dict[str, Any]] = []
         for page in client(region).get_paginator("describe_instance_types").paginate():
-            items.extend(i for i in page["InstanceTypes"] if _wanted(i["InstanceType"]))
+            items.extend(i for i in page["InstanceTypes"] if is_wanted(i, corrected))
         rows = sorted(
             (row_from_api(i) for i in items),
             key=lambda r: (r["family"], r["vcpus"], r["instance_type"]),

@@ -36,6 +36,9 @@ class Offering:
     #: NetworkInfo.EfaInfo.MaximumEfaInterfaces — how many EFA interfaces a launch template should carry.
     efa_interfaces: int = 0
     network_cards: int = 1
+    #: Network cards whose `InterfaceTypes` include EFA (DescribeInstanceTypes
+    #: `NetworkInfo.NetworkCards`); the EFA layout is built from these (catalog/efa.py).
+    efa_network_cards: tuple[int, ...] = ()
     network_bandwidth_gbps: float = 0.0
     #: Human text as EC2 reports it ("3200 Gigabit", "Up to 10 Gigabit").
     network_performance: str = ""
@@ -69,6 +72,16 @@ class Offering:
     min_gke_version: str | None = None
     #: On-demand list price, USD per hour, by region (from the prices data file).
     price_usd_per_hour: dict[str, float] = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def neuron_cores_per_device(self) -> int:
+        """NeuronCores per Neuron device (EC2 `NeuronDevices[].CoreInfo.Count`: 2 on Trainium,
+        8 on Trainium2)."""
+        return (
+            self.neuron_cores // self.accelerator_count
+            if self.is_neuron and self.accelerator_count
+            else 0
+        )
 
     @property
     def is_accelerated(self) -> bool:
@@ -114,7 +127,7 @@ class Offering:
                 f"unknown catalog field(s) {', '.join(sorted(unknown))} for {row.get('instance_type')}"
             )
         data = {k: v for k, v in row.items() if k in names}
-        for key in ("placement_strategies", "usage_classes", "regions"):
+        for key in ("placement_strategies", "usage_classes", "regions", "efa_network_cards"):
             data[key] = tuple(data.get(key, ()))
         return cls(cloud=cloud, price_usd_per_hour=prices, **data)
 
@@ -124,5 +137,6 @@ class Offering:
         row["placement_strategies"] = list(self.placement_strategies)
         row["usage_classes"] = list(self.usage_classes)
         row["regions"] = list(self.regions)
+        row["efa_network_cards"] = list(self.efa_network_cards)
         row["price_usd_per_hour"] = dict(self.price_usd_per_hour)
         return row

@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from clusterforge.catalog import CloudCatalog, Offering, load
+from clusterforge.catalog.efa import efa_interface_count
 from clusterforge.errors import CatalogError
 from clusterforge.spec.models import Cluster, NodePool, Storage, Taint
 
@@ -241,17 +242,18 @@ def sizes(pool: NodePool) -> tuple[int, int, int]:
 def existing_offering(pool: NodePool) -> Offering | None:
     """cloud: kubernetes — what the declared nodes have, with the accelerator's maker and memory
     looked up in the cloud catalogs (an H100 is an NVIDIA H100 wherever it runs)."""
-    maker, memory = None, 0.0
+    maker, memory, cores_per_device = None, 0.0, 0
     accelerator = pool.accelerator
     for cloud in ("aws", "gcp"):
         known = catalog_for_cloud(cloud)
         canonical = known.canonical_accelerator(accelerator) if known and accelerator else None
         if canonical:
             sample = known.find(canonical)[0]  # type: ignore[union-attr]
-            accelerator, maker, memory = (
+            accelerator, maker, memory, cores_per_device = (
                 canonical,
                 sample.accelerator_maker,
                 sample.accelerator_memory_gib,
+                sample.neuron_cores_per_device,
             )
             break
     count = pool.accelerators_per_node or 0 if accelerator else 0
@@ -266,7 +268,8 @@ def existing_offering(pool: NodePool) -> Offering | None:
         accelerator_maker=maker,
         accelerator_count=count,
         accelerator_memory_gib=memory,
-        neuron_cores=count * 2 if maker == "AWS" else 0,
+        # Cores per device from the catalog (2 on Trainium, 8 on Trainium2), never assumed.
+        neuron_cores=count * cores_per_device,
         fabric_kind=pool.fabric if pool.fabric in ("infiniband", "rdma") else None,
     )
 
@@ -306,7 +309,7 @@ def resolve_pool(
         offering=offering,
         zone=zone,
         fabric=fabric,
-        efa_interfaces=offering.efa_interfaces if offering and fabric == "efa" else 0,
+        efa_interfaces=efa_interface_count(offering) if offering and fabric == "efa" else 0,
         placement_group=wants_placement_group(pool, fabric, offering, multi_host),
         ami_type=pool.ami_type or (offering.ami_type if offering and offering.ami_type else None),
         desired=desired,

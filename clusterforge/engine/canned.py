@@ -184,6 +184,10 @@ def outputs(
     elif type_token == "aws:eks/nodeGroup:NodeGroup":
         state.setdefault("nodeGroupName", f"{name}-{h[:8]}")
         state["status"] = "ACTIVE"
+        # EKS names a managed node group's Auto Scaling group eks-<node group>-<uuid>.
+        state["resources"] = [
+            {"autoscalingGroups": [{"name": f"eks-{state['nodeGroupName']}-{h[:8]}"}]}
+        ]
     return state
 
 

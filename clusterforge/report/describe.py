@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from clusterforge.catalog.efa import from_inputs as efa_from_inputs
+from clusterforge.catalog.efa import summary as efa_summary
 from clusterforge.graph import PlannedResource, ResourceGraph
 
 
@@ -22,12 +24,10 @@ def _subnet(graph: ResourceGraph, resource: PlannedResource) -> str:
 def _launch_template(graph: ResourceGraph, resource: PlannedResource) -> str:
     i = resource.inputs
     parts = [str(i.get("instanceType"))]
-    interfaces = i.get("networkInterfaces") or []
-    efa = [n for n in interfaces if n.get("interfaceType") in ("efa", "efa-only")]
+    interfaces = [n for n in i.get("networkInterfaces") or [] if isinstance(n, dict)]
+    efa = efa_summary(efa_from_inputs(interfaces))
     if efa:
-        parts.append(
-            f"{len(efa)} EFA interfaces ({sum(1 for n in efa if n['interfaceType'] == 'efa-only')} efa-only)"
-        )
+        parts.append(efa)
     placement = (i.get("placement") or {}).get("groupName")
     if placement:
         parts.append("cluster placement group")

@@ -217,7 +217,16 @@ class Storage(_Model):
         None, description="s3://bucket/prefix to import from (data repository association)."
     )
     export_path: str | None = Field(
-        None, description="s3://bucket/prefix to export to; defaults to import_path."
+        None,
+        description="s3://bucket/prefix to export to (FSx): opt-in; must be the import_path when both are set.",
+    )
+    auto_export: list[Literal["NEW", "CHANGED", "DELETED"]] | None = Field(
+        None,
+        description="FSx: file system events exported to S3 automatically (default NEW, CHANGED when export_path is set; none otherwise). DELETED also needs export_deletes.",
+    )
+    export_deletes: bool = Field(
+        False,
+        description="FSx: also export deletions — deleting a file on the file system deletes its S3 object. Off by default.",
     )
     zone: str | None = Field(
         None, description="Zone; defaults to the zone of the pools that mount it."

@@ -10,12 +10,13 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from clusterforge.catalog.addons import images
+from clusterforge.catalog.fsx import data_paths, lustre_ports
 from clusterforge.catalog.resolve import ResolvedCluster
 from clusterforge.modules.aws.common import assume_role_policy, managed_policy, tags
 from clusterforge.modules.aws.eks import ControlPlane, ControlPlaneArgs
 from clusterforge.modules.aws.fsx import LustreArgs, LustreFileSystem
 from clusterforge.modules.aws.network import MAX_ZONES, Network, NetworkArgs
-from clusterforge.modules.aws.nodes import NodePool, NodePoolArgs
+from clusterforge.modules.aws.nodes import NodePool, NodePoolArgs, node_repair
 from clusterforge.modules.kubernetes import KubernetesAddons
 
 NODE_POLICIES = (
@@ -74,6 +75,23 @@ def autoscaler_policy(cluster_name: str) -> str:
             ],
         }
     )
+
+
+#: What the FSx CSI controller needs for statically provisioned volumes: DescribeFileSystems only.
+FSX_CSI_STATIC_POLICY: dict[str, Any] = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Action": ["fsx:DescribeFileSystems"], "Resource": "*"}],
+}
+
+
+def zoned_subnet(private: dict[str, Any], pool: Any) -> list[Any]:
+    """The one subnet of a zoned pool — never every subnet: a pool pinned to a zone the VPC does
+    not have is a validation error (AWS003), and an error here too."""
+    if pool.zone not in private:
+        raise ValueError(
+            f"{pool.path}: zone {pool.zone} is not one of the VPC's zones ({', '.join(private)})"
+        )
+    return [private[pool.zone].id]
 
 
 def vpc_zones(resolved: ResolvedCluster, available: list[str]) -> list[str]:
@@ -179,11 +197,7 @@ class AwsCluster(pulumi.ComponentResource):
         )
         self.pools: dict[str, NodePool] = {}
         for pool in resolved.pools:
-            subnets = (
-                [private[pool.zone].id]
-                if pool.zone and pool.zone in private
-                else [s.id for s in private.values()]
-            )
+            subnets = zoned_subnet(private, pool) if pool.zone else [s.id for s in private.values()]
             self.pools[pool.name] = NodePool(
                 f"{name}-{pool.name}",
                 NodePoolArgs(
@@ -202,16 +216,32 @@ class AwsCluster(pulumi.ComponentResource):
         system_groups = [
             self.pools[r.name].node_group for r in resolved.pools if not r.is_accelerated
         ]
+        # Node repair acts on the conditions the EKS node monitoring agent sets (EKS User Guide,
+        # "Detect node health issues and enable automatic node repair"): install it with repair.
+        monitoring = (
+            ("eks-node-monitoring-agent",) if any(node_repair(p) for p in resolved.pools) else ()
+        )
         late = self._managed_addons(
-            name, spec.name, eks, partition, base, ("coredns", "aws-ebs-csi-driver"), system_groups
+            name,
+            spec.name,
+            eks,
+            partition,
+            base,
+            ("coredns", "aws-ebs-csi-driver", *monitoring),
+            system_groups,
         )
 
         self.file_systems: dict[str, LustreFileSystem] = {}
         fsx = (resolved.catalog.storage.get("fsx_lustre") if resolved.catalog else None) or {}
         for storage in resolved.storage:
-            if storage.deployment_type is None or storage.zone not in private:
+            if storage.deployment_type is None:
                 continue
-            deployment = fsx.get("deployment_types", {}).get(storage.deployment_type, {})
+            if storage.zone not in private:
+                # Validation (AWS003) reports this with its path; never skip a file system.
+                raise ValueError(
+                    f"{storage.path}: zone {storage.zone} is not one of the VPC's zones "
+                    f"({', '.join(private)})"
+                )
             self.file_systems[storage.name] = LustreFileSystem(
                 f"{name}-{storage.name}",
                 LustreArgs(
@@ -221,12 +251,9 @@ class AwsCluster(pulumi.ComponentResource):
                     vpc_id=self.network.vpc.id,
                     vpc_cidr=spec.network.cidr,
                     client_security_group_id=self.control_plane.cluster_security_group_id,
-                    ports=[tuple(p) for p in fsx.get("lustre_ports", [[988, 988], [1018, 1023]])],
-                    file_system_type_version=fsx.get("file_system_type_version", "2.15"),
-                    data_repository_associations=bool(
-                        deployment.get("data_repository_associations")
-                    ),
-                    automatic_backups=bool(deployment.get("automatic_backups")),
+                    ports=lustre_ports(fsx),
+                    file_system_type_version=fsx["file_system_type_version"],
+                    data_paths=data_paths(fsx, storage.deployment_type, storage.spec),
                     tags=base,
                 ),
                 opts=child,
@@ -235,8 +262,13 @@ class AwsCluster(pulumi.ComponentResource):
         self.addons_list = list(resolved.addons)
         if resolved.addons:
             if resolved.addon("fsx-csi-driver") is not None:
+                # Static provisioning only (one PersistentVolume per file system): the controller
+                # calls DescribeFileSystems (ValidateVolumeCapabilities) and nothing else, so it
+                # may not create, resize or delete file systems (kubernetes-sigs/aws-fsx-csi-driver
+                # pkg/driver/controller.go, commit 5b22712; the driver's docs grant AmazonFSxFullAccess
+                # for dynamic provisioning).
                 self._pod_identity(name, spec.name, eks, partition, base, "fsx-csi", "kube-system", "fsx-csi-controller-sa",
-                                   "AmazonFSxFullAccess")  # fmt: skip
+                                   inline_policy=FSX_CSI_STATIC_POLICY)  # fmt: skip
             if resolved.addon("cluster-autoscaler") is not None:
                 self._autoscaler_identity(name, spec.name, eks, base)
             kube = k8s.Provider(
@@ -267,21 +299,31 @@ class AwsCluster(pulumi.ComponentResource):
         key: str,
         namespace: str,
         service_account: str,
-        policy: str,
+        policy: str | None = None,
+        inline_policy: dict[str, Any] | None = None,
     ) -> aws.eks.PodIdentityAssociation:
-        """An IAM role a Kubernetes service account assumes through EKS Pod Identity."""
+        """An IAM role a Kubernetes service account assumes through EKS Pod Identity, with an AWS
+        managed policy or an inline policy of its own."""
         role = aws.iam.Role(
             f"{name}-{key}-role",
             assume_role_policy=assume_role_policy("pods.eks.amazonaws.com"),
             tags=tags(base, cluster_name),
             opts=pulumi.ResourceOptions(parent=self),
         )
-        aws.iam.RolePolicyAttachment(
-            f"{name}-{key}-policy",
-            role=role.name,
-            policy_arn=managed_policy(partition, policy),
-            opts=pulumi.ResourceOptions(parent=self),
-        )
+        if policy is not None:
+            aws.iam.RolePolicyAttachment(
+                f"{name}-{key}-policy",
+                role=role.name,
+                policy_arn=managed_policy(partition, policy),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+        if inline_policy is not None:
+            aws.iam.RolePolicy(
+                f"{name}-{key}-policy",
+                role=role.name,
+                policy=json.dumps(inline_policy),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
         return aws.eks.PodIdentityAssociation(
             f"{name}-{key}",
             cluster_name=eks.name,

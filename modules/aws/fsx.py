@@ -2,9 +2,12 @@
 
 Lustre clients talk to the file servers on TCP 988 and 1018-1023, and the servers to each
 other: the security group allows both from the group itself and from the nodes' cluster security
-group. PERSISTENT_2 links S3 through a data repository association (automatic import and export
-of new, changed and deleted objects); SCRATCH_2 and PERSISTENT_1 take the import path on the
-file system itself.
+group. How S3 is linked is decided once, in ``clusterforge.catalog.fsx.data_paths``: a data
+repository association where FSx has them (Lustre 2.12/2.15, every deployment type but
+SCRATCH_1), protected like the file system; import of new, changed and deleted S3 objects; export
+only when the spec asks, and deletions exported only with their own opt-in. The legacy
+ImportPath/ExportPath remain for SCRATCH_1. FSx backs up only persistent file systems that are
+not linked to S3, so an S3-linked one gets no backup settings.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
+from clusterforge.catalog.fsx import DataPaths, LustrePort
 from clusterforge.catalog.resolve import ResolvedStorage
 from clusterforge.modules.aws.common import tags
 
@@ -29,11 +33,11 @@ class LustreArgs:
     vpc_id: pulumi.Input[str]
     vpc_cidr: str
     client_security_group_id: pulumi.Input[str]
-    #: (from, to) TCP port ranges Lustre uses — catalog services.json.
-    ports: list[tuple[int, int]]
+    #: Port ranges Lustre uses — catalog services.json (catalog.fsx.lustre_ports).
+    ports: list[LustrePort]
     file_system_type_version: str
-    data_repository_associations: bool
-    automatic_backups: bool
+    #: How the file system links S3 (catalog.fsx.data_paths).
+    data_paths: DataPaths
     tags: dict[str, str] = field(default_factory=dict)
 
 
@@ -56,7 +60,8 @@ class LustreFileSystem(pulumi.ComponentResource):
             tags={**base, "Name": f"{args.cluster_tag}-{spec.name}-lustre"},
             opts=child,
         )
-        for low, high in args.ports:
+        for port in args.ports:
+            low, high = port.from_port, port.to_port
             for source, ref in (
                 ("self", self.security_group.id),
                 ("nodes", args.client_security_group_id),
@@ -65,7 +70,7 @@ class LustreFileSystem(pulumi.ComponentResource):
                     f"{name}-lustre-{low}-{high}-{source}",
                     security_group_id=self.security_group.id,
                     referenced_security_group_id=ref,
-                    ip_protocol="tcp",
+                    ip_protocol=port.protocol,
                     from_port=low,
                     to_port=high,
                     description=f"Lustre TCP {low}-{high} from {source}",
@@ -81,7 +86,9 @@ class LustreFileSystem(pulumi.ComponentResource):
         )
 
         persistent = (storage.deployment_type or "").startswith("PERSISTENT")
-        use_dra = args.data_repository_associations and spec.import_path is not None
+        paths = args.data_paths
+        legacy = paths.mode == "legacy"
+        backups = paths.automatic_backups
         # Deleting or replacing a file system loses its data: protect it and keep it if the
         # stack is destroyed, unless the user explicitly turned protection off.
         keep = pulumi.ResourceOptions(
@@ -97,42 +104,52 @@ class LustreFileSystem(pulumi.ComponentResource):
             security_group_ids=[self.security_group.id],
             data_compression_type="LZ4" if spec.data_compression else "NONE",
             file_system_type_version=args.file_system_type_version,
-            import_path=None if use_dra else spec.import_path,
-            export_path=None if use_dra else (spec.export_path if spec.import_path else None),
+            import_path=paths.legacy_import_path if legacy else None,
+            export_path=paths.legacy_export_path if legacy else None,
+            # SCRATCH_1 has no automatic import (FSx refuses the policy there).
             auto_import_policy="NEW_CHANGED_DELETED"
-            if (spec.import_path and not use_dra and storage.deployment_type != "SCRATCH_1")
+            if legacy and storage.deployment_type != "SCRATCH_1"
             else None,
-            automatic_backup_retention_days=BACKUP_RETENTION_DAYS
-            if args.automatic_backups
-            else None,
-            copy_tags_to_backups=True if args.automatic_backups else None,
+            automatic_backup_retention_days=BACKUP_RETENTION_DAYS if backups else None,
+            copy_tags_to_backups=True if backups else None,
             # The provider defaults to no final backup: if a persistent file system is ever
             # deleted (protection turned off), keep its data in a last backup.
-            skip_final_backup=False if args.automatic_backups else None,
+            skip_final_backup=False if backups else None,
             tags={**base, "Name": f"{args.cluster_tag}-{spec.name}"},
             opts=keep,
         )
-        self.data_repository_association = None
-        if use_dra:
-            events = ["NEW", "CHANGED", "DELETED"]
-            self.data_repository_association = aws.fsx.DataRepositoryAssociation(
-                f"{name}-s3",
-                file_system_id=self.file_system.id,
-                data_repository_path=spec.import_path,
-                file_system_path="/",
-                batch_import_meta_data_on_create=True,
-                delete_data_in_filesystem=False,
-                s3=aws.fsx.DataRepositoryAssociationS3Args(
-                    auto_import_policy=aws.fsx.DataRepositoryAssociationS3AutoImportPolicyArgs(
-                        events=events
-                    ),
-                    auto_export_policy=aws.fsx.DataRepositoryAssociationS3AutoExportPolicyArgs(
-                        events=events
-                    ),
-                ),
-                tags=base,
-                opts=child,
+        self.data_repository_associations: list[aws.fsx.DataRepositoryAssociation] = []
+        for index, link in enumerate(paths.associations):
+            s3 = aws.fsx.DataRepositoryAssociationS3Args(
+                auto_import_policy=aws.fsx.DataRepositoryAssociationS3AutoImportPolicyArgs(
+                    events=list(link.import_events)
+                )
+                if link.import_events
+                else None,
+                auto_export_policy=aws.fsx.DataRepositoryAssociationS3AutoExportPolicyArgs(
+                    events=list(link.export_events)
+                )
+                if link.export_events
+                else None,
             )
+            self.data_repository_associations.append(
+                aws.fsx.DataRepositoryAssociation(
+                    f"{name}-s3" if index == 0 else f"{name}-s3-{index}",
+                    file_system_id=self.file_system.id,
+                    data_repository_path=link.s3_path,
+                    file_system_path=link.file_system_path,
+                    batch_import_meta_data_on_create=bool(link.import_events),
+                    delete_data_in_filesystem=False,
+                    s3=s3,
+                    tags=base,
+                    # The link is protected like the file system: removing it stops import and
+                    # export, and FSx could drop the linked files' data with it.
+                    opts=keep,
+                )
+            )
+        self.data_repository_association = (
+            self.data_repository_associations[0] if self.data_repository_associations else None
+        )
         #: What a PersistentVolume needs to mount it (objects.csi_source).
         self.volume_source = {
             "id": self.file_system.id,

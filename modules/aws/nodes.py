@@ -1,8 +1,9 @@
 """Managed node groups, each with its own launch template.
 
 The launch template carries what a GPU/Trainium node needs and a managed node group cannot say
-by itself: every EFA interface of the instance type (card 0 ``efa`` at device 0, every further
-card one ``efa-only`` interface at device 1), the EFA security group, a cluster placement group,
+by itself: every EFA interface of the instance type, per network card as AWS documents it
+(``clusterforge.catalog.efa``: the primary ENA interface, one ``efa-only`` per EFA-capable card),
+the EFA security group, a cluster placement group,
 Capacity Block / reservation targeting, IMDSv2, an encrypted gp3 root volume and the AL2023
 ``NodeConfig`` that assembles the instance-store NVMe disks into one RAID0 volume.
 """
@@ -10,11 +11,15 @@ Capacity Block / reservation targeting, IMDSv2, an encrypted gp3 root volume and
 from __future__ import annotations
 
 import base64
+import re
 from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
 
+from clusterforge.catalog.ami import traits
+from clusterforge.catalog.efa import efa_layout
+from clusterforge.catalog.model import Offering
 from clusterforge.catalog.resolve import ResolvedPool
 from clusterforge.modules.aws.common import tags
 
@@ -42,23 +47,60 @@ METADATA = aws.ec2.LaunchTemplateMetadataOptionsArgs(
 
 
 def efa_network_interfaces(
-    efa_interfaces: int, security_group_ids: list[pulumi.Input[str]]
+    offering: Offering, security_group_ids: list[pulumi.Input[str]]
 ) -> list[aws.ec2.LaunchTemplateNetworkInterfaceArgs]:
-    """One EFA interface per network card: ``efa`` (EFA with ENA) on card 0 / device 0, then
-    ``efa-only`` on device 1 of every further card. No public IPs on multi-card instances."""
-    interfaces = []
-    for card in range(efa_interfaces):
-        interfaces.append(
-            aws.ec2.LaunchTemplateNetworkInterfaceArgs(
-                network_card_index=card,
-                device_index=0 if card == 0 else 1,
-                interface_type="efa" if card == 0 else "efa-only",
-                security_groups=security_group_ids,
-                delete_on_termination="true",
-                associate_public_ip_address="false",
-            )
+    """The interfaces of :func:`clusterforge.catalog.efa.efa_layout` as launch template inputs.
+    No public IPs on multi-card instances (EC2 refuses them)."""
+    return [
+        aws.ec2.LaunchTemplateNetworkInterfaceArgs(
+            network_card_index=n.network_card_index,
+            device_index=n.device_index,
+            interface_type=n.interface_type,
+            security_groups=security_group_ids,
+            delete_on_termination="true",
+            associate_public_ip_address="false",
         )
-    return interfaces
+        for n in efa_layout(offering)
+    ]
+
+
+#: kubernetes/autoscaler cluster-autoscaler/cloudprovider/aws/README.md (commit 55c37cd, read
+#: 2026-12-03): when an Auto Scaling group is at 0 nodes the autoscaler learns its nodes' labels,
+#: taints and resources from these ASG tags (EKS does not copy node group tags to the ASG).
+NODE_TEMPLATE = "k8s.io/cluster-autoscaler/node-template"
+
+
+def scale_from_zero_tags(pool: ResolvedPool) -> dict[str, str]:
+    """ASG tags that let the cluster autoscaler scale an accelerator pool up from zero nodes:
+    its extended resources (GPUs, EFA interfaces, Neuron devices and cores), labels and taints.
+    Empty for pools that never sit at zero or have no accelerators."""
+    offering = pool.offering
+    if offering is None or not offering.is_accelerated or pool.min_size > 0:
+        return {}
+    if pool.min_size == pool.max_size:
+        return {}  # not autoscaled: nothing scales it up
+    resources: dict[str, int] = {}
+    if offering.is_nvidia:
+        resources["nvidia.com/gpu"] = offering.accelerator_count
+    if offering.is_neuron:
+        resources["aws.amazon.com/neuron"] = offering.accelerator_count
+        # Physical NeuronCores (EC2 CoreInfo); with LNC=2 on Trainium2 the device plugin
+        # advertises half of them, still within this figure.
+        resources["aws.amazon.com/neuroncore"] = offering.neuron_cores
+    if pool.efa_interfaces:
+        resources["vpc.amazonaws.com/efa"] = pool.efa_interfaces
+    found = {f"{NODE_TEMPLATE}/resources/{k}": str(v) for k, v in resources.items()}
+    found.update({f"{NODE_TEMPLATE}/label/{k}": v for k, v in pool.labels.items()})
+    found.update(
+        {f"{NODE_TEMPLATE}/taint/{t.key}": f"{t.value or ''}:{t.effect}" for t in pool.taints}
+    )
+    return found
+
+
+def node_repair(pool: ResolvedPool) -> bool:
+    """EKS node auto repair on accelerator pools; the cluster then installs the EKS node
+    monitoring agent add-on, whose NodeConditions (GPU XID, NVLink, Neuron errors) repair acts on."""
+    return pool.is_accelerated
 
 
 def node_config_user_data(raid0: bool) -> str | None:
@@ -172,7 +214,7 @@ class NodePool(pulumi.ComponentResource):
                 opts=child,
             )
             network_interfaces = efa_network_interfaces(
-                pool.efa_interfaces, [args.cluster_security_group_id, self.efa_security_group.id]
+                offering, [args.cluster_security_group_id, self.efa_security_group.id]
             )
 
         placement = None
@@ -186,7 +228,13 @@ class NodePool(pulumi.ComponentResource):
         market, reservation = capacity_options(pool)
         role = "accelerator" if pool.is_accelerated else "system"
         disk = pool.spec.disk_size_gib or DEFAULT_DISK_GIB[role]
-        raid0 = pool.spec.local_nvme_raid0 and offering.local_nvme_disks > 0
+        # The RAID0 NodeConfig is AL2023 nodeadm user data; Bottlerocket reads TOML settings and
+        # would reject it (AWS006 says so).
+        raid0 = (
+            pool.spec.local_nvme_raid0
+            and offering.local_nvme_disks > 0
+            and traits(pool.ami_type or "").family != "BOTTLEROCKET"
+        )
         self.launch_template = aws.ec2.LaunchTemplate(
             f"{name}-lt",
             description=f"{args.cluster_tag} {pool.name}: {offering.instance_type}",
@@ -241,7 +289,7 @@ class NodePool(pulumi.ComponentResource):
             ],
             update_config=aws.eks.NodeGroupUpdateConfigArgs(max_unavailable=1),
             node_repair_config=aws.eks.NodeGroupNodeRepairConfigArgs(enabled=True)
-            if pool.is_accelerated
+            if node_repair(pool)
             else None,
             tags=base,
             # The cluster autoscaler owns the desired size of an autoscaled pool; do not reset it.
@@ -249,6 +297,20 @@ class NodePool(pulumi.ComponentResource):
                 parent=self, ignore_changes=["scalingConfig.desiredSize"] if autoscaled else None
             ),
         )
+        # Scale from zero: the autoscaler reads what a node would have from its ASG's tags.
+        template_tags = scale_from_zero_tags(pool)
+        if template_tags:
+            asg_name = self.node_group.resources.apply(
+                lambda found: found[0].autoscaling_groups[0].name  # type: ignore[index]
+            )
+            for key, value in sorted(template_tags.items()):
+                kind, _, rest = key.removeprefix(f"{NODE_TEMPLATE}/").partition("/")
+                aws.autoscaling.Tag(
+                    f"{name}-asg-{kind}-{re.sub(r'[^A-Za-z0-9-]', '-', rest)}",
+                    autoscaling_group_name=asg_name,
+                    tag=aws.autoscaling.TagTagArgs(key=key, value=value, propagate_at_launch=False),
+                    opts=child,
+                )
         self.register_outputs(
             {
                 "specPath": pool.path,

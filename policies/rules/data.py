@@ -59,10 +59,11 @@ def filesystem_protected(args: ResourceValidationArgs, report: ReportViolation) 
 @stack_policy(
     "CF-DATA-002",
     "filesystem-backups",
-    types=(FSX_LUSTRE, FSX_ONTAP, FSX_OPENZFS, FSX_WINDOWS, EFS, EFS_BACKUP),
+    types=(FSX_LUSTRE, FSX_DRA, FSX_ONTAP, FSX_OPENZFS, FSX_WINDOWS, EFS, EFS_BACKUP),
     description="File systems whose service has automatic backups keep them: FSx (persistent Lustre, ONTAP, OpenZFS, "
     "Windows) retain automatic backups for at least `minRetentionDays`, EFS has an enabled backup policy. Scratch "
-    "Lustre, Filestore, Managed Lustre and Parallelstore have no automatic backups to turn on.",
+    "Lustre, Lustre linked to S3 (FSx backs up only persistent file systems not linked to S3), Filestore, Managed "
+    "Lustre and Parallelstore have no automatic backups to turn on.",
     remediation="Set `automaticBackupRetentionDays` (FSx) or add an `aws.efs.BackupPolicy` with status ENABLED (EFS).",
     config=config_schema(
         minRetentionDays={
@@ -76,12 +77,21 @@ def filesystem_protected(args: ResourceValidationArgs, report: ReportViolation) 
 def filesystem_backups(args: StackValidationArgs, report: ReportViolation) -> None:
     view = StackView(args.resources)
     minimum = int(args.get_config().get("minRetentionDays", DEFAULT_MIN_RETENTION_DAYS))
+    # FSx backs up only Lustre file systems not linked to S3 (FSx Lustre guide, "Working with
+    # backups"): a data repository association or a legacy import path rules backups out.
+    linked = {
+        target.urn
+        for dra in view.of_type(FSX_DRA)
+        for target in view.referenced(dra, "fileSystemId", FSX_LUSTRE)
+    }
     for fs in view.of_type(FSX_LUSTRE, FSX_ONTAP, FSX_OPENZFS, FSX_WINDOWS):
         deployment = get(fs.props, "deploymentType")
         if fs.resource_type == FSX_LUSTRE and (
             is_unknown(deployment) or not str(deployment or "").startswith("PERSISTENT")
         ):
             continue  # scratch file systems cannot be backed up
+        if fs.resource_type == FSX_LUSTRE and (fs.urn in linked or get(fs.props, "importPath")):
+            continue  # linked to S3: FSx makes no backups of it
         days = get(fs.props, "automaticBackupRetentionDays")
         if is_unknown(days):
             continue

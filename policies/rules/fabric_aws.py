@@ -18,6 +18,15 @@ from pulumi_policy import (
     StackValidationArgs,
 )
 
+from clusterforge.catalog.efa import (
+    EFA_TYPES,
+    NetworkInterface,
+    describe_cards,
+    efa_cards,
+    efa_interface_count,
+    layout_problems,
+)
+from clusterforge.catalog.efa import from_inputs as efa_from_inputs
 from clusterforge.policies.registry import ADVISORY, resource_policy, stack_policy
 from clusterforge.policies.rules._catalog import offering
 from clusterforge.policies.rules._props import (
@@ -39,7 +48,6 @@ from clusterforge.policies.rules._tokens import (
     SG_RULE,
 )
 
-EFA_TYPES = ("efa", "efa-only")
 ALL_PROTOCOLS = ("-1", "all")
 
 
@@ -61,30 +69,58 @@ def reserved_capacity(props: Any) -> str | None:
     return None
 
 
+def launch_interfaces(props: Any) -> list[NetworkInterface] | Any:
+    """Every network interface of launch template inputs, as the catalog's rows; UNKNOWN when
+    the list, an index or a type is not known yet (a preview)."""
+    interfaces = get(props, "networkInterfaces")
+    if is_unknown(interfaces):
+        return UNKNOWN
+    rows: list[dict[str, Any]] = []
+    for n in items(interfaces):
+        values = {key: get(n, key) for key in ("networkCardIndex", "deviceIndex", "interfaceType")}
+        if is_unknown(n) or any(is_unknown(v) for v in values.values()):
+            return UNKNOWN
+        rows.append(values)
+    return efa_from_inputs(rows)
+
+
 @resource_policy(
     "CF-FAB-001",
     "efa-interfaces-complete",
     types=(LAUNCH_TEMPLATE,),
-    description="A launch template with EFA carries exactly as many EFA interfaces as the instance type supports.",
-    remediation="Add one EFA interface per network card (card 0 `efa` at device 0, every further card `efa-only` "
-    "at device 1) up to the type's maximum, or use `fabric: auto` in the stack; remove EFA from types without it.",
+    description="A launch template with EFA carries one EFA interface per EFA-capable network card of the instance "
+    "type (NetworkInfo.NetworkCards), as many as the type supports.",
+    remediation="Add an `efa-only` interface on every EFA-capable network card (card 0 at device 1 behind the "
+    "primary ENA interface, every further card at device 0), or use `fabric: auto` in the stack; remove EFA "
+    "from types without it.",
     spec_field="fabric",
 )
 def efa_interfaces_complete(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    efa = efa_interfaces(args.props)
+    interfaces = launch_interfaces(args.props)
     instance_type = text(get(args.props, "instanceType"))
     found = offering("aws", instance_type)
-    if is_unknown(efa) or not efa or found is None:
+    if is_unknown(interfaces) or found is None:
         return
-    if found.efa_interfaces == 0:
+    efa = [n for n in interfaces if n.is_efa]
+    if not efa:
+        return
+    expected = efa_interface_count(found)
+    if expected == 0:
         report(
             f"{args.name}: {instance_type} does not support EFA, but the launch template has {len(efa)} EFA interface(s).",
             None,
         )
-    elif len(efa) != found.efa_interfaces:
+    elif len(efa) < expected:
         report(
-            f"{args.name}: {len(efa)} EFA interface(s) on {instance_type}, which supports {found.efa_interfaces} "
-            f"({found.network_bandwidth_gbps:g} Gbps over {found.network_cards} network cards); the missing ones are lost bandwidth.",
+            f"{args.name}: {len(efa)} EFA interface(s) on {instance_type}, which supports {expected} on network "
+            f"cards {describe_cards(efa_cards(found))} ({found.network_bandwidth_gbps:g} Gbps); the missing ones "
+            "are lost bandwidth.",
+            None,
+        )
+    elif len(efa) > expected:
+        report(
+            f"{args.name}: {len(efa)} EFA interfaces on {instance_type}, which supports at most {expected}; "
+            "EC2 refuses the launch.",
             None,
         )
 
@@ -93,33 +129,20 @@ def efa_interfaces_complete(args: ResourceValidationArgs, report: ReportViolatio
     "CF-FAB-002",
     "efa-interface-layout",
     types=(LAUNCH_TEMPLATE,),
-    description="EFA interfaces follow the EC2 layout: the primary interface (card 0, device 0) is `efa`, one interface per network card, no other interface at device 0.",
-    remediation="Put `interfaceType: efa` on networkCardIndex 0 / deviceIndex 0 and one `efa-only` interface at "
-    "deviceIndex 1 on every further network card.",
+    description="EFA interfaces follow a layout AWS documents: the primary interface (card 0, device 0) is an ENA "
+    "`interface` or `efa`, never `efa-only`; at most one EFA interface per network card, only on cards that "
+    "support EFA; card 0's second interface at device 1 is `efa-only`; further cards use device 0 or 1.",
+    remediation="Put an ENA `interface` at networkCardIndex 0 / deviceIndex 0, an `efa-only` at card 0 / device 1 "
+    "when card 0 supports EFA, and one `efa-only` at deviceIndex 0 on every further EFA-capable card (EC2 User "
+    "Guide, efa-acc-inst-types).",
     spec_field="fabric",
 )
 def efa_interface_layout(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    efa = efa_interfaces(args.props)
-    if is_unknown(efa) or not efa:
+    interfaces = launch_interfaces(args.props)
+    if is_unknown(interfaces) or not any(n.is_efa for n in interfaces):
         return
-    cards: list[Any] = [get(n, "networkCardIndex", default=0) for n in efa]
-    devices: list[Any] = [get(n, "deviceIndex", default=0) for n in efa]
-    if any(is_unknown(v) for v in cards + devices):
-        return
-    problems = []
-    duplicates = sorted({c for c in cards if cards.count(c) > 1})
-    if duplicates:
-        problems.append(
-            f"network card(s) {', '.join(map(str, duplicates))} carry more than one EFA interface"
-        )
-    primary = [n for n, c, d in zip(efa, cards, devices, strict=True) if c == 0 and d == 0]
-    if primary and get(primary[0], "interfaceType") != "efa":
-        problems.append("the primary interface (card 0, device 0) is `efa-only`; it must be `efa`")
-    stray = [c for c, d in zip(cards, devices, strict=True) if d == 0 and c != 0]
-    if stray:
-        problems.append(
-            f"device index 0 is used on network card(s) {', '.join(map(str, stray))}; only the primary interface may use it"
-        )
+    found = offering("aws", text(get(args.props, "instanceType")))
+    problems = layout_problems(found, interfaces)
     if problems:
         report(f"{args.name}: " + "; ".join(problems) + ".", None)
 

@@ -95,11 +95,64 @@ def test_graviton_types_are_arm64_with_the_arm_ami(fetched: Fetched) -> None:
     }
 
 
-def test_every_tracked_family_is_fetched(fetched: Fetched) -> None:
+#: Families 2026 fleets buy; each must come from EC2's facts, not from a list in the fetcher.
+NEW_FAMILIES = ("p5", "p5en", "p6-b200", "p6-b300", "g4dn", "g7e", "trn2", "trn2u")
+
+
+def test_accelerator_families_come_from_gpu_and_neuron_info(fetched: Fetched) -> None:
     families = {row["family"] for row in fetched.data["instances"]}
-    assert set(fetch_aws.ACCELERATOR_FAMILIES) <= families
+    assert set(NEW_FAMILIES) <= families
     assert set(fetch_aws.CPU_FAMILIES) <= families
-    assert families <= set(fetch_aws.ACCELERATOR_FAMILIES) | set(fetch_aws.CPU_FAMILIES)
+    for row in fetched.data["instances"]:
+        if row["family"] not in fetch_aws.CPU_FAMILIES and (
+            row["instance_type"] not in fetch_aws.corrected_types()
+        ):
+            assert row["accelerator_maker"] in ("NVIDIA", "AWS"), row["instance_type"]
+
+
+def test_fractional_and_foreign_gpus_are_left_out() -> None:
+    def gpu(maker: str, partition: float = 1.0) -> dict[str, Any]:
+        return _api_item(
+            InstanceType="z9.large",
+            GpuInfo={"Gpus": [{"Manufacturer": maker, "Count": 1, "GpuPartitionSize": partition}]},
+        )
+
+    assert fetch_aws.is_wanted(gpu("NVIDIA"))
+    assert not fetch_aws.is_wanted(gpu("NVIDIA", 0.125))  # an eighth of an L4 (g6f)
+    assert not fetch_aws.is_wanted(gpu("AMD"))
+    assert fetch_aws.is_wanted(_api_item(InstanceType="z9.large"), frozenset({"z9.large"}))
+
+
+def test_p6_b300_records_its_efa_cards(fetched: Fetched) -> None:
+    row = fetched.rows["p6-b300.48xlarge"]
+    assert (row["accelerator"], row["accelerator_count"]) == ("B300", 8)
+    assert (row["network_cards"], row["efa_interfaces"]) == (17, 16)
+    assert row["efa_network_cards"] == list(range(1, 17))  # card 0 is ENA-only
+    assert "capacity-block" in row["usage_classes"]
+
+
+def test_efa_cards_follow_the_per_card_interface_types() -> None:
+    cards = [
+        {"NetworkCardIndex": 0, "InterfaceTypes": ["interface"]},
+        {"NetworkCardIndex": 2, "InterfaceTypes": ["interface", "efa", "efa-only"]},
+        {"NetworkCardIndex": 1, "InterfaceTypes": ["efa-only"]},
+        {"NetworkCardIndex": 3},
+    ]
+    assert fetch_aws.efa_cards(cards) == [1, 2]
+
+
+def test_trn2u_comes_from_the_overrides_with_its_neuron_facts(fetched: Fetched) -> None:
+    from clusterforge.catalog import load
+
+    assert fetched.rows["trn2u.48xlarge"]["accelerator"] is None  # EC2 omits NeuronInfo
+    trn2u = load("aws").get("trn2u.48xlarge")
+    assert trn2u is not None
+    assert (trn2u.accelerator, trn2u.accelerator_count, trn2u.neuron_cores_per_device) == (
+        "Trainium2",
+        16,
+        8,
+    )
+    assert trn2u.ami_type == "AL2023_x86_64_NEURON"
 
 
 def test_cpu_families_keep_only_system_pool_sizes(fetched: Fetched) -> None:

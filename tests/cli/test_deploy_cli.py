@@ -28,6 +28,8 @@ from tests.engine.standin_pulumi import calls, deployed, install, plan_of
 
 EXAMPLE = str(EXAMPLES / "aws-h100-training.py")
 FS_TYPE = "aws:fsx/lustreFileSystem:LustreFileSystem"
+#: The file system's S3 link, protected like the file system.
+DRA_TYPE = "aws:fsx/dataRepositoryAssociation:DataRepositoryAssociation"
 OUTPUTS = {
     "clusterName": {"value": "llm-train", "secret": False},
     "kubeconfig": {"value": "apiVersion: v1\nkind: Config", "secret": True},
@@ -301,9 +303,10 @@ def test_destroy_keeps_protected_storage(pulumi: Pulumi) -> None:
     assert code == 2 and "pass --yes" in err
     code, out, err = run("destroy", EXAMPLE, "--stack", "dev", "--yes")
     assert code == 0, err
-    assert f"kept (protected): {FS_TYPE} llm-train-scratch-fs" in out
+    assert "kept (protected): " in out and f"{FS_TYPE} llm-train-scratch-fs" in out
+    assert f"{DRA_TYPE} llm-train-scratch-s3" in out
     assert all("--exclude-protected" in a for a in pulumi.calls("destroy"))
-    assert [r["type"] for r in pulumi.state()["resources"]] == [FS_TYPE]
+    assert sorted(r["type"] for r in pulumi.state()["resources"]) == [DRA_TYPE, FS_TYPE]
 
 
 def test_destroy_include_protected_storage_unprotects_then_deletes_everything(
@@ -322,7 +325,8 @@ def test_destroy_include_protected_storage_unprotects_then_deletes_everything(
     )
     assert code == 0, err
     targeted = [a for a in pulumi.calls("up") if "--target" in a]
-    assert [a[a.index("--target") + 1] for a in targeted] == [pulumi.urn(FS_TYPE)]
+    targets = [a[i + 1] for a in targeted for i, word in enumerate(a) if word == "--target"]
+    assert sorted(targets) == sorted([pulumi.urn(DRA_TYPE), pulumi.urn(FS_TYPE)])
     assert "--exclude-protected" not in pulumi.calls("destroy")[-1]
     assert pulumi.state()["resources"] == []
 

@@ -66,7 +66,7 @@ def test_plan_text_is_readable() -> None:
     for expected in (
         "p5.48xlarge",
         "efa x32",
-        "32 EFA interfaces (31 efa-only)",
+        "32 EFA interfaces on cards 0-31 (32 efa-only)",
         "[protected]",
         "Cost estimate",
         "Resources by type",

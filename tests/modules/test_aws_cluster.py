@@ -95,6 +95,7 @@ def test_managed_addons_and_their_order(base_graph: ResourceGraph) -> None:
     assert sorted(addons) == [
         "aws-ebs-csi-driver",
         "coredns",
+        "eks-node-monitoring-agent",  # the GPU pool has node repair
         "eks-pod-identity-agent",
         "kube-proxy",
         "vpc-cni",
@@ -146,3 +147,12 @@ def test_stack_outputs_mask_the_kubeconfig(base_graph: ResourceGraph) -> None:
     assert outputs["clusterName"] == "test-cluster"
     assert outputs["fileSystems"]["scratch"]["mountName"]
     assert set(outputs["nodeGroups"]) == {"system", "gpu"}
+
+
+def test_no_node_monitoring_agent_without_node_repair() -> None:
+    graph = plan({"node_pools": [{}, {"name": "gpu", "instance_type": "m7i.4xlarge", "nodes": 2}]})
+    names = {r.inputs["addonName"] for r in graph.of_type("aws:eks/addon:Addon")}
+    assert "eks-node-monitoring-agent" not in names
+    assert all(
+        "nodeRepairConfig" not in r.inputs for r in graph.of_type("aws:eks/nodeGroup:NodeGroup")
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from typing import Any
 
 import pytest
 
@@ -23,22 +24,8 @@ def node_group(graph: ResourceGraph, pool: str) -> dict:
     return next(r for r in graph.of_type(NG) if r.name.endswith(f"-{pool}-ng")).inputs
 
 
-@pytest.mark.parametrize(
-    "instance_type",
-    [
-        "p5.48xlarge",
-        "p5en.48xlarge",
-        "p6-b200.48xlarge",
-        "p4d.24xlarge",
-        "trn1.32xlarge",
-        "trn1n.32xlarge",
-        "trn2.48xlarge",
-        "p5.4xlarge",
-    ],
-)
-def test_every_efa_interface_of_the_type_is_used(instance_type: str) -> None:
+def planned_interfaces(instance_type: str) -> list[dict[str, Any]]:
     catalog = load("aws")
-    expected = catalog.get(instance_type).efa_interfaces
     # A region and zone where EC2 offers the type (catalog zone data), as a user would pick.
     region, zone = next(
         (r, z[0])
@@ -47,21 +34,42 @@ def test_every_efa_interface_of_the_type_is_used(instance_type: str) -> None:
     )
     pool = {"name": "gpu", "instance_type": instance_type, "nodes": 2}
     graph = plan({"region": region, "zone": zone, "node_pools": [{}, pool]})
-    interfaces = launch_template(graph, "gpu")["networkInterfaces"]
-    assert len(interfaces) == expected
-    assert (
-        interfaces[0]["interfaceType"] == "efa"
-        and interfaces[0]["deviceIndex"] == 0
-        and interfaces[0]["networkCardIndex"] == 0
-    )
-    for card, interface in enumerate(interfaces[1:], start=1):
-        assert interface == {
-            **interface,
-            "interfaceType": "efa-only",
-            "deviceIndex": 1,
-            "networkCardIndex": card,
-        }
+    interfaces: list[dict[str, Any]] = launch_template(graph, "gpu")["networkInterfaces"]
+    return interfaces
+
+
+@pytest.mark.parametrize(
+    "instance_type",
+    [
+        "p5.48xlarge",
+        "p5en.48xlarge",
+        "p6-b200.48xlarge",
+        "p6-b300.48xlarge",
+        "p4d.24xlarge",
+        "trn1.32xlarge",
+        "trn1n.32xlarge",
+        "trn2.48xlarge",
+        "p5.4xlarge",
+        "g7e.48xlarge",
+    ],
+)
+def test_every_efa_card_of_the_type_gets_one_efa_only_interface(instance_type: str) -> None:
+    offering = load("aws").get(instance_type)
+    interfaces = planned_interfaces(instance_type)
+    # The primary interface is ENA; then AWS's documented layout, one efa-only per EFA card.
+    assert [(i["networkCardIndex"], i["deviceIndex"], i["interfaceType"]) for i in interfaces] == [
+        (0, 0, "interface")
+    ] + [(card, 1 if card == 0 else 0, "efa-only") for card in offering.efa_network_cards]
+    assert len(interfaces) - 1 == offering.efa_interfaces
     assert all(i["associatePublicIpAddress"] == "false" for i in interfaces)
+
+
+def test_p6_b300_has_16_efa_interfaces_on_cards_1_to_16_and_none_on_card_0() -> None:
+    interfaces = planned_interfaces("p6-b300.48xlarge")
+    efa = [i for i in interfaces if i["interfaceType"] in ("efa", "efa-only")]
+    assert [i["networkCardIndex"] for i in efa] == list(range(1, 17))
+    assert all(i["deviceIndex"] == 0 for i in efa)
+    assert [i["interfaceType"] for i in interfaces if i["networkCardIndex"] == 0] == ["interface"]
 
 
 def test_efa_security_group_allows_all_traffic_to_and_from_itself(
@@ -194,3 +202,71 @@ def test_user_taints_and_labels_are_kept() -> None:
     assert {"key": "team", "value": "a", "effect": "NO_EXECUTE"} in ng["taints"]
     assert {"key": "nvidia.com/gpu", "value": "present", "effect": "NO_SCHEDULE"} in ng["taints"]
     assert ng["labels"]["tier"] == "gold"
+
+
+ASG_TAG = "aws:autoscaling/tag:Tag"
+TEMPLATE = "k8s.io/cluster-autoscaler/node-template"
+
+
+def asg_tags(graph: ResourceGraph, pool: str) -> dict[str, str]:
+    return {
+        r.inputs["tag"]["key"]: r.inputs["tag"]["value"]
+        for r in graph.of_type(ASG_TAG)
+        if r.name.split("-asg-")[0].endswith(f"-{pool}")
+    }
+
+
+def test_a_min_zero_efa_pool_carries_the_scale_from_zero_tags_on_its_asg() -> None:
+    pool = {"name": "gpu", "instance_type": "p5.48xlarge", "min_nodes": 0, "max_nodes": 4}
+    graph = plan({"node_pools": [{}, pool]})
+    tags = asg_tags(graph, "gpu")
+    assert tags[f"{TEMPLATE}/resources/nvidia.com/gpu"] == "8"
+    assert tags[f"{TEMPLATE}/resources/vpc.amazonaws.com/efa"] == "32"
+    assert tags[f"{TEMPLATE}/label/clusterforge.io/pool"] == "gpu"
+    assert tags[f"{TEMPLATE}/taint/nvidia.com/gpu"] == "present:NoSchedule"
+    # On the node group's own Auto Scaling group (EKS does not copy node group tags there).
+    names = {r.inputs["autoscalingGroupName"] for r in graph.of_type(ASG_TAG)}
+    assert len(names) == 1 and next(iter(names)).startswith("eks-")
+    assert all(r.inputs["tag"]["propagateAtLaunch"] is False for r in graph.of_type(ASG_TAG))
+
+
+def test_a_trainium_pool_at_zero_advertises_devices_and_cores() -> None:
+    pool = {"name": "trn", "instance_type": "trn2.48xlarge", "min_nodes": 0, "max_nodes": 2}
+    tags = asg_tags(
+        plan({"region": "us-east-2", "zone": "us-east-2a", "node_pools": [{}, pool]}), "trn"
+    )
+    assert tags[f"{TEMPLATE}/resources/aws.amazon.com/neuron"] == "16"
+    assert tags[f"{TEMPLATE}/resources/aws.amazon.com/neuroncore"] == "128"
+    assert tags[f"{TEMPLATE}/taint/aws.amazon.com/neuron"] == "present:NoSchedule"
+
+
+@pytest.mark.parametrize(
+    "pool",
+    [
+        {"name": "gpu", "instance_type": "p5.48xlarge", "min_nodes": 1, "max_nodes": 4},
+        {"name": "gpu", "instance_type": "p5.48xlarge", "nodes": 2},
+        {"name": "gpu", "instance_type": "m7i.2xlarge", "min_nodes": 0, "max_nodes": 4},
+    ],
+    ids=["min-1", "fixed-size", "cpu-pool"],
+)
+def test_pools_that_never_scale_from_zero_get_no_template_tags(pool: dict[str, Any]) -> None:
+    assert asg_tags(plan({"node_pools": [{}, pool]}), "gpu") == {}
+
+
+def test_bottlerocket_nvidia_gets_no_al2023_node_config_and_no_second_device_plugin() -> None:
+    pool = {
+        "name": "gpu",
+        "instance_type": "p5.48xlarge",
+        "nodes": 2,
+        "ami_type": "BOTTLEROCKET_x86_64_NVIDIA",
+        "local_nvme_raid0": False,
+    }
+    graph = plan({"node_pools": [{}, pool]})
+    assert "userData" not in launch_template(graph, "gpu")
+    assert node_group(graph, "gpu")["amiType"] == "BOTTLEROCKET_x86_64_NVIDIA"
+    charts = {r.inputs.get("chart") for r in graph.of_type("kubernetes:helm.sh/v4:Chart")}
+    assert "nvidia-device-plugin" not in charts
+    # The AL2023 NVIDIA AMI has no device plugin: there, clusterforge adds one.
+    graph = plan({"node_pools": [{}, {**pool, "ami_type": None}]})
+    charts = {r.inputs.get("chart") for r in graph.of_type("kubernetes:helm.sh/v4:Chart")}
+    assert "nvidia-device-plugin" in charts

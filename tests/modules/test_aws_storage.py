@@ -29,7 +29,7 @@ def test_file_system_is_protected_and_retained(base_graph: ResourceGraph) -> Non
         fs.inputs["deploymentType"] == "PERSISTENT_2"
         and fs.inputs["perUnitStorageThroughput"] == 250
     )
-    assert fs.inputs["storageCapacity"] == 2400 and fs.inputs["automaticBackupRetentionDays"] == 7
+    assert fs.inputs["storageCapacity"] == 2400
 
 
 def test_unprotected_only_when_the_user_says_so() -> None:
@@ -53,17 +53,48 @@ def test_lustre_ports_open_from_nodes_and_from_itself(base_graph: ResourceGraph)
     assert all(r["ipProtocol"] == "tcp" for r in rules)
 
 
-def test_persistent_2_links_s3_through_a_data_repository_association() -> None:
+def test_a_dataset_import_path_gets_no_export_at_all() -> None:
+    """The dataset prefix is imported (new, changed, deleted S3 objects show on the file system);
+    nothing is exported, so deleting a file never deletes a dataset object in S3."""
     graph = plan({"storage": [{"import_path": "s3://bucket/datasets"}]})
     fs = graph.of_type(FS)[0]
     assert "importPath" not in fs.inputs
-    dra = graph.of_type(DRA)[0].inputs
+    (link,) = graph.of_type(DRA)
+    dra = link.inputs
     assert dra["fileSystemId"] == fs.id and dra["dataRepositoryPath"] == "s3://bucket/datasets"
     assert dra["s3"]["autoImportPolicy"]["events"] == ["NEW", "CHANGED", "DELETED"]
+    assert "autoExportPolicy" not in dra["s3"]
     assert dra["deleteDataInFilesystem"] is False
+    # The link is protected like the file system.
+    assert link.options["protect"] is True and link.options["retainOnDelete"] is True
+    # FSx does not back up a file system linked to S3: no backup settings that will not exist.
+    assert "automaticBackupRetentionDays" not in fs.inputs
 
 
-def test_scratch_2_takes_the_import_path_on_the_file_system() -> None:
+def test_export_is_opt_in_and_never_deletes_unless_asked_twice() -> None:
+    graph = plan({"storage": [{"import_path": "s3://b/ckpt", "export_path": "s3://b/ckpt"}]})
+    (dra,) = [r.inputs for r in graph.of_type(DRA)]
+    assert dra["s3"]["autoExportPolicy"]["events"] == ["NEW", "CHANGED"]
+    graph = plan(
+        {
+            "storage": [
+                {"import_path": "s3://b/ckpt", "auto_export": ["NEW"], "export_deletes": True}
+            ]
+        }
+    )
+    (dra,) = [r.inputs for r in graph.of_type(DRA)]
+    assert dra["s3"]["autoExportPolicy"]["events"] == ["NEW", "DELETED"]
+
+
+def test_an_export_only_association_imports_nothing() -> None:
+    graph = plan({"storage": [{"export_path": "s3://b/results"}]})
+    (dra,) = [r.inputs for r in graph.of_type(DRA)]
+    assert dra["dataRepositoryPath"] == "s3://b/results"
+    assert "autoImportPolicy" not in dra["s3"] and dra["batchImportMetaDataOnCreate"] is False
+    assert dra["s3"]["autoExportPolicy"]["events"] == ["NEW", "CHANGED"]
+
+
+def test_scratch_2_on_lustre_2_15_uses_an_association_too() -> None:
     graph = plan(
         {
             "storage": [
@@ -76,12 +107,54 @@ def test_scratch_2_takes_the_import_path_on_the_file_system() -> None:
         }
     )
     fs = graph.of_type(FS)[0].inputs
-    assert fs["importPath"] == "s3://bucket/x" and fs["autoImportPolicy"] == "NEW_CHANGED_DELETED"
+    assert "importPath" not in fs and "autoImportPolicy" not in fs
     assert "perUnitStorageThroughput" not in fs and "automaticBackupRetentionDays" not in fs
+    assert [r.inputs["dataRepositoryPath"] for r in graph.of_type(DRA)] == ["s3://bucket/x"]
+
+
+def test_scratch_1_keeps_the_legacy_import_and_export_paths() -> None:
+    graph = plan(
+        {
+            "storage": [
+                {
+                    "deployment_type": "SCRATCH_1",
+                    "throughput_mbps_per_tib": None,
+                    "capacity_gib": 3600,
+                    "import_path": "s3://bucket/x",
+                    "export_path": "s3://bucket/x-out",
+                }
+            ]
+        }
+    )
+    fs = graph.of_type(FS)[0].inputs
+    assert (fs["importPath"], fs["exportPath"]) == ("s3://bucket/x", "s3://bucket/x-out")
+    assert "autoImportPolicy" not in fs  # SCRATCH_1 has no automatic import
     assert graph.of_type(DRA) == []
+
+
+def test_an_unlinked_persistent_file_system_keeps_its_backups(base_graph: ResourceGraph) -> None:
+    fs = base_graph.of_type(FS)[0].inputs
+    assert fs["automaticBackupRetentionDays"] == 7 and fs["skipFinalBackup"] is False
 
 
 def test_storage_follows_an_explicit_zone_when_pools_are_there_too() -> None:
     graph = plan({"zone": "us-east-1b", "node_pools": [{}, {"zone": "us-east-1b"}]})
     fs = graph.of_type(FS)[0]
     assert graph.by_id(fs.inputs["subnetIds"]).inputs["availabilityZone"] == "us-east-1b"
+
+
+def test_the_fsx_csi_role_may_only_describe_file_systems(base_graph: ResourceGraph) -> None:
+    """Static provisioning needs DescribeFileSystems only: the driver's controller must not be
+    able to create, resize or delete the file system that holds the data."""
+    import json
+
+    (inline,) = [
+        r for r in base_graph.of_type("aws:iam/rolePolicy:RolePolicy") if "fsx-csi" in r.name
+    ]
+    document = json.loads(inline.inputs["policy"])
+    assert [s["Action"] for s in document["Statement"]] == [["fsx:DescribeFileSystems"]]
+    attached = [
+        r.inputs["policyArn"]
+        for r in base_graph.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+    ]
+    assert not any("FSx" in arn for arn in attached)

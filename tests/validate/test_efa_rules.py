@@ -120,7 +120,7 @@ CASES = [
         {},
         INFO,
         "node_pools[1].fabric",
-        "p5.48xlarge: 32 EFA interfaces on 32 network cards",
+        "p5.48xlarge: 32 EFA interfaces on cards 0-31 (32 efa-only) of 32 network cards",
         "VPC CNI >= 1.18.4",
     ),
     bad(

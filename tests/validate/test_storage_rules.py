@@ -9,7 +9,7 @@ from clusterforge.findings import Severity
 from tests.validate.gcp_support import gcp
 from tests.validate.support import Case, bad, check, good
 
-ERROR, WARNING = Severity.ERROR, Severity.WARNING
+ERROR, WARNING, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
 
 
 def fs(**fields: object) -> dict[str, object]:
@@ -345,11 +345,15 @@ CASES = [
     # FSX003: S3 data repository paths.
     good("FSX003", "baseline-no-repository", {}),
     good(
-        "FSX003",
-        "import-and-export",
-        fs(import_path="s3://datasets/llm", export_path="s3://datasets/llm-out"),
+        "FSX003", "import-and-export-same", fs(import_path="s3://d/llm", export_path="s3://d/llm")
     ),
     good("FSX003", "import-only", fs(import_path="s3://datasets/llm")),
+    good("FSX003", "export-only-association", fs(export_path="s3://datasets/out")),
+    good(
+        "FSX003",
+        "deletes-with-their-own-opt-in",
+        fs(import_path="s3://d/ckpt", auto_export=["NEW", "DELETED"], export_deletes=True),
+    ),
     bad(
         "FSX003",
         "import-not-s3",
@@ -361,12 +365,80 @@ CASES = [
     ),
     bad(
         "FSX003",
-        "export-without-import",
-        fs(export_path="s3://datasets/out"),
-        WARNING,
+        "export-path-differs-from-import-path",
+        fs(import_path="s3://datasets/llm", export_path="s3://datasets/llm-out"),
+        ERROR,
         "storage[0].export_path",
-        "an export path without an import path",
-        "set import_path",
+        "differs from import_path s3://datasets/llm",
+        "set export_path to the import_path",
+    ),
+    bad(
+        "FSX003",
+        "deleted-without-its-opt-in",
+        fs(import_path="s3://datasets/llm", auto_export=["NEW", "DELETED"]),
+        ERROR,
+        "storage[0].auto_export",
+        "deletes the S3 objects",
+        "export_deletes: true",
+    ),
+    bad(
+        "FSX003",
+        "auto-export-with-nowhere-to-go",
+        fs(auto_export=["NEW"]),
+        ERROR,
+        "storage[0].auto_export",
+        "without an S3 path",
+        "set export_path",
+    ),
+    bad(
+        "FSX003",
+        "scratch-1-export-bucket-is-not-the-import-bucket",
+        fs(
+            deployment_type="SCRATCH_1",
+            throughput_mbps_per_tib=None,
+            capacity_gib=3600,
+            import_path="s3://datasets/llm",
+            export_path="s3://other/out",
+        ),
+        ERROR,
+        "storage[0].export_path",
+        "export bucket other is not the import bucket datasets",
+        "export to a prefix of s3://datasets",
+    ),
+    bad(
+        "FSX003",
+        "scratch-1-has-no-auto-export",
+        fs(
+            deployment_type="SCRATCH_1",
+            throughput_mbps_per_tib=None,
+            capacity_gib=3600,
+            import_path="s3://datasets/llm",
+            auto_export=["NEW"],
+        ),
+        ERROR,
+        "storage[0].auto_export",
+        "SCRATCH_1 has no automatic export",
+        "data repository task",
+    ),
+    # FSX004: what export and S3 links do, said out loud.
+    good("FSX004", "unlinked", {}),
+    bad(
+        "FSX004",
+        "exported-deletions",
+        fs(import_path="s3://d/ckpt", export_deletes=True),
+        WARNING,
+        "storage[0].export_deletes",
+        "deletes its object in s3://d/ckpt",
+        "S3 must mirror",
+    ),
+    bad(
+        "FSX004",
+        "linked-persistent-has-no-backups",
+        fs(import_path="s3://d/llm"),
+        INFO,
+        "storage[0].import_path",
+        "FSx makes no backups of a file system linked to S3",
+        "export what must survive",
     ),
 ]
 

@@ -2,6 +2,7 @@
 
 from clusterforge.validate.rules import (  # noqa: F401
     addons,
+    aws,
     capacity,
     cluster,
     efa,

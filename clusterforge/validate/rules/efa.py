@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from clusterforge.catalog.efa import efa_layout as build_efa_layout
+from clusterforge.catalog.efa import summary
 from clusterforge.findings import Finding, Severity
 from clusterforge.validate.registry import Context, rule
 
@@ -109,13 +111,14 @@ def placement_supported(ctx: Context) -> Iterator[Finding]:
     clouds=("aws",),
 )
 def efa_layout(ctx: Context) -> Iterator[Finding]:
-    """Reports the EFA layout the launch template gets (one interface per network card)."""
+    """Reports the EFA layout the launch template gets (catalog.efa: one per EFA-capable card)."""
     for pool in ctx.resolved.pools:
         if pool.fabric == "efa" and pool.offering and pool.efa_interfaces > 1:
             offering = pool.offering
             yield ctx.finding(
                 f"{pool.path}.fabric",
-                f"{offering.instance_type}: {pool.efa_interfaces} EFA interfaces on {offering.network_cards} network cards "
-                f"({offering.network_performance}); card 0 'efa', the rest 'efa-only'",
+                f"{offering.instance_type}: {summary(list(build_efa_layout(offering)))} of "
+                f"{offering.network_cards} network cards ({offering.network_performance}), "
+                "behind the primary ENA interface on card 0",
                 "efa-only interfaces need VPC CNI >= 1.18.4: keep the vpc-cni managed add-on current",
             )

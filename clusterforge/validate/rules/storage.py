@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from clusterforge.catalog import gcp_network
+from clusterforge.catalog.fsx import data_paths
 from clusterforge.findings import Finding, Severity
 from clusterforge.validate.registry import Context, rule
 from clusterforge.validate.rules._util import did_you_mean
@@ -194,17 +195,41 @@ def fsx_data_repository(ctx: Context) -> Iterator[Finding]:
                     f"{value!r} is not an s3:// path",
                     "write it as s3://bucket/prefix",
                 )
-        deployment = facts.get("deployment_types", {}).get(item.deployment_type, {})
-        if (
-            item.spec.export_path
-            and not item.spec.import_path
-            and deployment.get("data_repository_associations")
-        ):
+        for field_name, message, hint in data_paths(
+            facts, item.deployment_type, item.spec
+        ).problems:
+            yield ctx.finding(f"{item.path}.{field_name}", message, hint)
+
+
+@rule(
+    "FSX004",
+    "What an FSx file system does to S3 and to backups is said out loud",
+    severity=Severity.WARNING,
+    clouds=("aws",),
+)
+def fsx_export_and_backups(ctx: Context) -> Iterator[Finding]:
+    """Exported deletions remove S3 objects; an S3-linked file system gets no FSx backups."""
+    facts = fsx_facts(ctx)
+    for item in ctx.resolved.storage:
+        if item.deployment_type is None:
+            continue
+        paths = data_paths(facts, item.deployment_type, item.spec)
+        if "DELETED" in paths.export_events and item.spec.export_deletes:
+            target = paths.associations[0].s3_path
             yield ctx.finding(
-                f"{item.path}.export_path",
-                "an export path without an import path",
-                "PERSISTENT_2 links one S3 prefix both ways through a data repository association: set import_path",
-                severity=Severity.WARNING,
+                f"{item.path}.export_deletes",
+                f"deleting a file under {item.spec.mount_path} deletes its object in {target}",
+                "keep it only if S3 must mirror the file system; datasets others read should not be exported with deletions",
+            )
+        persistent = item.deployment_type.startswith("PERSISTENT")
+        if paths.linked and persistent:
+            yield ctx.finding(
+                f"{item.path}.import_path" if item.spec.import_path else f"{item.path}.export_path",
+                "FSx makes no backups of a file system linked to S3: data not exported to S3 "
+                "exists only on the file system",
+                "export what must survive (export_path / auto_export), or keep an unlinked "
+                "file system for data that needs FSx backups",
+                severity=Severity.INFO,
             )
 
 

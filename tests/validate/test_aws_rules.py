@@ -1,0 +1,157 @@
+"""AWS node pool rules (rules/aws.py): AMI type vs accelerator, architecture and Kubernetes
+version; zones the VPC has; Capacity Block upgrades; Bottlerocket local disks."""
+
+from __future__ import annotations
+
+import pytest
+
+from clusterforge.findings import Severity
+
+from tests.validate.support import Case, bad, check, good
+
+ERROR, WARNING = Severity.ERROR, Severity.WARNING
+
+
+def h100(**fields: object) -> dict[str, object]:
+    return {"node_pools": {1: fields}}
+
+
+CASES = [
+    # AWS001: the AMI type exists.
+    good("AWS001", "default", {}),
+    good("AWS001", "bottlerocket-nvidia", h100(ami_type="BOTTLEROCKET_x86_64_NVIDIA")),
+    bad(
+        "AWS001",
+        "typo",
+        h100(ami_type="AL2023_X86_64_NVIDIA"),
+        ERROR,
+        "node_pools[1].ami_type",
+        "unknown EKS AMI type 'AL2023_X86_64_NVIDIA'",
+        "AL2023_x86_64_NVIDIA",
+    ),
+    # AWS002: the AMI drives the accelerator, on the right architecture.
+    good("AWS002", "al2023-nvidia-on-p5", h100(ami_type="AL2023_x86_64_NVIDIA")),
+    good(
+        "AWS002",
+        "neuron-on-trn2",
+        h100(instance_type="trn2.48xlarge", ami_type="AL2023_x86_64_NEURON", zone="us-east-1b"),
+    ),
+    bad(
+        "AWS002",
+        "standard-on-p5",
+        h100(ami_type="AL2023_x86_64_STANDARD"),
+        ERROR,
+        "node_pools[1].ami_type",
+        "AL2023_x86_64_STANDARD has no NVIDIA driver",
+        "use AL2023_x86_64_NVIDIA",
+    ),
+    bad(
+        "AWS002",
+        "arm-ami-on-x86",
+        h100(ami_type="AL2023_ARM_64_NVIDIA"),
+        ERROR,
+        "node_pools[1].ami_type",
+        "AL2023_ARM_64_NVIDIA is an arm64 AMI; p5.48xlarge is x86_64",
+        "AL2023_x86_64_NVIDIA",
+    ),
+    bad(
+        "AWS002",
+        "nvidia-ami-on-trainium",
+        h100(instance_type="trn1.32xlarge", ami_type="AL2023_x86_64_NVIDIA"),
+        ERROR,
+        "node_pools[1].ami_type",
+        "is not the EKS Neuron AMI",
+        "AL2023_x86_64_NEURON",
+    ),
+    bad(
+        "AWS002",
+        "gpu-ami-on-cpu-pool",
+        {"node_pools": {0: {"ami_type": "AL2023_x86_64_NVIDIA"}}},
+        WARNING,
+        "node_pools[0].ami_type",
+        "is an accelerated AMI on m7i.2xlarge",
+        "AL2023_x86_64_STANDARD",
+    ),
+    # AWS003: zones the VPC has.
+    good("AWS003", "listed", {}),
+    good("AWS003", "three-derived", {"network": {"zones": None}, "zone": "us-east-1c"}),
+    bad(
+        "AWS003",
+        "pool-zone-not-listed",
+        h100(zone="us-east-1c"),
+        ERROR,
+        "node_pools[1].zone",
+        "zone us-east-1c is not in network.zones (us-east-1a, us-east-1b)",
+        "add us-east-1c to network.zones",
+    ),
+    bad(
+        "AWS003",
+        "storage-zone-not-listed",
+        {"storage": {0: {"zone": "us-east-1d"}}},
+        ERROR,
+        "storage[0].zone",
+        "zone us-east-1d is not in network.zones",
+        "add us-east-1d",
+    ),
+    bad(
+        "AWS003",
+        "four-zones",
+        {
+            "network": {"zones": None},
+            "zone": "us-east-1b",
+            "node_pools": {0: {"zone": "us-east-1c"}, 1: {"zone": "us-east-1a"}},
+            "storage": {0: {"zone": "us-east-1d"}},
+        },
+        ERROR,
+        "network.zones",
+        "need 4 zones",
+        "at most three zones",
+    ),
+    # AWS004: no AL2 for Kubernetes versions after EKS stopped building it.
+    good(
+        "AWS004",
+        "al2-on-1.32",
+        {"kubernetes": {"version": "1.32"}, "node_pools": {1: {"ami_type": "AL2_x86_64_GPU"}}},
+    ),
+    bad(
+        "AWS004",
+        "al2-on-1.35",
+        {"kubernetes": {"version": "1.35"}, "node_pools": {1: {"ami_type": "AL2_x86_64_GPU"}}},
+        ERROR,
+        "node_pools[1].ami_type",
+        "no Amazon Linux 2 AMI for Kubernetes 1.35 (the last is 1.32)",
+        "AL2023",
+    ),
+    # AWS005: Capacity Block upgrades happen at desired size 0.
+    good("AWS005", "on-demand", {}),
+    bad(
+        "AWS005",
+        "capacity-block",
+        h100(capacity={"type": "capacity_block", "reservation_id": "cr-0123456789abcdef0"}),
+        WARNING,
+        "node_pools[1].capacity",
+        "only at desired size 0",
+        "set nodes: 0 and apply",
+    ),
+    # AWS006: Bottlerocket does not read the AL2023 RAID0 NodeConfig.
+    good("AWS006", "al2023", {}),
+    good(
+        "AWS006",
+        "bottlerocket-raid-off",
+        h100(ami_type="BOTTLEROCKET_x86_64_NVIDIA", local_nvme_raid0=False),
+    ),
+    bad(
+        "AWS006",
+        "bottlerocket-raid",
+        h100(ami_type="BOTTLEROCKET_x86_64_NVIDIA"),
+        WARNING,
+        "node_pools[1].local_nvme_raid0",
+        "not assembled into RAID0 on Bottlerocket",
+        "local_nvme_raid0: false",
+    ),
+]
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_aws_rule(case: Case) -> None:
+    check(case)
