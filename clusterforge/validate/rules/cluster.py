@@ -9,6 +9,7 @@ import re
 from collections import Counter
 from collections.abc import Iterator
 
+from clusterforge.catalog.regions import aws_regions
 from clusterforge.findings import Finding, Severity
 from clusterforge.validate.registry import Context, rule
 from clusterforge.validate.rules import _util
@@ -96,13 +97,11 @@ ZONE_SUFFIX = {
 
 
 def _regions(cloud: str) -> list[str] | None:
-    """AWS regions from botocore's endpoint data (offline, follows the installed SDK); GCP
+    """AWS regions from botocore's endpoint data file (offline, follows the installed SDK); GCP
     regions have no offline list, so only their shape is checked (None here)."""
     if cloud != "aws":
         return None
-    import botocore.session
-
-    return sorted(botocore.session.get_session().get_available_regions("ec2"))
+    return list(aws_regions("ec2"))
 
 
 @rule("REGION001", "A region is set, exists, and the zones belong to it", clouds=("aws", "gcp"))
