@@ -18,7 +18,7 @@ from pulumi_policy import (
     StackValidationArgs,
 )
 
-from clusterforge.policies.registry import ADVISORY, resource_policy, stack_policy
+from clusterforge.policies.registry import ADVISORY, resource_fact, resource_policy, stack_policy
 from clusterforge.policies.rules._catalog import offering
 from clusterforge.policies.rules._props import (
     UNKNOWN,
@@ -43,6 +43,7 @@ EFA_TYPES = ("efa", "efa-only")
 ALL_PROTOCOLS = ("-1", "all")
 
 
+@resource_fact
 def efa_interfaces(props: Any) -> list[Any] | Any:
     """The EFA network interfaces of launch template inputs; UNKNOWN when the list is unknown."""
     interfaces = get(props, "networkInterfaces")
