@@ -8,7 +8,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 import kubernetes_validate
 import pytest
 import yaml
@@ -19,7 +18,7 @@ from clusterforge.cli.main import cli
 from clusterforge.render import render
 from clusterforge.spec.loader import load_stack
 
-from helpers import EXAMPLES
+from helpers import EXAMPLES, validate_json_schema
 
 CRDS = Path(__file__).resolve().parent.parent / "data" / "crds"
 KUBERNETES_VERSION = "1.33"
@@ -50,7 +49,7 @@ def validate_manifest(manifest: dict[str, Any]) -> None:
     assert schema is not None, (
         f"no vendored CRD schema for {manifest['apiVersion']} {manifest['kind']}"
     )
-    jsonschema.validate(manifest, schema)
+    validate_json_schema(manifest, schema)  # the validator built once per CRD schema
 
 
 def rendered(example: str, flavor: str, volumes: dict[str, Any] | None = None) -> Any:
