@@ -19,24 +19,14 @@ from clusterforge.catalog.resolve import ResolvedCluster
 
 def build(resolved: ResolvedCluster) -> object:
     """Create the cluster's top component in the current Pulumi program and export its outputs."""
+    import importlib
+
     import pulumi
 
-    cloud = resolved.spec.cloud
-    component: Any
-    if cloud == "aws":
-        from clusterforge.modules.aws import AwsCluster
+    from clusterforge.clouds import profile
 
-        component = AwsCluster(resolved.spec.name, resolved)
-    elif cloud == "gcp":
-        from clusterforge.modules.gcp import GcpCluster
-
-        component = GcpCluster(resolved.spec.name, resolved)
-    elif cloud == "kubernetes":
-        from clusterforge.modules.kubernetes import ExistingCluster
-
-        component = ExistingCluster(resolved.spec.name, resolved)
-    else:
-        raise NotImplementedError(f"clusterforge cannot build cloud {cloud!r} yet")
+    module, _, name = profile(resolved.spec.cloud).component.partition(":")
+    component: Any = getattr(importlib.import_module(module), name)(resolved.spec.name, resolved)
     for key, value in component.exports().items():
         pulumi.export(key, value)
     return component

@@ -38,7 +38,7 @@ from clusterforge.findings import Finding, Severity
 from clusterforge.graph import STACK_TYPE, PlannedResource, ResourceGraph
 from clusterforge.policies import PACK_NAME, RULES
 from clusterforge.policies.pack_config import PackConfig
-from clusterforge.policies.registry import PolicyRule, severity_of
+from clusterforge.policies.registry import PolicyRule, applies, facts_cached, severity_of
 
 #: How the offline engine writes a value only the cloud knows (see clusterforge.engine.offline).
 COMPUTED = "<computed>"
@@ -47,8 +47,11 @@ SOURCE = "policy"
 
 def run_policies(graph: ResourceGraph, config: PackConfig | None = None) -> list[Finding]:
     """Every violation of every enabled policy over ``graph``, as findings."""
-    config = config or PackConfig()
-    run = _Run(graph)
+    with facts_cached():
+        return _run_policies(_Run(graph), config or PackConfig())
+
+
+def _run_policies(run: _Run, config: PackConfig) -> list[Finding]:
     findings: list[Finding] = []
     for rule in RULES.values():
         level = config.level(rule)
@@ -60,13 +63,13 @@ def run_policies(graph: ResourceGraph, config: PackConfig | None = None) -> list
                 rule, level, StackValidationArgs(run.stack_resources(), settings), None
             )
             continue
-        for resource in run.analyzed:
+        for resource in run.of_types(rule.types):
             args = ResourceValidationArgs(
                 resource.type,
                 run.props(resource),
                 resource.urn,
                 resource.name,
-                _options(resource),
+                run.options(resource),
                 run.provider(resource),
                 settings,
             )
@@ -75,26 +78,53 @@ def run_policies(graph: ResourceGraph, config: PackConfig | None = None) -> list
 
 
 class _Run:
-    """One pass over a graph: converted properties, providers and stack resources, built once."""
+    """One pass over a graph: converted properties, options, providers, the resources of each
+    rule's types and the stack resources, each built once and shared by every rule.
+
+    A resource rule runs only over the resources of the types it declares (``types`` in its
+    registration) — the rule's own ``validate`` skips every other type, so the answer is the same
+    and the resources the rule cannot be about are not visited at all.
+    """
 
     def __init__(self, graph: ResourceGraph) -> None:
         self.graph = graph
         self.analyzed = [r for r in graph.resources if r.type != STACK_TYPE]
         self._props: dict[str, Any] = {}
+        self._options: dict[str, PolicyResourceOptions] = {}
         self._providers = {r.name: r for r in graph.resources if r.is_provider}
+        self._provider_views: dict[str, PolicyProviderResource] = {}
+        self._of_types: dict[tuple[str, ...], list[PlannedResource]] = {}
+        self._types = sorted({r.type for r in self.analyzed})
         self._stack: list[PolicyResource] | None = None
         self._from_spec = any(not r.custom and "specPath" in r.outputs for r in graph.resources)
+
+    def of_types(self, types: tuple[str, ...]) -> list[PlannedResource]:
+        """The analyzed resources a rule reading ``types`` applies to, in graph order."""
+        if types not in self._of_types:
+            wanted = {t for t in self._types if applies(t, types)}
+            self._of_types[types] = [r for r in self.analyzed if r.type in wanted]
+        return self._of_types[types]
 
     def props(self, resource: PlannedResource) -> Any:
         if resource.urn not in self._props:
             self._props[resource.urn] = unknown_checking_proxy(_with_unknowns(resource.inputs))
         return self._props[resource.urn]
 
+    def options(self, resource: PlannedResource) -> PolicyResourceOptions:
+        if resource.urn not in self._options:
+            self._options[resource.urn] = _options(resource)
+        return self._options[resource.urn]
+
     def provider(self, resource: PlannedResource) -> PolicyProviderResource | None:
-        found = self._providers.get(resource.options.get("provider", ""))
+        name = resource.options.get("provider", "")
+        found = self._providers.get(name)
         if found is None:
             return None
-        return PolicyProviderResource(found.type, self.props(found), found.urn, found.name)
+        if name not in self._provider_views:
+            self._provider_views[name] = PolicyProviderResource(
+                found.type, self.props(found), found.urn, found.name
+            )
+        return self._provider_views[name]
 
     def stack_resources(self) -> list[PolicyResource]:
         """Every resource as the engine passes it to stack policies, linked by parent and dependencies."""
@@ -105,7 +135,7 @@ class _Run:
                     self.props(r),
                     r.urn,
                     r.name,
-                    _options(r),
+                    self.options(r),
                     self.provider(r),
                     None,
                     [],

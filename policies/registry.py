@@ -15,10 +15,13 @@ so a preview and the offline plan give the same answer.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+import functools
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from pulumi_policy import (
     EnforcementLevel,
@@ -217,6 +220,45 @@ def _policy_fields(
 
 def _policy_severity(level: EnforcementLevel) -> PolicySeverity:
     return PolicySeverity.HIGH if level == MANDATORY else PolicySeverity.MEDIUM
+
+
+Fact = TypeVar("Fact")
+
+#: Per-resource facts computed during the current offline policy run, keyed by the fact function
+#: and the identity of the resource's props object (the runner builds one per resource per run
+#: and keeps it alive until the run ends, so the identity is the resource's).
+_FACTS: contextvars.ContextVar[dict[tuple[Any, int], Any] | None] = contextvars.ContextVar(
+    "clusterforge_policy_facts", default=None
+)
+
+
+def resource_fact(compute: Callable[[Any], Fact]) -> Callable[[Any], Fact]:
+    """Compute a fact of a resource's props (its EFA interfaces, ...) once per offline run, however
+    many rules ask for it. Outside :func:`facts_cached` (under the Pulumi engine) it computes each
+    time. The cached value is shared between rules: rules read facts, they never mutate them."""
+
+    @functools.wraps(compute)
+    def cached(props: Any) -> Fact:
+        facts = _FACTS.get()
+        if facts is None:
+            return compute(props)
+        key = (compute, id(props))
+        if key not in facts:
+            facts[key] = compute(props)
+        return facts[key]  # type: ignore[no-any-return]
+
+    return cached
+
+
+@contextlib.contextmanager
+def facts_cached() -> Iterator[None]:
+    """Within this block, :func:`resource_fact` functions compute once per props object; the
+    caller keeps every props object alive for the whole block."""
+    token = _FACTS.set({})
+    try:
+        yield
+    finally:
+        _FACTS.reset(token)
 
 
 def _add(rule: PolicyRule) -> None:

@@ -13,10 +13,32 @@ import pytest
 sys.path.append(str(Path(__file__).resolve().parent.parent))
 
 from clusterforge.graph import ResourceGraph
+from clusterforge.report.model import Report
+from clusterforge.spec.loader import LoadedStack
 
-from helpers import plan
+from helpers import PlannedExample, cache_kubernetes_schemas, plan
+
+cache_kubernetes_schemas()
 
 
 @pytest.fixture(scope="session")
 def base_graph() -> ResourceGraph:
     return plan()
+
+
+@pytest.fixture(scope="session")
+def planned_example() -> PlannedExample:
+    """``planned_example(path)``: ``api.plan_stack(path)`` (validation, offline plan, policies,
+    cost), computed once per example per test session (per xdist worker) — planning is the
+    suite's biggest cost. The result is shared: read it, never mutate it."""
+    from clusterforge.api import plan_stack
+
+    cache: dict[Path, tuple[LoadedStack, Report]] = {}
+
+    def planned(path: Path) -> tuple[LoadedStack, Report]:
+        key = Path(path).resolve()
+        if key not in cache:
+            cache[key] = plan_stack(key)
+        return cache[key]
+
+    return planned

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import copy
+import functools
+import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -12,6 +15,13 @@ from clusterforge.engine import plan_offline
 from clusterforge.graph import ResourceGraph
 from clusterforge.spec.models import Cluster
 from clusterforge.validate import validate
+
+if TYPE_CHECKING:
+    from clusterforge.report.model import Report
+    from clusterforge.spec.loader import LoadedStack
+
+#: The ``planned_example`` session fixture (tests/conftest.py): path -> (stack, report).
+PlannedExample = Callable[[Path], "tuple[LoadedStack, Report]"]
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -72,3 +82,42 @@ def plan(override: dict[str, Any] | None = None, *, allow_errors: bool = False) 
     if errors and not allow_errors:
         pytest.fail(f"spec has validation errors: {[(f.rule, f.path, f.message) for f in errors]}")
     return plan_offline(resolved)
+
+
+# ----------------------------------------------------------------------------- schema validators
+
+
+def cache_kubernetes_schemas() -> None:
+    """Make ``kubernetes_validate`` parse each schema file once per process, not once per call.
+
+    ``kubernetes_validate.validate`` re-reads and re-parses the schema of the kind and the
+    multi-megabyte ``_definitions.json`` on every call; the parsed documents are only read by
+    ``jsonschema``, so one cached copy per file gives the same answers. Called by conftest.py.
+    """
+    from kubernetes_validate import utils
+
+    if not hasattr(utils.schema_contents, "cache_info"):
+        utils.schema_contents = functools.cache(utils.schema_contents)
+
+
+@functools.cache
+def _json_schema_validator(schema_text: str) -> Any:
+    from jsonschema.validators import validator_for
+
+    schema = json.loads(schema_text)
+    cls = validator_for(schema)
+    cls.check_schema(schema)  # what jsonschema.validate checks first, once per schema
+    return cls(schema)
+
+
+def validate_json_schema(instance: Any, schema: dict[str, Any]) -> None:
+    """``jsonschema.validate(instance, schema)`` with the schema checked and its validator built
+    once per distinct schema (a CRD's openAPIV3Schema is large; checking it per object was most of
+    the render tests' time). Raises ``jsonschema.ValidationError`` as ``validate`` does."""
+    import jsonschema
+
+    error = jsonschema.exceptions.best_match(
+        _json_schema_validator(json.dumps(schema, sort_keys=True)).iter_errors(instance)
+    )
+    if error is not None:
+        raise error

@@ -1,24 +1,131 @@
-"""Entry point: the `clusterforge` group and its commands."""
+"""Entry point: the `clusterforge` group and its commands.
+
+Commands load lazily: `clusterforge --help`, `validate`, `schema`, `rules` and `catalog` must
+start without importing Pulumi or a provider SDK (seconds of imports), so this module names each
+command's module and first help line instead of importing it. To add a command, add one line to
+COMMANDS; tests/cli/test_startup.py checks each line against the command's own docstring.
+"""
 
 from __future__ import annotations
 
+import importlib
 import sys
 import traceback
 
 import click
 
 from clusterforge import __version__
-from clusterforge.cli.catalog import catalog
-from clusterforge.cli.check import check
-from clusterforge.cli.deploy import destroy, outputs, preview, refresh, up
-from clusterforge.cli.new import new
-from clusterforge.cli.plan import plan, validate
-from clusterforge.cli.render import render
-from clusterforge.cli.schema import rules, schema
 from clusterforge.errors import ClusterforgeError
 
+# name -> (module, attribute, the first paragraph of the command's docstring)
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "validate": (
+        "clusterforge.cli.plan",
+        "validate",
+        "Check STACK (.yaml, .json or .py) against the hardware catalog and the rules; no engine.",
+    ),
+    "plan": (
+        "clusterforge.cli.plan",
+        "plan",
+        "Plan STACK offline: the Pulumi resources it creates, findings and cost.",
+    ),
+    "check": (
+        "clusterforge.cli.check",
+        "check",
+        "Check STACK, or a plan written by `plan --format json`, against the policy pack.",
+    ),
+    "catalog": (
+        "clusterforge.cli.catalog",
+        "catalog",
+        "List the instance types clusterforge knows, with accelerators, EFA and prices.",
+    ),
+    "schema": (
+        "clusterforge.cli.schema",
+        "schema",
+        "Print the JSON Schema of stack files (for editor completion).",
+    ),
+    "rules": (
+        "clusterforge.cli.schema",
+        "rules",
+        "List the validation rules and the policies: stable ids for --skip, reports and SARIF.",
+    ),
+    "render": (
+        "clusterforge.cli.render",
+        "render",
+        "Write the stack's add-ons and generated objects as GitOps files (same versions and values"
+        " as `clusterforge up`).",
+    ),
+    "new": (
+        "clusterforge.cli.new",
+        "new",
+        "Start a stack file for NAME: a system pool, an accelerator pool, Lustre and queueing.",
+    ),
+    "preview": (
+        "clusterforge.cli.deploy",
+        "preview",
+        "Preview what `up` would change on STACK, through the Pulumi engine (needs the pulumi CLI).",
+    ),
+    "up": (
+        "clusterforge.cli.deploy",
+        "up",
+        "Create or update STACK's resources: preview, data-loss check, confirmation, update.",
+    ),
+    "destroy": ("clusterforge.cli.deploy", "destroy", "Delete STACK's resources."),
+    "refresh": (
+        "clusterforge.cli.deploy",
+        "refresh",
+        "Read STACK's resources from the cloud into its state (drift check: --preview-only"
+        " --expect-no-changes).",
+    ),
+    "outputs": (
+        "clusterforge.cli.deploy",
+        "outputs",
+        "Print STACK's outputs (cluster name, endpoint, kubeconfig, file systems); secrets masked.",
+    ),
+}
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+
+def _short_help(first_line: str, limit: int) -> str:
+    """The line click's help would show for a command whose docstring starts with ``first_line``."""
+    return click.Command(None, help=first_line).get_short_help_str(limit)
+
+
+class LazyGroup(click.Group):
+    """A click group that imports a command's module only when that command runs."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = super().get_command(ctx, cmd_name)
+        if command is None and cmd_name in COMMANDS:
+            module, attribute, _ = COMMANDS[cmd_name]
+            command = getattr(importlib.import_module(module), attribute)
+            self.add_command(command, cmd_name)
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # The group's help lists every command: from COMMANDS, so no command module is imported.
+        names = self.list_commands(ctx)
+        if not names:
+            return
+        limit = formatter.width - 6 - max(len(name) for name in names)
+        rows = []
+        for name in names:
+            if name in COMMANDS and name not in self.commands:
+                rows.append((name, _short_help(COMMANDS[name][2], limit)))
+            else:
+                command = self.get_command(ctx, name)
+                if command is not None and not command.hidden:
+                    rows.append((name, command.get_short_help_str(limit)))
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+@click.group(
+    cls=LazyGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.version_option(__version__, prog_name="clusterforge")
 @click.option("--debug", is_flag=True, help="Show Python tracebacks for errors.")
 @click.option(
@@ -30,21 +137,6 @@ def cli(debug: bool, color: bool | None) -> None:
     \b
     Exit codes: 0 ok, 1 findings at or above --fail-on, 2 bad input, 3 the engine failed.
     """
-
-
-cli.add_command(validate)
-cli.add_command(plan)
-cli.add_command(check)
-cli.add_command(catalog)
-cli.add_command(schema)
-cli.add_command(rules)
-cli.add_command(render)
-cli.add_command(new)
-cli.add_command(preview)
-cli.add_command(up)
-cli.add_command(destroy)
-cli.add_command(refresh)
-cli.add_command(outputs)
 
 
 def main() -> None:

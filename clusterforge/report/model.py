@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from clusterforge.catalog.resolve import ResolvedCluster
+from clusterforge.clouds import profile
 from clusterforge.cost import CostEstimate
 from clusterforge.findings import Finding, Severity, sort_findings
 from clusterforge.graph import ResourceGraph
@@ -82,9 +83,7 @@ class Report:
                     "efa_interfaces": pool.efa_interfaces,
                     "network_bandwidth_gbps": offering.network_bandwidth_gbps if offering else None,
                     "placement_group": pool.placement_group,
-                    "placement": ("compact" if pool.cloud == "gcp" else "cluster")
-                    if pool.placement_group
-                    else None,
+                    "placement": profile(pool.cloud).placement if pool.placement_group else None,
                     "topology": pool.topology,
                     "slices": pool.slices,
                     "capacity": pool.spec.capacity.type,

@@ -135,7 +135,7 @@ class ControlPlane(pulumi.ComponentResource):
             )
 
         self.cluster_security_group_id = self.cluster.vpc_config.cluster_security_group_id
-        self.kubeconfig = pulumi.Output.secret(
+        self.kubeconfig: pulumi.Output[str] = pulumi.Output.secret(
             pulumi.Output.all(
                 self.cluster.name, self.cluster.endpoint, self.cluster.certificate_authority.data
             ).apply(lambda v: kubeconfig(v[0], v[1], v[2], args.region))

@@ -32,7 +32,9 @@ def subnet_layout(cidr: str, zones: list[str]) -> list[SubnetPlan]:
     if not 1 <= len(zones) <= MAX_ZONES:
         raise ValueError(f"between 1 and {MAX_ZONES} zones, got {len(zones)}")
     network = ipaddress.ip_network(cidr)
-    quarters = list(network.subnets(prefixlen_diff=2))
+    quarters: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = list(
+        network.subnets(prefixlen_diff=2)
+    )
     publics = list(quarters[3].subnets(prefixlen_diff=2))
     return [SubnetPlan(zone, str(quarters[i]), str(publics[i])) for i, zone in enumerate(zones)]
 

@@ -146,7 +146,7 @@ class GkeCluster(pulumi.ComponentResource):
             deletion_protection=False,
             opts=pulumi.ResourceOptions(parent=self, depends_on=encryption_deps),
         )
-        self.kubeconfig = pulumi.Output.secret(
+        self.kubeconfig: pulumi.Output[str] = pulumi.Output.secret(
             pulumi.Output.all(
                 self.cluster.name,
                 self.cluster.endpoint,

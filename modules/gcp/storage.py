@@ -95,7 +95,7 @@ class Storage(pulumi.ComponentResource):
         )
         child = pulumi.ResourceOptions(parent=self)
         ident = resource_name(args.cluster_name, spec.name)
-        self.resource: pulumi.CustomResource
+        self.resource: gcp.filestore.Instance | gcp.lustre.Instance | gcp.storage.Bucket
         #: What a PersistentVolume needs to mount it (objects.csi_source).
         self.volume_source: dict[str, object] = {}
         outputs: dict[str, object] = {"specPath": storage.path, "mountPath": spec.mount_path}

@@ -258,7 +258,7 @@ def nic_cluster_policy(
     mode = addon.mode or "rdma-shared"
     if mode == "sriov":
         image = images["sriov-device-plugin"]
-        config = {
+        config: dict[str, Any] = {
             "resourceList": [
                 {
                     "resourcePrefix": "nvidia.com",

@@ -27,7 +27,7 @@ from clusterforge.catalog.efa import (
     layout_problems,
 )
 from clusterforge.catalog.efa import from_inputs as efa_from_inputs
-from clusterforge.policies.registry import ADVISORY, resource_policy, stack_policy
+from clusterforge.policies.registry import ADVISORY, resource_fact, resource_policy, stack_policy
 from clusterforge.policies.rules._catalog import offering
 from clusterforge.policies.rules._props import (
     UNKNOWN,
@@ -51,6 +51,7 @@ from clusterforge.policies.rules._tokens import (
 ALL_PROTOCOLS = ("-1", "all")
 
 
+@resource_fact
 def efa_interfaces(props: Any) -> list[Any] | Any:
     """The EFA network interfaces of launch template inputs; UNKNOWN when the list is unknown."""
     interfaces = get(props, "networkInterfaces")

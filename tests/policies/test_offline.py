@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 from pulumi_policy import EnforcementLevel, ResourceValidationPolicy
 
-from clusterforge.api import plan_stack
 from clusterforge.findings import Severity
 from clusterforge.graph import ResourceGraph
 from clusterforge.policies import RULES
@@ -19,7 +18,7 @@ from clusterforge.policies.registry import PolicyRule
 from clusterforge.policies.rules._tokens import EKS_CLUSTER, FSX_LUSTRE
 from clusterforge.report import plan_document
 
-from helpers import EXAMPLES, plan
+from helpers import EXAMPLES, PlannedExample, plan
 from tests.policies.support import res, violations
 
 EXAMPLE_FILES = sorted(
@@ -28,8 +27,10 @@ EXAMPLE_FILES = sorted(
 
 
 @pytest.mark.parametrize("example", EXAMPLE_FILES, ids=lambda p: p.name)
-def test_every_example_passes_every_mandatory_policy(example: Path) -> None:
-    _, report = plan_stack(example)
+def test_every_example_passes_every_mandatory_policy(
+    example: Path, planned_example: PlannedExample
+) -> None:
+    _, report = planned_example(example)
     assert report.graph is not None
     errors = [
         (f.rule, f.path, f.message)

@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import ipaddress
-import re
 from collections import Counter
 from collections.abc import Iterator
 
+from clusterforge.catalog.regions import aws_regions
+from clusterforge.clouds import profile
 from clusterforge.findings import Finding, Severity
 from clusterforge.validate.registry import Context, rule
 from clusterforge.validate.rules import _util
@@ -87,38 +88,29 @@ def vpc_cidr(ctx: Context) -> Iterator[Finding]:
         )
 
 
-GCP_REGION = re.compile(r"^[a-z]+-[a-z]+\d+$")
-ZONE_SUFFIX = {
-    "aws": re.compile(r"^[a-z]$"),
-    "gcp": re.compile(r"^-[a-z]$"),
-    "kubernetes": re.compile(r".*"),
-}
-
-
 def _regions(cloud: str) -> list[str] | None:
-    """AWS regions from botocore's endpoint data (offline, follows the installed SDK); GCP
+    """AWS regions from botocore's endpoint data file (offline, follows the installed SDK); GCP
     regions have no offline list, so only their shape is checked (None here)."""
     if cloud != "aws":
         return None
-    import botocore.session
-
-    return sorted(botocore.session.get_session().get_available_regions("ec2"))
+    return list(aws_regions("ec2"))
 
 
 @rule("REGION001", "A region is set, exists, and the zones belong to it", clouds=("aws", "gcp"))
 def region_and_zones(ctx: Context) -> Iterator[Finding]:
     region = ctx.cluster.region
-    example = "us-east-1" if ctx.cluster.cloud == "aws" else "us-central1"
+    cloud = profile(ctx.cluster.cloud)
+    example = cloud.default_region
     if not region:
         yield ctx.finding(
             "region", f"{ctx.cluster.cloud} stacks need a region", f"add e.g. `region: {example}`"
         )
         return
-    if ctx.cluster.cloud == "gcp" and not GCP_REGION.match(region):
+    if cloud.region_pattern is not None and not cloud.region_pattern.match(region):
         yield ctx.finding(
             "region",
-            f"{region!r} is not a Google Cloud region name",
-            "GCP regions look like us-central1, europe-west4",
+            f"{region!r} is not a {cloud.title} region name",
+            f"{cloud.title} regions look like {example}",
         )
         return
     known_regions = _regions(ctx.cluster.cloud)
@@ -139,14 +131,11 @@ def region_and_zones(ctx: Context) -> Iterator[Finding]:
     for path, zone in zoned:
         if zone is None:
             continue
-        suffix = "-a" if ctx.cluster.cloud == "gcp" else "a"
-        if not zone.startswith(region) or not ZONE_SUFFIX[ctx.cluster.cloud].match(
-            zone[len(region) :]
-        ):
+        if not cloud.zone_in_region(zone, region):
             yield ctx.finding(
                 path,
                 f"zone {zone!r} is not in region {region!r}",
-                f"use a zone of {region}, e.g. {region}{suffix}",
+                f"use a zone of {region}, e.g. {cloud.example_zone(region)}",
             )
         elif region_zones is not None and zone not in region_zones:
             yield ctx.finding(

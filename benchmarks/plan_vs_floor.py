@@ -1,0 +1,212 @@
+"""clusterforge beside the Pulumi SDK's floor: plan speed, start-up and policy throughput.
+
+    python benchmarks/plan_vs_floor.py [--sizes 400,1000,4000] [--write docs/benchmarks.md]
+
+For each size a stack of EFA pools is written to a temporary directory and, each in a fresh
+process (after one warm-up process of each, so the OS file cache and bytecode are warm):
+
+* ``clusterforge plan STACK --format json`` — the whole process a user runs (wall, CPU, peak RSS);
+* ``benchmarks/floor.py PLAN.json`` — the floor's whole process: a bare Pulumi program that
+  registers the same resources under the stock ``set_mocks``;
+* the run itself on both sides: clusterforge's ``plan_offline`` and the floor's registration,
+  timed inside their processes after an in-process warm-up (imports are not counted).
+
+Then the start-up of the quick commands against ``python -c "import click"``, and policy
+evaluations per second over a ~5,000-resource plan. Prints the ratios; ``--write`` also writes
+the figures, the machine and the date to a Markdown file. Not a test: figures depend on the
+machine and its load (the load average is recorded with them).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+PYTHON = sys.executable
+CLUSTERFORGE = str(Path(PYTHON).with_name("clusterforge"))
+RESOURCES_PER_POOL = 7  # component, launch template, placement group, SG + 2 rules, node group
+BASE_RESOURCES = 67  # network, control plane, storage, add-ons of the stack below
+
+
+def pools_for(resources: int) -> int:
+    return max(1, round((resources - BASE_RESOURCES) / RESOURCES_PER_POOL))
+
+
+def stack_document(pools: int) -> dict[str, Any]:
+    """An AWS stack: a system pool, ``pools`` p5.48xlarge EFA pools and a Lustre file system."""
+    return {
+        "name": "scale",
+        "cloud": "aws",
+        "region": "us-east-1",
+        "zone": "us-east-1a",
+        "node_pools": [{"name": "system", "instance_type": "m7i.2xlarge", "nodes": 2}]
+        + [{"name": f"gpu-{i}", "instance_type": "p5.48xlarge", "nodes": 2} for i in range(pools)],
+        "storage": [
+            {"name": "scratch", "type": "lustre", "capacity_gib": 2400, "mount_path": "/scratch"}
+        ],
+    }
+
+
+def measured(argv: list[str], stdout: Any = subprocess.DEVNULL) -> dict[str, float]:
+    """Run ``argv`` in a fresh process: wall and CPU seconds and peak RSS (MiB) of that process."""
+    start = time.perf_counter()
+    process = subprocess.Popen(argv, stdout=stdout, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - start
+    stderr = process.stderr.read().decode() if process.stderr else ""
+    if os.waitstatus_to_exitcode(status) not in (0, 1):
+        raise SystemExit(f"{' '.join(argv)} failed:\n{stderr}")
+    return {
+        "wall": wall,
+        "cpu": usage.ru_utime + usage.ru_stime,
+        "rss_mib": usage.ru_maxrss / 1024,
+    }
+
+
+def child_json(argv: list[str]) -> dict[str, Any]:
+    done = subprocess.run(argv, capture_output=True, text=True, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def plan_size(workdir: Path, resources: int) -> dict[str, Any]:
+    pools = pools_for(resources)
+    stack = workdir / f"scale-{pools}.json"
+    stack.write_text(json.dumps(stack_document(pools)))
+    plan_json = workdir / f"scale-{pools}.plan.json"
+    with plan_json.open("wb") as out:  # warm-up process, and the plan the floor reads
+        measured([CLUSTERFORGE, "plan", str(stack), "--format", "json"], stdout=out)
+    measured([PYTHON, str(HERE / "floor.py"), str(plan_json)])  # warm-up
+    whole_plan = measured([CLUSTERFORGE, "plan", str(stack), "--format", "json"])
+    whole_floor = measured([PYTHON, str(HERE / "floor.py"), str(plan_json)])
+    run_plan = child_json([PYTHON, str(HERE / "plan_run.py"), str(stack)])
+    run_floor = child_json([PYTHON, str(HERE / "floor.py"), str(plan_json)])
+    return {
+        "pools": pools,
+        "resources": run_plan["resources"],
+        "whole_plan": whole_plan,
+        "whole_floor": whole_floor,
+        "run_plan": {"cpu": run_plan["run_cpu"], "wall": run_plan["run_wall"]},
+        "run_floor": {"cpu": run_floor["run_cpu"], "wall": run_floor["run_wall"]},
+    }
+
+
+STARTUP = {
+    "python -c 'import click'": [PYTHON, "-c", "import click"],
+    "clusterforge --help": [CLUSTERFORGE, "--help"],
+    "clusterforge validate": [CLUSTERFORGE, "validate", "STACK"],
+    "clusterforge schema": [CLUSTERFORGE, "schema"],
+    "clusterforge rules": [CLUSTERFORGE, "rules"],
+    "clusterforge catalog": [CLUSTERFORGE, "catalog"],
+}
+
+
+def startup(stack: Path, repeats: int = 3) -> dict[str, dict[str, float]]:
+    """Best of ``repeats`` fresh processes per command (the least disturbed by the load)."""
+    figures = {}
+    for label, argv in STARTUP.items():
+        argv = [str(stack) if a == "STACK" else a for a in argv]
+        runs = [measured(argv) for _ in range(repeats + 1)][1:]
+        figures[label] = min(runs, key=lambda r: r["wall"])
+    return figures
+
+
+def ratio(a: float, b: float) -> float:
+    return a / b if b else float("nan")
+
+
+def report(sizes: list[dict[str, Any]], start: dict[str, Any], policies: dict[str, Any]) -> str:
+    lines = [
+        "| resources | run CPU s (plan / floor) | run CPU ratio | run wall ratio "
+        "| process wall s (plan / floor) | process wall ratio | process CPU ratio "
+        "| peak RSS MiB (plan / floor) |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for s in sizes:
+        rp, rf, wp, wf = s["run_plan"], s["run_floor"], s["whole_plan"], s["whole_floor"]
+        lines.append(
+            f"| {s['resources']:,} | {rp['cpu']:.2f} / {rf['cpu']:.2f} "
+            f"| {ratio(rp['cpu'], rf['cpu']):.2f}× | {ratio(rp['wall'], rf['wall']):.2f}× "
+            f"| {wp['wall']:.2f} / {wf['wall']:.2f} | {ratio(wp['wall'], wf['wall']):.2f}× "
+            f"| {ratio(wp['cpu'], wf['cpu']):.2f}× | {wp['rss_mib']:.0f} / {wf['rss_mib']:.0f} |"
+        )
+    small, large = sizes[0], sizes[-1]
+    per_small = small["run_plan"]["cpu"] / small["resources"]
+    per_large = large["run_plan"]["cpu"] / large["resources"]
+    lines += [
+        "",
+        f"Per resource (run CPU): {1000 * per_small:.2f} ms at {small['resources']:,} resources, "
+        f"{1000 * per_large:.2f} ms at {large['resources']:,}: "
+        f"{ratio(per_large, per_small):.2f}× (floor: "
+        f"{ratio(large['run_floor']['cpu'] / large['resources'], small['run_floor']['cpu'] / small['resources']):.2f}×).",
+        "",
+        "| start-up (best of 3 fresh processes) | wall s | CPU s | peak RSS MiB |",
+        "|---|---:|---:|---:|",
+    ]
+    for label, figures in start.items():
+        lines.append(
+            f"| `{label}` | {figures['wall']:.2f} | {figures['cpu']:.2f} | {figures['rss_mib']:.0f} |"
+        )
+    lines += [
+        "",
+        f"Policies: {policies['evaluations']:,} rule evaluations ({policies['resource_rules']} "
+        f"resource rules × {policies['resources']:,} resources + {policies['stack_rules']} stack "
+        f"rules; {policies['applicable']:,} of the pairs are of a type the rule reads) in "
+        f"{policies['seconds']:.2f} s: **{policies['per_second']:,.0f} evaluations/s**.",
+    ]
+    return "\n".join(lines)
+
+
+def machine() -> str:
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    return (
+        f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}, {platform.system()} {platform.release()}; "
+        f"load average at the end {load}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="400,1000,4000")
+    parser.add_argument("--policy-resources", type=int, default=5000)
+    parser.add_argument("--write", type=Path, help="also write the figures to this Markdown file")
+    options = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="clusterforge-bench-") as tmp:
+        workdir = Path(tmp)
+        sizes = []
+        for size in (int(s) for s in options.sizes.split(",")):
+            sizes.append(plan_size(workdir, size))
+            print(f"planned {sizes[-1]['resources']} resources", file=sys.stderr)
+        start = startup(workdir / f"scale-{sizes[0]['pools']}.json")
+        policy_stack = workdir / "policies.json"
+        policy_stack.write_text(json.dumps(stack_document(pools_for(options.policy_resources))))
+        policies = child_json([PYTHON, str(HERE / "policy_rate.py"), str(policy_stack)])
+    body = report(sizes, start, policies)
+    print(body)
+    if options.write:
+        when = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+        options.write.write_text(
+            "# Benchmarks\n\n"
+            "Written by `python benchmarks/plan_vs_floor.py --write docs/benchmarks.md` "
+            "(see that file's docstring for what is measured). The floor is "
+            "`benchmarks/floor.py`: a bare Pulumi program registering the same resources "
+            "(type, name, inputs, parent, options, dependencies, read from the plan JSON) "
+            "under the stock `pulumi.runtime.set_mocks`. Ratios are measured in one run, side "
+            "by side, so they hold under load; absolute seconds do not.\n\n"
+            f"- Date: {when}\n- Machine: {machine()}\n\n{body}\n",
+            encoding="utf-8",
+        )
+
+
+if __name__ == "__main__":
+    main()

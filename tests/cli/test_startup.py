@@ -1,0 +1,60 @@
+"""Start-up: the quick commands load no Pulumi or provider SDK, and the lazy command table is true."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import click
+
+from clusterforge.cli.main import COMMANDS, _short_help, cli
+
+from helpers import EXAMPLES
+
+# One fresh interpreter runs the quick commands in turn through click's runner, then reports
+# which heavy packages ended up in sys.modules (one process for all: start-up is per process).
+PROBE = """
+import json, sys
+from click.testing import CliRunner
+from clusterforge.cli.main import cli
+codes = {}
+for args in COMMANDS_TO_RUN:
+    result = CliRunner().invoke(cli, args)
+    codes[" ".join(args)] = result.exit_code
+heavy = sorted({m.split(".")[0] for m in sys.modules
+                if m.split(".")[0] in ("pulumi", "pulumi_aws", "pulumi_gcp", "pulumi_kubernetes",
+                                       "pulumi_policy", "grpc", "boto3", "botocore")})
+print(json.dumps({"codes": codes, "heavy": heavy}))
+"""
+
+
+def probe(*commands: list[str]) -> dict[str, object]:
+    script = PROBE.replace("COMMANDS_TO_RUN", repr(list(commands)))
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_quick_commands_leave_pulumi_and_boto_unimported() -> None:
+    result = probe(
+        ["--help"],
+        ["validate", str(EXAMPLES / "aws-h100-training.py")],
+        ["validate", str(EXAMPLES / "gcp-a3-mega-training.yaml")],
+        ["schema"],
+        ["catalog", "--help"],
+        ["catalog", "--cloud", "aws"],
+    )
+    assert set(result["codes"].values()) <= {0, 1}, result  # type: ignore[union-attr]
+    assert result["heavy"] == [], result
+
+
+def test_the_lazy_table_matches_each_command() -> None:
+    for name, (_module, _attribute, first_line) in COMMANDS.items():
+        command = cli.get_command(click.Context(cli), name)
+        assert command is not None, name
+        assert command.name == name
+        assert _short_help(first_line, 10_000) == command.get_short_help_str(10_000), (
+            f"COMMANDS[{name!r}] in cli/main.py differs from the command's docstring"
+        )
