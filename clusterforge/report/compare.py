@@ -14,6 +14,7 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from clusterforge.findings import Severity
 from clusterforge.report.model import Report
@@ -228,10 +229,14 @@ def render_comparison(comparison: Comparison, fmt: str, *, color: bool = False) 
     for cloud in clouds:
         table.add_column(cloud)
     for label, values in comparison.rows():
-        table.add_row(label, *(values[c] for c in clouds))
+        # Text cells: user text (pool names, zones) is never rich markup.
+        table.add_row(Text(label), *(Text(str(values[c])) for c in clouds))
     console.print(table)
-    console.print("Could not be matched:")
+    console.print("Could not be matched:", markup=False)
     for cloud in clouds:
         problems = comparison.unmatched(cloud)
-        console.print(f"  {cloud}: " + ("; ".join(problems) if problems else "everything matched"))
+        console.print(
+            f"  {cloud}: " + ("; ".join(problems) if problems else "everything matched"),
+            markup=False,
+        )
     return buffer.getvalue()
