@@ -49,7 +49,9 @@ class SourceMap:
 
 
 def _parent(path: str) -> str:
-    if path.endswith("]"):
+    # A key may itself hold "[", "]" or "." (`tags: {"a]": x}`): the parent is then a guess,
+    # but always a shorter path.
+    if path.endswith("]") and "[" in path:
         return path[: path.rindex("[")]
     return path.rpartition(".")[0]
 
