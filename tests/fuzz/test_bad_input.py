@@ -48,6 +48,9 @@ LOAD_CASES = [
     ("binary-value.yaml", MINIMAL + "addons:\n  - name: kueue\n    values: {b: !!binary aGk=}\n", 2, "values.b: a bytes"),
     ("nan-value.yaml", MINIMAL + "addons:\n  - name: kueue\n    values: {b: .nan}\n", 2, "values.b: nan"),
     ("list-top.json", "[1, 2]", 2, "the top level must be a mapping"),
+    # Found by the property suite: a key holding "]" crashed the source map's parent lookup.
+    ("bracket-key.json", '{"\U00010000]": null}', 2, "unknown field"),
+    ("dotted-key.yaml", MINIMAL + "'a.b]': 1\n", 2, "unknown field"),
     ("empty.yaml", "", 2, "the file is empty"),
 ]  # fmt: skip
 
@@ -193,3 +196,15 @@ def test_bad_outputs_files(tmp_path: Path, content: str, expected: str) -> None:
     assert_kept_promises(run)
     assert run.code == 2 and expected in run.err, run.err
     assert not (tmp_path / "gitops").exists()
+
+
+def test_a_real_ctrl_c_during_a_python_stack_stops_the_tool(tmp_path: Path) -> None:
+    """A KeyboardInterrupt the code raises is a finding; a SIGINT from outside is the user's."""
+    from clusterforge.spec.loader import load_stack
+
+    path = tmp_path / "interrupted.py"
+    path.write_text(
+        "import os, signal\nos.kill(os.getpid(), signal.SIGINT)\nwhile True:\n    pass\n"
+    )
+    with pytest.raises(KeyboardInterrupt):
+        load_stack(path)
