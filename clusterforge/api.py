@@ -333,7 +333,10 @@ class Deployment:
     outputs: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """The machine summary (``--json``)."""
+        """The machine summary (``--json``): secrets and URL credentials masked, except in the
+        stack outputs, which the engine masked unless ``--show-secrets`` asked for them."""
+        from clusterforge.secrets import redact
+
         data: dict[str, Any] = {
             "version": DEPLOY_FORMAT_VERSION,
             "stack_file": str(self.loaded.path),
@@ -343,6 +346,7 @@ class Deployment:
         }
         if self.result is not None:
             data.update(self.result.to_dict())
+        data = redact(data)
         if self.outputs is not None:
             data["outputs"] = self.outputs
         return data

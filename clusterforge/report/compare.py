@@ -200,7 +200,9 @@ def _fabric(row: dict[str, Any]) -> str:
 
 def render_comparison(comparison: Comparison, fmt: str, *, color: bool = False) -> str:
     if fmt == "json":
-        return json.dumps(comparison.to_dict(), indent=2, default=str) + "\n"
+        from clusterforge.secrets import redact
+
+        return json.dumps(redact(comparison.to_dict()), indent=2, default=str) + "\n"
     clouds = list(comparison.reports)
     if fmt == "markdown":
         lines = [
