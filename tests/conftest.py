@@ -16,6 +16,9 @@ from clusterforge.graph import ResourceGraph
 
 from helpers import plan
 
+# Case counts of tests/fuzz (a plugin: the xdist controller never reads tests/fuzz/conftest.py).
+pytest_plugins = ["tests.fuzz.counting"]
+
 
 @pytest.fixture(scope="session")
 def base_graph() -> ResourceGraph:
