@@ -105,16 +105,91 @@ def check_stack(
 
 
 def _plan_document(path: Path) -> dict[str, Any] | None:
-    """The plan JSON document in ``path``, or None when it is not one (a stack file)."""
-    import json
+    """The plan JSON document in ``path``, or None when it is not one (a stack file).
 
-    if path.suffix.lower() != ".json" or not path.is_file():
-        return None
+    A plan document's shape is checked here, before any of it is used: a malformed one is a
+    UsageError naming the first bad field (``resources[3].parent``), never a crash further on.
+    """
+    from clusterforge.errors import StackLoadError, UsageError
+    from clusterforge.spec.files import load_json_file
+
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError):
+        if path.suffix.lower() != ".json" or not path.is_file():
+            return None
+        data = load_json_file(path, "plan")
+    except (OSError, StackLoadError):
         return None  # the stack loader reports it
-    return data if isinstance(data, dict) and "resources" in data and "version" in data else None
+    if not (isinstance(data, dict) and "resources" in data and "version" in data):
+        return None
+    problem = plan_shape_problem(data)
+    if problem:
+        raise UsageError(
+            f"{path}: not a clusterforge plan: {problem}",
+            hint="write the plan again: clusterforge plan STACK --format json",
+        )
+    return data
+
+
+_OPTIONAL_STR = (str, type(None))
+
+
+def plan_shape_problem(document: dict[str, Any]) -> str | None:
+    """The first field of a plan document that has the wrong type, or None (a well-formed plan)."""
+    checks: list[tuple[str, Any, tuple[type, ...]]] = [
+        ("stack", document.get("stack"), _OPTIONAL_STR),
+        ("stack_file", document.get("stack_file"), _OPTIONAL_STR),
+        ("cluster", document.get("cluster"), (dict, type(None))),
+        ("summary", document.get("summary"), (dict, type(None))),
+        ("findings", document.get("findings"), (list, type(None))),
+        ("resources", document.get("resources"), (list,)),
+    ]
+    cluster, summary = document.get("cluster"), document.get("summary")
+    findings, resources = document.get("findings"), document.get("resources")
+    for key in ("name", "cloud", "region"):
+        value = cluster.get(key) if isinstance(cluster, dict) else None
+        checks.append((f"cluster.{key}", value, _OPTIONAL_STR))
+    skipped = summary.get("skipped") if isinstance(summary, dict) else None
+    checks.append(("summary.skipped", skipped, _OPTIONAL_STR))
+    findings = findings if isinstance(findings, list) else []
+    for index, row in enumerate(findings):
+        checks.append((f"findings[{index}]", row, (dict,)))
+    for index, row in enumerate(resources if isinstance(resources, list) else []):
+        where = f"resources[{index}]"
+        checks.append((where, row, (dict,)))
+        if not isinstance(row, dict):
+            continue
+        for key in ("urn", "type", "name"):
+            checks.append((f"{where}.{key}", row.get(key), (str,)))
+        checks += [
+            (f"{where}.parent", row.get("parent"), _OPTIONAL_STR),
+            (f"{where}.dependencies", row.get("dependencies"), (list, type(None))),
+            (f"{where}.inputs", row.get("inputs"), (dict, type(None))),
+            (f"{where}.options", row.get("options"), (dict, type(None))),
+        ]
+        checks += [
+            (f"{where}.dependencies[{i}]", dep, (str,))
+            for i, dep in enumerate(row.get("dependencies") or [])
+        ]
+    for where, value, types in checks:
+        if not isinstance(value, types):
+            expected = " or ".join("null" if t is type(None) else _TYPE_WORDS[t] for t in types)
+            return f"{where} is {_kind(value)}, expected {expected}"
+    for index, row in enumerate(findings):
+        severity = row.get("severity", "error")
+        if not isinstance(severity, str) or severity.lower() not in ("error", "warning", "info"):
+            return f"findings[{index}].severity {severity!r} is not error, warning or info"
+    return None
+
+
+_TYPE_WORDS: dict[type, str] = {str: "a string", dict: "an object", list: "a list"}
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "missing or null"
+    return {dict: "an object", list: "a list", str: "a string", bool: "a boolean"}.get(
+        type(value), "a number"
+    )
 
 
 def _report_from_plan(path: Path, document: dict[str, Any], stack_name: str) -> Report:
@@ -148,6 +223,11 @@ def _report_from_plan(path: Path, document: dict[str, Any], stack_name: str) -> 
             for r in planned.graph.resources
             if not r.custom and isinstance(p := r.outputs.get("specPath"), str)
         }
+    from clusterforge.secrets import redact
+
+    # A plan document is the user's file: a provider kubeconfig or a password in its inputs must
+    # not be echoed by any output of `check`.
+    document = {**document, "resources": redact(document["resources"])}
     try:
         graph = ResourceGraph.from_plan_document(document, spec_paths)
     except ValueError as exc:
@@ -262,7 +342,10 @@ class Deployment:
     outputs: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """The machine summary (``--json``)."""
+        """The machine summary (``--json``): secrets and URL credentials masked, except in the
+        stack outputs, which the engine masked unless ``--show-secrets`` asked for them."""
+        from clusterforge.secrets import redact
+
         data: dict[str, Any] = {
             "version": DEPLOY_FORMAT_VERSION,
             "stack_file": str(self.loaded.path),
@@ -272,6 +355,7 @@ class Deployment:
         }
         if self.result is not None:
             data.update(self.result.to_dict())
+        data = redact(data)
         if self.outputs is not None:
             data["outputs"] = self.outputs
         return data

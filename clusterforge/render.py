@@ -990,10 +990,13 @@ def _readme(
 
 def volumes_from_outputs(path: Path) -> dict[str, dict[str, Any]]:
     """The ``volumes`` stack output (storage name -> PV attributes) from a JSON outputs file."""
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError, RecursionError) as exc:
-        raise UsageError(f"cannot read stack outputs {path}: {exc}") from None
+    from clusterforge.errors import StackLoadError
+    from clusterforge.spec.files import load_json_file
+
+    try:  # bounded, decoded and depth-limited like every input file
+        data = load_json_file(path, "stack outputs file")
+    except StackLoadError as exc:
+        raise UsageError(f"cannot read stack outputs {exc}", hint=exc.hint) from None
     outputs = data.get("outputs", data) if isinstance(data, dict) else {}
     volumes = outputs.get("volumes") if isinstance(outputs, dict) else None
     if not isinstance(volumes, dict) or not all(isinstance(v, dict) for v in volumes.values()):

@@ -21,7 +21,6 @@ implements.
 from __future__ import annotations
 
 import difflib
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -110,14 +109,13 @@ def parse(data: Any) -> PackConfig:
 
 def load(path: str | Path) -> PackConfig:
     """Read and validate a config file; a problem is a :class:`UsageError` (exit 2) naming the file."""
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UsageError(f"policy config {path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"policy config {path}: cannot read it: {exc}") from None
-    except json.JSONDecodeError as exc:
-        raise UsageError(f"policy config {path}:{exc.lineno}: invalid JSON: {exc.msg}") from None
+    from clusterforge.errors import StackLoadError
+    from clusterforge.spec.files import load_json_file
+
+    try:  # bounded, decoded and depth-limited like every input file
+        data = load_json_file(Path(path), "policy config")
+    except StackLoadError as exc:
+        raise UsageError(f"policy config {exc}", hint=exc.hint) from None
     try:
         return parse(data)
     except PolicyConfigError as exc:

@@ -20,6 +20,9 @@ from helpers import PlannedExample, cache_kubernetes_schemas, plan
 
 cache_kubernetes_schemas()
 
+# Case counts of tests/fuzz (a plugin: the xdist controller never reads tests/fuzz/conftest.py).
+pytest_plugins = ["tests.fuzz.counting"]
+
 
 @pytest.fixture(scope="session")
 def base_graph() -> ResourceGraph:

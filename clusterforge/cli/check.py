@@ -10,9 +10,10 @@ import click
 from clusterforge import api
 from clusterforge.cli.common import (
     EXIT_INPUT,
-    emit,
+    emit_report,
     fail_on_option,
     findings_exit,
+    force_option,
     format_option,
     handle_errors,
     out_option,
@@ -28,6 +29,7 @@ from clusterforge.report import CHECK_FORMATS, render
 @click.option("--config", "config_file", type=click.Path(path_type=Path), metavar="FILE",
               help="Policy levels and settings, in the `pulumi --policy-pack-config` JSON format.")  # fmt: skip
 @out_option
+@force_option
 @fail_on_option
 @click.option(
     "--stack",
@@ -45,6 +47,7 @@ def check(
     fmt: str,
     config_file: Path | None,
     out: Path | None,
+    force: bool,
     fail_on: str,
     stack_name: str,
 ) -> None:
@@ -54,10 +57,7 @@ def check(
     writes SARIF 2.1.0 for code scanning, `--format markdown` a pull-request comment.
     """
     report = api.check_stack(target, config=config_file, stack_name=stack_name)
-    emit(
-        render(report, fmt, color=use_color(ctx) and out is None, command="check"),
-        out,
-        inputs=(target,),
-    )
     unreadable = report.resolved is None and report.graph is None and not report.skipped
+    text = render(report, fmt, color=use_color(ctx) and out is None, command="check")
+    emit_report(text, out, loaded=not unreadable, inputs=(target, config_file), force=force)
     sys.exit(EXIT_INPUT if unreadable else findings_exit(report.findings, fail_on))

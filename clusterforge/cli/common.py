@@ -5,8 +5,10 @@ from __future__ import annotations
 import functools
 import os
 import re
+import signal
 import sys
 import tempfile
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -15,6 +17,7 @@ import click
 
 from clusterforge.errors import ClusterforgeError
 from clusterforge.findings import Severity, at_or_above
+from clusterforge.secrets import redact_text
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT, EXIT_ENGINE = 0, 1, 2, 3
 
@@ -95,21 +98,117 @@ def use_color(ctx: click.Context) -> bool:
     return sys.stdout.isatty() and "NO_COLOR" not in os.environ
 
 
-def emit(text: str, out: Path | None, *, inputs: tuple[Path, ...] = ()) -> None:
+#: The last line of every text or Markdown report written with --out (an HTML comment, so a
+#: rendered PR comment does not show it): how a later --out knows it may replace the file.
+OUT_MARKER = "<!-- written by clusterforge: a later --out may replace this file -->"
+
+
+def force_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--force",
+        is_flag=True,
+        help="Let --out replace an existing file that clusterforge did not write.",
+    )(func)
+
+
+def printable(text: str) -> str:
+    """``text`` safe to encode as UTF-8: a lone surrogate (from a JSON ``"\\ud800"``) becomes the
+    escape it came from instead of a UnicodeEncodeError."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def written_by_clusterforge(path: Path) -> bool:
+    """Whether ``path`` holds a report clusterforge wrote: JSON with its ``version`` field (plan,
+    check, SARIF by clusterforge, compare) or text ending with :data:`OUT_MARKER`."""
+    import json
+
+    from clusterforge.spec.files import MAX_INPUT_BYTES
+
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(MAX_INPUT_BYTES + 1)
+    except OSError:
+        return False
+    if len(data) > MAX_INPUT_BYTES:
+        return False
+    text = data.decode("utf-8", "replace")
+    if text.rstrip().endswith(OUT_MARKER):
+        return True
+    try:
+        document = json.loads(text)
+    except (ValueError, RecursionError):
+        return False
+    if not isinstance(document, dict):
+        return False
+    if "version" in document and {"findings", "cluster"} <= document.keys():
+        return True  # plan / check JSON
+    runs = document.get("runs")
+    if isinstance(runs, list) and runs and isinstance(runs[0], dict):
+        driver = (runs[0].get("tool") or {}).get("driver") or {}
+        return isinstance(driver, dict) and driver.get("name") == "clusterforge"  # SARIF
+    return {"clouds", "plans"} <= document.keys()  # plan --compare JSON
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)  # one inode: hard links and symlinks included
+    except OSError:
+        return False
+
+
+class _Terminated(BaseException):
+    """SIGTERM during a write: raised so the temporary file is removed on the way out."""
+
+
+def _on_term(signum: int, frame: Any) -> None:
+    raise _Terminated
+
+
+def emit(
+    text: str,
+    out: Path | None,
+    *,
+    inputs: tuple[Path | None, ...] = (),
+    report: bool = False,
+    force: bool = False,
+) -> None:
     """Write ``text`` to ``out`` atomically (no partial file on failure), or to stdout.
 
     Never over one of the command's ``inputs`` (a report written over its stack file loses it).
+    With ``report`` (validate, plan, check) an existing ``out`` is replaced only when clusterforge
+    wrote it (:func:`written_by_clusterforge`) or with ``force``. A missing directory is refused,
+    not created. OS errors (full disk, file too large, read-only mount) are one error line; the
+    temporary file is removed on every exit path, Ctrl-C and SIGTERM included.
     """
+    text = printable(text)
     if out is None:
         click.echo(text, nl=not text.endswith("\n"))
         return
+    try:
+        _write(
+            text, out, inputs=tuple(p for p in inputs if p is not None), report=report, force=force
+        )
+    except OSError as exc:  # the checks before the write itself (a name too long, ...)
+        raise ClusterforgeError(f"cannot write {out}: {exc.strerror or exc}") from None
+    click.echo(f"wrote {out}", err=True)
+
+
+def _write(text: str, out: Path, *, inputs: tuple[Path, ...], report: bool, force: bool) -> None:
     for source in inputs:
-        if source.exists() and out.exists() and out.resolve() == source.resolve():
+        if _same_file(out, source):
             raise ClusterforgeError(
-                f"--out {out} is the input file", hint="write the output to another file"
+                f"--out {out} is the input file {source}", hint="write the output to another file"
             )
     # A symlinked --out keeps its link: the file it points at is the one replaced.
     target = out.resolve() if out.is_symlink() else out
+    parent = target.parent
+    if not parent.exists():
+        raise ClusterforgeError(
+            f"--out {out}: the directory {parent} does not exist",
+            hint=f"create it first (mkdir -p {parent})",
+        )
+    if not parent.is_dir():
+        raise ClusterforgeError(f"--out {out}: {parent} is not a directory")
     mode = 0o644
     if target.exists():
         if target.is_dir():
@@ -120,19 +219,53 @@ def emit(text: str, out: Path | None, *, inputs: tuple[Path, ...] = ()) -> None:
                 f"--out {out} is read-only",
                 hint="make it writable or write the output to another file",
             )
+        if report and not force and not written_by_clusterforge(target):
+            raise ClusterforgeError(
+                f"--out {out} exists and was not written by clusterforge",
+                hint="pass --force to replace it, or write the output to another file",
+            )
+    if report and not text.lstrip().startswith(("{", "[")):
+        text = f"{text.rstrip(chr(10))}\n{OUT_MARKER}\n"
     tmp: str | None = None
+    previous: dict[int, Any] = {}
+    main = threading.current_thread() is threading.main_thread()
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        if main:
+            previous[signal.SIGTERM] = signal.signal(signal.SIGTERM, _on_term)
+            if hasattr(signal, "SIGXFSZ"):  # past the file-size limit: EFBIG, not a killed process
+                previous[signal.SIGXFSZ] = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=parent)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
         os.chmod(tmp, mode)
         os.replace(tmp, target)
+        tmp = None
     except OSError as exc:
-        if tmp:
-            Path(tmp).unlink(missing_ok=True)
         raise ClusterforgeError(f"cannot write {out}: {exc.strerror or exc}") from None
-    click.echo(f"wrote {out}", err=True)
+    except _Terminated:
+        raise SystemExit(128 + signal.SIGTERM) from None
+    finally:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def emit_report(
+    text: str,
+    out: Path | None,
+    *,
+    loaded: bool,
+    inputs: tuple[Path | None, ...],
+    force: bool,
+) -> None:
+    """Emit a validate/plan/check report. When the input could not be loaded (exit 2) an existing
+    ``--out`` keeps what it holds: the report goes to stdout and stderr says so."""
+    if out is not None and not loaded:
+        emit(text, None)
+        click.echo(f"note: --out {out} not written: the input could not be loaded", err=True)
+        return
+    emit(text, out, inputs=inputs, report=True, force=force)
 
 
 def findings_exit(findings: list[Any], fail_on: str) -> int:
@@ -150,9 +283,9 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
         except ClusterforgeError as exc:
             if debug:
                 raise
-            click.secho(f"error: {exc}", fg="red", err=True)
+            click.secho(printable(redact_text(f"error: {exc}")), fg="red", err=True)
             if exc.hint:
-                click.echo(f"hint: {exc.hint}", err=True)
+                click.echo(printable(redact_text(f"hint: {exc.hint}")), err=True)
             sys.exit(exc.exit_code)
 
     return wrapper

@@ -10,9 +10,10 @@ import click
 from clusterforge import api
 from clusterforge.cli.common import (
     EXIT_INPUT,
-    emit,
+    emit_report,
     fail_on_option,
     findings_exit,
+    force_option,
     format_option,
     handle_errors,
     out_option,
@@ -36,6 +37,7 @@ cloud_option = click.option(
 @stack_argument
 @format_option("text", "json", "markdown")
 @out_option
+@force_option
 @fail_on_option
 @skip_option
 @cloud_option
@@ -46,13 +48,15 @@ def validate(
     stack_file: Path,
     fmt: str,
     out: Path | None,
+    force: bool,
     fail_on: str,
     skip: tuple[str, ...],
     cloud: str | None,
 ) -> None:
     """Check STACK (.yaml, .json or .py) against the hardware catalog and the rules; no engine."""
     loaded, report = api.validate_stack(stack_file, skip=skip, cloud=cloud)
-    emit(render(report, fmt, color=use_color(ctx) and out is None), out, inputs=(stack_file,))
+    text = render(report, fmt, color=use_color(ctx) and out is None)
+    emit_report(text, out, loaded=loaded.cluster is not None, inputs=(stack_file,), force=force)
     sys.exit(EXIT_INPUT if loaded.cluster is None else findings_exit(report.findings, fail_on))
 
 
@@ -60,6 +64,7 @@ def validate(
 @stack_argument
 @format_option("text", "json", "markdown")
 @out_option
+@force_option
 @fail_on_option
 @skip_option
 @click.option(
@@ -83,6 +88,7 @@ def plan(
     stack_file: Path,
     fmt: str,
     out: Path | None,
+    force: bool,
     fail_on: str,
     skip: tuple[str, ...],
     stack_name: str,
@@ -107,13 +113,11 @@ def plan(
                 hint="e.g. --compare aws,gcp",
             )
         loaded, comparison = api.compare_stack(stack_file, clouds, stack_name=stack_name, skip=skip)
-        emit(
-            render_comparison(comparison, fmt, color=use_color(ctx) and out is None),
-            out,
-            inputs=(stack_file,),
-        )
+        text = render_comparison(comparison, fmt, color=use_color(ctx) and out is None)
+        emit_report(text, out, loaded=loaded.cluster is not None, inputs=(stack_file,), force=force)
         findings = [f for r in comparison.reports.values() for f in r.findings]
         sys.exit(EXIT_INPUT if loaded.cluster is None else findings_exit(findings, fail_on))
     loaded, report = api.plan_stack(stack_file, stack_name=stack_name, skip=skip, cloud=cloud)
-    emit(render(report, fmt, color=use_color(ctx) and out is None), out, inputs=(stack_file,))
+    text = render(report, fmt, color=use_color(ctx) and out is None)
+    emit_report(text, out, loaded=loaded.cluster is not None, inputs=(stack_file,), force=force)
     sys.exit(EXIT_INPUT if loaded.cluster is None else findings_exit(report.findings, fail_on))

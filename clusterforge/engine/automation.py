@@ -142,7 +142,19 @@ def _first_error(output: str, collectors: Sequence[EventCollector]) -> str:
 def translate(
     exc: BaseException, target: Target, collectors: Sequence[EventCollector] = ()
 ) -> EngineError:
-    """One :class:`EngineError` line for a Pulumi failure."""
+    """One :class:`EngineError` line for a Pulumi failure, credentials in URLs masked (a backend
+    ``postgres://admin:PW@host`` or ``s3://...?secret_key=...`` echoed by the CLI)."""
+    from clusterforge.secrets import redact_text
+
+    error = _translate(exc, target, collectors)
+    error.message = redact_text(error.message)
+    error.hint = redact_text(error.hint) if error.hint else error.hint
+    return error
+
+
+def _translate(
+    exc: BaseException, target: Target, collectors: Sequence[EventCollector] = ()
+) -> EngineError:
     from pulumi.automation import errors as auto_errors
 
     where = {"stack": target.stack, "project": target.project, "backend": target.backend}
@@ -185,6 +197,8 @@ def translate(
 def _translated(target: Target, collectors: list[EventCollector]) -> Iterator[None]:
     from pulumi.automation import errors as auto_errors
 
+    from clusterforge.secrets import redact_text
+
     try:
         yield
     except (auto_errors.CommandError, auto_errors.InvalidVersionError, FileNotFoundError) as exc:
@@ -194,7 +208,7 @@ def _translated(target: Target, collectors: list[EventCollector]) -> Iterator[No
             raise
         # The SDK's own check: the CLI exited 0 but sent no summary event.
         raise EngineError(
-            f"the Pulumi CLI ended without a result ({exc})", hint="rerun with --debug"
+            redact_text(f"the Pulumi CLI ended without a result ({exc})"), hint="rerun with --debug"
         ) from exc
 
 

@@ -15,7 +15,14 @@ def render(
     width: int | None = None,
     command: str = "plan",
 ) -> str:
-    """Render ``report`` as ``fmt`` (text, json, markdown or sarif); ``command`` titles the Markdown."""
+    """Render ``report`` as ``fmt`` (text, json, markdown or sarif); ``command`` titles the Markdown.
+
+    Every format shows secrets as ``[secret]``: finding texts go through
+    :func:`clusterforge.secrets.redact_text` here, resource inputs were masked when the graph was
+    built (Pulumi secrets by the offline engine, a plan document's inputs when it was read), and
+    the JSON document is redacted as a whole.
+    """
+    report = _redacted(report)
     if fmt == "json":
         from clusterforge.report.jsonfmt import render_json
 
@@ -34,3 +41,21 @@ def render(
 
 
 __all__ = ["CHECK_FORMATS", "FORMATS", "Report", "plan_document", "render"]
+
+
+def _redacted(report: Report) -> Report:
+    """``report`` with the credentials in its finding texts masked."""
+    from dataclasses import replace
+
+    from clusterforge.secrets import redact, redact_text
+
+    findings = [
+        replace(
+            f,
+            message=redact_text(f.message),
+            hint=redact_text(f.hint),
+            extra=redact(f.extra),
+        )
+        for f in report.findings
+    ]
+    return replace(report, findings=findings)

@@ -14,6 +14,7 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from clusterforge.findings import Severity
 from clusterforge.report.model import Report
@@ -199,7 +200,9 @@ def _fabric(row: dict[str, Any]) -> str:
 
 def render_comparison(comparison: Comparison, fmt: str, *, color: bool = False) -> str:
     if fmt == "json":
-        return json.dumps(comparison.to_dict(), indent=2, default=str) + "\n"
+        from clusterforge.secrets import redact
+
+        return json.dumps(redact(comparison.to_dict()), indent=2, default=str) + "\n"
     clouds = list(comparison.reports)
     if fmt == "markdown":
         lines = [
@@ -228,10 +231,14 @@ def render_comparison(comparison: Comparison, fmt: str, *, color: bool = False) 
     for cloud in clouds:
         table.add_column(cloud)
     for label, values in comparison.rows():
-        table.add_row(label, *(values[c] for c in clouds))
+        # Text cells: user text (pool names, zones) is never rich markup.
+        table.add_row(Text(label), *(Text(str(values[c])) for c in clouds))
     console.print(table)
-    console.print("Could not be matched:")
+    console.print("Could not be matched:", markup=False)
     for cloud in clouds:
         problems = comparison.unmatched(cloud)
-        console.print(f"  {cloud}: " + ("; ".join(problems) if problems else "everything matched"))
+        console.print(
+            f"  {cloud}: " + ("; ".join(problems) if problems else "everything matched"),
+            markup=False,
+        )
     return buffer.getvalue()

@@ -21,6 +21,12 @@ from clusterforge.report.model import Report
 STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 
 
+def _cells(*values: object) -> list[Text]:
+    """Table cells from user text: a ``Text`` is never parsed as rich markup (``'[/]'`` in a
+    pool's zone or a name stays what it is)."""
+    return [value if isinstance(value, Text) else Text(str(value)) for value in values]
+
+
 def _money(value: float | None) -> str:
     if value is None:
         return "n/a"
@@ -71,14 +77,16 @@ def pools_table(report: Report) -> Table:
         if row["efa_interfaces"]:
             fabric = f"efa x{row['efa_interfaces']} ({row['network_bandwidth_gbps']:g} Gbps)"
         table.add_row(
-            row["name"],
-            row["instance_type"] or "(unresolved)",
-            accel,
-            nodes,
-            row["zone"] or "all",
-            fabric,
-            placement_cell(row),
-            row["capacity"],
+            *_cells(
+                row["name"],
+                row["instance_type"] or "(unresolved)",
+                accel,
+                nodes,
+                row["zone"] or "all",
+                fabric,
+                placement_cell(row),
+                row["capacity"],
+            )
         )
     return table
 
@@ -97,13 +105,15 @@ def addons_table(report: Report) -> Table:
         table.add_column(column)
     for row in report.addon_rows():
         table.add_row(
-            str(row["order"]),
-            row["name"],
-            row["version"],
-            row["namespace"],
-            row["engine"],
-            ", ".join(row["after"]) or "-",
-            row["added_because"] or "listed in the stack",
+            *_cells(
+                row["order"],
+                row["name"],
+                row["version"],
+                row["namespace"],
+                row["engine"],
+                ", ".join(row["after"]) or "-",
+                row["added_because"] or "listed in the stack",
+            )
         )
     return table
 
@@ -145,7 +155,7 @@ def counts_table(graph: ResourceGraph) -> Table:
     table.add_column("count", justify="right")
     counts = graph.counts_by_type()
     for type_token, count in counts.items():
-        table.add_row(type_token, str(count))
+        table.add_row(*_cells(type_token, count))
     table.add_row(Text("total", style="bold"), Text(str(sum(counts.values())), style="bold"))
     return table
 
@@ -154,7 +164,7 @@ def cost_table(report: Report) -> Table:
     cost = report.cost
     assert cost is not None
     table = Table(
-        title=f"Cost estimate (on-demand list prices, {cost.region})", title_justify="left"
+        title=Text(f"Cost estimate (on-demand list prices, {cost.region})"), title_justify="left"
     )
     for column in ("item", "quantity", "unit price", "per hour", "per month", "note"):
         table.add_column(
@@ -165,20 +175,22 @@ def cost_table(report: Report) -> Table:
         )
     for item in cost.items:
         table.add_row(
-            item.name,
-            f"{item.quantity:g}",
-            _money(item.unit_usd),
-            _money(item.hourly_usd),
-            _money(item.hourly_usd * 730 if item.hourly_usd is not None else None),
-            item.note,
+            *_cells(
+                item.name,
+                f"{item.quantity:g}",
+                _money(item.unit_usd),
+                _money(item.hourly_usd),
+                _money(item.hourly_usd * 730 if item.hourly_usd is not None else None),
+                item.note,
+            )
         )
     table.add_row(
         Text("total", style="bold"),
-        "",
-        "",
+        Text(""),
+        Text(""),
         Text(_money(cost.hourly_usd), style="bold"),
         Text(_money(cost.monthly_usd), style="bold"),
-        "incomplete: see n/a rows" if cost.missing else "",
+        Text("incomplete: see n/a rows" if cost.missing else ""),
     )
     return table
 

@@ -11,11 +11,6 @@ with ``file:line``.
 from __future__ import annotations
 
 import ast
-import contextlib
-import json
-import runpy
-import sys
-import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +20,7 @@ from pydantic import ValidationError
 
 from clusterforge.errors import StackLoadError
 from clusterforge.findings import Finding, Severity
+from clusterforge.spec.files import MAX_DEPTH, depth_exceeded, line_column, parse_json, read_text
 from clusterforge.spec.models import Cluster
 
 SCHEMA_RULE = "SPEC001"
@@ -44,7 +40,8 @@ class SourceMap:
             if path in self.lines:
                 return self.lines[path]
             path = _parent(path)
-        return None
+        # A top-level field (or the document itself): the line the document starts on.
+        return self.lines.get("")
 
     def location(self, path: str) -> str:
         line = self.line_of(path)
@@ -52,7 +49,9 @@ class SourceMap:
 
 
 def _parent(path: str) -> str:
-    if path.endswith("]"):
+    # A key may itself hold "[", "]" or "." (`tags: {"a]": x}`): the parent is then a guess,
+    # but always a shorter path.
+    if path.endswith("]") and "[" in path:
         return path[: path.rindex("[")]
     return path.rpartition(".")[0]
 
@@ -113,14 +112,44 @@ def schema_findings(error: ValidationError, source: SourceMap) -> list[Finding]:
 #: Alias expansion guard: a stack has hundreds of values, a "billion laughs" file billions.
 MAX_YAML_VALUES = 100_000
 MERGE_TAG = "tag:yaml.org,2002:merge"
+#: The only tags a mapping or a sequence may carry: the ones YAML gives them without a tag.
+COLLECTION_TAGS = {
+    yaml.MappingNode: "tag:yaml.org,2002:map",
+    yaml.SequenceNode: "tag:yaml.org,2002:seq",
+}
+TAG_HINT = "use plain YAML values, without tags (`!name` or `!!type`)"
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """PyYAML's safe loader with a nesting bound: its composer recurses once per level, so
+    without one a few hundred ``[`` end in RecursionError instead of a located error."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.depth = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        self.depth += 1
+        try:
+            if self.depth > MAX_DEPTH:
+                raise yaml.MarkedYAMLError(
+                    problem=f"the document nests more than {MAX_DEPTH} levels deep",
+                    problem_mark=self.peek_event().start_mark,
+                )
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
 
 
 class _YamlBuilder:
     """Plain data from a composed YAML document, with the line of every spec path.
 
-    Scalars are typed by PyYAML's safe constructor (so ``zone:`` is null, ``!custom`` tags are
-    refused); duplicate keys, non-scalar keys, recursive aliases and alias bombs are errors with
-    the file and line; ``<<`` merge keys work as in YAML 1.1.
+    Scalars are typed by PyYAML's safe constructor (so ``zone:`` is null); duplicate keys,
+    non-scalar keys, recursive aliases, alias bombs and bad values under a standard tag
+    (``!!int abc``) are errors with the file and line. One rule for tags: a custom tag
+    (``!name``) is refused on any node, and a mapping or sequence takes no tag other than its
+    own (``!!set``, ``!!omap`` ... are refused, not silently dropped). ``<<`` merge keys work as in
+    YAML 1.1.
     """
 
     def __init__(self, loader: yaml.SafeLoader, lines: dict[str, int], file: str) -> None:
@@ -130,8 +159,9 @@ class _YamlBuilder:
         self.count = 0
 
     def fail(self, node: yaml.Node, message: str, hint: str | None = None) -> StackLoadError:
+        mark = node.start_mark
         return StackLoadError(
-            message, location=f"{self.file}:{node.start_mark.line + 1}", hint=hint
+            message, location=f"{self.file}:{mark.line + 1}:{mark.column + 1}", hint=hint
         )
 
     def build(self, node: yaml.Node, path: str, active: frozenset[int] = frozenset()) -> Any:
@@ -143,8 +173,13 @@ class _YamlBuilder:
             )
         if id(node) in active:
             raise self.fail(node, "an alias refers to a node that contains it (recursive alias)")
+        if len(active) > MAX_DEPTH:
+            raise self.fail(node, f"the document nests more than {MAX_DEPTH} levels deep")
         self.lines.setdefault(path, node.start_mark.line + 1)
         inner = active | {id(node)}
+        expected = COLLECTION_TAGS.get(type(node))
+        if expected is not None and node.tag != expected:
+            raise self.fail(node, f"unsupported tag {node.tag!r} on a collection", TAG_HINT)
         if isinstance(node, yaml.MappingNode):
             return self.mapping(node, path, inner)
         if isinstance(node, yaml.SequenceNode):
@@ -153,8 +188,11 @@ class _YamlBuilder:
             return self.loader.construct_object(node, deep=True)
         except yaml.YAMLError as exc:
             problem = getattr(exc, "problem", None) or str(exc)
+            raise self.fail(node, f"invalid YAML value: {problem}", TAG_HINT) from None
+        except (ValueError, TypeError, ArithmeticError) as exc:
+            # A standard tag over a value it cannot take: `!!int abc`, `!!float x`, `!!binary ~`.
             raise self.fail(
-                node, f"invalid YAML value: {problem}", "use plain YAML values (no custom tags)"
+                node, f"invalid value for {node.tag.rpartition(':')[2]!r}: {exc}", TAG_HINT
             ) from None
 
     def mapping(self, node: yaml.MappingNode, path: str, active: frozenset[int]) -> dict[Any, Any]:
@@ -170,11 +208,15 @@ class _YamlBuilder:
                         raise self.fail(
                             source, "a `<<` merge key takes a mapping or a list of mappings"
                         )
+                    if id(source) in active:
+                        raise self.fail(source, "an alias refers to a node that contains it")
                     for key, value in self.mapping(source, path, active | {id(source)}).items():
                         merged.setdefault(key, value)
                 continue
             if not isinstance(key_node, yaml.ScalarNode):
                 raise self.fail(key_node, "mapping keys must be plain strings")
+            if not key_node.tag.startswith("tag:yaml.org,2002:"):
+                raise self.fail(key_node, f"unsupported tag {key_node.tag!r} on a key", TAG_HINT)
             key = key_node.value
             if key in result:
                 raise self.fail(
@@ -187,15 +229,24 @@ class _YamlBuilder:
 
 
 def _load_yaml(path: Path, text: str) -> tuple[Any, SourceMap]:
-    source = SourceMap(str(path))
-    loader = yaml.SafeLoader(text)
+    # The document's first line stands for it (a missing top-level field points there).
+    source = SourceMap(str(path), {"": 1})
+    loader: _BoundedLoader | None = None
     try:
+        loader = _BoundedLoader(text)
         node = loader.get_single_node()
         if node is None:
             raise StackLoadError(
                 "the file is empty", location=str(path), hint="start from `clusterforge new`"
             )
         return _YamlBuilder(loader, source.lines, str(path)).build(node, ""), source
+    except yaml.reader.ReaderError as exc:
+        line, column = line_column(text, exc.position)
+        raise StackLoadError(
+            f"invalid YAML: character {exc.character!r} is not allowed in YAML",
+            location=f"{path}:{line}:{column}",
+            hint="remove control characters from the file",
+        ) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
@@ -203,19 +254,29 @@ def _load_yaml(path: Path, text: str) -> tuple[Any, SourceMap]:
         raise StackLoadError(f"invalid YAML: {problem}", location=where) from None
     except yaml.YAMLError as exc:
         raise StackLoadError(f"invalid YAML: {exc}", location=str(path)) from None
+    except RecursionError:  # the bound above keeps PyYAML far from it; a last guard
+        raise StackLoadError(
+            f"the document nests more than {MAX_DEPTH} levels deep", location=str(path)
+        ) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
+
+
+# Characters that end a line in YAML but not in JSON: escaped, a JSON string means the same.
+_YAML_ONLY_BREAKS = str.maketrans({"\u2028": "\\u2028", "\u2029": "\\u2029", "\x85": "\\u0085"})
 
 
 def _load_json(path: Path, text: str) -> tuple[Any, SourceMap]:
+    data = parse_json(text, str(path))
+    # JSON is (almost) YAML: compose it again only for line numbers. Where PyYAML disagrees (a
+    # key over 1,024 characters, ...) the JSON is still valid: keep it, without line numbers.
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise StackLoadError(
-            f"invalid JSON: {exc.msg}", location=f"{path}:{exc.lineno}:{exc.colno}"
-        ) from None
-    # JSON is YAML: compose it again for line numbers.
-    _, source = _load_yaml(path, text)
+        _, source = _load_yaml(path, text.translate(_YAML_ONLY_BREAKS))
+    except StackLoadError as exc:
+        if exc.message.startswith("duplicate key"):
+            raise  # JSON keeps the last of two equal keys silently; a stack must not
+        source = SourceMap(str(path), {"": 1})
     return data, source
 
 
@@ -267,12 +328,15 @@ def _map_python_value(node: ast.AST, path: str, lines: dict[str, int]) -> None:
 
 def _python_source_map(path: Path, text: str) -> SourceMap:
     """Lines of a literal-style Python stack (``cluster = Cluster(name=..., node_pools=[...])``)."""
-    source = SourceMap(str(path))
+    source = SourceMap(str(path), {"": 1})
     try:
         tree = ast.parse(text, filename=str(path))
     except SyntaxError as exc:
+        where = f"{path}:{exc.lineno}:{exc.offset}" if exc.lineno and exc.offset else str(path)
+        raise StackLoadError(f"Python syntax error: {exc.msg}", location=where) from None
+    except (ValueError, RecursionError, MemoryError):
         raise StackLoadError(
-            f"Python syntax error: {exc.msg}", location=f"{path}:{exc.lineno}"
+            "Python source the parser cannot take (nested too deeply)", location=str(path)
         ) from None
     for statement in tree.body:
         if isinstance(statement, (ast.Assign, ast.AnnAssign)):
@@ -285,49 +349,40 @@ def _python_source_map(path: Path, text: str) -> SourceMap:
     return source
 
 
-def _load_python(path: Path, text: str) -> tuple[Cluster, SourceMap]:
+def _load_python(path: Path, text: str) -> LoadedStack:
+    """Run a Python stack (time-limited, its prints on stderr) and re-check its ``cluster``.
+
+    Whatever the program raises — an exception whose ``str`` raises, ``GeneratorExit``,
+    ``KeyboardInterrupt`` raised by the code itself — is a finding with the file and line, never a
+    traceback. The ``cluster`` it builds is validated again from its fields, so an object made with
+    ``Cluster.model_construct(...)`` (which skips validation) gets SPEC001 findings like YAML does.
+    """
+    from clusterforge.spec import pystack
+
     source = _python_source_map(path, text)
-    try:
-        # A stack's own print() must not corrupt --format json on stdout.
-        with contextlib.redirect_stdout(sys.stderr):
-            namespace = runpy.run_path(str(path), run_name="__clusterforge_stack__")
-    except ValidationError as exc:
-        frame = _stack_frame(path, exc)
-        problems = "; ".join(
-            f"{pydantic_path(tuple(e['loc'])) or e.get('input', '')}: {e['msg']}"
-            for e in exc.errors(include_url=False)
+    outcome = pystack.run(path, text)
+    if outcome.finding is not None:
+        return LoadedStack(path, source, None, [outcome.finding])
+    cluster = outcome.namespace.get("cluster")
+    if not isinstance(cluster, Cluster):
+        problem = (
+            "no module-level `cluster = Cluster(...)` in the stack"
+            if cluster is None
+            else f"`cluster` is a {type(cluster).__name__}, not a Cluster"
         )
-        raise StackLoadError(f"invalid {exc.title}: {problems}", location=frame) from None
-    except SystemExit:
-        raise StackLoadError("the stack called sys.exit()", location=str(path)) from None
-    except Exception as exc:  # noqa: BLE001 - user code: report where it failed, no traceback
         raise StackLoadError(
-            f"the stack raised {type(exc).__name__}: {exc}", location=_stack_frame(path, exc)
-        ) from None
-    cluster = namespace.get("cluster")
-    if cluster is not None and not isinstance(cluster, Cluster):
-        raise StackLoadError(
-            f"`cluster` is a {type(cluster).__name__}, not a Cluster",
+            problem,
             location=str(path),
             hint="define `cluster = Cluster(name=..., cloud=..., node_pools=[...])` (from clusterforge import Cluster)",
         )
-    if not isinstance(cluster, Cluster):
-        raise StackLoadError(
-            "no module-level `cluster = Cluster(...)` in the stack",
-            location=str(path),
-            hint="a Python stack defines `cluster = Cluster(name=..., cloud=..., node_pools=[...])`",
-        )
-    return cluster, source
-
-
-def _stack_frame(path: Path, exc: BaseException) -> str:
-    """``file:line`` of the deepest frame inside the stack file."""
-    frames = [
-        f
-        for f in traceback.extract_tb(exc.__traceback__)
-        if Path(f.filename).resolve() == path.resolve()
-    ]
-    return f"{path}:{frames[-1].lineno}" if frames else str(path)
+    try:
+        plain = pystack.plain_fields(cluster)
+    except ValueError as exc:
+        return LoadedStack(path, source, None, [pystack.stack_finding(path, str(exc), None)])
+    try:
+        return LoadedStack(path, source, Cluster.model_validate(plain), [])
+    except ValidationError as exc:
+        return LoadedStack(path, source, None, schema_findings(exc, source))
 
 
 # ---------------------------------------------------------------- entry point
@@ -336,7 +391,13 @@ def _stack_frame(path: Path, exc: BaseException) -> str:
 def load_stack(path: str | Path) -> LoadedStack:
     """Read ``path`` (YAML, JSON or Python) into a cluster spec; raise StackLoadError if unreadable."""
     path = Path(path)
-    if path.is_dir():
+    try:
+        is_dir = path.is_dir()
+    except OSError as exc:  # a name the file system refuses (too long, ...)
+        raise StackLoadError(
+            f"cannot read the file: {exc.strerror or exc}", location=str(path)
+        ) from None
+    if is_dir:
         candidates = [
             path / n for n in ("cluster.yaml", "cluster.yml", "cluster.py", "cluster.json")
         ]
@@ -346,30 +407,27 @@ def load_stack(path: str | Path) -> LoadedStack:
                 "directory has no cluster.yaml, cluster.py or cluster.json", location=str(path)
             )
         path = found
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise StackLoadError("no such file", location=str(path)) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise StackLoadError(f"cannot read the file: {exc}", location=str(path)) from None
-
     suffix = path.suffix.lower()
-    if suffix == ".py":
-        cluster, source = _load_python(path, text)
-        return LoadedStack(path, source, cluster, [])
-    if suffix in YAML_SUFFIXES:
-        data, source = _load_yaml(path, text)
-    elif suffix == ".json":
-        data, source = _load_json(path, text)
-    else:
+    if suffix not in (".py", ".json", *YAML_SUFFIXES):
         raise StackLoadError(
             f"unknown stack file type {suffix or '(none)'!r}",
             location=str(path),
             hint="use .yaml, .yml, .json or .py",
         )
+    text = read_text(path, "stack file")
+    if suffix == ".py":
+        return _load_python(path, text)
+    if suffix in YAML_SUFFIXES:
+        data, source = _load_yaml(path, text)
+    else:
+        data, source = _load_json(path, text)
     if not isinstance(data, dict):
         raise StackLoadError(
             "the top level must be a mapping of cluster fields", location=f"{path}:1"
+        )
+    if depth_exceeded(data):
+        raise StackLoadError(
+            f"the document nests more than {MAX_DEPTH} levels deep", location=str(path)
         )
     # `x-` keys hold YAML anchors for reuse (`x-gpu: &gpu {...}` then `<<: *gpu`), as in Compose files.
     data = {k: v for k, v in data.items() if not (isinstance(k, str) and k.startswith("x-"))}

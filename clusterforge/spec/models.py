@@ -260,6 +260,39 @@ class Addon(_Model):
         default_factory=dict, description="Chart values merged over the tool's own."
     )
 
+    @field_validator("values")
+    @classmethod
+    def _sendable_values(cls, values: dict[str, Any]) -> dict[str, Any]:
+        problem = unsendable_value(values, "values")
+        if problem:
+            raise ValueError(problem)
+        return values
+
+
+def unsendable_value(value: Any, path: str) -> str | None:
+    """Where ``value`` holds something the engine cannot send as a chart value (YAML's dates and
+    ``!!binary``, Python objects, NaN, non-string keys), or None. Iterative: hostile depth is safe."""
+    import math
+
+    stack: list[tuple[Any, str]] = [(value, path)]
+    while stack:
+        node, where = stack.pop()
+        if isinstance(node, dict):
+            for key, item in node.items():
+                if not isinstance(key, str):
+                    return f"{where}: key {key!r} is not a string"
+                stack.append((item, f"{where}.{key}"))
+        elif isinstance(node, (list, tuple)):
+            stack.extend((item, f"{where}[{i}]") for i, item in enumerate(node))
+        elif isinstance(node, float) and not math.isfinite(node):
+            return f"{where}: {node} is not a number a chart value can hold"
+        elif not (node is None or isinstance(node, (str, int, float, bool))):
+            kind = type(node).__name__
+            return (
+                f"{where}: a {kind} ({node!r:.40}) is not a chart value; quote it to pass a string"
+            )
+    return None
+
 
 class KubernetesConfig(_Model):
     """The Kubernetes control plane."""

@@ -21,6 +21,7 @@ from clusterforge.catalog.releases import chart_installs
 from clusterforge.catalog.resolve import ResolvedCluster
 from clusterforge.modules.kubernetes import objects
 from clusterforge.modules.kubernetes.values import chart_values
+from clusterforge.secrets import is_secret_key
 
 #: Typed classes for core kinds; everything else is a CustomResource of its CRD.
 CORE_KINDS = {
@@ -48,6 +49,22 @@ def _key(manifest: dict[str, Any]) -> str:
     meta = manifest["metadata"]
     parts = [manifest["kind"].lower(), meta.get("namespace", ""), meta["name"]]
     return "-".join(p for p in parts if p)
+
+
+def secret_values(values: Any) -> Any:
+    """Chart values with every value under a secret key (``adminPassword``, ``apiToken``; the one
+    rule in :mod:`clusterforge.secrets`) wrapped as a Pulumi secret: encrypted in the state, and
+    ``[secret]`` in every plan and preview."""
+    if isinstance(values, dict):
+        return {
+            key: pulumi.Output.secret(value)
+            if isinstance(key, str) and is_secret_key(key) and value not in (None, "")
+            else secret_values(value)
+            for key, value in values.items()
+        }
+    if isinstance(values, list):
+        return [secret_values(item) for item in values]
+    return values
 
 
 def chart_resource(
@@ -121,7 +138,7 @@ class KubernetesAddons(pulumi.ComponentResource):
             deps = [self.charts[r] for r in addon.requires if r in self.charts]
             if addon.namespace in self.namespaces:
                 deps.append(self.namespaces[addon.namespace])
-            values = chart_values(resolved, addon, list(resolved.addons))
+            values = secret_values(chart_values(resolved, addon, list(resolved.addons)))
             previous: list[pulumi.Resource] = []
             # Release names and namespaces from the one rule `render` uses too (catalog.releases).
             for install in chart_installs(addon, name):

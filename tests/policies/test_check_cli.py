@@ -170,7 +170,7 @@ def test_plan_shows_policy_findings_next_to_validation_findings(risky: tuple[Pat
     ("content", "message"),
     [
         (None, "policy config policy.json: no such file"),
-        ('{"all": }', "policy config policy.json:1: invalid JSON"),
+        ('{"all": }', "policy config policy.json:1:9: invalid JSON"),
         (
             '{"CF-GOV-01": {"maxHourlyUsd": 5}}',
             "unknown policy 'CF-GOV-01' (did you mean 'CF-GOV-001'?)",

@@ -91,7 +91,7 @@ def test_files_fail_with_one_line_and_the_file_name(tmp_path: Path) -> None:
         load(tmp_path / "missing.json")
     broken = tmp_path / "broken.json"
     broken.write_text('{"all": }')
-    with pytest.raises(UsageError, match=r"broken.json:1: invalid JSON"):
+    with pytest.raises(UsageError, match=r"broken.json:1:9: invalid JSON"):
         load(broken)
     typo = tmp_path / "typo.json"
     typo.write_text(json.dumps({"CF-GOV-001": {"maxHourlyUsd": "lots"}}))

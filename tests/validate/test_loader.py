@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from clusterforge.errors import StackLoadError
-from clusterforge.findings import Severity
+from clusterforge.findings import Finding, Severity
 from clusterforge.spec.loader import SCHEMA_RULE, load_stack
 from clusterforge.spec.models import Cluster
 
@@ -54,6 +54,13 @@ def load_error(path: Path) -> StackLoadError:
     with pytest.raises(StackLoadError) as caught:
         load_stack(path)
     return caught.value
+
+
+def program_finding(path: Path) -> Finding:
+    """The one finding of a Python stack that failed to run (no cluster, no exception)."""
+    stack = load_stack(path)
+    assert stack.cluster is None and len(stack.findings) == 1, stack.findings
+    return stack.findings[0]
 
 
 # ------------------------------------------------------------------ YAML
@@ -122,7 +129,7 @@ def test_duplicate_key_is_an_error_with_its_line(
     path = write(tmp_path, "cluster.yml", text)
     error = load_error(path)
     assert error.message == f"duplicate key {key!r}"
-    assert error.location == f"{path}:{line}"
+    assert error.location == f"{path}:{line}:5" if key == "nodes" else f"{path}:{line}:1"
 
 
 def test_unknown_field_is_a_spec001_finding_with_path_and_line(tmp_path: Path) -> None:
@@ -222,28 +229,25 @@ def test_python_stack_loads_with_a_source_map(tmp_path: Path) -> None:
 def test_python_stack_that_raises_names_the_line_without_a_traceback(tmp_path: Path) -> None:
     text = 'from clusterforge.spec import Cluster\n\nsize = {"small": 1}["large"]\ncluster = Cluster(name="a", cloud="aws")\n'
     path = write(tmp_path, "cluster.py", text)
-    error = load_error(path)
-    assert error.message == "the stack raised KeyError: 'large'"
-    assert error.location == f"{path}:3"
-    assert "Traceback" not in str(error)
-    # Raised `from None`: nothing chains the user's traceback onto the error.
-    assert error.__cause__ is None and error.__suppress_context__
+    finding = program_finding(path)
+    assert (finding.rule, finding.message) == ("SPEC002", "the stack raised KeyError: 'large'")
+    assert finding.location == f"{path}:3"
 
 
 def test_python_stack_raising_inside_a_function_names_the_line_in_the_stack(tmp_path: Path) -> None:
     text = 'def pools():\n    raise ValueError("no quota")\n\n\nPOOLS = pools()\n'
     path = write(tmp_path, "cluster.py", text)
-    error = load_error(path)
-    assert error.message == "the stack raised ValueError: no quota"
-    assert error.location == f"{path}:2"
+    finding = program_finding(path)
+    assert finding.message == "the stack raised ValueError: no quota"
+    assert finding.location == f"{path}:2"
 
 
 def test_python_stack_with_a_schema_error_names_the_line(tmp_path: Path) -> None:
     text = PYTHON_STACK.replace("nodes=2,\n        ),", "nodes=-1,\n        ),")
     path = write(tmp_path, "cluster.py", text)
-    error = load_error(path)
-    assert error.message.startswith("invalid NodePool: nodes:")
-    assert error.location == f"{path}:9"
+    finding = program_finding(path)
+    assert finding.message.startswith("invalid NodePool: nodes:")
+    assert finding.location == f"{path}:9"
 
 
 def test_python_syntax_error_names_the_line(tmp_path: Path) -> None:
@@ -254,7 +258,7 @@ def test_python_syntax_error_names_the_line(tmp_path: Path) -> None:
     )
     error = load_error(path)
     assert error.message.startswith("Python syntax error")
-    assert error.location == f"{path}:3"
+    assert error.location == f"{path}:3:18"
 
 
 @pytest.mark.parametrize(
@@ -272,8 +276,9 @@ def test_python_stack_without_a_cluster(tmp_path: Path, text: str) -> None:
 
 
 def test_python_stack_calling_exit(tmp_path: Path) -> None:
-    error = load_error(write(tmp_path, "cluster.py", "import sys\nsys.exit(3)\n"))
-    assert error.message == "the stack called sys.exit()"
+    path = write(tmp_path, "cluster.py", "import sys\nsys.exit(3)\n")
+    finding = program_finding(path)
+    assert (finding.message, finding.location) == ("the stack called sys.exit()", f"{path}:2")
 
 
 @pytest.mark.parametrize(
