@@ -11,7 +11,8 @@ from clusterforge import __version__
 from clusterforge.cli.catalog import catalog
 from clusterforge.cli.check import check
 from clusterforge.cli.deploy import destroy, outputs, preview, refresh, up
-from clusterforge.cli.new import new
+from clusterforge.cli.diff import diff
+from clusterforge.cli.new import new, templates_command
 from clusterforge.cli.plan import plan, validate
 from clusterforge.cli.render import render
 from clusterforge.cli.schema import rules, schema
@@ -40,6 +41,8 @@ cli.add_command(schema)
 cli.add_command(rules)
 cli.add_command(render)
 cli.add_command(new)
+cli.add_command(templates_command)
+cli.add_command(diff)
 cli.add_command(preview)
 cli.add_command(up)
 cli.add_command(destroy)
