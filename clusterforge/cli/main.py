@@ -10,6 +10,7 @@ import click
 from clusterforge import __version__
 from clusterforge.cli.catalog import catalog
 from clusterforge.cli.check import check
+from clusterforge.cli.ci import ci
 from clusterforge.cli.deploy import destroy, outputs, preview, refresh, up
 from clusterforge.cli.diff import diff
 from clusterforge.cli.new import new, templates_command
@@ -43,6 +44,7 @@ cli.add_command(render)
 cli.add_command(new)
 cli.add_command(templates_command)
 cli.add_command(diff)
+cli.add_command(ci)
 cli.add_command(preview)
 cli.add_command(up)
 cli.add_command(destroy)
