@@ -15,6 +15,7 @@ from clusterforge.cli.deploy import destroy, outputs, preview, refresh, up
 from clusterforge.cli.diff import diff
 from clusterforge.cli.new import new, templates_command
 from clusterforge.cli.plan import plan, validate
+from clusterforge.cli.preflight import preflight
 from clusterforge.cli.render import render
 from clusterforge.cli.schema import rules, schema
 from clusterforge.errors import ClusterforgeError
@@ -45,6 +46,7 @@ cli.add_command(new)
 cli.add_command(templates_command)
 cli.add_command(diff)
 cli.add_command(ci)
+cli.add_command(preflight)
 cli.add_command(preview)
 cli.add_command(up)
 cli.add_command(destroy)

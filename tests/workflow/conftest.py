@@ -8,6 +8,8 @@ import pytest
 
 from clusterforge.workflow import templates
 
+from tests.catalog.conftest import aws_api_emulator, unreachable_aws_endpoint  # noqa: F401 - moto server fixtures
+
 
 @pytest.fixture(scope="session")
 def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
