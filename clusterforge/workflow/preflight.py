@@ -153,6 +153,7 @@ def run(resolved: Any, stack_file: str, *, timeout: int = TIMEOUT_SECONDS,
     for pool in pools:
         if pool.spec.capacity.type in ("reservation", "capacity_block"):
             checks.append(_reservation(client, pool, now))
+            checks += lifecycle(pool, checks[-1], now, spec.horizon_days)
     checks.append(_kubernetes(client, spec.kubernetes.version))
     checks.append(_vpcs(client))
     return Preflight(stack_file, spec.region, checks)
@@ -337,6 +338,24 @@ def reservation_check(pool: Any, found: dict[str, Any], now: dt.datetime, subjec
         "name an active or scheduled reservation",
         facts,
     )
+
+
+def lifecycle(
+    pool: Any, reservation: Check, now: dt.datetime, horizon_days: int | None
+) -> list[Check]:
+    """The reservation's window as AWS reports it, through the same rule as CAP010/CAP011."""
+    from clusterforge.catalog.capacity_window import problems
+
+    window = reservation.facts.get("window") or {}
+    start, end = _parse(window.get("start")), _parse(window.get("end"))
+    found = problems(pool.spec.capacity.type, "aws", start, end, now=now, horizon_days=horizon_days)
+    status = {"error": "fail", "warning": "warn"}
+    return [Check("lifecycle", status[p.severity], reservation.subject, p.message, p.hint, {"window": window})
+            for p in found if p.severity in status]  # fmt: skip
+
+
+def _parse(value: str | None) -> dt.datetime | None:
+    return dt.datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
 
 
 def _iso(value: Any) -> str | None:
