@@ -76,7 +76,9 @@ def test_matching_capacity_block_passes(aws: StandinData, tmp_path: Path) -> Non
     assert "DescribeCapacityReservations" in aws.seen
     # The block ends 2026-12-15 and the stack sets no horizon: the lifecycle rule says what happens.
     [lifecycle] = by_check(report, "lifecycle")
-    assert lifecycle["status"] == "warn" and "terminating the block's instances" in lifecycle["detail"]
+    assert (
+        lifecycle["status"] == "warn" and "terminating the block's instances" in lifecycle["detail"]
+    )
 
 
 def test_mismatching_reservation_fails_through_the_emulator(
