@@ -82,7 +82,7 @@ def templates_command(fmt: str) -> None:
 
 @click.command()
 @click.argument("template_or_name", metavar="TEMPLATE")
-@click.argument("directory", metavar="DIR", required=False, type=click.Path(path_type=Path))
+@click.argument("directory", metavar="[DIR]", required=False, type=click.Path(path_type=Path))
 @click.option("--set", "settings", multiple=True, metavar="KEY=VALUE",
               help="A template variable (repeatable); see `clusterforge templates`.")  # fmt: skip
 @click.option(
