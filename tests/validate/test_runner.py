@@ -25,6 +25,7 @@ TABLES = {
     "tpu": "tests.validate.test_tpu_rules",
     "addons": "tests.validate.test_addon_rules",
     "portability": "tests.validate.test_portability_rules",
+    "lifecycle": "tests.validate.test_lifecycle_rules",
 }
 
 #: One problem for each of five rules, in different parts of the spec.

@@ -53,7 +53,10 @@ def stack(tmp_path: Path, example: str, edit: Any = None) -> Path:
 
 
 def run(path: Path) -> tuple[int, dict[str, Any]]:
-    result = CliRunner().invoke(cli, ["preflight", str(path), "--format", "json"])
+    # A generous per-call timeout: the suite shares two cores (this is not a timing test).
+    result = CliRunner().invoke(
+        cli, ["preflight", str(path), "--format", "json", "--timeout", "60"]
+    )
     assert "Traceback" not in result.output, result.output
     return result.exit_code, json.loads(result.stdout) if result.stdout else {}
 
@@ -122,7 +125,9 @@ def test_a_block_that_starts_later_warns_and_a_missing_one_fails(
     aws: StandinData, tmp_path: Path
 ) -> None:
     aws.reservations[BLOCK].update(
-        State="scheduled", StartDate=dt.datetime(2027, 1, 4, tzinfo=dt.timezone.utc)
+        State="scheduled",
+        StartDate=dt.datetime(2027, 1, 4, tzinfo=dt.timezone.utc),
+        EndDate=dt.datetime(2027, 1, 18, tzinfo=dt.timezone.utc),
     )
     code, report = run(stack(tmp_path, "aws-capacity-block.yaml"))
     [reservation] = by_check(report, "reservation")
