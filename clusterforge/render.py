@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import copy
 import errno
-import json
 import os
 import re
 import shlex

@@ -58,7 +58,27 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "new": (
         "clusterforge.cli.new",
         "new",
-        "Start a stack file for NAME: a system pool, an accelerator pool, Lustre and queueing.",
+        "Start a project from TEMPLATE in DIR (see `clusterforge templates`).",
+    ),
+    "templates": (
+        "clusterforge.cli.new",
+        "templates_command",
+        "List the stack templates with their variables (for `clusterforge new TEMPLATE DIR`).",
+    ),
+    "diff": (
+        "clusterforge.cli.diff",
+        "diff",
+        "What changing OLD into NEW does: each a plan JSON, a stack file or git-ref:REF:PATH.",
+    ),
+    "ci": (
+        "clusterforge.cli.ci",
+        "ci",
+        "Write the CI pipeline (github, gitlab) or the Pulumi Kubernetes Operator objects for STACK.",
+    ),
+    "preflight": (
+        "clusterforge.cli.preflight",
+        "preflight",
+        "Check with read-only AWS calls what `up` would need: the instance type offered in the pool's zone, the vCPU quota at max nodes, the reservation or Capacity Block (exists, active, matches), the EKS version, the VPC quota.",
     ),
     "preview": (
         "clusterforge.cli.deploy",

@@ -1,21 +1,30 @@
-"""`clusterforge new`: start a stack file from a template, validated before it is written."""
+"""`clusterforge templates` and `clusterforge new`: start a stack project from a template.
+
+`new TEMPLATE DIR` writes a whole project (stack file, Pulumi project, policy config, CI
+pipeline); the older `new NAME` still writes one stack file. Every value is checked before anything
+is written and quoted as a YAML scalar; a stack with validation errors is never written.
+"""
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import sys
+import tempfile
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import click
 import jinja2
 
-from clusterforge import api
-from clusterforge.cli.common import EXIT_FINDINGS, emit, handle_errors
+from clusterforge.cli.common import EXIT_FINDINGS, emit, format_option, handle_errors
 from clusterforge.errors import UsageError
 from clusterforge.validate.rules._util import name_problem
+from clusterforge.workflow import templates as library
 
-#: What a value from the command line may contain before it goes into the YAML template.
+#: What a value from the command line may contain before it goes into the stack file.
 SAFE_VALUE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_./-]*$")
 
 #: Where a new stack goes when the user names no region (kept in one place, shown in --help).
@@ -23,10 +32,14 @@ DEFAULTS = {
     "aws": {"region": "us-east-1", "zone": "us-east-1a", "kubernetes_version": "1.35"},
     "gcp": {"region": "us-central1", "zone": "us-central1-a", "kubernetes_version": "1.33"},
 }
+#: The single-file form's options and their defaults (None: the form's own default).
+LEGACY: dict[str, Any] = {"cloud": "aws", "accelerator": "H100", "per_node": 8, "nodes": 2, "topology": None,
+          "region": None, "zone": None, "project": None, "context": "my-cluster", "team": "research",
+          "out": None}  # fmt: skip
 
 
 def render_stack(**context: object) -> str:
-    """The template with every user value quoted as a YAML (JSON) string where it is text."""
+    """The single-file template, every user value quoted as a YAML scalar."""
     source = (
         resources.files("clusterforge.templates")
         .joinpath("stack.yaml.j2")
@@ -38,57 +51,140 @@ def render_stack(**context: object) -> str:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    template = environment.from_string(source)
-    return template.render(**context)
+    environment.filters["y"] = library.yaml_scalar
+    return environment.from_string(source).render(**context)
+
+
+@click.command("templates")
+@format_option("text", "json")
+@handle_errors
+def templates_command(fmt: str) -> None:
+    """List the stack templates with their variables (for `clusterforge new TEMPLATE DIR`)."""
+    found = library.templates()
+    if fmt == "json":
+        click.echo(json.dumps([t.to_dict() for t in found.values()], indent=2))
+        return
+    for template in found.values():
+        click.echo(f"{template.name}  ({template.cloud})")
+        click.echo(f"  {template.description}")
+        for variable in template.variables:
+            allowed = (
+                f" [{'|'.join(map(str, variable.choices))}]"
+                if variable.choices
+                else (
+                    f" [{variable.minimum}..{variable.maximum}]" if variable.kind == "int" else ""
+                )
+            )
+            click.echo(f"    --set {variable.name}={variable.default}{allowed}  {variable.help}")
+        click.echo("")
+    click.echo("start one: clusterforge new TEMPLATE DIR [--set key=value ...]")
 
 
 @click.command()
-@click.argument("name")
+@click.argument("template_or_name", metavar="TEMPLATE")
+@click.argument("directory", metavar="[DIR]", required=False, type=click.Path(path_type=Path))
+@click.option("--set", "settings", multiple=True, metavar="KEY=VALUE",
+              help="A template variable (repeatable); see `clusterforge templates`.")  # fmt: skip
 @click.option(
-    "--cloud", type=click.Choice(["aws", "gcp", "kubernetes"]), default="aws", show_default=True
+    "--force", is_flag=True, help="Write into a non-empty DIR (same-named files are replaced)."
 )
+@click.option("--no-input", is_flag=True, help="Never prompt; use --set values and the defaults.")
+@click.option("--cloud", type=click.Choice(["aws", "gcp", "kubernetes"]),
+              help="NAME form: cloud [default: aws].")  # fmt: skip
 @click.option(
-    "--accelerator",
-    default="H100",
-    show_default=True,
-    help="GPU model, Trainium, or a TPU generation (tpu-v5p).",
+    "--accelerator", help="NAME form: GPU model, Trainium, or a TPU generation [default: H100]."
 )
+@click.option("--per-node", type=click.IntRange(min=1, max=64),
+              help="NAME form: accelerators per node [default: 8].")  # fmt: skip
 @click.option(
-    "--per-node", type=int, default=8, show_default=True, help="Accelerators per node (GPU pools)."
+    "--nodes",
+    type=click.IntRange(min=0, max=10000),
+    help="NAME form: accelerator nodes [default: 2].",
 )
-@click.option("--nodes", type=int, default=2, show_default=True, help="Accelerator nodes.")
-@click.option("--topology", help="TPU slice topology (with a TPU accelerator), e.g. 4x4x4.")
-@click.option("--region", help="Region (default: us-east-1 on aws, us-central1 on gcp).")
-@click.option("--zone", help="Zone (default: the region's first).")
-@click.option("--project", help="GCP project id.")
-@click.option(
-    "--context",
-    default="my-cluster",
-    show_default=True,
-    help="cloud: kubernetes — the kubeconfig context.",
-)
-@click.option("--team", default="research", show_default=True, help="Team: a tag and a namespace.")
-@click.option(
-    "--out",
-    type=click.Path(path_type=Path),
-    help="File to write (default: NAME.yaml); never overwritten.",
-)
+@click.option("--topology", help="NAME form: TPU slice topology, e.g. 4x4x4.")
+@click.option("--region", help="NAME form: region (default: us-east-1 on aws, us-central1 on gcp).")
+@click.option("--zone", help="NAME form: zone (default: the region's first).")
+@click.option("--project", help="NAME form: GCP project id.")
+@click.option("--context", help="NAME form, cloud kubernetes: the kubeconfig context.")
+@click.option("--team", help="NAME form: team, a tag and a namespace [default: research].")
+@click.option("--out", type=click.Path(path_type=Path),
+              help="NAME form: the .yaml file to write (default: NAME.yaml); never overwritten.")  # fmt: skip
 @handle_errors
-def new(
-    name: str,
-    cloud: str,
-    accelerator: str,
-    per_node: int,
-    nodes: int,
-    topology: str | None,
-    region: str | None,
-    zone: str | None,
-    project: str | None,
-    context: str,
-    team: str,
-    out: Path | None,
+def new(template_or_name: str, directory: Path | None, settings: tuple[str, ...], force: bool,
+        no_input: bool, **legacy: Any) -> None:  # fmt: skip
+    """Start a project from TEMPLATE in DIR (see `clusterforge templates`).
+
+    \b
+    clusterforge new aws-llm-training proj --set nodes=8
+    Writes DIR/cluster.yaml, the Pulumi project (Pulumi.yaml, __main__.py, Pulumi.<stack>.yaml),
+    policy-config.json and the CI pipeline. `clusterforge new NAME [--cloud ...]` (no DIR) writes
+    a single stack file NAME.yaml, as before.
+    """
+    used = sorted(k for k, v in legacy.items() if v is not None)
+    if directory is None:
+        if template_or_name in library.templates():
+            raise UsageError(
+                f"clusterforge new {template_or_name} needs a DIR to write the project into",
+                hint=f"clusterforge new {template_or_name} my-project",
+            )
+        if settings or force:
+            raise UsageError("--set and --force go with `new TEMPLATE DIR`",
+                             hint="see `clusterforge templates`")  # fmt: skip
+        _new_stack_file(
+            template_or_name, **{k: (LEGACY[k] if v is None else v) for k, v in legacy.items()}
+        )
+        return
+    if used:
+        flags = ", ".join("--" + k.replace("_", "-") for k in used)
+        raise UsageError(
+            f"{flags}: options of the single-file form `new NAME`",
+            hint="with a template, set values with --set key=value (see `clusterforge templates`)",
+        )
+    _new_project(template_or_name, directory, settings, force, no_input)
+
+
+def _new_project(
+    name: str, directory: Path, settings: tuple[str, ...], force: bool, no_input: bool
 ) -> None:
-    """Start a stack file for NAME: a system pool, an accelerator pool, Lustre and queueing."""
+    template = library.get(name)
+    pairs: dict[str, str] = {}
+    for item in settings:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise UsageError(f"--set {item!r}: expected KEY=VALUE", hint="e.g. --set nodes=8")
+        pairs[key.strip()] = value
+    library.check_target(directory, force)  # before any prompt: fail fast
+    prompt = None
+    if not no_input and sys.stdin.isatty() and sys.stdout.isatty():
+
+        def prompt(variable: library.Variable) -> str:
+            choices = click.Choice([str(c) for c in variable.choices]) if variable.choices else None
+            return str(click.prompt(variable.help or variable.name, default=str(variable.default),
+                                    type=choices, show_choices=bool(choices)))  # fmt: skip
+
+    values = library.resolve_values(template, pairs, prompt)
+    created = library.create(template, values, directory, force=force)
+    if created.findings:
+        for finding in created.findings:
+            click.echo(
+                f"error: {finding.rule} {finding.path}: {finding.message} ({finding.hint})",
+                err=True,
+            )
+        click.echo(
+            f"nothing was written: the values above make an invalid {template.name} stack", err=True
+        )
+        sys.exit(EXIT_FINDINGS)
+    for relative in created.files:
+        click.echo(f"wrote {directory / relative}", err=True)
+    click.echo(
+        f"next: cd {directory} && clusterforge validate cluster.yaml && clusterforge plan cluster.yaml",
+        err=True,
+    )
+
+
+def _new_stack_file(name: str, *, cloud: str, accelerator: str, per_node: int, nodes: int,
+                    topology: str | None, region: str | None, zone: str | None, project: str | None,
+                    context: str, team: str, out: Path | None) -> None:  # fmt: skip
     problem = name_problem(name)
     if problem:
         raise UsageError(
@@ -102,11 +198,18 @@ def new(
                 hint="letters, digits, '-', '_', '.', '/'",
             )
     target = out or Path(f"{name}.yaml")
-    if target.exists() or target.is_dir() or str(target).endswith(("/", "\\")):
+    if target.suffix.lower() not in (".yaml", ".yml") or any(ord(c) < 32 for c in str(target)):
+        raise UsageError(
+            f"--out {target}: clusterforge new writes a YAML stack file",
+            hint="name a .yaml or .yml file",
+        )
+    if target.exists() or target.is_symlink():
         raise UsageError(
             f"{target} exists",
             hint="choose another --out; clusterforge new never overwrites a file",
         )
+    if not target.absolute().parent.is_dir():
+        raise UsageError(f"{target.parent} does not exist", hint="create the directory first")
     defaults = DEFAULTS.get(cloud, {})
     region = region or defaults.get("region")
     text = render_stack(
@@ -132,17 +235,29 @@ def new(
         storage_gib=36000 if cloud == "gcp" else 2400,
         filename=target.name,
     )
-    emit(text, target)
-    _, report = api.validate_stack(target)
-    errors = [f for f in report.findings if f.severity.value == "error"]
+    errors = _validation_errors(text, target)
     for finding in errors:
         click.echo(
             f"error: {finding.rule} {finding.path}: {finding.message} ({finding.hint})", err=True
         )
     if errors:
-        click.echo(
-            f"{target} was written; fix the errors above, then `clusterforge plan {target}`",
-            err=True,
-        )
+        click.echo(f"{target} was not written: fix the values above", err=True)
         sys.exit(EXIT_FINDINGS)
+    emit(text, target)
     click.echo(f"next: clusterforge plan {target}", err=True)
+
+
+def _validation_errors(text: str, target: Path) -> list[Any]:
+    """The error findings of ``text`` as a stack file, validated before it is written."""
+    from clusterforge import api
+
+    fd, scratch = tempfile.mkstemp(
+        prefix=f".{target.stem}.", suffix=".yaml", dir=target.absolute().parent
+    )
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        _, report = api.validate_stack(scratch)
+    finally:
+        Path(scratch).unlink(missing_ok=True)
+    return [f for f in report.findings if f.severity.value == "error"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from clusterforge.catalog.capacity_window import window as capacity_window
 from clusterforge.catalog.resolve import ResolvedCluster
 from clusterforge.clouds import profile
 from clusterforge.cost import CostEstimate
@@ -87,6 +88,9 @@ class Report:
                     "topology": pool.topology,
                     "slices": pool.slices,
                     "capacity": pool.spec.capacity.type,
+                    "capacity_window": capacity_window(
+                        pool.spec.capacity.start, pool.spec.capacity.end
+                    ),
                     "ami_type": pool.ami_type,
                 }
             )

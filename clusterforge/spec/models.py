@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 Cloud = Literal["aws", "gcp", "kubernetes"]
 Fabric = Literal["auto", "none", "efa", "gpudirect-tcpx", "gpudirect-tcpxo", "rdma", "infiniband"]
@@ -73,6 +73,14 @@ class Capacity(_Model):
     queued_provisioning: bool = Field(
         False,
         description="GKE: Dynamic Workload Scheduler queued provisioning (pairs with a Kueue ProvisioningRequest admission check).",
+    )
+    start: AwareDatetime | None = Field(
+        None,
+        description="When the reservation or Capacity Block starts (ISO 8601 with a time zone, e.g. 2027-01-04T11:30:00Z); nodes launch from then.",
+    )
+    end: AwareDatetime | None = Field(
+        None,
+        description="When it ends (ISO 8601 with a time zone). A Capacity Block's instances are terminated 30 minutes before; a reservation's keep running unreserved.",
     )
 
 
@@ -397,6 +405,13 @@ class Cluster(_Model):
     project: str | None = Field(None, description="GCP project id (gcp stacks).")
     region: str | None = Field(None, description="Cloud region (us-east-1, us-central1).")
     zone: str | None = Field(None, description="Default zone for accelerator pools and storage.")
+    horizon_days: int | None = Field(
+        None,
+        ge=1,
+        le=3650,
+        strict=True,
+        description="How many days from today the stack is meant to run; a capacity window (capacity.end) that ends within it is a warning. Default: indefinitely.",
+    )
     kubernetes: KubernetesConfig = Field(
         default_factory=KubernetesConfig, description="Control plane."
     )

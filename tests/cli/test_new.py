@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 from click.testing import CliRunner
 
 from clusterforge import api
@@ -62,3 +63,36 @@ def test_new_never_overwrites(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["new", "demo", "--out", str(target)])
     assert result.exit_code == 2 and "exists" in result.stderr
     assert target.read_text() == "keep me"
+
+
+def test_new_quotes_what_it_writes(tmp_path: Path) -> None:
+    """`--team no` is the team "no", not false (issue 10)."""
+    target = tmp_path / "stack.yaml"
+    result = CliRunner().invoke(cli, ["new", "demo", "--out", str(target), "--team", "no"])
+    assert result.exit_code == 0, result.output
+    data = yaml.safe_load(target.read_text())
+    assert data["tags"] == {"team": "no"} and data["namespaces"] == ["no"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--per-node", "-3"], "--per-node"),
+        (["--nodes", "-1"], "--nodes"),
+        (["--out", "{dir}/x.json"], "YAML stack file"),
+        (["--out", "{dir}/x.txt"], "YAML stack file"),
+        (["--out", "{dir}/x.py"], "YAML stack file"),
+        (["--out", "{dir}/missing/x.yaml"], "does not exist"),
+        (["--accelerator", "H100", "--per-node", "3"], "was not written"),
+    ],
+)
+def test_new_refuses_bad_values_before_writing(
+    tmp_path: Path, args: list[str], message: str
+) -> None:
+    args = [a.replace("{dir}", str(tmp_path)) for a in args]
+    if "--out" not in args:
+        args += ["--out", str(tmp_path / "stack.yaml")]
+    result = CliRunner().invoke(cli, ["new", "demo", *args])
+    assert result.exit_code in (1, 2), result.output
+    assert message in result.stderr and "Traceback" not in result.output
+    assert list(tmp_path.iterdir()) == []

@@ -26,6 +26,7 @@ TABLES = {
     "addons": "tests.validate.test_addon_rules",
     "portability": "tests.validate.test_portability_rules",
     "aws": "tests.validate.test_aws_rules",
+    "lifecycle": "tests.validate.test_lifecycle_rules",
 }
 
 #: One problem for each of five rules, in different parts of the spec.

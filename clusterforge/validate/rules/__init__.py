@@ -7,6 +7,7 @@ from clusterforge.validate.rules import (  # noqa: F401
     cluster,
     efa,
     gcp,
+    lifecycle,
     pools,
     portability,
     storage,

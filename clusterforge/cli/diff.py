@@ -1,0 +1,35 @@
+"""`clusterforge diff OLD NEW`: resources, capacity, cost and findings a change brings, for PR review."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from clusterforge.cli.common import EXIT_FINDINGS, emit, format_option, handle_errors, out_option
+
+
+@click.command()
+@click.argument("old", metavar="OLD")
+@click.argument("new", metavar="NEW")
+@format_option("text", "json", "markdown")
+@out_option
+@click.option("--stack", "stack_name", default="dev", show_default=True,
+              help="Pulumi stack name used in URNs when a side is a stack file.")  # fmt: skip
+@handle_errors
+def diff(old: str, new: str, fmt: str, out: object, stack_name: str) -> None:
+    """What changing OLD into NEW does: each a plan JSON, a stack file or git-ref:REF:PATH.
+
+    \b
+    clusterforge diff git-ref:origin/main:cluster.yaml cluster.yaml --format markdown
+    Exit 1 when the change deletes or replaces storage that holds data (DIFF001) or brings new
+    error findings; 2 when a side cannot be read.
+    """
+    from clusterforge.workflow.diff import diff as compare
+    from clusterforge.workflow.diff import load_side
+    from clusterforge.workflow.diff_render import render_diff
+
+    result = compare(load_side(old, stack_name=stack_name), load_side(new, stack_name=stack_name))
+    emit(render_diff(result, fmt), out)  # type: ignore[arg-type]
+    if result.errors:
+        sys.exit(EXIT_FINDINGS)

@@ -1,0 +1,153 @@
+"""Generated pipelines: valid for GitHub Actions (actionlint and the SchemaStore schema) and GitLab
+CI (its schema), pinned to recorded commits, with the four paths the team relies on; Pulumi
+Kubernetes Operator objects valid against the operator's Stack CRD."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import kubernetes_validate
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from clusterforge.cli.main import cli
+from clusterforge.workflow import ci
+
+from tests.workflow.support import actionlint, load_yaml, schema_errors, vendored_schema
+
+DATA = Path(__file__).resolve().parent.parent / "data"
+COMMIT = re.compile(r"^[0-9a-f]{40}$")
+
+
+def github_files(rendered: dict[str, Path]) -> list[Path]:
+    return sorted(
+        p for project in rendered.values() for p in (project / ".github/workflows").glob("*.yml")
+    )
+
+
+def test_every_template_workflow_passes_actionlint_and_the_schema(
+    rendered: dict[str, Path],
+) -> None:
+    files = github_files(rendered)
+    assert len(files) == len(rendered)
+    result = actionlint(files)
+    assert result.returncode == 0, result.stdout + result.stderr
+    schema = vendored_schema("github-workflows")
+    for path in files:
+        assert schema_errors(schema, load_yaml(path)) == [], path
+
+
+def test_a_broken_workflow_is_caught_by_both_checks(
+    tmp_path: Path, rendered: dict[str, Path]
+) -> None:
+    """The checks above can fail: a misspelt key and an unknown expression context."""
+    workflow = load_yaml(github_files(rendered)[0])
+    assert isinstance(workflow, dict)
+    workflow["jobs"]["review"]["runs_on"] = workflow["jobs"]["review"].pop("runs-on")
+    workflow["jobs"]["up"]["if"] = "github.event_name == 'push' && secret.X != ''"
+    broken = tmp_path / "broken.yml"
+    broken.write_text(yaml.safe_dump(workflow, sort_keys=False))
+    assert actionlint([broken]).returncode != 0
+    assert schema_errors(vendored_schema("github-workflows"), workflow)
+
+
+def test_workflow_paths_guard_and_concurrency(rendered: dict[str, Path]) -> None:
+    workflow = load_yaml(github_files({"a": rendered["aws-llm-training"]})[0])
+    assert isinstance(workflow, dict)
+    jobs = workflow["jobs"]
+    runs = {name: "\n".join(s.get("run", "") for s in job["steps"]) for name, job in jobs.items()}
+    assert "clusterforge plan" in runs["review"] and "--format sarif" in runs["review"]
+    assert 'clusterforge diff "git-ref:origin/$BASE_REF:cluster.yaml" plan.json' in runs["review"]
+    assert "gh pr comment" in runs["review"]
+    assert "clusterforge preview" in runs["preview"]
+    assert "clusterforge up 'cluster.yaml' --stack dev --yes" in runs["up"]
+    assert "--allow-data-loss" not in json.dumps(workflow)
+    assert "--preview-only --expect-no-changes" in runs["drift"]
+    groups = {jobs[j]["concurrency"]["group"] for j in ("preview", "up", "drift")}
+    assert groups == {"clusterforge-llm-train-dev"}
+    assert all(
+        jobs[j]["concurrency"]["cancel-in-progress"] is False for j in ("preview", "up", "drift")
+    )
+    assert (
+        "vars.AWS_ROLE_ARN" in jobs["up"]["if"] and jobs["up"]["permissions"]["id-token"] == "write"
+    )
+    assert set(workflow["on"]) == {"pull_request", "push", "schedule", "workflow_dispatch"}
+
+
+def test_every_action_is_pinned_to_a_recorded_commit(rendered: dict[str, Path]) -> None:
+    pins = ci.action_pins()
+    used = set()
+    for path in github_files(rendered):
+        for action, ref in re.findall(r"uses: ([\w./-]+)@(\S+)", path.read_text()):
+            assert COMMIT.match(ref) and pins[action]["commit"] == ref, (path, action, ref)
+            used.add(action)
+    assert used == set(pins)  # every recorded pin is used (AWS and GCP logins across templates)
+
+
+@pytest.mark.parametrize("cloud", ["aws", "gcp", "kubernetes"])
+def test_gitlab_pipeline_passes_the_schema(cloud: str) -> None:
+    [text] = ci.pipeline_files("gitlab", "cluster.yaml", name="demo", stack="prod", cloud=cloud,
+                               region="us-east-1", workdir="infra/demo", policy_config="policy-config.json").values()  # fmt: skip
+    pipeline = yaml.safe_load(text)
+    assert schema_errors(vendored_schema("gitlab-ci"), pipeline) == []
+    assert {pipeline[j]["resource_group"] for j in ("preview", "up", "drift")} == {
+        "clusterforge-demo-prod"
+    }
+    assert "--allow-data-loss" not in text and "--preview-only --expect-no-changes" in text
+    broken = {**pipeline, "up": {**pipeline["up"], "when": "sometimes"}}
+    assert schema_errors(vendored_schema("gitlab-ci"), broken)
+
+
+def test_ci_command_writes_into_the_repository_and_never_replaces(tmp_path: Path) -> None:
+    stack_dir = tmp_path / "stacks" / "train"
+    stack_dir.mkdir(parents=True)
+    spec = stack_dir / "cluster.yaml"
+    spec.write_text(
+        (Path(__file__).resolve().parents[2] / "examples/aws-trainium.yaml").read_text()
+    )
+    runner = CliRunner()
+    result = runner.invoke(
+        cli, ["ci", "github", str(spec), "--root", str(tmp_path), "--stack", "prod"]
+    )
+    assert result.exit_code == 0, result.output
+    [workflow_file] = (tmp_path / ".github/workflows").glob("*.yml")
+    workflow = load_yaml(workflow_file)
+    assert isinstance(workflow, dict)
+    assert workflow["defaults"]["run"]["working-directory"] == "stacks/train"
+    upload = next(
+        s for s in workflow["jobs"]["review"]["steps"] if "upload-sarif" in s.get("uses", "")
+    )
+    assert upload["with"]["sarif_file"] == "stacks/train/clusterforge.sarif"
+    assert actionlint([workflow_file]).returncode == 0
+    before = workflow_file.read_text()
+    again = runner.invoke(
+        cli, ["ci", "github", str(spec), "--root", str(tmp_path), "--stack", "prod"]
+    )
+    assert (
+        again.exit_code == 2 and "--force" in again.stderr and workflow_file.read_text() == before
+    )
+
+
+def test_operator_objects_match_the_crd(tmp_path: Path) -> None:
+    spec = tmp_path / "cluster.yaml"
+    spec.write_text(
+        (Path(__file__).resolve().parents[2] / "examples/aws-trainium.yaml").read_text()
+    )
+    result = CliRunner().invoke(cli, ["ci", "operator", str(spec), "--root", str(tmp_path),
+                                      "--repo", "https://github.com/org/infra"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    [manifest] = (tmp_path / "deploy/pulumi-operator").glob("*.yaml")
+    objects = list(yaml.safe_load_all(manifest.read_text()))
+    schema = json.loads((DATA / "pulumi-operator/stack-v1.schema.json").read_text())
+    [stack] = [o for o in objects if o["kind"] == "Stack"]
+    assert schema_errors(schema, stack) == []
+    assert stack["spec"]["destroyOnFinalize"] is False and "repoDir" not in stack["spec"]
+    assert schema_errors(schema, {**stack, "spec": {**stack["spec"], "refresh": "yes"}})
+    for other in objects:
+        if other["kind"] != "Stack":
+            kubernetes_validate.validate(other, "1.33.0", strict=True)
+    missing = CliRunner().invoke(cli, ["ci", "operator", str(spec), "--root", str(tmp_path / "x")])
+    assert missing.exit_code == 2
