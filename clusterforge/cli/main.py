@@ -15,6 +15,7 @@ from clusterforge.cli.new import new
 from clusterforge.cli.plan import plan, validate
 from clusterforge.cli.render import render
 from clusterforge.cli.schema import rules, schema
+from clusterforge.cli.verify import verify
 from clusterforge.errors import ClusterforgeError
 
 
@@ -45,6 +46,7 @@ cli.add_command(up)
 cli.add_command(destroy)
 cli.add_command(refresh)
 cli.add_command(outputs)
+cli.add_command(verify)
 
 
 def main() -> None:
