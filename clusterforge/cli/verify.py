@@ -60,9 +60,7 @@ from clusterforge.cli.common import (
     metavar="GB/S",
     help="Expected all_reduce bus bandwidth, instead of the catalog's figure.",
 )
-@click.option(
-    "--taint", is_flag=True, help="Taint the slow nodes a bisection finds (NoSchedule)."
-)
+@click.option("--taint", is_flag=True, help="Taint the slow nodes a bisection finds (NoSchedule).")
 @click.option("--no-bisect", is_flag=True, help="Do not test node pairs when a pool is slow.")
 @click.option(
     "--cloud", type=click.Choice(["aws", "gcp"]), help="Put a portable stack on this cloud."

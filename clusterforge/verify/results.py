@@ -161,16 +161,16 @@ def render_text(report: VerifyReport) -> str:
         if pool.tainted:
             lines.append(f"  tainted: {', '.join(pool.tainted)}")
         lines += [f"  note: {note}" for note in pool.notes]
-    for test in report.planned:
+    for planned in report.planned:
         lines.append(
-            f"\n{test.pool} [{test.path}]  {test.instance_type or '-'}  {test.fabric}  "
-            f"{test.nodes} nodes  job {test.job_name}"
+            f"\n{planned.pool} [{planned.path}]  {planned.instance_type or '-'}  {planned.fabric}  "
+            f"{planned.nodes} nodes  job {planned.job_name}"
         )
-        lines.append(f"  per pod: {_devices(test)}")
-        lines.append(f"  expected all_reduce busbw: {_expected(test.expected)}")
-        if test.expected is not None:
-            lines.append(f"    source: {test.expected.source}")
-        lines += [f"  note: {note}" for note in test.notes]
+        lines.append(f"  per pod: {_devices(planned)}")
+        lines.append(f"  expected all_reduce busbw: {_expected(planned.expected)}")
+        if planned.expected is not None:
+            lines.append(f"    source: {planned.expected.source}")
+        lines += [f"  note: {note}" for note in planned.notes]
     for skipped in report.skipped:
         lines.append(f"\nskipped {skipped.pool} [{skipped.path}]: {skipped.reason}")
     if report.rendered:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,7 +27,9 @@ class VerifyOptions:
     bisect: bool = True
 
 
-def verify_stack(path: str | Path, options: VerifyOptions, progress=None) -> VerifyReport:  # type: ignore[no-untyped-def]
+def verify_stack(
+    path: str | Path, options: VerifyOptions, progress: Callable[[str], None] | None = None
+) -> VerifyReport:
     """Plan the stack offline (to learn what each pool was built with), build the pool tests, then
     write them (``options.render``) or run them on the cluster the kubeconfig names."""
     from clusterforge.api import _plan

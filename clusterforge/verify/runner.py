@@ -125,11 +125,12 @@ def pairs(nodes: list[str]) -> list[tuple[str, ...]]:
 
 def connect(kubeconfig: str | None, context: str | None) -> Any:
     """An API client for the kubeconfig (default: $KUBECONFIG / ~/.kube/config) and context."""
+    import yaml
     from kubernetes import config
 
     try:
         return config.new_client_from_config(config_file=kubeconfig, context=context)
-    except (config.ConfigException, OSError, ValueError, TypeError) as exc:
+    except (config.ConfigException, OSError, ValueError, TypeError, yaml.YAMLError) as exc:
         raise UsageError(
             f"cannot use the kubeconfig{f' {kubeconfig}' if kubeconfig else ''}: {exc}",
             hint="pass --kubeconfig FILE (and --context NAME), or write the jobs with --render DIR",

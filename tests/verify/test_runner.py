@@ -7,13 +7,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from verify.standin_kube_api import StandinKubeApi
 
 from clusterforge.verify import runner
 from clusterforge.verify.facts import Expectation, launcher
 from clusterforge.verify.jobs import PoolTest
 from clusterforge.verify.results import FAIL, PASS, TIMEOUT
-
-from verify.standin_kube_api import StandinKubeApi
 
 POOL_LABELS = {"clusterforge.io/pool": "h100"}
 
