@@ -26,7 +26,8 @@ _ROW = re.compile(
 )
 _AVG = re.compile(r"#\s*Avg bus bandwidth\s*:\s*(?P<value>[-+\d.eE]+)")
 _OOB = re.compile(r"#\s*Out of bounds values\s*:\s*(?P<value>\d+)")
-_NETWORK = re.compile(r"NCCL INFO Using network (?P<name>.+?)\s*$")
+# NCCL >= 2.4 (src/init.cc): "Using network <name>"; NCCL 2.3: "Using internal Network <name>".
+_NETWORK = re.compile(r"NCCL INFO Using (?:internal )?[Nn]etwork (?P<name>.+?)\s*$")
 _HOST = re.compile(r"#\s+Rank\s+\d+\s+Group\s+\d+\s+Pid\s+\d+\s+on\s+(?P<host>\S+)\s+device")
 _WARN = re.compile(r"NCCL WARN (?P<text>.+?)\s*$")
 

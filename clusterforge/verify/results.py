@@ -179,6 +179,8 @@ def render_text(report: VerifyReport) -> str:
     if report.pools:
         verdict = "all pools pass" if report.ok else "FABRIC CHECK FAILED"
         lines.append(f"\n{verdict}")
+    elif not report.planned:
+        lines.append("\nnothing to test: no multi-node accelerator pool with a fabric")
     return "\n".join(lines) + "\n"
 
 

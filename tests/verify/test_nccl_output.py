@@ -67,3 +67,9 @@ def test_split_runs() -> None:
     runs = nccl_output.split_runs(job_log())
     assert set(runs) == {"all_reduce_perf", "alltoall_perf"}
     assert "Collective test concluded: alltoall_perf" in runs["alltoall_perf"]
+
+
+def test_old_nccl_internal_network_line() -> None:
+    # NCCL 2.3 printed "Using internal Network Socket" (seen in public logs of that era)
+    line = "worker:16157:16157 [0] NCCL INFO Using internal Network Socket"
+    assert nccl_output.parse(line).networks == {"Socket": 1}
