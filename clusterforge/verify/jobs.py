@@ -124,8 +124,15 @@ def _gke_networks(graph: ResourceGraph, pool: ResolvedPool) -> tuple[str, ...]:
 
 
 def node_count(pool: ResolvedPool, requested: int | None) -> tuple[int, str | None]:
-    """How many nodes the test spans, and a note when it makes the autoscaler add nodes."""
+    """How many nodes the test spans, and a note when it makes the autoscaler add nodes.
+    Raises ValueError when ``requested`` is more nodes than the pool can have."""
+    most = max(pool.max_size, pool.desired) * pool.slices
     if requested is not None:
+        if requested > most:
+            raise ValueError(
+                f"--nodes {requested}: pool {pool.name} has at most {most} node(s) "
+                f"({pool.path}): the extra pods would wait for nodes that cannot exist"
+            )
         return requested, None
     if pool.total_nodes >= 2:
         return pool.total_nodes, None
@@ -226,6 +233,12 @@ def plan_tests(
             test = _replace(test, networks=networks)
         elif pool.fabric == "infiniband":
             mode = network_operator.mode if network_operator is not None else None
+            if mode == "sriov":
+                skip(
+                    "InfiniBand in SR-IOV mode: the stack does not say how many VFs (HCAs) a "
+                    "node has, and one VF would test a fraction of the fabric"
+                )
+                continue
             test = _replace(test, rdma_resource=rdma_resource(mode))
         tests.append(test)
     return tests, skipped
@@ -276,7 +289,7 @@ def script(test: PoolTest) -> str:
         f"ssh -p {port} -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null "
         "-o LogLevel=ERROR"
     )
-    lines = ["set -u"]
+    lines = []
     if recipe.get("ssh") == "secret":
         lines.append(
             "mkdir -p /root/.ssh && cp /etc/clusterforge-ssh/* /root/.ssh/ && chmod 600 /root/.ssh/*"
@@ -288,7 +301,18 @@ def script(test: PoolTest) -> str:
         "export HOSTS NHOSTS=$CF_NODES",
         'if [ "${JOB_COMPLETION_INDEX:-0}" != 0 ]; then exec sleep infinity; fi',
     ]
-    if recipe.get("run") is None:  # the recipe's own scripts do not wait for the peers
+    if recipe.get("wait") == "dns":  # the recipe's scripts set SSH up: wait for the peers' names
+        lines += [
+            "for host in $HOSTS; do",
+            "  tries=0",
+            "  until getent hosts $host >/dev/null; do",
+            '    tries=$((tries + 1)); [ $tries -gt 90 ] && { echo "unreachable: $host"; exit 3; }',
+            "    sleep 10",
+            "  done",
+            "done",
+            "sleep 30  # the peers' sshd",
+        ]
+    elif recipe.get("run") is None:
         lines += [
             "for host in $HOSTS; do",
             "  tries=0",
@@ -301,7 +325,11 @@ def script(test: PoolTest) -> str:
         ]
     if recipe.get("setup"):
         lines.append(recipe["setup"])
-    lines.append("status=0")
+    if recipe.get("forward_env"):
+        lines.append(
+            f"FORWARD=$(for name in {recipe['forward_env']}; do printf -- '-x %s ' $name; done)"
+        )
+    lines += ["set -u", "status=0"]
     for test_name in TESTS:
         lines.append(f'echo "{BEGIN}{test_name}"')
         if recipe.get("run"):
@@ -309,6 +337,8 @@ def script(test: PoolTest) -> str:
         else:
             env_names = [*recipe.get("env", {}), "NCCL_DEBUG", "NCCL_DEBUG_SUBSYS"]
             forwarded = " ".join(f"-x {name}" for name in env_names)
+            if recipe.get("forward_env"):
+                forwarded += " $FORWARD"
             mpi_args = " ".join(shlex.quote(arg) for arg in recipe.get("mpi_args", []))
             lines.append(
                 f"{recipe['mpirun']} --allow-run-as-root --hostfile /tmp/hostfile "
@@ -360,6 +390,7 @@ def _pod_spec(test: PoolTest) -> dict[str, Any]:
         {"name": "shm", "emptyDir": {"medium": "Memory", "sizeLimit": "64Gi"}}
     ]
     containers = [container]
+    init_containers: list[dict[str, Any]] = []
     if test.launcher.get("ssh") == "secret":
         container["volumeMounts"].append(
             {"name": "ssh", "mountPath": "/etc/clusterforge-ssh", "readOnly": True}
@@ -367,8 +398,10 @@ def _pod_spec(test: PoolTest) -> dict[str, Any]:
         volumes.append(
             {"name": "ssh", "secret": {"secretName": f"{test.job_name}-ssh", "defaultMode": 0o400}}
         )
-    if test.fabric == "efa":
-        container["securityContext"] = {"capabilities": {"add": ["IPC_LOCK"]}}
+    if test.launcher.get("capabilities"):
+        container["securityContext"] = {
+            "capabilities": {"add": list(test.launcher["capabilities"])}
+        }
     if test.fabric == "gpudirect-tcpxo":
         container["volumeMounts"] += [
             {"name": "nvidia", "mountPath": "/usr/local/nvidia/lib64"},
@@ -380,10 +413,13 @@ def _pod_spec(test: PoolTest) -> dict[str, Any]:
             _host_path("proc-sys", "/proc/sys"),
             _host_path("aperture-devices", "/dev/aperture_devices"),
         ]
-        containers.insert(
-            0,
+        # The rxdm daemon as a native sidecar (an init container that keeps running,
+        # Kubernetes >= 1.29): the pod completes when the test ends instead of running on with
+        # the daemon (Google's manifest is a long-lived pod driven by `kubectl exec`).
+        init_containers.append(
             {
                 "name": "tcpxo-daemon",
+                "restartPolicy": "Always",
                 "image": test.launcher["sidecar_image"],
                 "command": ["/bin/sh", "-c"],
                 "args": [
@@ -397,7 +433,7 @@ def _pod_spec(test: PoolTest) -> dict[str, Any]:
                     {"name": "sys", "mountPath": "/hostsysfs"},
                     {"name": "proc-sys", "mountPath": "/hostprocsysfs"},
                 ],
-            },
+            }
         )
     if test.fabric == "rdma":
         container["volumeMounts"] += [
@@ -416,6 +452,8 @@ def _pod_spec(test: PoolTest) -> dict[str, Any]:
         "containers": containers,
         "volumes": volumes,
     }
+    if init_containers:
+        spec["initContainers"] = init_containers
     if test.pinned_nodes:
         spec["affinity"] = {
             "nodeAffinity": {

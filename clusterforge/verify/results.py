@@ -179,8 +179,8 @@ def render_text(report: VerifyReport) -> str:
     if report.pools:
         verdict = "all pools pass" if report.ok else "FABRIC CHECK FAILED"
         lines.append(f"\n{verdict}")
-    elif not report.planned:
-        lines.append("\nnothing to test: no multi-node accelerator pool with a fabric")
+    elif not report.planned and not report.skipped:
+        lines.append("\nnothing to test: the stack has no accelerator pool")
     return "\n".join(lines) + "\n"
 
 
@@ -217,6 +217,18 @@ def render_markdown(report: VerifyReport) -> str:
         suspects = [(p.pool, n) for p in report.pools for n in p.suspects]
         if suspects:
             lines += ["", "**Slow nodes**: " + ", ".join(f"`{n}` ({p})" for p, n in suspects)]
+    if report.planned:
+        lines += [
+            "| pool | fabric | nodes | per pod | expected all_reduce busbw | job |",
+            "|---|---|---|---|---|---|",
+        ]
+        lines += [
+            f"| {_md(t.pool)} | {t.fabric} | {t.nodes} | {_md(_devices(t))} | "
+            f"{_md(_expected(t.expected))} | `{t.job_name}` |"
+            for t in report.planned
+        ]
+    if report.rendered:
+        lines += ["", "Written: " + ", ".join(f"`{_md(path)}`" for path in report.rendered)]
     if report.skipped:
         lines += ["", "<details><summary>Pools not tested</summary>", ""]
         lines += [f"- `{_md(s.pool)}`: {_md(s.reason)}" for s in report.skipped]

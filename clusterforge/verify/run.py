@@ -38,8 +38,10 @@ def verify_stack(
 
     _, report = _plan(path, stack_name=options.stack_name, cloud=options.cloud)
     if report.graph is None or report.resolved is None:
+        errors = [f for f in report.findings if f.severity.value == "error"][:3]
+        listed = "; ".join(f"{f.rule} {f.path}: {f.message}" for f in errors)
         raise UsageError(
-            f"{path}: the stack does not plan ({report.skipped or 'validation errors'})",
+            f"{path}: the stack does not plan: {listed or report.skipped or 'validation errors'}",
             hint=f"run `clusterforge validate {path}` and fix what it reports",
         )
     try:
@@ -64,5 +66,11 @@ def verify_stack(
     cluster = runner.Runner(
         client, options.namespace, timeout_s=options.timeout_s, progress=progress
     )
+    version = cluster.check_server()
+    if progress is not None:  # say which cluster: the default kubeconfig may name another one
+        progress(
+            f"cluster {client.configuration.host} (context {options.context or 'current'}, "
+            f"Kubernetes {version}), namespace {options.namespace}"
+        )
     result.pools = runner.verify_pools(cluster, tests, bisect=options.bisect, taint=options.taint)
     return result

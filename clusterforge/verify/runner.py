@@ -9,14 +9,18 @@ is interrupted.
 
 from __future__ import annotations
 
+import signal
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
+from urllib3.exceptions import HTTPError
+
 from clusterforge.errors import ClusterError, UsageError
 from clusterforge.verify import nccl_output
-from clusterforge.verify.jobs import TESTS, PoolTest, manifests
+from clusterforge.verify.jobs import JOBSET_API, LABEL, TESTS, PoolTest, manifests
 from clusterforge.verify.results import ERROR, FAIL, PASS, TIMEOUT, PoolOutcome, TestOutcome
 
 JOBSET_GROUP, JOBSET_VERSION, JOBSET_PLURAL = "jobset.x-k8s.io", "v1alpha2", "jobsets"
@@ -24,6 +28,10 @@ JOBSET_GROUP, JOBSET_VERSION, JOBSET_PLURAL = "jobset.x-k8s.io", "v1alpha2", "jo
 INDEX_LABEL = "batch.kubernetes.io/job-completion-index"
 JOBSET_NAME_LABEL = "jobset.sigs.k8s.io/jobset-name"
 SUSPECT_TAINT = "clusterforge.io/fabric-suspect"
+#: Container states that no amount of waiting fixes: end the job at once.
+FATAL_WAITING = frozenset(
+    {"ErrImagePull", "ImagePullBackOff", "InvalidImageName", "CreateContainerConfigError"}
+)
 
 Progress = Callable[[str], None]
 
@@ -55,9 +63,14 @@ def evaluate(test: PoolTest, log: str) -> list[TestOutcome]:
                 f"NCCL fell back to TCP sockets on {run.networks['Socket']} rank(s): the "
                 f"{test.fabric} transport did not load (check the plugin, devices and libraries)"
             )
-        elif network is None:
+        elif network is None and test.launcher.get("network_logged", True):
             status = FAIL if status == PASS else status
             problems.append("no `NCCL INFO Using network` line: run with NCCL_DEBUG=INFO")
+        elif network is None:
+            problems.append(
+                "the transport is not in the log (the recipe's script logs NCCL at WARN to "
+                "per-host files): only the bandwidth judges this fabric"
+            )
         elif verified and network not in expected_names:
             problems.append(
                 f"NCCL used network {network!r}; {test.fabric} normally shows "
@@ -208,8 +221,11 @@ class Runner:
             if exc.status == 404 and "jobset" in what:
                 hint = "install JobSet on the cluster (add-on `jobset`, or Kubeflow Trainer)"
             raise ClusterError(f"{what}: {detail}", hint=hint) from exc
-        except (OSError, ValueError) as exc:
-            raise ClusterError(f"{what}: {exc}") from exc
+        except (OSError, ValueError, HTTPError) as exc:
+            raise ClusterError(
+                f"{what}: {type(exc).__name__}: {exc}",
+                hint="check that the kubeconfig's server is reachable from here",
+            ) from exc
 
     def pool_nodes(self, test: PoolTest) -> list[str]:
         selector = ",".join(f"{k}={v}" for k, v in sorted(test.node_selector.items()))
@@ -224,25 +240,47 @@ class Runner:
         return sorted(ready)
 
     def _create(self, test: PoolTest) -> None:
+        """The JobSet first, then its SSH Secret owned by it (the pods wait for the Secret's
+        volume), so the key goes with the JobSet even if nothing else cleans up."""
         keys = ssh_keys() if test.launcher.get("ssh") == "secret" else None
-        for manifest in manifests(test, ssh_keys=keys, timeout_seconds=int(self.timeout_s)):
-            if manifest["kind"] == "Secret":
-                self._call(
-                    f"create Secret {manifest['metadata']['name']}",
-                    self.core.create_namespaced_secret,
-                    self.namespace,
-                    manifest,
-                )
-            else:
-                self._call(
-                    f"create jobset {manifest['metadata']['name']}",
-                    self.custom.create_namespaced_custom_object,
-                    JOBSET_GROUP,
-                    JOBSET_VERSION,
-                    self.namespace,
-                    JOBSET_PLURAL,
-                    manifest,
-                )
+        objects = manifests(test, ssh_keys=keys, timeout_seconds=int(self.timeout_s))
+        jobset = next(m for m in objects if m["kind"] == "JobSet")
+        created = self._call(
+            f"create jobset {jobset['metadata']['name']}",
+            self.custom.create_namespaced_custom_object,
+            JOBSET_GROUP,
+            JOBSET_VERSION,
+            self.namespace,
+            JOBSET_PLURAL,
+            jobset,
+        )
+        uid = ((created or {}).get("metadata") or {}).get("uid")
+        for secret in (m for m in objects if m["kind"] == "Secret"):
+            if uid:
+                secret["metadata"]["ownerReferences"] = [
+                    {"apiVersion": JOBSET_API, "kind": "JobSet", "name": test.job_name, "uid": uid}
+                ]
+            self._call(
+                f"create Secret {secret['metadata']['name']}",
+                self.core.create_namespaced_secret,
+                self.namespace,
+                secret,
+            )
+
+    def check_server(self) -> str:
+        """The API server's version; refuses one older than the Job success policy needs."""
+        from kubernetes import client as k8s
+
+        info = self._call("read the server version", k8s.VersionApi(self.core.api_client).get_code)
+        major = int("".join(ch for ch in str(info.major) if ch.isdigit()) or 0)
+        minor = int("".join(ch for ch in str(info.minor) if ch.isdigit()) or 0)
+        if (major, minor) < (1, 31):
+            raise ClusterError(
+                f"the cluster runs Kubernetes {info.major}.{info.minor}: the test ends through the "
+                "Job success policy (on by default from 1.31, GA in 1.33)",
+                hint="upgrade the cluster, or run the rendered jobs (--render) and end them by hand",
+            )
+        return f"{info.major}.{info.minor}"
 
     def _delete(self, test: PoolTest) -> None:
         """Remove the JobSet (its Jobs and pods go with it) and the Secret; never raises."""
@@ -268,8 +306,11 @@ class Runner:
             except ApiException as exc:
                 if exc.status != 404:
                     self.progress(f"cleanup of {test.job_name} failed: {exc.status} {exc.reason}")
-            except OSError as exc:
-                self.progress(f"cleanup of {test.job_name} failed: {exc}")
+            except (OSError, HTTPError) as exc:
+                self.progress(
+                    f"cleanup of {test.job_name} failed ({type(exc).__name__}): delete it with "
+                    f"kubectl delete jobset,secret -l {LABEL}=true -n {self.namespace}"
+                )
 
     def _state(self, running: _Running) -> None:
         name = running.test.job_name
@@ -295,6 +336,25 @@ class Runner:
             running.state = terminal
             running.finished = self.clock()
 
+    def _pod_problem(self, running: _Running) -> str | None:
+        """A reason the job can never run (an image that does not pull), or None."""
+        pods = self._call(
+            f"list the pods of {running.test.job_name}",
+            self.core.list_namespaced_pod,
+            self.namespace,
+            label_selector=f"{JOBSET_NAME_LABEL}={running.test.job_name}",
+        )
+        for pod in pods.items:
+            statuses = [
+                *((pod.status.init_container_statuses or []) if pod.status else []),
+                *((pod.status.container_statuses or []) if pod.status else []),
+            ]
+            for status in statuses:
+                waiting = status.state.waiting if status.state else None
+                if waiting is not None and waiting.reason in FATAL_WAITING:
+                    return f"{pod.metadata.name}: {waiting.reason}: {waiting.message or ''}".strip()
+        return None
+
     def _collect(self, running: _Running) -> None:
         name = running.test.job_name
         pods = self._call(
@@ -318,6 +378,7 @@ class Runner:
         """Run ``tests`` side by side; every one is deleted before this returns or raises."""
         runs = [_Running(test, self.clock()) for test in tests]
         created: list[PoolTest] = []
+        previous = _interrupt_on_sigterm()
         try:
             for running in runs:
                 created.append(running.test)  # before: a half-made test (Secret only) is removed
@@ -326,10 +387,14 @@ class Runner:
             deadline = self.clock() + self.timeout_s
             while any(r.state is None for r in runs):
                 for running in runs:
-                    if running.state is None:
-                        self._state(running)
-                        if running.state is not None:
-                            self.progress(f"{running.test.job_name}: {running.state}")
+                    if running.state is not None:
+                        continue
+                    self._state(running)
+                    if running.state is None and (problem := self._pod_problem(running)):
+                        running.state, running.finished = ERROR, self.clock()
+                        running.error = problem
+                    if running.state is not None:
+                        self.progress(f"{running.test.job_name}: {running.error or running.state}")
                 pending = [r for r in runs if r.state is None]
                 if not pending:
                     break
@@ -346,6 +411,8 @@ class Runner:
         finally:
             for test in created:
                 self._delete(test)
+            if previous is not None:
+                signal.signal(signal.SIGTERM, previous)
         return runs
 
     def taint(self, node: str, pool: str) -> None:
@@ -355,6 +422,17 @@ class Runner:
             return
         taints.append({"key": SUSPECT_TAINT, "value": pool, "effect": "NoSchedule"})
         self._call(f"taint node {node}", self.core.patch_node, node, {"spec": {"taints": taints}})
+
+
+def _interrupt_on_sigterm() -> Any:
+    """While jobs run, SIGTERM (a cancelled CI job) unwinds like Ctrl-C, so they are deleted."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def handler(_signum: int, _frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    return signal.signal(signal.SIGTERM, handler)
 
 
 def outcome(running: _Running) -> PoolOutcome:
@@ -371,6 +449,10 @@ def outcome(running: _Running) -> PoolOutcome:
         nodes=list(running.nodes),
         notes=list(test.notes),
     )
+    if running.state == ERROR and running.error:
+        result.status = ERROR
+        result.problems.append(f"{running.error}; the job was deleted")
+        return result
     if running.state == TIMEOUT:
         result.status = TIMEOUT
         result.problems.append(
@@ -396,7 +478,9 @@ def verify_pools(
         result = outcome(running)
         if bisect and result.status == FAIL and bandwidth_failed(result.tests):
             nodes = list(running.nodes) or runner.pool_nodes(running.test)
-            result.suspects = _bisect(runner, running.test, nodes)
+            result.suspects, note = _bisect(runner, running.test, nodes)
+            if note:
+                result.notes.append(note)
             if taint:
                 for node in result.suspects:
                     runner.taint(node, running.test.pool)
@@ -405,36 +489,40 @@ def verify_pools(
     return results
 
 
-def _bisect(runner: Runner, test: PoolTest, nodes: list[str]) -> list[str]:
-    """Round 1: disjoint pairs; a pair under the floor holds a suspect. Round 2: each node of a
-    failing pair with a node of a passing pair; the nodes that fail there too are the slow ones."""
+#: Fewer nodes than this cannot tell one slow node from a slow pool (two pairs at least).
+MIN_BISECT_NODES = 4
+
+
+def _status(running: _Running) -> str:
+    if running.state in (TIMEOUT, ERROR) or not running.log:
+        return running.state or ERROR
+    return pool_status(evaluate(running.test, running.log))
+
+
+def _bisect(runner: Runner, test: PoolTest, nodes: list[str]) -> tuple[list[str], str | None]:
+    """Round 1: disjoint pairs side by side; a slow pair holds a suspect. Round 2: each node of a
+    slow pair with a node of a fast pair, one at a time; a node slow there too is named. Only a
+    measured FAIL names a node (never a timeout or an error)."""
+    if len(nodes) < MIN_BISECT_NODES:
+        return [], (
+            f"{len(nodes)} node(s): too few to tell a slow node from a slow pool (bisection "
+            f"needs {MIN_BISECT_NODES})"
+        )
     groups = pairs(nodes)
-    if len(groups) < 1:
-        return []
     runner.progress(f"bisecting {test.pool}: {len(groups)} node pair(s)")
     first = runner.run(
         [replace(test, nodes=len(group), pinned_nodes=group, notes=()) for group in groups]
     )
-    good = [
-        node
-        for running in first
-        if pool_status(evaluate(running.test, running.log)) == PASS
-        for node in running.test.pinned_nodes
-    ]
-    suspects = [
-        node
-        for running in first
-        if pool_status(evaluate(running.test, running.log)) != PASS
-        for node in running.test.pinned_nodes
-    ]
-    if not good or not suspects:
-        return sorted(suspects)  # every pair slow: a pool-wide problem, not one node
-    partner = good[0]
-    second = runner.run(
-        [replace(test, nodes=2, pinned_nodes=(node, partner), notes=()) for node in suspects]
-    )
-    return sorted(
-        running.test.pinned_nodes[0]
-        for running in second
-        if pool_status(evaluate(running.test, running.log)) != PASS
-    )
+    good = [n for r in first if _status(r) == PASS for n in r.test.pinned_nodes]
+    slow = [n for r in first if _status(r) == FAIL for n in r.test.pinned_nodes]
+    if not slow:
+        return [], "every node pair passed on its own: the slowdown needs the whole pool"
+    if not good:
+        return [], "every node pair is slow: a pool-wide problem (fabric, drivers), not one node"
+    suspects = []
+    for index, node in enumerate(slow):
+        partner = good[index % len(good)]
+        [running] = runner.run([replace(test, nodes=2, pinned_nodes=(node, partner), notes=())])
+        if _status(running) == FAIL:
+            suspects.append(node)
+    return sorted(suspects), None

@@ -38,6 +38,9 @@ class Cluster:
     hang: bool = False
     #: False: the JobSet CRD is not installed (its endpoints answer 404).
     jobset_installed: bool = True
+    #: The pods' image does not pull (ErrImagePull on every pod).
+    pull_error: bool = False
+    version: tuple[str, str] = ("1", "33")
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def add_nodes(self, names: list[str], labels: dict[str, str], busbw: float = 480.0) -> None:
@@ -84,6 +87,22 @@ class _Handler(BaseHTTPRequestHandler):
         query = {k: v[0] for k, v in parse_qs(url.query).items()}
         c = self.cluster
         with c.lock:
+            if url.path in ("/version", "/version/"):
+                major, minor = c.version
+                return self._send(
+                    200,
+                    {
+                        "major": major,
+                        "minor": minor,
+                        "gitVersion": f"v{major}.{minor}.0",
+                        "gitCommit": "standin",
+                        "gitTreeState": "clean",
+                        "buildDate": "2026-01-01T00:00:00Z",
+                        "goVersion": "go1.25",
+                        "compiler": "gc",
+                        "platform": "linux/amd64",
+                    },
+                )
             if url.path == "/api/v1/nodes":
                 items = [
                     n
@@ -142,6 +161,7 @@ class _Handler(BaseHTTPRequestHandler):
             if re.fullmatch(r"/apis/jobset\.x-k8s\.io/v1alpha2/namespaces/[^/]+/jobsets", url.path):
                 if not c.jobset_installed:
                     return self._not_found()
+                body["metadata"]["uid"] = f"uid-{name}"
                 c.jobsets[name] = body
                 c.created.append(f"JobSet/{name}")
                 job = body["spec"]["replicatedJobs"][0]["template"]["spec"]
@@ -173,6 +193,29 @@ class _Handler(BaseHTTPRequestHandler):
                             },
                         },
                         "spec": {"nodeName": node, "containers": [{"name": "nccl-test"}]},
+                        **(
+                            {
+                                "status": {
+                                    "containerStatuses": [
+                                        {
+                                            "name": "nccl-test",
+                                            "image": "x",
+                                            "imageID": "",
+                                            "ready": False,
+                                            "restartCount": 0,
+                                            "state": {
+                                                "waiting": {
+                                                    "reason": "ErrImagePull",
+                                                    "message": "not found",
+                                                }
+                                            },
+                                        }
+                                    ]
+                                }
+                            }
+                            if c.pull_error
+                            else {}
+                        ),
                     }
                     for i, node in enumerate(placed)
                 ]

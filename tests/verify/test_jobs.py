@@ -152,8 +152,11 @@ def test_gke_a3_mega_job_uses_the_pools_networks_and_rxdm_sidecar() -> None:
     assert [i["interfaceName"] for i in interfaces] == [f"eth{i}" for i in range(9)]
     assert "devices.gke.io/container.tcpxo-daemon" in template["metadata"]["annotations"]
     containers = {c["name"]: c for c in template["spec"]["containers"]}
-    assert containers["tcpxo-daemon"]["image"].endswith("tcpgpudmarxd-dev:v1.0.21")
-    assert "demo-run-nccl-test-tcpxo-via-mpi.sh" in containers["nccl-test"]["command"][2]
+    [rxdm] = template["spec"]["initContainers"]  # a native sidecar: the pod ends with the test
+    assert rxdm["name"] == "tcpxo-daemon" and rxdm["restartPolicy"] == "Always"
+    assert rxdm["image"].endswith("tcpgpudmarxd-dev:v1.0.21")
+    script = containers["nccl-test"]["command"][2]
+    assert "demo-run-nccl-test-tcpxo-via-mpi.sh" in script and "getent hosts" in script
 
 
 def test_gke_rdma_job() -> None:
@@ -161,7 +164,9 @@ def test_gke_rdma_job() -> None:
     assert test.fabric == "rdma" and len(test.networks) == 9  # gVNIC + 8 RDMA
     [jobset] = jobs.manifests(test)
     assert_valid(jobset)
-    assert "set_nccl_env.sh" in jobs.script(test)
+    script = jobs.script(test)
+    assert "set_nccl_env.sh" in script and "$FORWARD" in script
+    assert script.index("set_nccl_env.sh") < script.index("set -u")  # sourced before set -u
 
 
 def test_infiniband_needs_an_image_then_requests_the_rdma_resource() -> None:
@@ -217,3 +222,8 @@ def test_pinned_jobs_get_their_own_name_and_node_affinity() -> None:
         "operator": "In",
         "values": ["ip-1", "ip-2"],
     }
+
+
+def test_more_nodes_than_the_pool_can_have_is_refused() -> None:
+    with pytest.raises(ValueError, match="at most 4 node"):
+        pool_tests("aws-h100-training.py", nodes=8)

@@ -50,7 +50,7 @@ def test_healthy_pool_passes_and_leaves_nothing_behind(api) -> None:
     reduce = result.tests[0]
     assert reduce.test == "all_reduce_perf" and reduce.network == "Libfabric"
     assert reduce.busbw_gb_per_s > 443.72 * 0.9
-    assert standin.cluster.created == ["Secret/cfv-h100-ssh", "JobSet/cfv-h100"]
+    assert standin.cluster.created == ["JobSet/cfv-h100", "Secret/cfv-h100-ssh"]
     assert not standin.cluster.jobsets and not standin.cluster.secrets
     # the SSH key pair reached the cluster and nowhere else
     assert standin.cluster.deleted == ["JobSet/cfv-h100", "Secret/cfv-h100-ssh"]
@@ -115,10 +115,86 @@ def test_missing_jobset_crd_is_a_clear_cluster_error(api) -> None:
     with pytest.raises(runner.ClusterError) as error:
         runner.verify_pools(run, [efa_test(2)])
     assert "404" in str(error.value) and "JobSet" in (error.value.hint or "")
-    assert not standin.cluster.secrets  # the Secret made before the refusal is gone too
+    assert not standin.cluster.secrets  # nothing is left half-made
 
 
 def test_pairs() -> None:
     assert runner.pairs(["d", "a", "c", "b"]) == [("a", "b"), ("c", "d")]
     assert runner.pairs(["a", "b", "c"]) == [("a", "b", "c")]
     assert runner.pairs(["a"]) == []
+
+
+def test_secret_is_owned_by_its_jobset(api) -> None:
+    standin, run = api
+    standin.cluster.add_nodes(["n0", "n1"], POOL_LABELS)
+    standin.cluster.hang = True
+    seen = {}
+
+    def look(message: str) -> None:
+        if message.startswith("waiting"):
+            seen.update(standin.cluster.secrets)
+            raise KeyboardInterrupt
+
+    run.progress = look
+    with pytest.raises(KeyboardInterrupt):
+        runner.verify_pools(run, [efa_test(2)])
+    owner = seen["cfv-h100-ssh"]["metadata"]["ownerReferences"][0]
+    assert owner == {
+        "apiVersion": "jobset.x-k8s.io/v1alpha2",
+        "kind": "JobSet",
+        "name": "cfv-h100",
+        "uid": "uid-cfv-h100",
+    }
+
+
+def test_image_that_does_not_pull_ends_the_run_at_once(api) -> None:
+    standin, run = api
+    standin.cluster.add_nodes(["n0", "n1"], POOL_LABELS)
+    standin.cluster.hang = True
+    standin.cluster.pull_error = True
+    [result] = runner.verify_pools(run, [efa_test(2)])
+    assert result.status == "error" and "ErrImagePull" in result.problems[0]
+    assert not standin.cluster.jobsets and not standin.cluster.secrets
+
+
+def test_old_cluster_is_refused(api) -> None:
+    standin, run = api
+    standin.cluster.version = ("1", "30")
+    with pytest.raises(runner.ClusterError, match="success policy"):
+        run.check_server()
+    standin.cluster.version = ("1", "33+")
+    assert run.check_server() == "1.33+"
+
+
+def test_unreachable_server_is_a_cluster_error_and_cleanup_never_raises(tmp_path) -> None:
+    kubeconfig = tmp_path / "kc"
+    kubeconfig.write_text(
+        '{"apiVersion": "v1", "kind": "Config", "current-context": "c",'
+        ' "clusters": [{"name": "c", "cluster": {"server": "http://127.0.0.1:1"}}],'
+        ' "users": [{"name": "u", "user": {"token": "t"}}],'
+        ' "contexts": [{"name": "c", "context": {"cluster": "c", "user": "u"}}]}'
+    )
+    client = runner.connect(str(kubeconfig), None)
+    client.configuration.retries = 0
+    messages: list[str] = []
+    run = runner.Runner(
+        client, timeout_s=60, poll_s=0, sleep=lambda _s: None, progress=messages.append
+    )
+    with pytest.raises(runner.ClusterError) as error:
+        runner.verify_pools(run, [efa_test(2)])
+    assert "cfv-h100" in str(error.value) and "reachable" in (error.value.hint or "")
+    assert any("kubectl delete jobset,secret" in m for m in messages)
+
+
+def test_bisection_never_blames_healthy_nodes(api) -> None:
+    standin, run = api
+    # two nodes: too few to bisect
+    standin.cluster.add_nodes(["n0", "n1"], POOL_LABELS, busbw=150)
+    [result] = runner.verify_pools(run, [efa_test(2)], taint=True)
+    assert result.status == FAIL and result.suspects == [] and result.tainted == []
+    assert "too few" in result.notes[-1]
+    # every pair slow: the pool, not a node
+    standin.cluster.add_nodes(["n2", "n3"], POOL_LABELS, busbw=150)
+    [result] = runner.verify_pools(run, [efa_test(4)], taint=True)
+    assert result.suspects == [] and "pool-wide" in result.notes[-1]
+    assert all("taints" not in node["spec"] for node in standin.cluster.nodes.values())
