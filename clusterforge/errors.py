@@ -48,3 +48,9 @@ class EngineError(ClusterforgeError):
 
 class UsageError(ClusterforgeError):
     """The command line asks for something that cannot be done (bad option combination)."""
+
+
+class ClusterError(ClusterforgeError):
+    """A Kubernetes API call that a command needs (``verify``) failed or was refused."""
+
+    exit_code = 3

@@ -102,6 +102,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "outputs",
         "Print STACK's outputs (cluster name, endpoint, kubeconfig, file systems); secrets masked.",
     ),
+    "verify": (
+        "clusterforge.cli.verify",
+        "verify",
+        "Run NCCL all_reduce and alltoall tests on every multi-node accelerator pool of STACK and compare them with the catalog's expected bus bandwidth; a slow pool is bisected into node pairs to name the bad node.",
+    ),
 }
 
 

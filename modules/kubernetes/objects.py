@@ -250,6 +250,19 @@ def accelerator_totals(resolved: ResolvedCluster) -> dict[str, int]:
 # ---------------------------------------------------------------------- Network Operator
 
 
+#: The resource each Network Operator mode advertises (one place: the NicClusterPolicy below
+#: builds it, `verify` requests it). The RDMA shared device plugin's resourcePrefix defaults to
+#: "rdma" (Mellanox/k8s-rdma-shared-dev-plugin v1.5.3 README, checked 2026-12-03).
+RDMA_SHARED_RESOURCE = ("rdma", "rdma_shared_device_a")
+SRIOV_RESOURCE = ("nvidia.com", "hostdev")
+
+
+def rdma_resource(mode: str | None) -> str:
+    """The extended resource an RDMA pod requests under the Network Operator in ``mode``."""
+    prefix, name = SRIOV_RESOURCE if mode == "sriov" else RDMA_SHARED_RESOURCE
+    return f"{prefix}/{name}"
+
+
 def nic_cluster_policy(
     addon: ResolvedAddon, images: dict[str, dict[str, str]], *, deploy_driver: bool = False
 ) -> Manifest:
@@ -261,8 +274,8 @@ def nic_cluster_policy(
         config: dict[str, Any] = {
             "resourceList": [
                 {
-                    "resourcePrefix": "nvidia.com",
-                    "resourceName": "hostdev",
+                    "resourcePrefix": SRIOV_RESOURCE[0],
+                    "resourceName": SRIOV_RESOURCE[1],
                     "selectors": {"vendors": ["15b3"], "isRdma": True},
                 }
             ]
@@ -273,7 +286,7 @@ def nic_cluster_policy(
         config = {
             "configList": [
                 {
-                    "resourceName": "rdma_shared_device_a",
+                    "resourceName": RDMA_SHARED_RESOURCE[1],
                     "rdmaHcaMax": 63,
                     "selectors": {"vendors": ["15b3"]},
                 }

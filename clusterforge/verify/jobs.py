@@ -1,0 +1,544 @@
+"""Pool → NCCL test JobSet: which pools are tested, with what devices and transport (pure).
+
+What the pool was built with is read from the offline plan of the same stack, not re-derived: the
+EFA interfaces its launch template carries (AWS) and the GKE ``Network`` objects created for it
+(GPUDirect), so the test requests exactly what the nodes have. The launch recipe per fabric (image,
+SSH, NCCL environment) comes from :mod:`clusterforge.verify.facts`.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from dataclasses import dataclass, field
+from typing import Any
+
+from clusterforge.catalog.resolve import ResolvedCluster, ResolvedPool
+from clusterforge.graph import ResourceGraph
+from clusterforge.verify import facts
+from clusterforge.verify.facts import Expectation
+from clusterforge.verify.nccl_output import BEGIN, END
+
+JOBSET_API = "jobset.x-k8s.io/v1alpha2"
+#: The tests each job runs, in order. all_reduce is compared with the expected figure; alltoall
+#: (the expert-parallel pattern) is measured and its transport checked.
+TESTS = ("all_reduce_perf", "alltoall_perf")
+#: Label on everything `verify` creates, so cleanup and `kubectl` can find it.
+LABEL = "clusterforge.io/verify"
+SSH_PORT = 2222
+EFA_RESOURCE = "vpc.amazonaws.com/efa"
+GPU_RESOURCE = "nvidia.com/gpu"
+_NETWORK_TYPE = "kubernetes:networking.gke.io/v1:Network"
+_PARAMS_TYPE = "kubernetes:networking.gke.io/v1:GKENetworkParamSet"
+_LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A pool `verify` does not test, and why."""
+
+    pool: str
+    path: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class PoolTest:
+    """Everything the job for one pool needs (plain values)."""
+
+    pool: str
+    path: str
+    fabric: str
+    instance_type: str | None
+    nodes: int
+    gpus_per_node: int
+    node_selector: dict[str, str]
+    tolerations: list[dict[str, str]]
+    launcher: dict[str, Any]
+    image: str
+    expected: Expectation | None
+    #: AWS: the EFA devices each node has (every one is requested).
+    efa_devices: int = 0
+    #: GKE GPUDirect: the ``Network`` object names, in NIC order, and whether they are RDMA.
+    networks: tuple[str, ...] = ()
+    #: Existing clusters with the Network Operator: the RDMA resource and how many per pod.
+    rdma_resource: str | None = None
+    #: Nodes the job is pinned to (bisection pairs); empty = any nodes of the pool.
+    pinned_nodes: tuple[str, ...] = ()
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def job_name(self) -> str:
+        return job_name(self.pool, self.pinned_nodes)
+
+
+def job_name(pool: str, pinned: tuple[str, ...] = ()) -> str:
+    """A DNS-1035 name short enough for the pods' hostnames (``<name>-worker-0-<i>``)."""
+    base = re.sub(r"[^a-z0-9-]", "-", f"cfv-{pool}".lower()).strip("-")[:30].rstrip("-")
+    if pinned:
+        import hashlib
+
+        digest = hashlib.sha256(",".join(pinned).encode()).hexdigest()[:6]
+        base = f"{base[:23].rstrip('-')}-{digest}"
+    return base
+
+
+def _tolerations(pool: ResolvedPool) -> list[dict[str, str]]:
+    found = []
+    for taint in pool.taints:
+        toleration = {"key": taint.key, "effect": taint.effect}
+        if taint.value:
+            toleration.update(operator="Equal", value=taint.value)
+        else:
+            toleration["operator"] = "Exists"
+        found.append(toleration)
+    return found
+
+
+def _pool_resources(graph: ResourceGraph, pool: ResolvedPool) -> list[Any]:
+    return [r for r in graph.resources if graph.spec_path(r) == pool.path]
+
+
+def _efa_devices(graph: ResourceGraph, pool: ResolvedPool) -> int:
+    """EFA interfaces on the pool's launch template as planned (``efa`` and ``efa-only``)."""
+    for resource in _pool_resources(graph, pool):
+        if resource.type == _LAUNCH_TEMPLATE:
+            interfaces = resource.inputs.get("networkInterfaces") or []
+            return sum(
+                1
+                for nic in interfaces
+                if isinstance(nic, dict) and nic.get("interfaceType") in ("efa", "efa-only")
+            )
+    return 0
+
+
+def _gke_networks(graph: ResourceGraph, pool: ResolvedPool) -> tuple[str, ...]:
+    """The GKE Network objects made for the pool, in the order the program created them."""
+    names = []
+    for resource in _pool_resources(graph, pool):
+        if resource.type == _NETWORK_TYPE:
+            name = (resource.inputs.get("metadata") or {}).get("name")
+            if isinstance(name, str):
+                names.append(name)
+    return tuple(names)
+
+
+def node_count(pool: ResolvedPool, requested: int | None) -> tuple[int, str | None]:
+    """How many nodes the test spans, and a note when it makes the autoscaler add nodes.
+    Raises ValueError when ``requested`` is more nodes than the pool can have."""
+    most = max(pool.max_size, pool.desired) * pool.slices
+    if requested is not None:
+        if requested > most:
+            raise ValueError(
+                f"--nodes {requested}: pool {pool.name} has at most {most} node(s) "
+                f"({pool.path}): the extra pods would wait for nodes that cannot exist"
+            )
+        return requested, None
+    if pool.total_nodes >= 2:
+        return pool.total_nodes, None
+    if pool.max_size * pool.slices >= 2:
+        return 2, (
+            f"the pool has {pool.total_nodes} node(s) now: the test asks for 2, so the autoscaler "
+            "adds nodes (and their cost) until it ends"
+        )
+    return pool.total_nodes, None
+
+
+def plan_tests(
+    resolved: ResolvedCluster,
+    graph: ResourceGraph,
+    *,
+    pools: tuple[str, ...] = (),
+    nodes: int | None = None,
+    image: str | None = None,
+    expect_busbw: float | None = None,
+) -> tuple[list[PoolTest], list[Skipped]]:
+    """The test of every multi-node accelerator pool (or of the ``pools`` named), and the pools
+    left out with the reason. Raises ValueError for a named pool that does not exist."""
+    from clusterforge.modules.kubernetes.objects import rdma_resource
+
+    known = {pool.name for pool in resolved.pools}
+    unknown = [name for name in pools if name not in known]
+    if unknown:
+        raise ValueError(
+            f"no pool named {', '.join(unknown)} (the stack has {', '.join(sorted(known))})"
+        )
+    tests: list[PoolTest] = []
+    skipped: list[Skipped] = []
+    network_operator = resolved.addon("network-operator")
+    for pool in resolved.pools:
+        if pools and pool.name not in pools:
+            continue
+        offering = pool.offering
+
+        def skip(reason: str, pool: ResolvedPool = pool) -> None:
+            skipped.append(Skipped(pool.name, pool.path, reason))
+
+        if not pool.is_accelerated:
+            continue  # system pools: nothing to prove
+        if pool.is_tpu:
+            skip("a TPU pool: NCCL does not run on TPUs (ICI is checked by the TPU runtime)")
+            continue
+        if offering is not None and offering.is_neuron:
+            skip(
+                "a Trainium/Inferentia pool: the Neuron collectives test (nccom-test) is not "
+                "built by this release; run it from the Neuron DLC by hand"
+            )
+            continue
+        if pool.fabric in ("none", ""):
+            skip("no fabric: NCCL would run over TCP, which this test cannot prove fast")
+            continue
+        count, note = node_count(pool, nodes)
+        if count < 2:
+            skip(f"a single node (max {pool.max_size}): there is no fabric between nodes to test")
+            continue
+        recipe = facts.launcher(pool.fabric)
+        if recipe is None:
+            skip(
+                f"fabric {pool.fabric}: no verified NCCL test recipe yet (GPUDirect-TCPX needs "
+                "Google's per-VM CPU bindings; run Google's nccl-test-latest.yaml for A3 High)"
+            )
+            continue
+        chosen = image or recipe.get("image")
+        if not chosen:
+            skip(f"fabric {pool.fabric}: {recipe['image_source']}")
+            continue
+        gpus = offering.accelerator_count if offering else (pool.spec.accelerators_per_node or 0)
+        notes = [note] if note else []
+        test = PoolTest(
+            pool=pool.name,
+            path=pool.path,
+            fabric=pool.fabric,
+            instance_type=pool.instance_type,
+            nodes=count,
+            gpus_per_node=gpus,
+            node_selector=pool.node_labels,
+            tolerations=_tolerations(pool),
+            launcher=recipe,
+            image=chosen,
+            expected=facts.expectation(offering, expect_busbw),
+            notes=tuple(notes),
+        )
+        if pool.fabric == "efa":
+            efa = _efa_devices(graph, pool)
+            if efa == 0:
+                skip("the plan has no EFA interfaces on this pool's launch template")
+                continue
+            test = _replace(test, efa_devices=efa)
+        elif pool.fabric in ("gpudirect-tcpxo", "rdma"):
+            networks = _gke_networks(graph, pool)
+            if not networks:
+                skip("the plan has no GKE Network objects for this pool's GPU NICs")
+                continue
+            test = _replace(test, networks=networks)
+        elif pool.fabric == "infiniband":
+            mode = network_operator.mode if network_operator is not None else None
+            if mode == "sriov":
+                skip(
+                    "InfiniBand in SR-IOV mode: the stack does not say how many VFs (HCAs) a "
+                    "node has, and one VF would test a fraction of the fabric"
+                )
+                continue
+            test = _replace(test, rdma_resource=rdma_resource(mode))
+        tests.append(test)
+    return tests, skipped
+
+
+def _replace(test: PoolTest, **changes: Any) -> PoolTest:
+    from dataclasses import replace
+
+    return replace(test, **changes)
+
+
+# ------------------------------------------------------------------------------ manifests
+
+
+def _env(test: PoolTest) -> list[dict[str, Any]]:
+    env = [{"name": k, "value": str(v)} for k, v in test.launcher.get("env", {}).items()]
+    env += [
+        {"name": "NCCL_DEBUG", "value": "INFO"},
+        {"name": "NCCL_DEBUG_SUBSYS", "value": "INIT,NET"},
+        {"name": "CF_NODES", "value": str(test.nodes)},
+        {"name": "CF_GPUS", "value": str(test.gpus_per_node)},
+        {"name": "CF_JOBSET", "value": test.job_name},
+    ]
+    return env
+
+
+def _resources(test: PoolTest) -> dict[str, dict[str, str]]:
+    amounts = {GPU_RESOURCE: str(test.gpus_per_node)}
+    if test.efa_devices:
+        amounts[EFA_RESOURCE] = str(test.efa_devices)
+        hugepages = test.launcher.get("hugepages_2mi")
+        if hugepages:
+            amounts["hugepages-2Mi"] = hugepages
+            # Hugepages need a memory request beside them (the upstream manifest's figure).
+            amounts["memory"] = test.launcher.get("memory", "32000Mi")
+    if test.rdma_resource:
+        amounts[test.rdma_resource] = "1"
+    return {"requests": dict(amounts), "limits": dict(amounts)}
+
+
+def script(test: PoolTest) -> str:
+    """The bash each pod runs. Every pod starts sshd; rank 0 (Job completion index 0) waits for
+    its peers, runs each test between begin/end markers and exits with the tests' status; the
+    others serve until the Job's success policy (index 0 succeeded) ends them."""
+    recipe = test.launcher
+    port = int(recipe.get("ssh_port", SSH_PORT))
+    ssh = (
+        f"ssh -p {port} -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null "
+        "-o LogLevel=ERROR"
+    )
+    lines = []
+    if recipe.get("ssh") == "secret":
+        lines.append(
+            "mkdir -p /root/.ssh && cp /etc/clusterforge-ssh/* /root/.ssh/ && chmod 600 /root/.ssh/*"
+        )
+    lines += [
+        recipe["sshd"],
+        'HOSTS=""',
+        'for i in $(seq 0 $((CF_NODES - 1))); do HOSTS="$HOSTS ${CF_JOBSET}-worker-0-${i}.${CF_JOBSET}"; done',
+        "export HOSTS NHOSTS=$CF_NODES",
+        'if [ "${JOB_COMPLETION_INDEX:-0}" != 0 ]; then exec sleep infinity; fi',
+    ]
+    if recipe.get("wait") == "dns":  # the recipe's scripts set SSH up: wait for the peers' names
+        lines += [
+            "for host in $HOSTS; do",
+            "  tries=0",
+            "  until getent hosts $host >/dev/null; do",
+            '    tries=$((tries + 1)); [ $tries -gt 90 ] && { echo "unreachable: $host"; exit 3; }',
+            "    sleep 10",
+            "  done",
+            "done",
+            "sleep 30  # the peers' sshd",
+        ]
+    elif recipe.get("run") is None:
+        lines += [
+            "for host in $HOSTS; do",
+            "  tries=0",
+            f"  until {ssh} $host true 2>/dev/null; do",
+            '    tries=$((tries + 1)); [ $tries -gt 90 ] && { echo "unreachable: $host"; exit 3; }',
+            "    sleep 10",
+            "  done",
+            '  echo "$host slots=$CF_GPUS" >> /tmp/hostfile',
+            "done",
+        ]
+    if recipe.get("setup"):
+        lines.append(recipe["setup"])
+    if recipe.get("forward_env"):
+        lines.append(
+            f"FORWARD=$(for name in {recipe['forward_env']}; do printf -- '-x %s ' $name; done)"
+        )
+    lines += ["set -u", "status=0"]
+    for test_name in TESTS:
+        lines.append(f'echo "{BEGIN}{test_name}"')
+        if recipe.get("run"):
+            lines += [f"export BENCHMARK={test_name}", recipe["run"]]
+        else:
+            env_names = [*recipe.get("env", {}), "NCCL_DEBUG", "NCCL_DEBUG_SUBSYS"]
+            forwarded = " ".join(f"-x {name}" for name in env_names)
+            if recipe.get("forward_env"):
+                forwarded += " $FORWARD"
+            mpi_args = " ".join(shlex.quote(arg) for arg in recipe.get("mpi_args", []))
+            lines.append(
+                f"{recipe['mpirun']} --allow-run-as-root --hostfile /tmp/hostfile "
+                f"-np $((CF_NODES * CF_GPUS)) -N $CF_GPUS {mpi_args} "
+                f'--mca plm_rsh_agent "{ssh}" -x PATH {forwarded} '
+                f"{recipe['tests_dir']}/{test_name} -b 8 -e 16G -f 2 -g 1 -c 1 -n 50"
+            )
+        lines.append(f'rc=$?; echo "{END}{test_name} rc=$rc"; [ $rc -eq 0 ] || status=$rc')
+    lines.append("exit $status")
+    return "\n".join(lines) + "\n"
+
+
+def _annotations(test: PoolTest) -> dict[str, str]:
+    if not test.networks:
+        return {}
+    import json
+
+    interfaces = [{"interfaceName": "eth0", "network": "default"}]
+    interfaces += [
+        {"interfaceName": f"eth{i}", "network": name} for i, name in enumerate(test.networks, 1)
+    ]
+    annotations = {
+        "networking.gke.io/default-interface": "eth0",
+        "networking.gke.io/interfaces": json.dumps(interfaces, indent=2),
+    }
+    if test.fabric == "gpudirect-tcpxo":
+        devices = [f"/dev/nvidia{i}" for i in range(test.gpus_per_node)]
+        devices += ["/dev/nvidiactl", "/dev/nvidia-uvm", "/dev/dmabuf_import_helper"]
+        annotations["devices.gke.io/container.tcpxo-daemon"] = "".join(
+            f"- path: {path}\n" for path in devices
+        )
+    return annotations
+
+
+def _host_path(name: str, path: str) -> dict[str, Any]:
+    return {"name": name, "hostPath": {"path": path}}
+
+
+def _pod_spec(test: PoolTest) -> dict[str, Any]:
+    container: dict[str, Any] = {
+        "name": "nccl-test",
+        "image": test.image,
+        "command": ["/bin/bash", "-c", script(test)],
+        "env": _env(test),
+        "resources": _resources(test),
+        "volumeMounts": [{"name": "shm", "mountPath": "/dev/shm"}],
+    }
+    volumes: list[dict[str, Any]] = [
+        {"name": "shm", "emptyDir": {"medium": "Memory", "sizeLimit": "64Gi"}}
+    ]
+    containers = [container]
+    init_containers: list[dict[str, Any]] = []
+    if test.launcher.get("ssh") == "secret":
+        container["volumeMounts"].append(
+            {"name": "ssh", "mountPath": "/etc/clusterforge-ssh", "readOnly": True}
+        )
+        volumes.append(
+            {"name": "ssh", "secret": {"secretName": f"{test.job_name}-ssh", "defaultMode": 0o400}}
+        )
+    if test.launcher.get("capabilities"):
+        container["securityContext"] = {
+            "capabilities": {"add": list(test.launcher["capabilities"])}
+        }
+    if test.fabric == "gpudirect-tcpxo":
+        container["volumeMounts"] += [
+            {"name": "nvidia", "mountPath": "/usr/local/nvidia/lib64"},
+            {"name": "aperture-devices", "mountPath": "/dev/aperture_devices"},
+        ]
+        volumes += [
+            _host_path("nvidia", "/home/kubernetes/bin/nvidia/lib64"),
+            _host_path("sys", "/sys"),
+            _host_path("proc-sys", "/proc/sys"),
+            _host_path("aperture-devices", "/dev/aperture_devices"),
+        ]
+        # The rxdm daemon as a native sidecar (an init container that keeps running,
+        # Kubernetes >= 1.29): the pod completes when the test ends instead of running on with
+        # the daemon (Google's manifest is a long-lived pod driven by `kubectl exec`).
+        init_containers.append(
+            {
+                "name": "tcpxo-daemon",
+                "restartPolicy": "Always",
+                "image": test.launcher["sidecar_image"],
+                "command": ["/bin/sh", "-c"],
+                "args": [
+                    "set -ex\nchmod 755 /fts/entrypoint_rxdm_container.sh\n"
+                    "/fts/entrypoint_rxdm_container.sh --num_hops=2"
+                ],
+                "securityContext": {"capabilities": {"add": ["NET_ADMIN", "NET_BIND_SERVICE"]}},
+                "env": [{"name": "LD_LIBRARY_PATH", "value": "/usr/local/nvidia/lib64"}],
+                "volumeMounts": [
+                    {"name": "nvidia", "mountPath": "/usr/local/nvidia/lib64"},
+                    {"name": "sys", "mountPath": "/hostsysfs"},
+                    {"name": "proc-sys", "mountPath": "/hostprocsysfs"},
+                ],
+            }
+        )
+    if test.fabric == "rdma":
+        container["volumeMounts"] += [
+            {"name": "nvidia", "mountPath": "/usr/local/nvidia"},
+            {"name": "gib", "mountPath": "/usr/local/gib"},
+        ]
+        volumes += [
+            _host_path("nvidia", "/home/kubernetes/bin/nvidia"),
+            _host_path("gib", "/home/kubernetes/bin/gib"),
+        ]
+    spec: dict[str, Any] = {
+        "restartPolicy": "Never",
+        "terminationGracePeriodSeconds": 5,
+        "nodeSelector": dict(test.node_selector),
+        "tolerations": test.tolerations,
+        "containers": containers,
+        "volumes": volumes,
+    }
+    if init_containers:
+        spec["initContainers"] = init_containers
+    if test.pinned_nodes:
+        spec["affinity"] = {
+            "nodeAffinity": {
+                "requiredDuringSchedulingIgnoredDuringExecution": {
+                    "nodeSelectorTerms": [
+                        {
+                            "matchExpressions": [
+                                {
+                                    "key": "kubernetes.io/hostname",
+                                    "operator": "In",
+                                    "values": list(test.pinned_nodes),
+                                }
+                            ]
+                        }
+                    ]
+                }
+            }
+        }
+    return spec
+
+
+def manifests(
+    test: PoolTest, *, ssh_keys: dict[str, str] | None = None, timeout_seconds: int = 3600
+) -> list[dict[str, Any]]:
+    """The objects of one pool's test: the JobSet (and, with SSH from a Secret, the Secret —
+    with ``ssh_keys`` filled in, or without data for the user to create when rendering)."""
+    labels = {LABEL: "true", "clusterforge.io/pool": test.pool}
+    annotations = {
+        "clusterforge.io/expected-busbw": (
+            f"{test.expected.busbw_gb_per_s:g} GB/s ({'derived' if test.expected.derived else 'published'}): "
+            f"{test.expected.source}"
+            if test.expected
+            else "unknown: no figure for this pool's hardware; pass --expect-busbw"
+        ),
+        "clusterforge.io/spec-path": test.path,
+    }
+    pod_annotations = _annotations(test)
+    jobset: dict[str, Any] = {
+        "apiVersion": JOBSET_API,
+        "kind": "JobSet",
+        "metadata": {"name": test.job_name, "labels": labels, "annotations": annotations},
+        "spec": {
+            "ttlSecondsAfterFinished": 3600,
+            "network": {"enableDNSHostnames": True, "subdomain": test.job_name},
+            "failurePolicy": {"maxRestarts": 0},
+            "replicatedJobs": [
+                {
+                    "name": "worker",
+                    "replicas": 1,
+                    "template": {
+                        "spec": {
+                            "parallelism": test.nodes,
+                            "completions": test.nodes,
+                            "completionMode": "Indexed",
+                            "backoffLimit": 0,
+                            # Rank 0 runs the tests; once it succeeds the Job is done and the
+                            # job controller ends the serving pods (Job success policy, GA in
+                            # Kubernetes 1.33: kubernetes.io/blog/2025/05/15).
+                            "successPolicy": {
+                                "rules": [{"succeededIndexes": "0", "succeededCount": 1}]
+                            },
+                            "activeDeadlineSeconds": timeout_seconds,
+                            "template": {
+                                "metadata": {
+                                    "labels": dict(labels),
+                                    **({"annotations": pod_annotations} if pod_annotations else {}),
+                                },
+                                "spec": _pod_spec(test),
+                            },
+                        }
+                    },
+                }
+            ],
+        },
+    }
+    objects: list[dict[str, Any]] = []
+    if test.launcher.get("ssh") == "secret":
+        secret: dict[str, Any] = {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": {"name": f"{test.job_name}-ssh", "labels": dict(labels)},
+            "type": "Opaque",
+        }
+        if ssh_keys:
+            secret["stringData"] = dict(ssh_keys)
+        objects.append(secret)
+    objects.append(jobset)
+    return objects

@@ -1,0 +1,229 @@
+"""Pool → NCCL test jobs: which pools, which devices per fabric, and manifests that validate
+against Kubernetes (kubernetes-validate, strict) and the pinned JobSet CRD schema."""
+
+from __future__ import annotations
+
+import copy
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import kubernetes_validate
+import pytest
+
+from clusterforge.catalog import load as load_catalog
+from clusterforge.engine import plan_offline
+from clusterforge.spec.loader import load_stack
+from clusterforge.validate import validate
+from clusterforge.verify import jobs
+
+from helpers import EXAMPLES, cluster_from
+
+SCHEMA = (
+    Path(__file__).resolve().parent.parent
+    / "data"
+    / "crds"
+    / "jobset-v0.12.0"
+    / "jobset.x-k8s.io__v1alpha2__JobSet.json"
+)
+KUBERNETES_VERSION = "1.33"
+
+
+def _strict(schema: Any) -> Any:
+    """The CRD schema with unknown fields refused (the API server would prune them silently:
+    a misspelt field must fail here, not vanish on the cluster)."""
+    if isinstance(schema, dict):
+        out = {k: _strict(v) for k, v in schema.items()}
+        if (
+            "properties" in out
+            and "additionalProperties" not in out
+            and not out.get("x-kubernetes-preserve-unknown-fields")
+        ):
+            out["additionalProperties"] = False
+        return out
+    if isinstance(schema, list):
+        return [_strict(v) for v in schema]
+    return schema
+
+
+@cache
+def jobset_validator() -> jsonschema.Draft7Validator:
+    return jsonschema.Draft7Validator(_strict(json.loads(SCHEMA.read_text())))
+
+
+def assert_valid(manifest: dict[str, Any]) -> None:
+    if manifest["kind"] != "JobSet":
+        kubernetes_validate.validate(manifest, KUBERNETES_VERSION, strict=True)
+        return
+    jobset_validator().validate(manifest)
+    # The Job and pod templates inside, strictly against Kubernetes' own schemas too.
+    job_spec = copy.deepcopy(manifest["spec"]["replicatedJobs"][0]["template"]["spec"])
+    job = {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "x"}, "spec": job_spec}
+    kubernetes_validate.validate(job, KUBERNETES_VERSION, strict=True)
+
+
+@cache
+def planned_example(name: str) -> tuple[Any, Any]:
+    """An example resolved and planned once per test session."""
+    loaded = load_stack(EXAMPLES / name)
+    assert loaded.cluster is not None
+    resolved, findings = validate(loaded.cluster)
+    assert not [f for f in findings if f.severity.value == "error"], findings
+    return resolved, plan_offline(resolved)
+
+
+def pool_tests(stack: str | dict[str, Any], **options: Any) -> tuple[list[jobs.PoolTest], list]:
+    if isinstance(stack, str):
+        resolved, graph = planned_example(stack)
+    else:
+        resolved, findings = validate(cluster_from(stack))
+        assert not [f for f in findings if f.severity.value == "error"], findings
+        graph = plan_offline(resolved)
+    return jobs.plan_tests(resolved, graph, **options)
+
+
+def only(stack: str | dict[str, Any], **options: Any) -> jobs.PoolTest:
+    found, _ = pool_tests(stack, **options)
+    assert len(found) == 1
+    return found[0]
+
+
+def resources(test: jobs.PoolTest) -> dict[str, str]:
+    jobset = jobs.manifests(test)[-1]
+    pod = jobset["spec"]["replicatedJobs"][0]["template"]["spec"]["template"]["spec"]
+    container = next(c for c in pod["containers"] if c["name"] == "nccl-test")
+    assert container["resources"]["requests"] == container["resources"]["limits"]
+    return container["resources"]["requests"]
+
+
+@pytest.mark.parametrize(
+    ("instance_type", "efa"),
+    [("p5.48xlarge", 32), ("p5en.48xlarge", 16), ("p6-b300.48xlarge", 16)],
+)
+def test_efa_pools_request_every_efa_interface_of_the_launch_template(
+    instance_type: str, efa: int
+) -> None:
+    if load_catalog("aws").get(instance_type) is None:
+        pytest.skip(f"{instance_type} is not in this catalog")
+    stack = {"node_pools": [{}, {"instance_type": instance_type, "nodes": 2}], "storage": []}
+    test = only(stack)
+    assert test.efa_devices == efa
+    assert resources(test)[jobs.EFA_RESOURCE] == str(efa)
+    assert resources(test)[jobs.GPU_RESOURCE] == "8"
+    for manifest in jobs.manifests(test, ssh_keys={"authorized_keys": "k"}):
+        assert_valid(manifest)
+
+
+def test_example_aws_h100_job() -> None:
+    test = only("aws-h100-training.py")
+    assert (test.pool, test.nodes, test.efa_devices) == ("h100", 4, 32)
+    assert test.expected is not None and not test.expected.derived
+    assert test.expected.busbw_gb_per_s == 443.72
+    secret, jobset = jobs.manifests(test)
+    assert secret["kind"] == "Secret" and "stringData" not in secret  # no keys unless running
+    job = jobset["spec"]["replicatedJobs"][0]["template"]["spec"]
+    assert job["parallelism"] == job["completions"] == 4
+    assert job["successPolicy"] == {"rules": [{"succeededIndexes": "0", "succeededCount": 1}]}
+    pod = job["template"]["spec"]
+    assert pod["nodeSelector"] == {"clusterforge.io/pool": "h100"}
+    assert {
+        "key": "nvidia.com/gpu",
+        "operator": "Equal",
+        "value": "present",
+        "effect": "NoSchedule",
+    } in pod["tolerations"]
+    script = pod["containers"][0]["command"][2]
+    assert "all_reduce_perf" in script and "alltoall_perf" in script
+    assert "FI_PROVIDER" in script and "NCCL_DEBUG" in script
+    for manifest in (secret, jobset):
+        assert_valid(manifest)
+
+
+def test_gke_a3_mega_job_uses_the_pools_networks_and_rxdm_sidecar() -> None:
+    test = only("gcp-a3-mega-training.yaml")
+    assert test.fabric == "gpudirect-tcpxo" and len(test.networks) == 8
+    [jobset] = jobs.manifests(test)  # the recipe's image brings its own SSH set-up
+    assert_valid(jobset)
+    template = jobset["spec"]["replicatedJobs"][0]["template"]["spec"]["template"]
+    interfaces = json.loads(template["metadata"]["annotations"]["networking.gke.io/interfaces"])
+    assert [i["network"] for i in interfaces] == ["default", *test.networks]
+    assert [i["interfaceName"] for i in interfaces] == [f"eth{i}" for i in range(9)]
+    assert "devices.gke.io/container.tcpxo-daemon" in template["metadata"]["annotations"]
+    containers = {c["name"]: c for c in template["spec"]["containers"]}
+    [rxdm] = template["spec"]["initContainers"]  # a native sidecar: the pod ends with the test
+    assert rxdm["name"] == "tcpxo-daemon" and rxdm["restartPolicy"] == "Always"
+    assert rxdm["image"].endswith("tcpgpudmarxd-dev:v1.0.21")
+    script = containers["nccl-test"]["command"][2]
+    assert "demo-run-nccl-test-tcpxo-via-mpi.sh" in script and "getent hosts" in script
+
+
+def test_gke_rdma_job() -> None:
+    test = only("gcp-a3-ultra-rdma.yaml")
+    assert test.fabric == "rdma" and len(test.networks) == 9  # gVNIC + 8 RDMA
+    [jobset] = jobs.manifests(test)
+    assert_valid(jobset)
+    script = jobs.script(test)
+    assert "set_nccl_env.sh" in script and "$FORWARD" in script
+    assert script.index("set_nccl_env.sh") < script.index("set -u")  # sourced before set -u
+
+
+def test_infiniband_needs_an_image_then_requests_the_rdma_resource() -> None:
+    found, skipped = pool_tests("byo-infiniband.yaml")
+    assert not found and "pass --image" in skipped[0].reason
+    test = only("byo-infiniband.yaml", image="registry.example/nccl:1")
+    assert resources(test)["rdma/rdma_shared_device_a"] == "1"
+    for manifest in jobs.manifests(test, ssh_keys={"authorized_keys": "k"}):
+        assert_valid(manifest)
+
+
+@pytest.mark.parametrize(
+    ("stack", "reason"),
+    [
+        ("gcp-tpu-v5p-training.yaml", "TPU"),
+        ("aws-trainium.yaml", "Neuron"),
+        ("aws-inference.yaml", "no fabric"),
+    ],
+)
+def test_pools_not_tested_say_why(stack: str, reason: str) -> None:
+    found, skipped = pool_tests(stack)
+    assert not found
+    assert any(reason in s.reason for s in skipped)
+
+
+def test_single_node_and_autoscaled_pools() -> None:
+    single = {"node_pools": [{}, {"nodes": 1}], "storage": []}
+    found, skipped = pool_tests(single)
+    assert not found and "single node" in skipped[0].reason
+    scaled = {"node_pools": [{}, {"nodes": None, "min_nodes": 0, "max_nodes": 4}], "storage": []}
+    test = only(scaled)
+    assert test.nodes == 2 and "autoscaler adds nodes" in test.notes[0]
+
+
+def test_unknown_pool_is_an_error() -> None:
+    with pytest.raises(ValueError, match="no pool named nope"):
+        pool_tests("aws-h100-training.py", pools=("nope",))
+
+
+def test_pinned_jobs_get_their_own_name_and_node_affinity() -> None:
+    from dataclasses import replace
+
+    test = replace(only("aws-h100-training.py"), nodes=2, pinned_nodes=("ip-1", "ip-2"))
+    assert test.job_name != "cfv-h100" and len(test.job_name) <= 30
+    jobset = jobs.manifests(test)[-1]
+    assert_valid(jobset)
+    pod = jobset["spec"]["replicatedJobs"][0]["template"]["spec"]["template"]["spec"]
+    expression = pod["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"][
+        "nodeSelectorTerms"
+    ][0]["matchExpressions"][0]
+    assert expression == {
+        "key": "kubernetes.io/hostname",
+        "operator": "In",
+        "values": ["ip-1", "ip-2"],
+    }
+
+
+def test_more_nodes_than_the_pool_can_have_is_refused() -> None:
+    with pytest.raises(ValueError, match="at most 4 node"):
+        pool_tests("aws-h100-training.py", nodes=8)
