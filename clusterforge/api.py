@@ -48,12 +48,14 @@ def plan_stack(
 ) -> tuple[LoadedStack, Report]:
     """Validate, then (when no error was found) plan offline, estimate the cost and run the policy
     pack at its default levels (``skip`` names validation rules and policies to leave out)."""
+    from clusterforge.policies.merge import one_per_problem
     from clusterforge.policies.offline import run_policies
     from clusterforge.policies.pack_config import PackConfig
 
     stack, report = _plan(path, stack_name=stack_name, skip=skip, cloud=cloud)
     if report.graph is not None:
         report.add_findings(run_policies(report.graph, PackConfig().skipping(skip)))
+        report.findings = one_per_problem(report.findings)
     return stack, report
 
 
@@ -77,30 +79,44 @@ def _plan(
 
 
 def check_stack(
-    path: str | Path, *, config: str | Path | None = None, stack_name: str = "dev"
+    path: str | Path,
+    *,
+    config: str | Path | None = None,
+    stack_name: str = "dev",
+    skip: Iterable[str] = (),
+    fail_on: Severity = Severity.ERROR,
 ) -> Report:
     """Check a stack file, or a plan JSON written by ``plan --format json``, against the policy pack
     offline. ``config`` is a ``--policy-pack-config`` file (levels and settings; a bad one raises
-    UsageError before anything runs). The report holds the policy findings — or, when the stack
-    cannot be planned, the validation findings that stop it (validation warnings are `plan`'s job).
+    UsageError before anything runs); ``skip`` names validation rules and policies to leave out.
+    The report holds the policy findings and the validation findings at or above ``fail_on`` (one
+    finding per problem, as in ``plan``).
     """
+    from clusterforge.policies.merge import one_per_problem
     from clusterforge.policies.offline import run_policies
     from clusterforge.policies.pack_config import PackConfig, load
 
-    settings = load(config) if config is not None else PackConfig()
+    skip = list(skip)
+    settings = (load(config) if config is not None else PackConfig()).skipping(skip)
     document = _plan_document(Path(path))
     if document is not None:
         report = _report_from_plan(Path(path), document, stack_name)
+        validation = [
+            _finding(f)
+            for f in document.get("findings") or []
+            if isinstance(f, dict) and f.get("source", "validate") == "validate"
+        ]
+        if report.graph is not None:
+            report.add_findings([f for f in validation if f.rule not in skip])
     else:
-        _, planned = _plan(path, stack_name=stack_name)
-        report = planned
-        if planned.graph is not None:
-            report = Report(
-                stack_file=planned.stack_file, resolved=planned.resolved, graph=planned.graph, cost=planned.cost,
-                source=planned.source, stack=stack_name,
-            )  # fmt: skip
+        _, report = _plan(path, stack_name=stack_name, skip=skip)
     if report.graph is not None:
         report.add_findings(run_policies(report.graph, settings))
+        report.policies_run = (settings.enabled_count(), len(report.graph.custom_resources))
+        report.findings = one_per_problem(report.findings)
+    report.findings = [
+        f for f in report.findings if f.source == "policy" or f.severity.rank >= fail_on.rank
+    ]
     return report
 
 

@@ -63,6 +63,9 @@ class PolicyRule:
     #: An absolute spec path every violation points at instead (``region``, ``tags``): for rules
     #: whose fix is one stack-wide setting rather than the element a resource was built from.
     spec_path: str | None = None
+    #: Validation rules that report the same problem from the spec at the same path: where one
+    #: of them already did, ``plan`` and ``check`` show that one finding, not both.
+    same_as: tuple[str, ...] = ()
 
     @property
     def id(self) -> str:
@@ -112,6 +115,7 @@ class PolicyRule:
             "types": list(self.types),
             "description": self.description,
             "remediation": self.remediation,
+            "same_as": list(self.same_as),
             "config": {k: dict(v) for k, v in self.config_properties.items()},
         }
 
@@ -143,6 +147,7 @@ def resource_policy(
     config: PolicyConfigSchema | None = None,
     spec_field: str | None = None,
     spec_path: str | None = None,
+    same_as: tuple[str, ...] = (),
 ) -> Callable[[ResourceCheck], ResourceCheck]:
     """Register ``check`` as a resource policy that runs on resources of ``types`` (a type token,
     or a package prefix such as ``aws:``)."""
@@ -156,7 +161,7 @@ def resource_policy(
             validate=validate,
             **_policy_fields(rule_id, title, description, remediation, level, config),
         )
-        _add(PolicyRule(policy, types, spec_field, spec_path))
+        _add(PolicyRule(policy, types, spec_field, spec_path, same_as))
         return check
 
     return register
@@ -180,6 +185,7 @@ def stack_policy(
     config: PolicyConfigSchema | None = None,
     spec_field: str | None = None,
     spec_path: str | None = None,
+    same_as: tuple[str, ...] = (),
 ) -> Callable[[StackCheck], StackCheck]:
     """Register ``check`` as a stack policy (it sees every resource and follows references)."""
 
@@ -188,7 +194,7 @@ def stack_policy(
             validate=check,
             **_policy_fields(rule_id, title, description, remediation, level, config),
         )
-        _add(PolicyRule(policy, types, spec_field, spec_path))
+        _add(PolicyRule(policy, types, spec_field, spec_path, same_as))
         return check
 
     return register

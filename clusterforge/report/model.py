@@ -31,6 +31,8 @@ class Report:
     #: Why the plan did not run (validation errors), when it did not.
     skipped: str | None = None
     stack: str = "dev"
+    #: ``check``: how many policies ran over how many resources.
+    policies_run: tuple[int, int] | None = None
 
     def __post_init__(self) -> None:
         self.findings = self._located(self.findings)

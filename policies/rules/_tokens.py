@@ -4,6 +4,7 @@
 AWS_PROVIDER = "pulumi:providers:aws"
 LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
 EC2_INSTANCE = "aws:ec2/instance:Instance"
+PLACEMENT_GROUP = "aws:ec2/placementGroup:PlacementGroup"
 NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
 EKS_CLUSTER = "aws:eks/cluster:Cluster"
 SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
@@ -34,6 +35,9 @@ GCE_INSTANCE = "gcp:compute/instance:Instance"
 # Kubernetes
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
 HELM_CHART = "kubernetes:helm.sh/v4:Chart"
+CONFIG_FILE = "kubernetes:yaml/v2:ConfigFile"
+#: Provider-side components: the engine shows analyzers no inputs of theirs.
+REMOTE_COMPONENTS = (HELM_CHART, CONFIG_FILE)
 POD = "kubernetes:core/v1:Pod"
 WORKLOADS = (
     POD,
@@ -44,6 +48,7 @@ WORKLOADS = (
     "kubernetes:batch/v1:Job",
     "kubernetes:batch/v1:CronJob",
 )
+JOBSET = "kubernetes:jobset.x-k8s.io/v1alpha2:JobSet"
 INFERENCE_SERVICE = "kubernetes:serving.kserve.io/v1beta1:InferenceService"
 TRAIN_JOB = "kubernetes:trainer.kubeflow.org/v1alpha1:TrainJob"
 

@@ -46,6 +46,7 @@ DEFAULT_MIN_RETENTION_DAYS = 1
     remediation="Set `protect: true` on the storage in the stack (the default), or the `protect` and "
     "`retainOnDelete` resource options in a Pulumi program.",
     spec_field="protect",
+    same_as=("STO004",),
 )
 def filesystem_protected(args: ResourceValidationArgs, report: ReportViolation) -> None:
     if not args.opts.protect:

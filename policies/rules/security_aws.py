@@ -8,9 +8,9 @@ from typing import Any
 
 from pulumi_policy import ReportViolation, ResourceValidationArgs
 
+from clusterforge.catalog.network import covers_internet, internet_open_endpoint
 from clusterforge.policies.registry import ADVISORY, resource_policy
 from clusterforge.policies.rules._props import (
-    WORLD_CIDRS,
     flag,
     get,
     has,
@@ -39,11 +39,13 @@ SSH_PORT = 22
     "CF-AWS-001",
     "eks-endpoint-private",
     types=(EKS_CLUSTER,),
-    description="The EKS API endpoint is private, or public only to listed CIDRs (never 0.0.0.0/0). EKS makes the "
-    "endpoint public to the world when `endpointPublicAccess` is unset.",
+    description="The EKS API endpoint is private, or public only to listed CIDRs that do not together cover the "
+    "internet (0.0.0.0/0, but also 0.0.0.0/1 + 128.0.0.0/1). EKS makes the endpoint public to the world when "
+    "`endpointPublicAccess` is unset.",
     remediation="Set `kubernetes.endpoint_public_access: false` (reach the API through the VPC), or list the "
     "networks that may reach it in `kubernetes.public_access_cidrs`.",
-    spec_field="endpoint_public_access",
+    spec_field="public_access_cidrs",
+    same_as=("K8S002",),
 )
 def eks_endpoint_private(args: ResourceValidationArgs, report: ReportViolation) -> None:
     vpc = get(args.props, "vpcConfig")
@@ -51,10 +53,9 @@ def eks_endpoint_private(args: ResourceValidationArgs, report: ReportViolation) 
     if is_unknown(public) or flag(public) is False:
         return
     cidrs = get(vpc, "publicAccessCidrs")
-    if is_unknown(cidrs):
+    if is_unknown(cidrs) or any(is_unknown(c) for c in items(cidrs)):
         return
-    listed = [c for c in items(cidrs) if isinstance(c, str)]
-    if not listed or any(c in WORLD_CIDRS for c in listed):
+    if internet_open_endpoint("aws", True, [c for c in items(cidrs) if isinstance(c, str)]):
         report(f"{args.name}: the Kubernetes API endpoint is public to the whole internet.", None)
 
 
@@ -62,9 +63,11 @@ def eks_endpoint_private(args: ResourceValidationArgs, report: ReportViolation) 
     "CF-AWS-002",
     "eks-secrets-encryption",
     types=(EKS_CLUSTER,),
-    description="Kubernetes secrets are envelope-encrypted with a KMS key (`encryptionConfig` for `secrets`).",
-    remediation="Set `kubernetes.secrets_encryption: true` (the default), or an `encryptionConfig` with resources "
-    "[secrets] and a KMS key ARN.",
+    description="Kubernetes secrets are envelope-encrypted with a customer-managed KMS key (`encryptionConfig` for "
+    "`secrets`). EKS already envelope-encrypts every Kubernetes API object with an AWS-owned key; a key of your "
+    "own lets you audit, rotate, restrict and revoke access to the secrets.",
+    remediation="Set `kubernetes.secrets_encryption: true` (the default: clusterforge creates the key), or an "
+    "`encryptionConfig` with resources [secrets] and your KMS key ARN.",
     spec_field="secrets_encryption",
 )
 def eks_secrets_encryption(args: ResourceValidationArgs, report: ReportViolation) -> None:
@@ -73,7 +76,11 @@ def eks_secrets_encryption(args: ResourceValidationArgs, report: ReportViolation
     if is_unknown(resources):
         return
     if "secrets" not in list(items(resources)) or not has(get(config, "provider"), "keyArn"):
-        report(f"{args.name}: Kubernetes secrets are stored without KMS envelope encryption.", None)
+        report(
+            f"{args.name}: Kubernetes secrets are encrypted only with the AWS-owned default key, not a "
+            "customer-managed KMS key you control.",
+            None,
+        )
 
 
 @resource_policy(
@@ -119,7 +126,7 @@ def world_ingress(args: ResourceValidationArgs) -> Iterator[tuple[Any, Any, Any]
     ways AWS rules are written: SecurityGroupIngressRule, SecurityGroupRule and inline ingress."""
     props = args.props
     if args.resource_type == SG_INGRESS:
-        if get(props, "cidrIpv4") in WORLD_CIDRS or get(props, "cidrIpv6") in WORLD_CIDRS:
+        if covers_internet(c for c in (get(props, "cidrIpv4"), get(props, "cidrIpv6")) if text(c)):
             yield get(props, "ipProtocol"), get(props, "fromPort"), get(props, "toPort")
         return
     if args.resource_type == SG_RULE:
@@ -133,7 +140,7 @@ def world_ingress(args: ResourceValidationArgs) -> Iterator[tuple[Any, Any, Any]
 
 def _world(entry: Any) -> bool:
     cidrs = [c for key in ("cidrBlocks", "ipv6CidrBlocks") for c in items(get(entry, key))]
-    return any(c in WORLD_CIDRS for c in cidrs)
+    return covers_internet(c for c in cidrs if text(c))
 
 
 def all_ports(protocol: Any, low: Any, high: Any) -> bool:

@@ -7,8 +7,9 @@ from typing import Any
 
 from pulumi_policy import ReportViolation, ResourceValidationArgs
 
+from clusterforge.catalog.network import covers_internet, internet_open_endpoint
 from clusterforge.policies.registry import ADVISORY, resource_policy
-from clusterforge.policies.rules._props import WORLD_CIDRS, flag, get, is_unknown, items, text
+from clusterforge.policies.rules._props import flag, get, is_unknown, items, text
 from clusterforge.policies.rules._tokens import GCP_FIREWALL, GKE_CLUSTER, GKE_NODE_POOL
 
 RELEASE_CHANNELS = ("RAPID", "REGULAR", "STABLE", "EXTENDED")
@@ -115,27 +116,32 @@ def gke_release_channel(args: ResourceValidationArgs, report: ReportViolation) -
     "gke-master-authorized-networks",
     types=(GKE_CLUSTER,),
     description="The control plane is reachable only from authorized networks: a private endpoint, or master "
-    "authorized networks that do not include 0.0.0.0/0.",
+    "authorized networks that do not together cover the internet. No `masterAuthorizedNetworksConfig` leaves a public "
+    "endpoint open to every address; an empty list of CIDR blocks closes it to every external network.",
     remediation="Set `privateClusterConfig.enablePrivateEndpoint: true`, or list the networks that may reach the API "
-    "in `masterAuthorizedNetworksConfig.cidrBlocks`.",
-    spec_field="endpoint_public_access",
+    "in `masterAuthorizedNetworksConfig.cidrBlocks` (the stack's `kubernetes.public_access_cidrs`).",
+    spec_field="public_access_cidrs",
+    same_as=("K8S002",),
 )
 def gke_master_authorized_networks(args: ResourceValidationArgs, report: ReportViolation) -> None:
     private = get(args.props, "privateClusterConfig", "enablePrivateEndpoint")
     if is_unknown(private) or flag(private) is True:
         return
     config = get(args.props, "masterAuthorizedNetworksConfig")
-    blocks = get(config, "cidrBlocks")
-    if is_unknown(config) or is_unknown(blocks):
+    if is_unknown(config):
         return
-    cidrs = [get(b, "cidrBlock") for b in items(blocks)]
-    if config is None or not cidrs:
+    if config is None or flag(get(config, "enabled")) is False:
         report(
-            f"{args.name}: the public control-plane endpoint accepts connections from anywhere.",
+            f"{args.name}: the public control-plane endpoint accepts connections from anywhere "
+            "(no master authorized networks).",
             None,
         )
-    elif any(c in WORLD_CIDRS for c in cidrs):
-        report(f"{args.name}: master authorized networks include the whole internet.", None)
+        return
+    cidrs = [get(b, "cidrBlock") for b in items(get(config, "cidrBlocks"))]
+    if any(is_unknown(c) for c in cidrs) or is_unknown(get(config, "cidrBlocks")):
+        return
+    if internet_open_endpoint("gcp", True, [c for c in cidrs if isinstance(c, str)]):
+        report(f"{args.name}: master authorized networks cover the whole internet.", None)
 
 
 @resource_policy(
@@ -166,7 +172,7 @@ def gcp_firewall_no_open_ingress(args: ResourceValidationArgs, report: ReportVio
     direction = get(props, "direction")
     if is_unknown(direction) or (direction or "INGRESS") != "INGRESS":
         return
-    if not any(r in WORLD_CIDRS for r in items(get(props, "sourceRanges"))):
+    if not covers_internet(r for r in items(get(props, "sourceRanges")) if text(r)):
         return
     for allow in items(get(props, "allows")):
         protocol = str(get(allow, "protocol") or "").lower()

@@ -43,8 +43,11 @@ storage:
     protect: false
 """
 BUDGET = {"CF-GOV-001": {"maxHourlyUsd": 100}}
+#: The spec rules that see the public endpoint and the unprotected file system (errors, as the
+#: policies are) stop the plan; skipped, the policies find the same problems in the planned resources.
+SKIP = ("--skip", "K8S002", "--skip", "STO004")
 EXPECTED = [
-    ("CF-AWS-001", "kubernetes.endpoint_public_access", 6),
+    ("CF-AWS-001", "kubernetes.public_access_cidrs", 5),
     ("CF-DATA-001", "storage[0].protect", 19),
     ("CF-GOV-001", "node_pools[1].nodes", 12),
 ]
@@ -77,14 +80,27 @@ def test_a_compliant_example_passes() -> None:
 
 def test_three_clear_findings_and_exit_1(risky: tuple[Path, Path]) -> None:
     stack, config = risky
-    code, out, err = run("check", str(stack), "--config", str(config), "--format", "json")
+    code, out, err = run("check", str(stack), "--config", str(config), "--format", "json", *SKIP)
     assert code == 1, err
     assert findings(json.loads(out)) == EXPECTED
-    code, text, _ = run("check", str(stack), "--config", str(config))
+    code, text, _ = run("check", str(stack), "--config", str(config), *SKIP)
     assert code == 1 and "Traceback" not in text
+    assert text.startswith(f"check risky (aws, us-east-1): {len(RULES)} policies over ")
     for rule, path, line in EXPECTED:
         assert f"{rule} {path}  (risky.yaml:{line})" in text
     assert "3 errors, 0 warnings" in text and "over the budget of $100.00/hour" in text
+    assert "Node pools" not in text and "aws:eks/cluster:Cluster" not in text  # no plan
+
+
+def test_check_reports_validation_findings_once_and_at_fail_on(risky: tuple[Path, Path]) -> None:
+    stack, _ = risky
+    code, out, _ = run("check", str(stack), "--format", "json")
+    got = {(f["rule"], f["severity"]) for f in json.loads(out)["findings"]}
+    assert code == 1 and got == {("K8S002", "error"), ("STO004", "error")}
+    code, out, _ = run("check", str(stack), "--format", "json", "--fail-on", "info")
+    assert {"ADD003", "EFA006"} <= {f["rule"] for f in json.loads(out)["findings"]}
+    code, text, _ = run("check", str(stack), "--verbose", *SKIP)
+    assert code == 1 and "Node pools" in text
 
 
 def sarif_schema() -> dict[str, Any]:
@@ -94,7 +110,7 @@ def sarif_schema() -> dict[str, Any]:
 
 def test_sarif_is_valid_and_points_at_the_stack_lines(risky: tuple[Path, Path]) -> None:
     stack, config = risky
-    code, out, _ = run("check", str(stack), "--config", str(config), "--format", "sarif")
+    code, out, _ = run("check", str(stack), "--config", str(config), "--format", "sarif", *SKIP)
     assert code == 1
     log = json.loads(out)
     jsonschema.validate(log, sarif_schema())
@@ -129,12 +145,12 @@ def test_the_vendored_schema_is_the_shared_one() -> None:
 def test_a_saved_plan_is_checked_like_the_stack(risky: tuple[Path, Path]) -> None:
     stack, config = risky
     assert (
-        run("plan", str(stack), "--format", "json", "--out", "plan.json")[0] == 1
+        run("plan", str(stack), "--format", "json", "--out", "plan.json", *SKIP)[0] == 1
     )  # plan also fails on policy errors
-    code, out, _ = run("check", "plan.json", "--config", str(config), "--format", "json")
+    code, out, _ = run("check", "plan.json", "--config", str(config), "--format", "json", *SKIP)
     assert code == 1 and findings(json.loads(out)) == EXPECTED
     stack.unlink()  # without its stack file the plan is still checked; findings name the resources
-    code, out, _ = run("check", "plan.json", "--config", str(config), "--format", "sarif")
+    code, out, _ = run("check", "plan.json", "--config", str(config), "--format", "sarif", *SKIP)
     assert code == 1
     log = json.loads(out)
     jsonschema.validate(log, sarif_schema())
@@ -143,16 +159,16 @@ def test_a_saved_plan_is_checked_like_the_stack(risky: tuple[Path, Path]) -> Non
     assert {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in results} == {
         "plan.json"
     }
-    code, markdown, _ = run("check", "plan.json", "--format", "markdown")
+    code, markdown, _ = run("check", "plan.json", "--format", "markdown", *SKIP)
     assert code == 1 and markdown.startswith("## clusterforge check: `risky` (plan.json)")
 
 
 def test_markdown_is_a_pr_comment_with_rule_ids_and_resources(risky: tuple[Path, Path]) -> None:
     stack, config = risky
-    code, out, _ = run("check", str(stack), "--config", str(config), "--format", "markdown")
+    code, out, _ = run("check", str(stack), "--config", str(config), "--format", "markdown", *SKIP)
     assert code == 1 and out.startswith("## clusterforge check: `risky` (aws, us-east-1)")
     assert (
-        "| ❌ | `CF-AWS-001` | `kubernetes.endpoint_public_access` (risky.yaml:6)<br/>resource `risky-cp-eks` |"
+        "| ❌ | `CF-AWS-001` | `kubernetes.public_access_cidrs` (risky.yaml:5)<br/>resource `risky-cp-eks` |"
         in out
     )
 

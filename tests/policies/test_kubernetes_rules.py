@@ -7,9 +7,12 @@ from typing import Any
 import pytest
 
 from clusterforge.policies.rules._tokens import (
+    EKS_CLUSTER,
+    GKE_CLUSTER,
     HELM_CHART,
     HELM_RELEASE,
     INFERENCE_SERVICE,
+    JOBSET,
     POD,
     TRAIN_JOB,
 )
@@ -77,6 +80,14 @@ CASES = [
         "CF-K8S-001", [release("gpu-operator", version=None)], None, 1, id="K8S001-missing"
     ),
     pytest.param("CF-K8S-001", [release("kueue", version="^0.9")], None, 1, id="K8S001-range"),
+    # Helm reads "1" as ">=1.0.0 <2.0.0" and "1.2" as ">=1.2.0 <1.3.0": ranges, not pins.
+    pytest.param("CF-K8S-001", [release("kueue", version="1")], None, 1, id="K8S001-major-only"),
+    pytest.param("CF-K8S-001", [release("kueue", version="1.2")], None, 1, id="K8S001-minor"),
+    pytest.param(
+        "CF-K8S-001", [release("kueue", version="0.14.1-rc.1")], None, 0, id="K8S001-prerelease"
+    ),
+    # As the engine sends a v4 Chart (a remote component): no inputs at all — nothing to judge.
+    pytest.param("CF-K8S-001", [res(HELM_CHART, "chart", {})], None, 0, id="K8S001-engine-view"),
     pytest.param(
         "CF-K8S-001",
         [res(HELM_CHART, "chart", {"chart": "kserve", "version": "latest"})],
@@ -97,6 +108,98 @@ CASES = [
         "CF-K8S-002", [deployment([], limits={"cpu": "1"})], None, 0, id="K8S002-no-accelerator"
     ),
     pytest.param("CF-K8S-002", [deployment([])], None, 1, id="K8S002-missing"),
+    # EKS and GKE run ExtendedResourceToleration: a pod requesting nvidia.com/gpu tolerates it.
+    pytest.param(
+        "CF-K8S-002", [deployment([]), res(EKS_CLUSTER, "eks")], None, 0, id="K8S002-eks-admission"
+    ),
+    pytest.param(
+        "CF-K8S-002", [deployment([]), res(GKE_CLUSTER, "gke")], None, 0, id="K8S002-gke-admission"
+    ),
+    # Matching is by key, operator, value and effect.
+    pytest.param(
+        "CF-K8S-002",
+        [deployment([{"key": "nvidia.com/gpu", "operator": "Equal", "value": "true"}])],
+        None,
+        1,
+        id="K8S002-wrong-value",
+    ),
+    pytest.param(
+        "CF-K8S-002",
+        [deployment([{"key": "nvidia.com/gpu", "value": "present", "effect": "NoSchedule"}])],
+        None,
+        0,
+        id="K8S002-equal-by-default",
+    ),
+    pytest.param(
+        "CF-K8S-002",
+        [deployment([{**GPU_TOLERATION, "effect": "NoExecute"}])],
+        None,
+        1,
+        id="K8S002-wrong-effect",
+    ),
+    pytest.param(
+        "CF-K8S-002",
+        [deployment([{"key": "nvidia.com/gpu"}])],
+        None,
+        1,
+        id="K8S002-equal-empty-value",
+    ),
+    pytest.param(
+        "CF-K8S-002",
+        [
+            res(
+                JOBSET,
+                "js",
+                {
+                    "spec": {
+                        "replicatedJobs": [
+                            {
+                                "name": "w",
+                                "template": {
+                                    "spec": {
+                                        "template": {
+                                            "spec": {
+                                                "containers": [
+                                                    {
+                                                        "name": "c",
+                                                        "resources": {
+                                                            "limits": {"nvidia.com/gpu": "8"}
+                                                        },
+                                                    }
+                                                ]
+                                            }
+                                        }
+                                    }
+                                },
+                            }
+                        ]
+                    }
+                },
+            )
+        ],
+        None,
+        1,
+        id="K8S002-jobset",
+    ),  # fmt: skip
+    pytest.param(
+        "CF-K8S-002",
+        [isvc(model={"modelFormat": {"name": "huggingface"}, "resources": RESOURCES})],
+        None,
+        1,
+        id="K8S002-inferenceservice",
+    ),
+    pytest.param(
+        "CF-K8S-002",
+        [
+            isvc(
+                model={"modelFormat": {"name": "huggingface"}, "resources": RESOURCES},
+                tolerations=[GPU_TOLERATION],
+            )
+        ],
+        None,
+        0,
+        id="K8S002-inferenceservice-tolerates",
+    ),
     pytest.param(
         "CF-K8S-002",
         [deployment([GPU_TOLERATION], {"aws.amazon.com/neuron": "1"}, kind="CronJob")],

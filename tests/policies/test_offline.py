@@ -29,8 +29,11 @@ EXAMPLE_FILES = sorted(
 
 @pytest.mark.parametrize("example", EXAMPLE_FILES, ids=lambda p: p.name)
 def test_every_example_passes_every_mandatory_policy(example: Path) -> None:
+    from tests.policies.test_one_finding import duplicates
+
     _, report = plan_stack(example)
     assert report.graph is not None
+    assert duplicates(report.findings) == []  # one problem, one finding
     errors = [
         (f.rule, f.path, f.message)
         for f in report.findings

@@ -93,6 +93,34 @@ CASES = [
     ),
     pytest.param(
         "CF-AWS-001",
+        [
+            eks(
+                vpcConfig={
+                    "endpointPublicAccess": True,
+                    "publicAccessCidrs": ["0.0.0.0/1", "128.0.0.0/1"],
+                }
+            )
+        ],
+        None,
+        1,
+        id="AWS001-halves-cover-the-internet",
+    ),
+    pytest.param(
+        "CF-AWS-001",
+        [
+            eks(
+                vpcConfig={
+                    "endpointPublicAccess": True,
+                    "publicAccessCidrs": ["0.0.0.0/1", "192.0.0.0/2"],
+                }
+            )
+        ],
+        None,
+        0,
+        id="AWS001-halves-with-a-gap",
+    ),
+    pytest.param(
+        "CF-AWS-001",
         [eks(vpcConfig={"endpointPublicAccess": True, "publicAccessCidrs": "<computed>"})],
         None,
         0,
@@ -280,6 +308,34 @@ CASES = [
         None,
         1,
         id="GKE006-world",
+    ),
+    # An empty list closes the public endpoint to every external network (the GKE API).
+    pytest.param(
+        "CF-GKE-006",
+        [gke(masterAuthorizedNetworksConfig={"cidrBlocks": []})],
+        None,
+        0,
+        id="GKE006-empty-is-closed",
+    ),
+    pytest.param(
+        "CF-GKE-006",
+        [gke(masterAuthorizedNetworksConfig={"enabled": False, "cidrBlocks": []})],
+        None,
+        1,
+        id="GKE006-disabled",
+    ),
+    pytest.param(
+        "CF-GKE-006",
+        [
+            gke(
+                masterAuthorizedNetworksConfig={
+                    "cidrBlocks": [{"cidrBlock": "0.0.0.0/1"}, {"cidrBlock": "128.0.0.0/1"}]
+                }
+            )
+        ],
+        None,
+        1,
+        id="GKE006-halves",
     ),
     # CF-GKE-007 secrets encryption (advisory)
     pytest.param("CF-GKE-007", [gke()], None, 0, id="GKE007-kms"),
