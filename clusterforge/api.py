@@ -149,7 +149,21 @@ def _report_from_plan(path: Path, document: dict[str, Any], stack_name: str) -> 
     named = Path(str(document.get("stack_file") or ""))
     stack_file = next((p for p in (path.parent / named, named) if named.name and p.is_file()), None)
     planned: Report | None = None
-    if stack_file is not None:
+    recorded = any(
+        "spec_path" in row for row in document.get("resources") or [] if isinstance(row, dict)
+    )
+    if stack_file is not None and recorded:
+        # The plan carries spec paths: read the stack file only for its source map (file:line).
+        try:
+            loaded = load_stack(stack_file)
+        except ClusterforgeError:
+            loaded = None
+        name = (document.get("cluster") or {}).get("name")
+        if loaded is None or loaded.cluster is None or loaded.cluster.name != name:
+            stack_file = None
+        else:
+            planned = Report(stack_file=str(stack_file), source=loaded.source)
+    elif stack_file is not None:
         try:
             _, planned = _plan(stack_file, stack_name=stack, cloud=cloud)
         except ClusterforgeError:

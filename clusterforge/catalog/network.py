@@ -38,7 +38,7 @@ def covers_internet(cidrs: Iterable[object]) -> bool:
     networks, _ = parse_cidrs(cidrs)
     for family, whole in ((4, INTERNET_V4), (6, INTERNET_V6)):
         same = [n for n in networks if n.version == family]
-        if any(n == whole for n in ipaddress.collapse_addresses(same)):  # type: ignore[arg-type]
+        if any(n == whole for n in ipaddress.collapse_addresses(same)):  # type: ignore[type-var]
             return True
     return False
 

@@ -147,7 +147,16 @@ def plan_document(report: Report) -> dict[str, Any]:
     """The plan JSON contract (`clusterforge plan --format json`)."""
     resources = []
     if report.graph is not None:
-        resources = [r.to_dict() for r in report.graph.resources]
+        graph = report.graph
+        resources = [
+            {
+                **r.to_dict(),
+                "id": r.id,
+                "spec_path": graph.spec_path(r),
+                "property_dependencies": r.property_dependencies,
+            }
+            for r in graph.resources
+        ]
     return {
         "version": PLAN_FORMAT_VERSION,
         "stack": report.stack,

@@ -177,9 +177,14 @@ def test_plan_shows_policy_findings_next_to_validation_findings(risky: tuple[Pat
     stack, _ = risky
     code, out, _ = run("plan", str(stack), "--format", "json")
     rules = {f["rule"]: f for f in json.loads(out)["findings"]}
-    assert code == 1 and {"K8S002", "STO004", "CF-AWS-001", "CF-DATA-001"} <= set(rules)
-    assert rules["CF-AWS-001"]["source"] == "policy" and "source" not in rules["K8S002"]
-    assert run("plan", str(stack), "--skip", "CF-AWS-001", "--skip", "CF-DATA-001")[0] == 0
+    # The spec rules see the problems first (errors, as the policies are) and stop the plan.
+    assert code == 1 and {"K8S002", "STO004"} <= set(rules) and "CF-AWS-001" not in rules
+    code, out, _ = run("plan", str(stack), "--format", "json", *SKIP)
+    rules = {f["rule"]: f for f in json.loads(out)["findings"]}
+    assert code == 1 and {"CF-AWS-001", "CF-DATA-001"} <= set(rules)
+    assert rules["CF-AWS-001"]["source"] == "policy"
+    skip_all = (*SKIP, "--skip", "CF-AWS-001", "--skip", "CF-DATA-001")
+    assert run("plan", str(stack), *skip_all)[0] == 0
 
 
 @pytest.mark.parametrize(
@@ -218,3 +223,29 @@ def test_a_stack_that_cannot_be_planned(tmp_path: Path) -> None:
     typo = tmp_path / "typo.yaml"
     typo.write_text("name: a\ncloud: aws\nnode_pools: [{name: x, instance_typ: m7i.large}]\n")
     assert run("check", str(typo))[0] == 2
+
+
+def test_check_plan_json_never_runs_the_engine(
+    risky: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stack, config = risky
+    assert run("plan", str(stack), "--format", "json", "--out", "plan.json", *SKIP)[0] == 1
+    _, from_stack, _ = run("check", str(stack), "--config", str(config), "--format", "json", *SKIP)
+
+    def no_engine(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("check PLAN.json planned the stack again")
+
+    import clusterforge.engine
+
+    monkeypatch.setattr(clusterforge.engine, "plan_offline", no_engine)
+    code, from_plan, _ = run(
+        "check", "plan.json", "--config", str(config), "--format", "json", *SKIP
+    )
+    assert code == 1
+    assert findings(json.loads(from_plan)) == findings(json.loads(from_stack)) == EXPECTED
+    document = json.loads(Path("plan.json").read_text())
+    template = next(r for r in document["resources"] if r["type"].endswith(":LaunchTemplate"))
+    assert template["id"] and template["spec_path"] == "node_pools[1]"
+    assert any(
+        u.endswith("::risky-h100-pg") for u in template["property_dependencies"]["placement"]
+    )
