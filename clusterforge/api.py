@@ -266,6 +266,8 @@ class DeployOptions:
     secrets_provider: str | None = None
     policy: bool = True
     skip: tuple[str, ...] = ()
+    #: A ``--policy-pack-config`` file (levels and settings), as `check --config` reads it.
+    policy_config: str | Path | None = None
 
 
 @dataclass
@@ -303,6 +305,12 @@ def _prepare(path: str | Path, options: DeployOptions, *, validated: bool = True
     unless ``validated`` is False (reading outputs needs only a loadable spec)."""
     from clusterforge.engine import plan_offline, target
 
+    policy_config = None
+    if options.policy and options.policy_config is not None:
+        from clusterforge.policies.pack_config import load
+
+        load(options.policy_config)  # a bad file is one error line before anything runs
+        policy_config = str(Path(options.policy_config).resolve())
     loaded, report = validate_stack(path, skip=options.skip, cloud=options.cloud)
     report.stack = options.stack
     deployment = Deployment(loaded, report)
@@ -320,6 +328,7 @@ def _prepare(path: str | Path, options: DeployOptions, *, validated: bool = True
         backend=options.backend,
         secrets_provider=options.secrets_provider,
         policy=options.policy,
+        policy_config=policy_config,
     )
     return deployment
 

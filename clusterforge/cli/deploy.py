@@ -83,6 +83,10 @@ def deploy_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def policy_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    func = click.option(
+        "--policy-config", type=click.Path(path_type=Path), metavar="FILE",
+        help="Policy levels and settings for the engine (`--policy-pack-config`); the file `check --config` reads.",
+    )(func)  # fmt: skip
     return click.option(
         "--no-policy", is_flag=True, help="Do not attach the clusterforge policy pack."
     )(func)
@@ -96,8 +100,11 @@ def _options(
     secrets_provider: str | None,
     skip: tuple[str, ...],
     policy: bool = True,
+    policy_config: Path | None = None,
 ) -> api.DeployOptions:
-    return api.DeployOptions(stack_name, cloud, backend, secrets_provider, policy, skip)
+    return api.DeployOptions(
+        stack_name, cloud, backend, secrets_provider, policy, skip, policy_config
+    )
 
 
 def _interactive() -> bool:
@@ -181,11 +188,12 @@ def preview(
     stack_file: Path,
     as_json: bool,
     no_policy: bool,
+    policy_config: Path | None,
     expect_no_changes: bool,
     **where: Any,
 ) -> None:
     """Preview what `up` would change on STACK, through the Pulumi engine (needs the pulumi CLI)."""
-    options = _options(policy=not no_policy, **where)
+    options = _options(policy=not no_policy, policy_config=policy_config, **where)
     display = _display(as_json, use_color(ctx))
     deployment = api.preview_stack(
         stack_file, options, expect_no_changes=expect_no_changes, display=display
@@ -207,12 +215,13 @@ def up(
     stack_file: Path,
     as_json: bool,
     no_policy: bool,
+    policy_config: Path | None,
     yes: bool,
     allow_data_loss: bool,
     **where: Any,
 ) -> None:
     """Create or update STACK's resources: preview, data-loss check, confirmation, update."""
-    options = _options(policy=not no_policy, **where)
+    options = _options(policy=not no_policy, policy_config=policy_config, **where)
     confirm = _confirmer(yes, as_json, f"Apply these changes to stack {options.stack}?")
     deployment = api.up_stack(
         stack_file,

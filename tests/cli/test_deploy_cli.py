@@ -385,3 +385,30 @@ def test_cloud_override_reaches_the_engine(pulumi: Pulumi) -> None:
     target = json.loads(out)["target"]
     assert target["cloud"] == "gcp" and target["config"]["gcp:project"] == "my-ml-project"
     assert "gcp" in target["plugins"]
+
+
+def test_the_policy_config_reaches_the_engine_with_the_pack(
+    pulumi: Pulumi, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """`preview`/`up --policy-config FILE` hand the engine the file `check --config` reads
+    (`policy_pack_configs` in the Automation API → `--policy-pack-config` on the CLI)."""
+    pack = tmp_path / "pack"
+    pack.mkdir()
+    (pack / "PulumiPolicy.yaml").write_text("runtime:\n  name: python\n")
+    monkeypatch.setattr(target, "policy_pack_dir", lambda: str(pack))
+    monkeypatch.chdir(tmp_path)
+    Path("policy.json").write_text(json.dumps({"CF-GOV-001": {"maxHourlyUsd": 10000}}))
+    assert run("preview", EXAMPLE, "--stack", "dev", "--policy-config", "policy.json")[0] == 0
+    assert up("--policy-config", "policy.json")[0] == 0
+    for argv in pulumi.calls("preview") + pulumi.calls("up"):
+        config = argv[argv.index("--policy-pack-config") + 1]
+        assert config == str(tmp_path / "policy.json")
+        assert argv[argv.index("--policy-pack") + 1] != str(pack)  # the runnable copy, as before
+
+
+def test_a_bad_policy_config_stops_before_the_engine(pulumi: Pulumi, tmp_path: Path) -> None:
+    bad = tmp_path / "policy.json"
+    bad.write_text('{"CF-GOV-01": {"maxHourlyUsd": 5}}')
+    code, out, err = run("preview", EXAMPLE, "--stack", "dev", "--policy-config", str(bad))
+    assert code == 2 and "did you mean 'CF-GOV-001'" in err and len(err.splitlines()) == 1
+    assert pulumi.calls() == []
