@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from clusterforge.catalog.resolve import ResolvedCluster
     from clusterforge.engine.automation import Target
     from clusterforge.engine.events import Display, RunResult
+    from clusterforge.graph import ResourceGraph
     from clusterforge.render import Rendered
     from clusterforge.report.compare import Comparison
 
@@ -283,6 +284,8 @@ class Deployment:
     target: Target | None = None
     result: RunResult | None = None
     outputs: dict[str, Any] | None = None
+    #: The offline plan of the same stack: maps the engine's URNs back to spec paths.
+    graph: ResourceGraph | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The machine summary (``--json``)."""
@@ -321,6 +324,7 @@ def _prepare(path: str | Path, options: DeployOptions, *, validated: bool = True
     if validated:
         graph = plan_offline(report.resolved, stack=options.stack)
         packages = target.packages_of(r.type for r in graph.resources)
+        deployment.graph = graph
     deployment.target = target.make_target(
         report.resolved.spec,
         options.stack,
@@ -339,9 +343,13 @@ def _deploy(
     operation: Callable[[Target, ResolvedCluster], RunResult],
 ) -> Deployment:
     """Validate and prepare, then (when the stack validated) run one engine ``operation``."""
+    from clusterforge.policies.merge import engine_findings
+
     deployment = _prepare(path, options)
     if deployment.target is not None and deployment.report.resolved is not None:
         deployment.result = operation(deployment.target, deployment.report.resolved)
+        violations = deployment.result.policy_violations
+        deployment.report.add_findings(engine_findings(violations, deployment.graph))
     return deployment
 
 

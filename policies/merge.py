@@ -11,9 +11,14 @@ In the engine (``preview``/``up``) only the policy runs, so it still reports the
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
+from typing import Any
+
+from pulumi_policy import EnforcementLevel
 
 from clusterforge.findings import Finding
+from clusterforge.graph import ResourceGraph
 from clusterforge.policies import RULES
 
 
@@ -43,3 +48,38 @@ def one_per_problem(findings: list[Finding]) -> list[Finding]:
             dropped.add(index)
             break
     return [f for i, f in enumerate(merged) if i not in dropped]
+
+
+def engine_findings(violations: Iterable[Any], graph: ResourceGraph | None) -> list[Finding]:
+    """The engine's policy violations (``preview``/``up``) as findings, like ``check`` reports them.
+
+    ``violations`` are :class:`~clusterforge.engine.events.PolicyViolation` objects (rule id, level,
+    message, URN). The URN is looked up in the offline plan of the same stack (the engine registers
+    the same URNs), which gives the spec path — and so the stack file's line — and the rule's hint.
+    """
+    from clusterforge.policies.registry import severity_of
+
+    found = []
+    for violation in violations:
+        rule = RULES.get(violation.policy)
+        level = EnforcementLevel.MANDATORY if violation.mandatory else EnforcementLevel.ADVISORY
+        resource = graph.get(violation.urn) if graph is not None and violation.urn else None
+        spec = graph.spec_path(resource) if graph is not None and resource is not None else None
+        if rule is not None and rule.spec_path and spec:
+            path = rule.spec_path
+        elif spec:
+            path = f"{spec}.{rule.spec_field}" if rule is not None and rule.spec_field else spec
+        else:
+            path = resource.name if resource is not None else (violation.urn or "(stack)")
+        found.append(
+            Finding(
+                violation.policy,
+                severity_of(level),
+                path,
+                violation.message,
+                rule.remediation if rule is not None else "",
+                source="policy",
+                extra={"urn": violation.urn, "policy_pack": violation.pack, "engine": True},
+            )
+        )
+    return found

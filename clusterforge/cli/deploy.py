@@ -33,6 +33,7 @@ from clusterforge.engine.progress import progress_display
 from clusterforge.errors import UsageError
 from clusterforge.findings import Severity
 from clusterforge.report import render
+from clusterforge.report.checktext import render_policy_findings
 
 #: What each refusal outcome tells the user (stderr) — all exit 1.
 REFUSALS = {
@@ -162,7 +163,14 @@ def _finish(ctx: click.Context, deployment: api.Deployment, as_json: bool, title
             ),
             nl=False,
         )
-        warnings = deployment.report.count(Severity.WARNING)
+        violations = [f for f in deployment.report.findings if f.source == "policy"]
+        if violations:
+            click.echo(render_policy_findings(deployment.report, violations), nl=False)
+        warnings = sum(
+            1
+            for f in deployment.report.findings
+            if f.severity == Severity.WARNING and f.source != "policy"
+        )
         if warnings:
             click.echo(
                 f"{warnings} validation warning(s): see `clusterforge validate {deployment.loaded.path}`",

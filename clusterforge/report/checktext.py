@@ -8,10 +8,12 @@ prints follow only with ``--verbose``.
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 
 from rich.console import Console
 from rich.text import Text
 
+from clusterforge.findings import Finding
 from clusterforge.report.model import Report
 from clusterforge.report.text import findings_block, render_text
 
@@ -36,4 +38,15 @@ def render_check_text(
     if report.skipped:
         console.print(Text(f"Plan not run: {report.skipped}", style="bold red"))
     console.print(findings_block(report))
+    return buffer.getvalue()
+
+
+def render_policy_findings(
+    report: Report, findings: list[Finding], *, width: int | None = None
+) -> str:
+    """The engine's policy violations after a preview/up, in the ``check`` layout."""
+    buffer = io.StringIO()
+    console = Console(file=buffer, no_color=True, width=width or 140, highlight=False)
+    console.print(Text("Policy findings (the engine ran the pack)", style="bold"))
+    console.print(findings_block(replace(report, findings=findings)))
     return buffer.getvalue()

@@ -412,3 +412,29 @@ def test_a_bad_policy_config_stops_before_the_engine(pulumi: Pulumi, tmp_path: P
     code, out, err = run("preview", EXAMPLE, "--stack", "dev", "--policy-config", str(bad))
     assert code == 2 and "did you mean 'CF-GOV-001'" in err and len(err.splitlines()) == 1
     assert pulumi.calls() == []
+
+
+def test_engine_policy_violations_are_findings_like_check(pulumi: Pulumi) -> None:
+    """A mandatory violation from the engine's analyzer is a finding at the spec path, with the
+    rule's hint, in the `check` layout (and in --json), and preview refuses."""
+    violation = {
+        "policyEvent": {
+            "message": "llm-train-scratch-fs (FSx for Lustre) is not protected",
+            "color": "raw",
+            "policyName": "CF-DATA-001",
+            "policyPackName": "clusterforge-ai-cluster",
+            "policyPackVersion": "0.1.0",
+            "enforcementLevel": "mandatory",
+            "resourceUrn": pulumi.urn(FS_TYPE),
+        }
+    }
+    pulumi.update(fail={"preview": {"stderr": "error: preview failed", "events": [violation]}})
+    code, out, err = run("preview", EXAMPLE, "--stack", "dev")
+    assert code == 1 and "Traceback" not in out + err
+    assert "Policy findings (the engine ran the pack)" in out
+    assert "ERROR   CF-DATA-001 storage[0].protect" in out and "hint: Set `protect: true`" in out
+    code, out, _ = run("preview", EXAMPLE, "--stack", "dev", "--json")
+    found = [f for f in json.loads(out)["findings"] if f["rule"] == "CF-DATA-001"]
+    assert code == 1 and [(f["path"], f["source"], f["severity"]) for f in found] == [
+        ("storage[0].protect", "policy", "error")
+    ]
