@@ -167,10 +167,7 @@ def test_markdown_is_a_pr_comment_with_rule_ids_and_resources(risky: tuple[Path,
     stack, config = risky
     code, out, _ = run("check", str(stack), "--config", str(config), "--format", "markdown", *SKIP)
     assert code == 1 and out.startswith("## clusterforge check: `risky` (aws, us-east-1)")
-    assert (
-        "| ❌ | `CF-AWS-001` | `kubernetes.public_access_cidrs` (risky.yaml:5)<br/>resource `risky-cp-eks` |"
-        in out
-    )
+    assert "| `kubernetes.public_access_cidrs` (risky.yaml:5)<br/>resource `risky-cp-eks` |" in out
 
 
 def test_plan_shows_policy_findings_next_to_validation_findings(risky: tuple[Path, Path]) -> None:
@@ -249,3 +246,52 @@ def test_check_plan_json_never_runs_the_engine(
     assert any(
         u.endswith("::risky-h100-pg") for u in template["property_dependencies"]["placement"]
     )
+
+
+def test_sarif_carries_what_code_scanning_reads(risky: tuple[Path, Path]) -> None:
+    stack, config = risky
+    logs = {}
+    for name in ("dev", "prod"):
+        args = ("check", str(stack), "--config", str(config), "--format", "sarif", "--stack", name)
+        code, out, _ = run(*args, *SKIP, "--fail-on", "info")
+        logs[name] = json.loads(out)
+        jsonschema.validate(logs[name], sarif_schema())
+    (sarif_run,) = logs["dev"]["runs"]
+    for rule in sarif_run["tool"]["driver"]["rules"]:
+        properties = rule["properties"]
+        assert float(properties["security-severity"]) > 0 and properties["tags"], rule["id"]
+        assert rule["helpUri"] == f"docs/rules.md#{rule['id'].lower()}"
+        assert rule["fullDescription"]["text"] and rule["help"]["text"] and rule["help"]["markdown"]
+        assert rule["name"] and " " not in rule["name"]
+    by_id = {r["id"]: r for r in sarif_run["tool"]["driver"]["rules"]}
+    assert "security" in by_id["CF-AWS-001"]["properties"]["tags"]
+    assert by_id["CF-AWS-001"]["properties"]["security-severity"] == "8.0"
+    assert by_id["POOL006"]["name"] == "ACPUPoolRunsTheSystemPods"  # the whole title, not cut
+    results = sarif_run["results"]
+    assert len(results) > len(EXPECTED)  # the info-level validation findings too
+    assert all(r["locations"][0]["physicalLocation"]["region"]["startLine"] >= 1 for r in results)
+    prints = [r["partialFingerprints"]["clusterforge/v2"] for r in results]
+    assert len(set(prints)) == len(prints)
+    assert prints == [
+        r["partialFingerprints"]["clusterforge/v2"] for r in logs["prod"]["runs"][0]["results"]
+    ]
+
+
+def test_the_rule_reference_is_current() -> None:
+    from clusterforge.report.rules import rules_markdown
+
+    documented = (ROOT / "docs" / "rules.md").read_text()
+    assert documented == rules_markdown(), (
+        "run: python -m clusterforge.report.rules > docs/rules.md"
+    )
+    for rule_id in [*RULES, *VALIDATION_RULES]:
+        assert f'<a id="{rule_id.lower()}"></a>' in documented
+
+
+def test_markdown_links_rules_and_folds_long_tables(risky: tuple[Path, Path]) -> None:
+    stack, config = risky
+    code, out, _ = run("check", str(stack), "--config", str(config), "--format", "markdown",
+                       *SKIP, "--fail-on", "info")  # fmt: skip
+    assert "| ❌ | error | `CF-AWS-001` [eks-endpoint-private](docs/rules.md#cf-aws-001) |" in out
+    short = run("check", str(stack), "--config", str(config), "--format", "markdown", *SKIP)[1]
+    assert "<details><summary>3 findings" not in short
