@@ -23,6 +23,7 @@ from clusterforge.policies.rules._tokens import (
     HELM_RELEASE,
     INFERENCE_SERVICE,
     JOBSET,
+    NODE_GROUP,
     POD,
     REMOTE_COMPONENTS,
     TRAIN_JOB,
@@ -272,3 +273,40 @@ def trainjob_resources(args: ResourceValidationArgs, report: ReportViolation) ->
         return
     if not list(entries(get(per_node, "limits"))) and not list(entries(get(per_node, "requests"))):
         report(f"{args.name}: spec.trainer.resourcesPerNode sets no requests or limits.", None)
+
+
+#: EKS AMI type families whose nodes carry an accelerator, and the taint they need.
+AMI_TAINTS = {"NVIDIA": NVIDIA_TAINT, "NEURON": NEURON_TAINT}
+_EFFECTS = {
+    "NO_SCHEDULE": "NoSchedule",
+    "NO_EXECUTE": "NoExecute",
+    "PREFER_NO_SCHEDULE": "PreferNoSchedule",
+}
+
+
+@resource_policy(
+    "CF-K8S-006",
+    "accelerator-pool-taint",
+    types=(NODE_GROUP,),
+    description="An EKS accelerator node group (NVIDIA or Neuron AMI) carries its vendor taint "
+    "(`nvidia.com/gpu` / `aws.amazon.com/neuron`, NoSchedule or NoExecute), so system pods and CPU workloads stay "
+    "off the expensive nodes. GKE taints its GPU and TPU nodes itself.",
+    remediation="Add the taint `{key: nvidia.com/gpu, value: present, effect: NO_SCHEDULE}` (or the Neuron key) to "
+    "the node group (clusterforge pools do).",
+    spec_field="taints",
+)
+def accelerator_pool_taint(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    ami = get(args.props, "amiType")
+    taints = get(args.props, "taints")
+    if is_unknown(ami) or is_unknown(taints) or not isinstance(ami, str):
+        return
+    for family, taint in AMI_TAINTS.items():
+        if family not in ami:
+            continue
+        keys = {
+            get(t, "key")
+            for t in items(taints)
+            if _EFFECTS.get(str(get(t, "effect"))) in ("NoSchedule", "NoExecute")
+        }
+        if taint.key not in keys:
+            report(f"{args.name}: {ami} nodes without the {taint.key} taint take any pod.", None)

@@ -13,6 +13,7 @@ from clusterforge.policies.rules._tokens import (
     HELM_RELEASE,
     INFERENCE_SERVICE,
     JOBSET,
+    NODE_GROUP,
     POD,
     TRAIN_JOB,
 )
@@ -63,7 +64,47 @@ def isvc(**predictor: Any):
     )
 
 
+GPU_TAINT = {"key": "nvidia.com/gpu", "value": "present", "effect": "NO_SCHEDULE"}
+
 CASES = [
+    # CF-K8S-006 accelerator node groups carry their vendor taint
+    pytest.param(
+        "CF-K8S-006",
+        [res(NODE_GROUP, "ng", {"amiType": "AL2023_x86_64_NVIDIA", "taints": [GPU_TAINT]})],
+        None,
+        0,
+        id="K8S006-tainted",
+    ),
+    pytest.param(
+        "CF-K8S-006",
+        [res(NODE_GROUP, "ng", {"amiType": "AL2023_x86_64_STANDARD", "taints": []})],
+        None,
+        0,
+        id="K8S006-cpu-pool",
+    ),
+    pytest.param(
+        "CF-K8S-006",
+        [res(NODE_GROUP, "ng", {"amiType": "AL2023_x86_64_NVIDIA", "taints": []})],
+        None,
+        1,
+        id="K8S006-untainted-gpu",
+    ),
+    pytest.param(
+        "CF-K8S-006",
+        [
+            res(
+                NODE_GROUP,
+                "ng",
+                {
+                    "amiType": "AL2023_x86_64_NEURON",
+                    "taints": [{**GPU_TAINT, "effect": "PREFER_NO_SCHEDULE"}],
+                },
+            )
+        ],
+        None,
+        1,
+        id="K8S006-neuron-wrong-taint",
+    ),
     # CF-K8S-001 pinned chart versions
     pytest.param("CF-K8S-001", [release("gpu-operator")], None, 0, id="K8S001-exact"),
     pytest.param(
