@@ -348,7 +348,7 @@ def _deploy(
     deployment = _prepare(path, options)
     if deployment.target is not None and deployment.report.resolved is not None:
         deployment.result = operation(deployment.target, deployment.report.resolved)
-        violations = deployment.result.policy_violations
+        violations = getattr(deployment.result, "policy_violations", None) or []
         deployment.report.add_findings(engine_findings(violations, deployment.graph))
     return deployment
 
