@@ -36,7 +36,8 @@ from clusterforge.spec.models import Taint
 ACCELERATOR_TAINTS: dict[str, Taint] = {
     taint.key: taint for taint in (NVIDIA_TAINT, NEURON_TAINT, TPU_TAINT)
 }
-#: Helm treats "1" and "1.2" as ranges (">=1.0.0 <2.0.0" ...), so only major.minor.patch is exact.
+#: Helm's chart `version` is a semver *constraint* (Masterminds/semver): a partial version such as
+#: "1" or "1.2" matches a range of releases, so only major.minor.patch (with pre-release/build) is a pin.
 _EXACT_VERSION = re.compile(
     r"^v?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$"
 )
@@ -69,7 +70,7 @@ def engine_hides_inputs(resource_type: str, props: Any) -> bool:
     "helm-chart-version-pinned",
     types=(HELM_RELEASE, HELM_CHART),
     description="Helm releases and charts pin an exact chart version (major.minor.patch: no range, no `latest`, not "
-    "left out; Helm reads `1` or `1.2` as a range), so a preview shows what will be installed and an update never "
+    "left out; Helm reads a partial `1` or `1.2` as a constraint matching several releases), so a preview shows what will be installed and an update never "
     "upgrades a chart by surprise. v4 Charts are checked offline only: the engine does not show their inputs.",
     remediation="Set `version` to an exact chart version (for example 25.3.0); local chart directories and .tgz "
     "archives are pinned by their content.",

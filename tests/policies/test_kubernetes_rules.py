@@ -121,7 +121,7 @@ CASES = [
         "CF-K8S-001", [release("gpu-operator", version=None)], None, 1, id="K8S001-missing"
     ),
     pytest.param("CF-K8S-001", [release("kueue", version="^0.9")], None, 1, id="K8S001-range"),
-    # Helm reads "1" as ">=1.0.0 <2.0.0" and "1.2" as ">=1.2.0 <1.3.0": ranges, not pins.
+    # A partial version is a semver constraint for Helm, matching several releases: not a pin.
     pytest.param("CF-K8S-001", [release("kueue", version="1")], None, 1, id="K8S001-major-only"),
     pytest.param("CF-K8S-001", [release("kueue", version="1.2")], None, 1, id="K8S001-minor"),
     pytest.param(
