@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from clusterforge.catalog.resolve import ResolvedCluster
     from clusterforge.engine.automation import Target
     from clusterforge.engine.events import Display, RunResult
+    from clusterforge.graph import ResourceGraph
     from clusterforge.render import Rendered
     from clusterforge.report.compare import Comparison
 
@@ -48,12 +49,14 @@ def plan_stack(
 ) -> tuple[LoadedStack, Report]:
     """Validate, then (when no error was found) plan offline, estimate the cost and run the policy
     pack at its default levels (``skip`` names validation rules and policies to leave out)."""
+    from clusterforge.policies.merge import one_per_problem
     from clusterforge.policies.offline import run_policies
     from clusterforge.policies.pack_config import PackConfig
 
     stack, report = _plan(path, stack_name=stack_name, skip=skip, cloud=cloud)
     if report.graph is not None:
         report.add_findings(run_policies(report.graph, PackConfig().skipping(skip)))
+        report.findings = one_per_problem(report.findings)
     return stack, report
 
 
@@ -77,30 +80,44 @@ def _plan(
 
 
 def check_stack(
-    path: str | Path, *, config: str | Path | None = None, stack_name: str = "dev"
+    path: str | Path,
+    *,
+    config: str | Path | None = None,
+    stack_name: str = "dev",
+    skip: Iterable[str] = (),
+    fail_on: Severity = Severity.ERROR,
 ) -> Report:
     """Check a stack file, or a plan JSON written by ``plan --format json``, against the policy pack
     offline. ``config`` is a ``--policy-pack-config`` file (levels and settings; a bad one raises
-    UsageError before anything runs). The report holds the policy findings — or, when the stack
-    cannot be planned, the validation findings that stop it (validation warnings are `plan`'s job).
+    UsageError before anything runs); ``skip`` names validation rules and policies to leave out.
+    The report holds the policy findings and the validation findings at or above ``fail_on`` (one
+    finding per problem, as in ``plan``).
     """
+    from clusterforge.policies.merge import one_per_problem
     from clusterforge.policies.offline import run_policies
     from clusterforge.policies.pack_config import PackConfig, load
 
-    settings = load(config) if config is not None else PackConfig()
+    skip = list(skip)
+    settings = (load(config) if config is not None else PackConfig()).skipping(skip)
     document = _plan_document(Path(path))
     if document is not None:
         report = _report_from_plan(Path(path), document, stack_name)
+        validation = [
+            _finding(f)
+            for f in document.get("findings") or []
+            if isinstance(f, dict) and f.get("source", "validate") == "validate"
+        ]
+        if report.graph is not None:
+            report.add_findings([f for f in validation if f.rule not in skip])
     else:
-        _, planned = _plan(path, stack_name=stack_name)
-        report = planned
-        if planned.graph is not None:
-            report = Report(
-                stack_file=planned.stack_file, resolved=planned.resolved, graph=planned.graph, cost=planned.cost,
-                source=planned.source, stack=stack_name,
-            )  # fmt: skip
+        _, report = _plan(path, stack_name=stack_name, skip=skip)
     if report.graph is not None:
         report.add_findings(run_policies(report.graph, settings))
+        report.policies_run = (settings.enabled_count(), len(report.graph.custom_resources))
+        report.findings = one_per_problem(report.findings)
+    report.findings = [
+        f for f in report.findings if f.source == "policy" or f.severity.rank >= fail_on.rank
+    ]
     return report
 
 
@@ -208,7 +225,21 @@ def _report_from_plan(path: Path, document: dict[str, Any], stack_name: str) -> 
     named = Path(str(document.get("stack_file") or ""))
     stack_file = next((p for p in (path.parent / named, named) if named.name and p.is_file()), None)
     planned: Report | None = None
-    if stack_file is not None:
+    recorded = any(
+        "spec_path" in row for row in document.get("resources") or [] if isinstance(row, dict)
+    )
+    if stack_file is not None and recorded:
+        # The plan carries spec paths: read the stack file only for its source map (file:line).
+        try:
+            loaded = load_stack(stack_file)
+        except ClusterforgeError:
+            loaded = None
+        name = (document.get("cluster") or {}).get("name")
+        if loaded is None or loaded.cluster is None or loaded.cluster.name != name:
+            stack_file = None
+        else:
+            planned = Report(stack_file=str(stack_file), source=loaded.source)
+    elif stack_file is not None:
         try:
             _, planned = _plan(stack_file, stack_name=stack, cloud=cloud)
         except ClusterforgeError:
@@ -325,6 +356,8 @@ class DeployOptions:
     secrets_provider: str | None = None
     policy: bool = True
     skip: tuple[str, ...] = ()
+    #: A ``--policy-pack-config`` file (levels and settings), as `check --config` reads it.
+    policy_config: str | Path | None = None
 
 
 @dataclass
@@ -340,6 +373,8 @@ class Deployment:
     target: Target | None = None
     result: RunResult | None = None
     outputs: dict[str, Any] | None = None
+    #: The offline plan of the same stack: maps the engine's URNs back to spec paths.
+    graph: ResourceGraph | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The machine summary (``--json``): secrets and URL credentials masked, except in the
@@ -366,6 +401,12 @@ def _prepare(path: str | Path, options: DeployOptions, *, validated: bool = True
     unless ``validated`` is False (reading outputs needs only a loadable spec)."""
     from clusterforge.engine import plan_offline, target
 
+    policy_config = None
+    if options.policy and options.policy_config is not None:
+        from clusterforge.policies.pack_config import load
+
+        load(options.policy_config)  # a bad file is one error line before anything runs
+        policy_config = str(Path(options.policy_config).resolve())
     loaded, report = validate_stack(path, skip=options.skip, cloud=options.cloud)
     report.stack = options.stack
     deployment = Deployment(loaded, report)
@@ -376,6 +417,7 @@ def _prepare(path: str | Path, options: DeployOptions, *, validated: bool = True
     if validated:
         graph = plan_offline(report.resolved, stack=options.stack)
         packages = target.packages_of(r.type for r in graph.resources)
+        deployment.graph = graph
     deployment.target = target.make_target(
         report.resolved.spec,
         options.stack,
@@ -383,6 +425,7 @@ def _prepare(path: str | Path, options: DeployOptions, *, validated: bool = True
         backend=options.backend,
         secrets_provider=options.secrets_provider,
         policy=options.policy,
+        policy_config=policy_config,
     )
     return deployment
 
@@ -393,9 +436,13 @@ def _deploy(
     operation: Callable[[Target, ResolvedCluster], RunResult],
 ) -> Deployment:
     """Validate and prepare, then (when the stack validated) run one engine ``operation``."""
+    from clusterforge.policies.merge import engine_findings
+
     deployment = _prepare(path, options)
     if deployment.target is not None and deployment.report.resolved is not None:
         deployment.result = operation(deployment.target, deployment.report.resolved)
+        violations = getattr(deployment.result, "policy_violations", None) or []
+        deployment.report.add_findings(engine_findings(violations, deployment.graph))
     return deployment
 
 

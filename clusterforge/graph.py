@@ -53,6 +53,8 @@ class PlannedResource:
     options: dict[str, Any] = field(default_factory=dict)
     #: Outputs a component registered (register_outputs); mock outputs of custom resources.
     outputs: dict[str, Any] = field(default_factory=dict)
+    #: Input property name -> URNs of the resources its value came from (as the engine records).
+    property_dependencies: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def is_provider(self) -> bool:
@@ -87,9 +89,11 @@ class ResourceGraph:
     ) -> ResourceGraph:
         """Rebuild the graph from a plan JSON document (``clusterforge plan --format json``).
 
-        The document has no ids, outputs or custom/component flag: components are told by their
-        type (:data:`COMPONENT_TYPES`, ``clusterforge:*``), and ``spec_paths`` (component URN →
-        spec path) restores what :meth:`spec_path` reads. Raises ValueError on a malformed document.
+        Components are told by their type (:data:`COMPONENT_TYPES`, ``clusterforge:*``). Each
+        row's ``spec_path``, ``id`` and ``property_dependencies`` (plan format 1, since they were
+        added) restore what :meth:`spec_path`, :meth:`by_id` and stack policies read; ``spec_paths``
+        (component URN → spec path) fills in for older documents. Raises ValueError on a
+        malformed document.
         """
         rows = document.get("resources")
         if not isinstance(rows, list):
@@ -104,9 +108,16 @@ class ResourceGraph:
                     or type_token.startswith("clusterforge:")
                     or type_token in COMPONENT_TYPES
                 )
+                if component and isinstance(row.get("spec_path"), str):
+                    paths.setdefault(row["urn"], row["spec_path"])
                 resources.append(
                     PlannedResource(
                         urn=str(row["urn"]),
+                        id=str(row["id"]) if row.get("id") else None,
+                        property_dependencies={
+                            str(k): [str(u) for u in v]
+                            for k, v in dict(row.get("property_dependencies") or {}).items()
+                        },
                         type=type_token,
                         name=str(row["name"]),
                         parent=row.get("parent") or None,

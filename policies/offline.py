@@ -147,6 +147,10 @@ class _Run:
                 linked = by_urn[resource.urn]
                 linked.parent = by_urn.get(resource.parent) if resource.parent else None
                 linked.dependencies = [by_urn[d] for d in resource.dependencies if d in by_urn]
+                linked.property_dependencies = {
+                    key: [by_urn[u] for u in urns if u in by_urn]
+                    for key, urns in resource.property_dependencies.items()
+                }
             self._stack = list(by_urn.values())
         return self._stack
 

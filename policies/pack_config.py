@@ -62,6 +62,10 @@ class PackConfig:
         values = self.settings.get(rule.id)
         return dict(values) if values else None
 
+    def enabled_count(self) -> int:
+        """How many policies of the pack run under this config."""
+        return sum(1 for rule in RULES.values() if self.level(rule) != EnforcementLevel.DISABLED)
+
     def skipping(self, rule_ids: Iterable[str]) -> PackConfig:
         """This config with ``rule_ids`` disabled (``--skip``)."""
         skipped = {r.upper() for r in rule_ids}

@@ -66,6 +66,9 @@ class PolicyRule:
     #: An absolute spec path every violation points at instead (``region``, ``tags``): for rules
     #: whose fix is one stack-wide setting rather than the element a resource was built from.
     spec_path: str | None = None
+    #: Validation rules that report the same problem from the spec at the same path: where one
+    #: of them already did, ``plan`` and ``check`` show that one finding, not both.
+    same_as: tuple[str, ...] = ()
 
     @property
     def id(self) -> str:
@@ -115,6 +118,7 @@ class PolicyRule:
             "types": list(self.types),
             "description": self.description,
             "remediation": self.remediation,
+            "same_as": list(self.same_as),
             "config": {k: dict(v) for k, v in self.config_properties.items()},
         }
 
@@ -146,6 +150,7 @@ def resource_policy(
     config: PolicyConfigSchema | None = None,
     spec_field: str | None = None,
     spec_path: str | None = None,
+    same_as: tuple[str, ...] = (),
 ) -> Callable[[ResourceCheck], ResourceCheck]:
     """Register ``check`` as a resource policy that runs on resources of ``types`` (a type token,
     or a package prefix such as ``aws:``)."""
@@ -159,7 +164,7 @@ def resource_policy(
             validate=validate,
             **_policy_fields(rule_id, title, description, remediation, level, config),
         )
-        _add(PolicyRule(policy, types, spec_field, spec_path))
+        _add(PolicyRule(policy, types, spec_field, spec_path, same_as))
         return check
 
     return register
@@ -183,6 +188,7 @@ def stack_policy(
     config: PolicyConfigSchema | None = None,
     spec_field: str | None = None,
     spec_path: str | None = None,
+    same_as: tuple[str, ...] = (),
 ) -> Callable[[StackCheck], StackCheck]:
     """Register ``check`` as a stack policy (it sees every resource and follows references)."""
 
@@ -191,7 +197,7 @@ def stack_policy(
             validate=check,
             **_policy_fields(rule_id, title, description, remediation, level, config),
         )
-        _add(PolicyRule(policy, types, spec_field, spec_path))
+        _add(PolicyRule(policy, types, spec_field, spec_path, same_as))
         return check
 
     return register

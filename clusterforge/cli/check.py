@@ -17,9 +17,11 @@ from clusterforge.cli.common import (
     format_option,
     handle_errors,
     out_option,
+    skip_option,
     stack_name_callback,
     use_color,
 )
+from clusterforge.findings import Severity
 from clusterforge.report import CHECK_FORMATS, render
 
 
@@ -31,6 +33,8 @@ from clusterforge.report import CHECK_FORMATS, render
 @out_option
 @force_option
 @fail_on_option
+@skip_option
+@click.option("--verbose", is_flag=True, help="Print the plan (pools, resources, cost) too.")
 @click.option(
     "--stack",
     "stack_name",
@@ -49,15 +53,25 @@ def check(
     out: Path | None,
     force: bool,
     fail_on: str,
+    skip: tuple[str, ...],
+    verbose: bool,
     stack_name: str,
 ) -> None:
     """Check STACK, or a plan written by `plan --format json`, against the policy pack. No credentials.
 
     Runs the same CrossGuard policies as `pulumi preview --policy-pack policies`; `--format sarif`
-    writes SARIF 2.1.0 for code scanning, `--format markdown` a pull-request comment.
+    writes SARIF 2.1.0 for code scanning, `--format markdown` a pull-request comment. Validation
+    findings at or above `--fail-on` are included; `--skip` leaves out rules and policies.
     """
-    report = api.check_stack(target, config=config_file, stack_name=stack_name)
+    report = api.check_stack(
+        target,
+        config=config_file,
+        stack_name=stack_name,
+        skip=skip,
+        fail_on=Severity.parse(fail_on),
+    )
     unreadable = report.resolved is None and report.graph is None and not report.skipped
-    text = render(report, fmt, color=use_color(ctx) and out is None, command="check")
+    color = use_color(ctx) and out is None
+    text = render(report, fmt, color=color, command="check", verbose=verbose)
     emit_report(text, out, loaded=not unreadable, inputs=(target, config_file), force=force)
     sys.exit(EXIT_INPUT if unreadable else findings_exit(report.findings, fail_on))

@@ -33,6 +33,7 @@ from clusterforge.engine.progress import progress_display
 from clusterforge.errors import UsageError
 from clusterforge.findings import Severity
 from clusterforge.report import render
+from clusterforge.report.checktext import render_policy_findings
 
 #: What each refusal outcome tells the user (stderr) — all exit 1.
 REFUSALS = {
@@ -83,6 +84,10 @@ def deploy_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def policy_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    func = click.option(
+        "--policy-config", type=click.Path(path_type=Path), metavar="FILE",
+        help="Policy levels and settings for the engine (`--policy-pack-config`); the file `check --config` reads.",
+    )(func)  # fmt: skip
     return click.option(
         "--no-policy", is_flag=True, help="Do not attach the clusterforge policy pack."
     )(func)
@@ -96,8 +101,11 @@ def _options(
     secrets_provider: str | None,
     skip: tuple[str, ...],
     policy: bool = True,
+    policy_config: Path | None = None,
 ) -> api.DeployOptions:
-    return api.DeployOptions(stack_name, cloud, backend, secrets_provider, policy, skip)
+    return api.DeployOptions(
+        stack_name, cloud, backend, secrets_provider, policy, skip, policy_config
+    )
 
 
 def _interactive() -> bool:
@@ -155,7 +163,14 @@ def _finish(ctx: click.Context, deployment: api.Deployment, as_json: bool, title
             ),
             nl=False,
         )
-        warnings = deployment.report.count(Severity.WARNING)
+        violations = [f for f in deployment.report.findings if f.source == "policy"]
+        if violations:
+            click.echo(render_policy_findings(deployment.report, violations), nl=False)
+        warnings = sum(
+            1
+            for f in deployment.report.findings
+            if f.severity == Severity.WARNING and f.source != "policy"
+        )
         if warnings:
             click.echo(
                 f"{warnings} validation warning(s): see `clusterforge validate {deployment.loaded.path}`",
@@ -181,11 +196,12 @@ def preview(
     stack_file: Path,
     as_json: bool,
     no_policy: bool,
+    policy_config: Path | None,
     expect_no_changes: bool,
     **where: Any,
 ) -> None:
     """Preview what `up` would change on STACK, through the Pulumi engine (needs the pulumi CLI)."""
-    options = _options(policy=not no_policy, **where)
+    options = _options(policy=not no_policy, policy_config=policy_config, **where)
     display = _display(as_json, use_color(ctx))
     deployment = api.preview_stack(
         stack_file, options, expect_no_changes=expect_no_changes, display=display
@@ -207,12 +223,13 @@ def up(
     stack_file: Path,
     as_json: bool,
     no_policy: bool,
+    policy_config: Path | None,
     yes: bool,
     allow_data_loss: bool,
     **where: Any,
 ) -> None:
     """Create or update STACK's resources: preview, data-loss check, confirmation, update."""
-    options = _options(policy=not no_policy, **where)
+    options = _options(policy=not no_policy, policy_config=policy_config, **where)
     confirm = _confirmer(yes, as_json, f"Apply these changes to stack {options.stack}?")
     deployment = api.up_stack(
         stack_file,

@@ -114,6 +114,11 @@ def _workspace(
         )
 
 
+def _pack_configs(target: Target) -> list[str] | None:
+    """``policy_pack_configs`` for the one pack: its ``--policy-pack-config`` file, if any."""
+    return [target.policy_config] if target.policy_pack and target.policy_config else None
+
+
 def _streams(exc: BaseException) -> tuple[int | None, str]:
     """Exit code and output (stderr, then stdout; colour removed) of a failed CLI command.
 
@@ -257,6 +262,7 @@ def preview(
             lambda: stack.preview(
                 on_event=collector,
                 policy_packs=packs,
+                policy_pack_configs=_pack_configs(target),
                 expect_no_changes=expect_no_changes or None,
                 color="never",
             ),
@@ -290,7 +296,12 @@ def up(
     ):
         with display or NullDisplay():
             outcome, _ = _attempt(
-                lambda: stack.preview(on_event=planned_events, policy_packs=packs, color="never"),
+                lambda: stack.preview(
+                    on_event=planned_events,
+                    policy_packs=packs,
+                    policy_pack_configs=_pack_configs(target),
+                    color="never",
+                ),
                 planned_events,
             )
         planned = planned_events.result(outcome=outcome)
@@ -310,7 +321,12 @@ def up(
         collectors.append(applied_events)
         with display or NullDisplay():
             outcome, applied = _attempt(
-                lambda: stack.up(on_event=applied_events, policy_packs=packs, color="never"),
+                lambda: stack.up(
+                    on_event=applied_events,
+                    policy_packs=packs,
+                    policy_pack_configs=_pack_configs(target),
+                    color="never",
+                ),
                 applied_events,
             )
         return applied_events.result(

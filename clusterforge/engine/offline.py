@@ -175,6 +175,11 @@ def _monitor_class() -> type:
                 custom=bool(request.custom),
                 id=rid or None,
                 dependencies=sorted(set(request.dependencies)),
+                property_dependencies={
+                    key: sorted(set(deps.urns))
+                    for key, deps in request.propertyDependencies.items()
+                    if deps.urns
+                },
                 inputs=_plain(inputs),
                 options=_options(request),
             )

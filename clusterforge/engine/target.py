@@ -53,6 +53,8 @@ class Target:
     plugins: tuple[tuple[str, str], ...] = ()
     secrets_provider: str | None = None
     policy_pack: str | None = None
+    #: The ``--policy-pack-config`` file for the pack (absolute path), the one `check --config` reads.
+    policy_config: str | None = None
 
     @property
     def env(self) -> dict[str, str]:
@@ -72,6 +74,7 @@ class Target:
             "config": dict(self.config),
             "plugins": {name: version for name, version in self.plugins},
             "policy_pack": self.policy_pack,
+            "policy_config": self.policy_config,
         }
 
 
@@ -189,6 +192,7 @@ def make_target(
     backend: str | None = None,
     secrets_provider: str | None = None,
     policy: bool = True,
+    policy_config: str | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> Target:
     """The :class:`Target` for ``spec`` deployed as ``stack``."""
@@ -200,7 +204,8 @@ def make_target(
         config=provider_config(spec),
         plugins=plugins_for(packages),
         secrets_provider=secrets_provider,
-        policy_pack=policy_pack_dir() if policy else None,
+        policy_pack=(pack := policy_pack_dir() if policy else None),
+        policy_config=policy_config if pack else None,
     )
 
 

@@ -14,6 +14,7 @@ def render(
     color: bool = False,
     width: int | None = None,
     command: str = "plan",
+    verbose: bool = False,
 ) -> str:
     """Render ``report`` as ``fmt`` (text, json, markdown or sarif); ``command`` titles the Markdown.
 
@@ -35,6 +36,10 @@ def render(
         from clusterforge.report.sarif import render_sarif
 
         return render_sarif(report)
+    if command == "check":
+        from clusterforge.report.checktext import render_check_text
+
+        return render_check_text(report, color=color, width=width, verbose=verbose)
     from clusterforge.report.text import render_text
 
     return render_text(report, color=color, width=width)

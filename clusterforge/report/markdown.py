@@ -9,6 +9,7 @@ from clusterforge.graph import ResourceGraph, short_type
 from clusterforge.report.cells import nodes_cell, placement_cell
 from clusterforge.report.describe import describe
 from clusterforge.report.model import Report
+from clusterforge.report.rules import rule_docs
 
 ICON = {Severity.ERROR: "❌", Severity.WARNING: "⚠️", Severity.INFO: "ℹ️"}
 
@@ -79,6 +80,17 @@ def _heading(report: Report, command: str) -> str:
     return f"## clusterforge {command}: `{info['name']}` ({info['cloud']}, {info['region']})"
 
 
+#: Tables with more rows than this are folded into a <details> block in the PR comment.
+FOLD_ROWS = 10
+
+
+def _collapsed(rows: list[str], summary: str) -> list[str]:
+    """A Markdown table (header, rule, rows), folded when it is long."""
+    if len(rows) - 2 <= FOLD_ROWS:
+        return rows
+    return [f"<details><summary>{summary}</summary>", "", *rows, "", "</details>"]
+
+
 def _where(finding: Finding) -> str:
     where = f"`{finding.path}`" + (f" ({finding.location})" if finding.location else "")
     resource = finding.extra.get("resource")
@@ -108,17 +120,19 @@ def render_markdown(report: Report, command: str = "plan") -> str:
         out += [f"> Plan not run: {report.skipped}", ""]
 
     if report.findings:
-        out += ["### Findings", "", "| | rule | where | message | hint |", "|---|---|---|---|---|"]
+        docs = {d.id: d for d in rule_docs()}
+        rows = ["| | severity | rule | where | message | hint |", "|---|---|---|---|---|---|"]
         for f in report.findings:
-            out.append(
-                f"| {ICON[f.severity]} | `{f.rule}` | {_cell(_where(f))} | {_cell(f.message)} | {_cell(f.hint)} |"
+            doc = docs.get(f.rule)
+            rule = f"`{f.rule}`" + (f" [{doc.title}]({doc.help_uri()})" if doc else "")
+            rows.append(
+                f"| {ICON[f.severity]} | {f.severity.value} | {_cell(rule)} | {_cell(_where(f))} | "
+                f"{_cell(f.message)} | {_cell(f.hint)} |"
             )
-        out.append("")
+        out += ["### Findings", "", *_collapsed(rows, f"{len(report.findings)} findings"), ""]
 
     if report.resolved is not None and report.resolved.pools:
-        out += [
-            "### Node pools",
-            "",
+        pools = [
             "| pool | instance type | accelerators | nodes | zone | fabric | placement | capacity |",
             "|---|---|---|---|---|---|---|---|",
         ]
@@ -130,10 +144,11 @@ def render_markdown(report: Report, command: str = "plan") -> str:
             )
             fabric = f"EFA x{row['efa_interfaces']}" if row["efa_interfaces"] else row["fabric"]
             nodes = nodes_cell(row)
-            out.append(
+            pools.append(
                 f"| {row['name']} | `{row['instance_type'] or '(unresolved)'}` | {accel} | {nodes} | {row['zone'] or 'all'} | {fabric} | "
                 f"{placement_cell(row)} | {row['capacity']} |"
             )
+        out += ["### Node pools", "", *_collapsed(pools, f"{len(pools) - 2} node pools")]
         out += ["", "### Topology", "", *topology(report), ""]
 
     if report.addon_rows():

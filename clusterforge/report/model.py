@@ -33,6 +33,8 @@ class Report:
     #: Why the plan did not run (validation errors), when it did not.
     skipped: str | None = None
     stack: str = "dev"
+    #: ``check``: how many policies ran over how many resources.
+    policies_run: tuple[int, int] | None = None
 
     def __post_init__(self) -> None:
         self.findings = self._located(self.findings)
@@ -148,7 +150,16 @@ def plan_document(report: Report) -> dict[str, Any]:
     """The plan JSON contract (`clusterforge plan --format json`)."""
     resources = []
     if report.graph is not None:
-        resources = [r.to_dict() for r in report.graph.resources]
+        graph = report.graph
+        resources = [
+            {
+                **r.to_dict(),
+                "id": r.id,
+                "spec_path": graph.spec_path(r),
+                "property_dependencies": r.property_dependencies,
+            }
+            for r in graph.resources
+        ]
     return {
         "version": PLAN_FORMAT_VERSION,
         "stack": report.stack,

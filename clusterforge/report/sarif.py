@@ -9,6 +9,7 @@ when the file is under it, plus logical locations for the spec path and the reso
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -23,67 +24,36 @@ LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "n
 
 
 def rule_descriptors() -> list[dict[str, Any]]:
-    """Every validation rule and policy as a SARIF ``reportingDescriptor``."""
-    from clusterforge.policies import RULES as POLICIES
-    from clusterforge.validate import RULES as VALIDATION
+    """Every validation rule and policy as a SARIF ``reportingDescriptor`` (from the one rule
+    catalogue, :mod:`clusterforge.report.rules`), with what GitHub code scanning reads: name,
+    short and full description, help (text and Markdown), helpUri, default level, and
+    ``properties.tags`` / ``properties.security-severity``."""
+    from clusterforge.report.rules import rule_docs
 
     descriptors = []
-    for rule in sorted(VALIDATION.values(), key=lambda r: r.id):
+    for doc in rule_docs():
+        short = doc.description.split(". ")[0].rstrip(".") + "."
         descriptors.append(
-            _descriptor(
-                rule.id,
-                _name(rule.title),
-                rule.title,
-                rule.description or rule.title,
-                "",
-                rule.severity,
-                "validation",
-            )
-        )
-    for policy in POLICIES.values():
-        short = policy.description.split(". ")[0].rstrip(".") + "."
-        descriptors.append(
-            _descriptor(
-                policy.id,
-                policy.title,
-                short,
-                policy.description,
-                policy.remediation,
-                policy.severity,
-                "policy",
-                policy.area,
-            )
+            {
+                "id": doc.id,
+                "name": doc.name,
+                "shortDescription": {"text": short},
+                "fullDescription": {"text": doc.description},
+                "help": {
+                    "text": doc.help,
+                    "markdown": f"{doc.help}\n\n[{doc.id} in the rule reference]({doc.help_uri()})",
+                },
+                "helpUri": doc.help_uri(),
+                "defaultConfiguration": {"level": LEVEL[doc.severity]},
+                "properties": {
+                    "kind": doc.kind,
+                    "tags": doc.tags,
+                    "security-severity": doc.security_severity,
+                    "precision": "high",
+                },
+            }
         )
     return descriptors
-
-
-def _descriptor(
-    rule_id: str,
-    name: str,
-    short: str,
-    full: str,
-    remediation: str,
-    severity: Severity,
-    kind: str,
-    area: str = "",
-) -> dict[str, Any]:
-    descriptor: dict[str, Any] = {
-        "id": rule_id,
-        "name": name,
-        "shortDescription": {"text": short},
-        "fullDescription": {"text": full},
-        "defaultConfiguration": {"level": LEVEL[severity]},
-        "properties": {"kind": kind, "tags": [t for t in (kind, area) if t]},
-    }
-    if remediation:
-        descriptor["help"] = {"text": remediation}
-    return descriptor
-
-
-def _name(title: str) -> str:
-    """A validation rule's title as a SARIF rule name (an identifier-like, human word)."""
-    words = "".join(c if c.isalnum() else " " for c in title).split()
-    return "".join(w[:1].upper() + w[1:] for w in words[:8])
 
 
 def render_sarif(report: Report, cwd: Path | None = None) -> str:
@@ -93,6 +63,7 @@ def render_sarif(report: Report, cwd: Path | None = None) -> str:
     base = (cwd or Path.cwd()).resolve()
     artifact = _uri(report.stack_file, base)
     results = [_result(f, index, artifact, base) for f in report.findings]
+    _unique_fingerprints(results)
     run: dict[str, Any] = {
         "tool": {
             "driver": {
@@ -113,9 +84,11 @@ def render_sarif(report: Report, cwd: Path | None = None) -> str:
 def _result(finding: Finding, index: dict[str, int], artifact: str, base: Path) -> dict[str, Any]:
     file, line = _split_location(finding.location)
     uri = _uri(file, base) if file else artifact
-    physical: dict[str, Any] = {"artifactLocation": {"uri": uri}}
-    if line:
-        physical["region"] = {"startLine": line}
+    # Code scanning needs a region: the spec element's line, else the file's first line.
+    physical: dict[str, Any] = {
+        "artifactLocation": {"uri": uri},
+        "region": {"startLine": line or 1},
+    }
     logical = [{"fullyQualifiedName": finding.path, "kind": "object"}]
     urn = finding.extra.get("urn")
     if urn:
@@ -132,12 +105,32 @@ def _result(finding: Finding, index: dict[str, int], artifact: str, base: Path) 
         "level": LEVEL[finding.severity],
         "message": {"text": text},
         "locations": [{"physicalLocation": physical, "logicalLocations": logical}],
-        "partialFingerprints": {"clusterforge/v1": f"{finding.rule}:{urn or finding.path}"},
+        "partialFingerprints": {"clusterforge/v2": _fingerprint(finding)},
         "properties": {"source": finding.source, "path": finding.path},
     }
     if finding.rule in index:
         result["ruleIndex"] = index[finding.rule]
     return result
+
+
+def _fingerprint(finding: Finding) -> str:
+    """Stable across Pulumi stack names (dev, prod): rule, spec path and the resource's URN
+    without its stack segment, hashed."""
+    urn = str(finding.extra.get("urn") or "")
+    if urn.startswith("urn:pulumi:"):
+        urn = "::".join(urn.split("::")[1:])  # drop "urn:pulumi:<stack>"
+    key = "|".join((finding.rule, finding.path, urn))
+    return hashlib.sha256(key.encode()).hexdigest()[:32]
+
+
+def _unique_fingerprints(results: list[dict[str, Any]]) -> None:
+    """Two results with one key (one rule on one path, no resource) get ``:2``, ``:3``..."""
+    seen: dict[str, int] = {}
+    for result in results:
+        key = result["partialFingerprints"]["clusterforge/v2"]
+        seen[key] = seen.get(key, 0) + 1
+        if seen[key] > 1:
+            result["partialFingerprints"]["clusterforge/v2"] = f"{key}:{seen[key]}"
 
 
 def _split_location(location: str | None) -> tuple[str | None, int | None]:

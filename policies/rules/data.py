@@ -22,6 +22,7 @@ from clusterforge.policies.rules._tokens import (
     FSX_ONTAP,
     FSX_OPENZFS,
     FSX_WINDOWS,
+    GCS_BUCKET,
 )
 
 KIND = {
@@ -46,6 +47,7 @@ DEFAULT_MIN_RETENTION_DAYS = 1
     remediation="Set `protect: true` on the storage in the stack (the default), or the `protect` and "
     "`retainOnDelete` resource options in a Pulumi program.",
     spec_field="protect",
+    same_as=("STO004",),
 )
 def filesystem_protected(args: ResourceValidationArgs, report: ReportViolation) -> None:
     if not args.opts.protect:
@@ -154,3 +156,21 @@ def data_repository_keeps_files(args: ResourceValidationArgs, report: ReportViol
             f"{args.name}: removing the association deletes every file under {path} in the file system.",
             None,
         )
+
+
+@resource_policy(
+    "CF-DATA-005",
+    "bucket-keeps-data",
+    types=(GCS_BUCKET,),
+    description="A Cloud Storage bucket holding datasets or checkpoints is protected (`protect`) and does not set "
+    "`forceDestroy`: Pulumi would otherwise delete the bucket and every object in it on a destroy or a replacing "
+    "change.",
+    remediation="Keep `protect: true` on the bucket's storage in the stack (the default); remove `forceDestroy: true`.",
+    spec_field="protect",
+    same_as=("STO004",),
+)
+def bucket_keeps_data(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    force = flag(get(args.props, "forceDestroy")) is True
+    if not args.opts.protect or force:
+        why = " and `forceDestroy` deletes its objects with it" if force else ""
+        report(f"{args.name} (Cloud Storage bucket) is not protected{why}.", None)

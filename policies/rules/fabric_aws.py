@@ -42,6 +42,7 @@ from clusterforge.policies.rules._props import (
 from clusterforge.policies.rules._tokens import (
     LAUNCH_TEMPLATE,
     NODE_GROUP,
+    PLACEMENT_GROUP,
     SECURITY_GROUP,
     SG_EGRESS,
     SG_INGRESS,
@@ -216,42 +217,58 @@ def _self_group(view: StackView, rule: PolicyResource, own: str, peer: str) -> s
 
 @resource_policy(
     "CF-FAB-004",
-    "no-placement-group-on-reserved-capacity",
+    "no-placement-group-on-capacity-block",
     types=(LAUNCH_TEMPLATE,),
-    description="A launch template that targets a Capacity Block or a capacity reservation does not force a placement "
-    "group (EC2 then returns insufficient-capacity errors or fewer instances).",
-    remediation="Remove `placement.groupName` from the launch template; the Capacity Block or reservation already "
-    "decides where the instances run (set `placement_group: false` on the pool).",
+    description="A launch template that targets a Capacity Block does not force a placement group: EC2 places the "
+    "block's instances itself and a placement group gives insufficient-capacity errors or fewer instances. (A "
+    "capacity reservation with a placement group works when the reservation was created in that group, which a "
+    "policy cannot see: validation rule CAP002 warns about it from the stack.)",
+    remediation="Remove `placement.groupName` from the launch template (set `placement_group: false` on the pool); "
+    "the Capacity Block already decides where the instances run.",
     spec_field="placement_group",
+    same_as=("CAP002",),
 )
 def no_placement_group_on_reserved_capacity(
     args: ResourceValidationArgs, report: ReportViolation
 ) -> None:
-    reserved = reserved_capacity(args.props)
-    if reserved and has(get(args.props, "placement"), "groupName"):
-        report(f"{args.name}: a placement group is forced on {reserved}.", None)
+    if reserved_capacity(args.props) == "a Capacity Block" and has(
+        get(args.props, "placement"), "groupName"
+    ):
+        report(f"{args.name}: a placement group is forced on a Capacity Block.", None)
 
 
-@resource_policy(
+@stack_policy(
     "CF-FAB-005",
     "efa-cluster-placement",
-    types=(LAUNCH_TEMPLATE,),
+    types=(LAUNCH_TEMPLATE, PLACEMENT_GROUP),
     level=ADVISORY,
-    description="An EFA launch template on on-demand or spot capacity uses a cluster placement group (lowest latency "
-    "between the nodes of one pool).",
-    remediation="Create a `cluster` placement group and set it as `placement.groupName` of the launch template "
-    "(the default for EFA pools in a stack).",
+    description="An EFA launch template on on-demand or spot capacity uses a `cluster` placement group (lowest latency "
+    "between the nodes of one pool); a `spread` or `partition` group puts the nodes apart on purpose. Follows the "
+    "template's placement group when it is in the stack.",
+    remediation="Create a placement group with `strategy: cluster` and set it as `placement.groupName` of the launch "
+    "template (the default for EFA pools in a stack).",
     spec_field="placement_group",
 )
-def efa_cluster_placement(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    efa = efa_interfaces(args.props)
-    if is_unknown(efa) or not efa or reserved_capacity(args.props):
-        return
-    if not has(get(args.props, "placement"), "groupName"):
-        report(
-            f"{args.name}: EFA nodes without a cluster placement group may land far apart in the zone.",
-            None,
-        )
+def efa_cluster_placement(args: StackValidationArgs, report: ReportViolation) -> None:
+    view = StackView(args.resources)
+    for template in view.of_type(LAUNCH_TEMPLATE):
+        efa = efa_interfaces(template.props)
+        if is_unknown(efa) or not efa or reserved_capacity(template.props):
+            continue
+        if not has(get(template.props, "placement"), "groupName"):
+            report(
+                f"{template.name}: EFA nodes without a cluster placement group may land far apart in the zone.",
+                template.urn,
+            )
+            continue
+        for group in view.referenced(template, "placement", PLACEMENT_GROUP):
+            strategy = get(group.props, "strategy")
+            if not is_unknown(strategy) and strategy != "cluster":
+                report(
+                    f"{template.name}: its placement group {group.name} has strategy {strategy}, not cluster: "
+                    "EFA nodes are placed apart.",
+                    template.urn,
+                )
 
 
 @stack_policy(

@@ -19,7 +19,7 @@ from pulumi_policy import (
     StackValidationArgs,
 )
 
-from clusterforge.policies.registry import config_schema, resource_policy, stack_policy
+from clusterforge.policies.registry import ADVISORY, config_schema, resource_policy, stack_policy
 from clusterforge.policies.rules._catalog import gcp_region, hourly_price, is_gcp_zone, offering
 from clusterforge.policies.rules._props import (
     StackView,
@@ -45,6 +45,7 @@ from clusterforge.policies.rules._tokens import (
     LAUNCH_TEMPLATE,
     NODE_GROUP,
 )
+from clusterforge.policies.rules.fabric_aws import efa_interfaces
 from clusterforge.policies.rules.fabric_gke import max_nodes, node_count
 
 #: GKE replicates a regional node pool over three zones unless ``nodeLocations`` says otherwise.
@@ -368,24 +369,49 @@ def _sets(props: Any, path: tuple[str, ...]) -> bool:
 # ------------------------------------------------------------------------------------ spot
 
 
-def pool_role(labels: Any, taints: Any, accelerated: bool, role_label: str) -> str:
-    """A pool's role: its ``role_label`` label (or taint) value, else system/accelerator."""
+def pool_role(
+    labels: Any, taints: Any, accelerated: bool, role_label: str, coupled: bool = False
+) -> str:
+    """A pool's role: its ``role_label`` label (or taint) value; else ``training`` for a multi-node
+    pool on a fabric (EFA, GPUDirect networks, compact placement: tightly coupled by design), else
+    system/accelerator."""
     value = get(labels, role_label)
     if isinstance(value, str) and value:
         return value
     for taint in items(taints):
         if get(taint, "key") == role_label and isinstance(get(taint, "value"), str):
             return str(get(taint, "value"))
+    if coupled:
+        return "training"
     return "accelerator" if accelerated else "system"
 
 
-@resource_policy(
+def _coupled_aws(view: StackView, group: PolicyResource) -> bool:
+    templates = view.referenced(group, "launchTemplate", LAUNCH_TEMPLATE)
+    fabric = any(
+        not is_unknown(efa) and bool(efa) for efa in (efa_interfaces(t.props) for t in templates)
+    )
+    largest = number(get(group.props, "scalingConfig", "maxSize"))
+    return fabric and largest is not None and largest > 1
+
+
+def _coupled_gke(pool: PolicyResource) -> bool:
+    networks = list(items(get(pool.props, "networkConfig", "additionalNodeNetworkConfigs")))
+    compact = get(pool.props, "placementPolicy", "type") == "COMPACT"
+    largest = max_nodes(pool.props)
+    return (bool(networks) or compact) and largest is not None and largest > 1
+
+
+@stack_policy(
     "CF-GOV-005",
     "spot-by-role",
-    types=(NODE_GROUP, GKE_NODE_POOL),
+    types=(NODE_GROUP, GKE_NODE_POOL, LAUNCH_TEMPLATE),
+    level=ADVISORY,
     description="Spot capacity only for pool roles that allow it (`spotAllowed`; default: inference yes, training "
-    "and system no). A pool's role is its `roleLabel` node label or taint (default `workload`), else `system` for CPU "
-    "pools and `accelerator` for the others; roles not listed are allowed.",
+    "and system no). A pool's role is its `roleLabel` node label or taint (default `workload`); an unlabelled "
+    "multi-node pool on a fabric (EFA interfaces, GPUDirect networks, compact placement) is `training`, other "
+    "unlabelled pools `system` (CPU) or `accelerator`; roles not listed are allowed. Advisory by default, like the "
+    "spec rule POOL007; make it mandatory in the policy config to block.",
     remediation="Use on-demand, reserved or Capacity Block capacity for the pool, or give it a role that allows spot.",
     config=config_schema(
         spotAllowed={
@@ -400,30 +426,39 @@ def pool_role(labels: Any, taints: Any, accelerated: bool, role_label: str) -> s
             "description": "Node label (or taint) key naming a pool's role.",
         },
     ),
-    spec_field="capacity",
+    spec_field="capacity.type",
+    same_as=("POOL007",),
 )
-def spot_by_role(args: ResourceValidationArgs, report: ReportViolation) -> None:
+def spot_by_role(args: StackValidationArgs, report: ReportViolation) -> None:
     settings = args.get_config()
     allowed = dict(settings.get("spotAllowed") or DEFAULT_SPOT_ALLOWED)
     role_label = settings.get("roleLabel") or DEFAULT_ROLE_LABEL
-    props = args.props
-    if args.resource_type == NODE_GROUP:
-        spot = get(props, "capacityType") == "SPOT"
-        ami = str(get(props, "amiType") or "")
-        accelerated = any(k in ami for k in ACCELERATED_AMI)
-        labels, taints = get(props, "labels"), get(props, "taints")
-    else:
-        config = get(props, "nodeConfig")
-        spot = get(config, "spot") is True or get(config, "preemptible") is True
-        found = offering("gcp", text(get(config, "machineType")))
-        accelerated = bool(list(items(get(config, "guestAccelerators")))) or bool(
-            found and found.is_accelerated
-        )
-        labels, taints = get(config, "labels"), get(config, "taints")
-    if not spot:
-        return
-    role = pool_role(labels, taints, accelerated, role_label)
-    if allowed.get(role, True) is False:
-        report(
-            f"{args.name}: spot capacity for a {role} pool, which the policy does not allow.", None
-        )
+    view = StackView(args.resources)
+    for pool in view.of_type(NODE_GROUP, GKE_NODE_POOL):
+        props = pool.props
+        if pool.resource_type == NODE_GROUP:
+            spot = get(props, "capacityType") == "SPOT"
+            ami = str(get(props, "amiType") or "")
+            accelerated = any(k in ami for k in ACCELERATED_AMI)
+            labels, taints = get(props, "labels"), get(props, "taints")
+            coupled = spot and _coupled_aws(view, pool)
+        else:
+            config = get(props, "nodeConfig")
+            spot = get(config, "spot") is True or get(config, "preemptible") is True
+            found = offering("gcp", text(get(config, "machineType")))
+            accelerated = bool(list(items(get(config, "guestAccelerators")))) or bool(
+                found and found.is_accelerated
+            )
+            labels, taints = get(config, "labels"), get(config, "taints")
+            coupled = spot and _coupled_gke(pool)
+        if not spot:
+            continue
+        role = pool_role(labels, taints, accelerated, role_label, coupled)
+        if allowed.get(role, True) is False:
+            what = (
+                " (an unlabelled multi-node fabric pool)" if coupled and role == "training" else ""
+            )
+            report(
+                f"{pool.name}: spot capacity for a {role} pool{what}, which the policy does not allow.",
+                pool.urn,
+            )

@@ -7,9 +7,17 @@ from typing import Any
 
 from pulumi_policy import ReportViolation, ResourceValidationArgs
 
+from clusterforge.catalog.network import covers_internet, internet_open_endpoint
 from clusterforge.policies.registry import ADVISORY, resource_policy
-from clusterforge.policies.rules._props import WORLD_CIDRS, flag, get, is_unknown, items, text
-from clusterforge.policies.rules._tokens import GCP_FIREWALL, GKE_CLUSTER, GKE_NODE_POOL
+from clusterforge.policies.rules._props import flag, get, is_unknown, items, text
+from clusterforge.policies.rules._tokens import (
+    GCP_FIREWALL,
+    GCS_BUCKET,
+    GCS_BUCKET_IAM_BINDING,
+    GCS_BUCKET_IAM_MEMBER,
+    GKE_CLUSTER,
+    GKE_NODE_POOL,
+)
 
 RELEASE_CHANNELS = ("RAPID", "REGULAR", "STABLE", "EXTENDED")
 
@@ -115,27 +123,32 @@ def gke_release_channel(args: ResourceValidationArgs, report: ReportViolation) -
     "gke-master-authorized-networks",
     types=(GKE_CLUSTER,),
     description="The control plane is reachable only from authorized networks: a private endpoint, or master "
-    "authorized networks that do not include 0.0.0.0/0.",
+    "authorized networks that do not together cover the internet. No `masterAuthorizedNetworksConfig` leaves a public "
+    "endpoint open to every address; an empty list of CIDR blocks closes it to every external network.",
     remediation="Set `privateClusterConfig.enablePrivateEndpoint: true`, or list the networks that may reach the API "
-    "in `masterAuthorizedNetworksConfig.cidrBlocks`.",
-    spec_field="endpoint_public_access",
+    "in `masterAuthorizedNetworksConfig.cidrBlocks` (the stack's `kubernetes.public_access_cidrs`).",
+    spec_field="public_access_cidrs",
+    same_as=("K8S002",),
 )
 def gke_master_authorized_networks(args: ResourceValidationArgs, report: ReportViolation) -> None:
     private = get(args.props, "privateClusterConfig", "enablePrivateEndpoint")
     if is_unknown(private) or flag(private) is True:
         return
     config = get(args.props, "masterAuthorizedNetworksConfig")
-    blocks = get(config, "cidrBlocks")
-    if is_unknown(config) or is_unknown(blocks):
+    if is_unknown(config):
         return
-    cidrs = [get(b, "cidrBlock") for b in items(blocks)]
-    if config is None or not cidrs:
+    if config is None or flag(get(config, "enabled")) is False:
         report(
-            f"{args.name}: the public control-plane endpoint accepts connections from anywhere.",
+            f"{args.name}: the public control-plane endpoint accepts connections from anywhere "
+            "(no master authorized networks).",
             None,
         )
-    elif any(c in WORLD_CIDRS for c in cidrs):
-        report(f"{args.name}: master authorized networks include the whole internet.", None)
+        return
+    cidrs = [get(b, "cidrBlock") for b in items(get(config, "cidrBlocks"))]
+    if any(is_unknown(c) for c in cidrs) or is_unknown(get(config, "cidrBlocks")):
+        return
+    if internet_open_endpoint("gcp", True, [c for c in cidrs if isinstance(c, str)]):
+        report(f"{args.name}: master authorized networks cover the whole internet.", None)
 
 
 @resource_policy(
@@ -166,7 +179,7 @@ def gcp_firewall_no_open_ingress(args: ResourceValidationArgs, report: ReportVio
     direction = get(props, "direction")
     if is_unknown(direction) or (direction or "INGRESS") != "INGRESS":
         return
-    if not any(r in WORLD_CIDRS for r in items(get(props, "sourceRanges"))):
+    if not covers_internet(r for r in items(get(props, "sourceRanges")) if text(r)):
         return
     for allow in items(get(props, "allows")):
         protocol = str(get(allow, "protocol") or "").lower()
@@ -184,3 +197,111 @@ def _port_in(spec: str, port: int) -> bool:
         return int(low) <= port <= int(high or low)
     except ValueError:
         return False
+
+
+CLOUD_PLATFORM = "https://www.googleapis.com/auth/cloud-platform"
+PUBLIC_MEMBERS = ("allUsers", "allAuthenticatedUsers")
+
+
+def default_service_account(account: Any) -> bool:
+    """Whether a node pool runs as the Compute Engine default service account (unset or `default`
+    means it does; its email is PROJECT_NUMBER-compute@developer.gserviceaccount.com)."""
+    if is_unknown(account):
+        return False
+    name = text(account)
+    return (
+        name is None or name == "default" or name.endswith("-compute@developer.gserviceaccount.com")
+    )
+
+
+@resource_policy(
+    "CF-GKE-009",
+    "gke-node-service-account",
+    types=(GKE_NODE_POOL,),
+    level=ADVISORY,
+    description="GKE nodes run as a dedicated least-privilege service account, not the Compute Engine default "
+    "service account (Editor on the project), and never the default account with the cloud-platform scope, which "
+    "gives every pod that reaches the metadata server full API access (Checkov CKV2_GCP_1, CKV_GCP_30, CKV_GCP_31). "
+    "Advisory until clusterforge's own GKE pools get their dedicated account.",
+    remediation="Set `nodeConfig.serviceAccount` to a service account with roles/container.defaultNodeServiceAccount "
+    "(logging, monitoring, Artifact Registry read) and keep the cloud-platform scope only with it.",
+)
+def gke_node_service_account(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    config = get(args.props, "nodeConfig")
+    if is_unknown(config) or not default_service_account(get(config, "serviceAccount")):
+        return
+    scopes = [s for s in items(get(config, "oauthScopes")) if isinstance(s, str)]
+    full = (
+        " with the cloud-platform scope (full access to every API)"
+        if CLOUD_PLATFORM in scopes
+        else ""
+    )
+    report(f"{args.name}: nodes run as the Compute Engine default service account{full}.", None)
+
+
+@resource_policy(
+    "CF-GKE-010",
+    "gke-secure-boot",
+    types=(GKE_NODE_POOL,),
+    description="GKE node pools turn on Secure Boot (`shieldedInstanceConfig.enableSecureBoot`), so nodes boot only "
+    "signed kernels and drivers (Checkov CKV_GCP_68); GKE's own GPU driver installation works with it.",
+    remediation="Set `nodeConfig.shieldedInstanceConfig.enableSecureBoot: true` (clusterforge pools do).",
+)
+def gke_secure_boot(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    value = get(args.props, "nodeConfig", "shieldedInstanceConfig", "enableSecureBoot")
+    if not is_unknown(value) and flag(value) is not True:
+        report(f"{args.name}: Secure Boot is off on the node pool.", None)
+
+
+@resource_policy(
+    "CF-GKE-011",
+    "gcs-bucket-not-public",
+    types=(GCS_BUCKET, GCS_BUCKET_IAM_MEMBER, GCS_BUCKET_IAM_BINDING),
+    description="Cloud Storage buckets enforce public access prevention and grant nothing to allUsers or "
+    "allAuthenticatedUsers (Checkov CKV_GCP_28, CKV_GCP_114): datasets and checkpoints stay private.",
+    remediation="Set `publicAccessPrevention: enforced` on the bucket (clusterforge buckets do) and remove IAM grants "
+    "to allUsers / allAuthenticatedUsers.",
+)
+def gcs_bucket_not_public(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if args.resource_type == GCS_BUCKET:
+        prevention = get(args.props, "publicAccessPrevention")
+        if not is_unknown(prevention) and prevention != "enforced":
+            report(f"{args.name}: public access prevention is not enforced.", None)
+        return
+    members = [get(args.props, "member")] + list(items(get(args.props, "members")))
+    public = sorted({m for m in members if m in PUBLIC_MEMBERS})
+    if public:
+        report(f"{args.name}: grants bucket access to {', '.join(public)}.", None)
+
+
+@resource_policy(
+    "CF-GKE-012",
+    "gcp-firewall-no-ingress-from-internet",
+    types=(GCP_FIREWALL,),
+    description="No ingress firewall rule admits the internet (source ranges that together cover 0.0.0.0/0 or ::/0) "
+    "on any port: dashboards and notebooks (Ray 8265, Jupyter 8888) and model servers have no authentication of "
+    "their own. (SSH and all-ports rules are CF-GKE-008.)",
+    remediation="Allow the port from your VPN/office ranges or Google's load balancer ranges, not the internet.",
+)
+def gcp_firewall_no_ingress_from_internet(
+    args: ResourceValidationArgs, report: ReportViolation
+) -> None:
+    props = args.props
+    direction = get(props, "direction")
+    if is_unknown(direction) or (direction or "INGRESS") != "INGRESS":
+        return
+    if not covers_internet(r for r in items(get(props, "sourceRanges")) if text(r)):
+        return
+    for allow in items(get(props, "allows")):
+        protocol = str(get(allow, "protocol") or "").lower()
+        ports = [str(p) for p in items(get(allow, "ports"))]
+        if protocol == "all" or (protocol in ("tcp", "udp") and (not ports or "0-65535" in ports)):
+            continue  # CF-GKE-008
+        if protocol == "tcp" and any(_port_in(p, 22) for p in ports):
+            continue  # CF-GKE-008
+        report(
+            f"{args.name}: {protocol} {', '.join(ports) or ''} is open to the internet.".replace(
+                "  ", " "
+            ),
+            None,
+        )

@@ -389,3 +389,56 @@ def test_cloud_override_reaches_the_engine(pulumi: Pulumi) -> None:
     target = json.loads(out)["target"]
     assert target["cloud"] == "gcp" and target["config"]["gcp:project"] == "my-ml-project"
     assert "gcp" in target["plugins"]
+
+
+def test_the_policy_config_reaches_the_engine_with_the_pack(
+    pulumi: Pulumi, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """`preview`/`up --policy-config FILE` hand the engine the file `check --config` reads
+    (`policy_pack_configs` in the Automation API → `--policy-pack-config` on the CLI)."""
+    pack = tmp_path / "pack"
+    pack.mkdir()
+    (pack / "PulumiPolicy.yaml").write_text("runtime:\n  name: python\n")
+    monkeypatch.setattr(target, "policy_pack_dir", lambda: str(pack))
+    monkeypatch.chdir(tmp_path)
+    Path("policy.json").write_text(json.dumps({"CF-GOV-001": {"maxHourlyUsd": 10000}}))
+    assert run("preview", EXAMPLE, "--stack", "dev", "--policy-config", "policy.json")[0] == 0
+    assert up("--policy-config", "policy.json")[0] == 0
+    for argv in pulumi.calls("preview") + pulumi.calls("up"):
+        config = argv[argv.index("--policy-pack-config") + 1]
+        assert config == str(tmp_path / "policy.json")
+        assert argv[argv.index("--policy-pack") + 1] != str(pack)  # the runnable copy, as before
+
+
+def test_a_bad_policy_config_stops_before_the_engine(pulumi: Pulumi, tmp_path: Path) -> None:
+    bad = tmp_path / "policy.json"
+    bad.write_text('{"CF-GOV-01": {"maxHourlyUsd": 5}}')
+    code, out, err = run("preview", EXAMPLE, "--stack", "dev", "--policy-config", str(bad))
+    assert code == 2 and "did you mean 'CF-GOV-001'" in err and len(err.splitlines()) == 1
+    assert pulumi.calls() == []
+
+
+def test_engine_policy_violations_are_findings_like_check(pulumi: Pulumi) -> None:
+    """A mandatory violation from the engine's analyzer is a finding at the spec path, with the
+    rule's hint, in the `check` layout (and in --json), and preview refuses."""
+    violation = {
+        "policyEvent": {
+            "message": "llm-train-scratch-fs (FSx for Lustre) is not protected",
+            "color": "raw",
+            "policyName": "CF-DATA-001",
+            "policyPackName": "clusterforge-ai-cluster",
+            "policyPackVersion": "0.1.0",
+            "enforcementLevel": "mandatory",
+            "resourceUrn": pulumi.urn(FS_TYPE),
+        }
+    }
+    pulumi.update(fail={"preview": {"stderr": "error: preview failed", "events": [violation]}})
+    code, out, err = run("preview", EXAMPLE, "--stack", "dev")
+    assert code == 1 and "Traceback" not in out + err
+    assert "Policy findings (the engine ran the pack)" in out
+    assert "ERROR   CF-DATA-001 storage[0].protect" in out and "hint: Set `protect: true`" in out
+    code, out, _ = run("preview", EXAMPLE, "--stack", "dev", "--json")
+    found = [f for f in json.loads(out)["findings"] if f["rule"] == "CF-DATA-001"]
+    assert code == 1 and [(f["path"], f["source"], f["severity"]) for f in found] == [
+        ("storage[0].protect", "policy", "error")
+    ]

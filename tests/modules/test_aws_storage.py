@@ -33,7 +33,7 @@ def test_file_system_is_protected_and_retained(base_graph: ResourceGraph) -> Non
 
 
 def test_unprotected_only_when_the_user_says_so() -> None:
-    graph = plan({"storage": [{"protect": False}]})
+    graph = plan({"storage": [{"protect": False}]}, allow_errors=True)  # STO004 says it
     fs = graph.of_type(FS)[0]
     assert fs.options.get("protect") is False and fs.options.get("retainOnDelete") is False
 

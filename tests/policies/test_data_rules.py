@@ -12,6 +12,7 @@ from clusterforge.policies.rules._tokens import (
     FSX_LUSTRE,
     FSX_OPENZFS,
     GCP_LUSTRE,
+    GCS_BUCKET,
 )
 
 from tests.policies.support import res, violations
@@ -23,6 +24,28 @@ PERSISTENT = {
 }
 
 CASES = [
+    # CF-DATA-005 buckets holding data
+    pytest.param(
+        "CF-DATA-005",
+        [res(GCS_BUCKET, "data", {"forceDestroy": False}, protect=True)],
+        None,
+        0,
+        id="DATA005-protected",
+    ),
+    pytest.param(
+        "CF-DATA-005",
+        [res(GCS_BUCKET, "data", {"forceDestroy": False})],
+        None,
+        1,
+        id="DATA005-unprotected",
+    ),
+    pytest.param(
+        "CF-DATA-005",
+        [res(GCS_BUCKET, "data", {"forceDestroy": True}, protect=True)],
+        None,
+        1,
+        id="DATA005-force-destroy",
+    ),
     # CF-DATA-001 protected
     pytest.param(
         "CF-DATA-001",

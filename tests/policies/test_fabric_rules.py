@@ -11,6 +11,7 @@ from clusterforge.policies.rules._tokens import (
     GKE_NODE_POOL,
     LAUNCH_TEMPLATE,
     NODE_GROUP,
+    PLACEMENT_GROUP,
     SECURITY_GROUP,
     SG_EGRESS,
     SG_INGRESS,
@@ -260,8 +261,8 @@ CASES = [
             )
         ],
         None,
-        1,
-        id="FAB004-reservation",
+        0,  # works when the reservation was made in the group: CAP002 warns from the spec
+        id="FAB004-reservation-may-be-in-the-group",
     ),  # fmt: skip
     # CF-FAB-005 cluster placement for EFA (advisory)
     pytest.param("CF-FAB-005", [launch_template()], None, 0, id="FAB005-placed"),
@@ -272,6 +273,26 @@ CASES = [
         1,
         id="FAB005-no-placement",
     ),
+    pytest.param(
+        "CF-FAB-005",
+        [
+            res(PLACEMENT_GROUP, "pg", {"strategy": "cluster"}),
+            launch_template(deps=((PLACEMENT_GROUP, "pg"),)),
+        ],
+        None,
+        0,
+        id="FAB005-cluster-group",
+    ),
+    pytest.param(
+        "CF-FAB-005",
+        [
+            res(PLACEMENT_GROUP, "pg", {"strategy": "spread"}),
+            launch_template(deps=((PLACEMENT_GROUP, "pg"),)),
+        ],
+        None,
+        1,
+        id="FAB005-spread-group",
+    ),  # fmt: skip
     # CF-FAB-006 one subnet per EFA node group
     pytest.param(
         "CF-FAB-006", [launch_template(), node_group(["subnet-a"])], None, 0, id="FAB006-one-subnet"

@@ -49,6 +49,14 @@ def gke_pool(machine_type: str, nodes: int, **node_config: Any):
     return res(GKE_NODE_POOL, f"{machine_type}-np", inputs, provider="gcp")
 
 
+def efa_pool(max_nodes: int) -> list:
+    """An unlabelled spot pool whose launch template has EFA interfaces."""
+    template, group = pool("gpu", "p5.48xlarge", 1, capacity="SPOT")
+    template.inputs["networkInterfaces"] = [{"interfaceType": "efa", "networkCardIndex": 0}]
+    group.inputs["scalingConfig"] = {"desiredSize": 1, "minSize": 0, "maxSize": max_nodes}
+    return [template, group]
+
+
 GCP_PROVIDER_RESOURCE = res(GCP_PROVIDER, "gcp", {"region": "us-central1", "project": "p"})
 TRAINING = [
     PROVIDER,
@@ -196,6 +204,24 @@ CASES = [
         None,
         1,
         id="GOV005-gke-spot-training",
+    ),
+    # No role label: a multi-node EFA pool is tightly coupled training, a single node is not.
+    pytest.param(
+        "CF-GOV-005",
+        efa_pool(2),
+        None,
+        1,
+        id="GOV005-unlabelled-multi-node-efa-is-training",
+    ),
+    pytest.param("CF-GOV-005", efa_pool(1), None, 0, id="GOV005-single-node-efa"),
+    pytest.param(
+        "CF-GOV-005",
+        [
+            gke_pool("a3-megagpu-8g", 2, spot=True),
+        ],
+        None,
+        0,
+        id="GOV005-gke-unlabelled-no-fabric",
     ),
 ]
 

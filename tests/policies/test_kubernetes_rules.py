@@ -7,9 +7,13 @@ from typing import Any
 import pytest
 
 from clusterforge.policies.rules._tokens import (
+    EKS_CLUSTER,
+    GKE_CLUSTER,
     HELM_CHART,
     HELM_RELEASE,
     INFERENCE_SERVICE,
+    JOBSET,
+    NODE_GROUP,
     POD,
     TRAIN_JOB,
 )
@@ -60,7 +64,47 @@ def isvc(**predictor: Any):
     )
 
 
+GPU_TAINT = {"key": "nvidia.com/gpu", "value": "present", "effect": "NO_SCHEDULE"}
+
 CASES = [
+    # CF-K8S-006 accelerator node groups carry their vendor taint
+    pytest.param(
+        "CF-K8S-006",
+        [res(NODE_GROUP, "ng", {"amiType": "AL2023_x86_64_NVIDIA", "taints": [GPU_TAINT]})],
+        None,
+        0,
+        id="K8S006-tainted",
+    ),
+    pytest.param(
+        "CF-K8S-006",
+        [res(NODE_GROUP, "ng", {"amiType": "AL2023_x86_64_STANDARD", "taints": []})],
+        None,
+        0,
+        id="K8S006-cpu-pool",
+    ),
+    pytest.param(
+        "CF-K8S-006",
+        [res(NODE_GROUP, "ng", {"amiType": "AL2023_x86_64_NVIDIA", "taints": []})],
+        None,
+        1,
+        id="K8S006-untainted-gpu",
+    ),
+    pytest.param(
+        "CF-K8S-006",
+        [
+            res(
+                NODE_GROUP,
+                "ng",
+                {
+                    "amiType": "AL2023_x86_64_NEURON",
+                    "taints": [{**GPU_TAINT, "effect": "PREFER_NO_SCHEDULE"}],
+                },
+            )
+        ],
+        None,
+        1,
+        id="K8S006-neuron-wrong-taint",
+    ),
     # CF-K8S-001 pinned chart versions
     pytest.param("CF-K8S-001", [release("gpu-operator")], None, 0, id="K8S001-exact"),
     pytest.param(
@@ -77,6 +121,14 @@ CASES = [
         "CF-K8S-001", [release("gpu-operator", version=None)], None, 1, id="K8S001-missing"
     ),
     pytest.param("CF-K8S-001", [release("kueue", version="^0.9")], None, 1, id="K8S001-range"),
+    # A partial version is a semver constraint for Helm, matching several releases: not a pin.
+    pytest.param("CF-K8S-001", [release("kueue", version="1")], None, 1, id="K8S001-major-only"),
+    pytest.param("CF-K8S-001", [release("kueue", version="1.2")], None, 1, id="K8S001-minor"),
+    pytest.param(
+        "CF-K8S-001", [release("kueue", version="0.14.1-rc.1")], None, 0, id="K8S001-prerelease"
+    ),
+    # As the engine sends a v4 Chart (a remote component): no inputs at all — nothing to judge.
+    pytest.param("CF-K8S-001", [res(HELM_CHART, "chart", {})], None, 0, id="K8S001-engine-view"),
     pytest.param(
         "CF-K8S-001",
         [res(HELM_CHART, "chart", {"chart": "kserve", "version": "latest"})],
@@ -97,6 +149,98 @@ CASES = [
         "CF-K8S-002", [deployment([], limits={"cpu": "1"})], None, 0, id="K8S002-no-accelerator"
     ),
     pytest.param("CF-K8S-002", [deployment([])], None, 1, id="K8S002-missing"),
+    # EKS and GKE run ExtendedResourceToleration: a pod requesting nvidia.com/gpu tolerates it.
+    pytest.param(
+        "CF-K8S-002", [deployment([]), res(EKS_CLUSTER, "eks")], None, 0, id="K8S002-eks-admission"
+    ),
+    pytest.param(
+        "CF-K8S-002", [deployment([]), res(GKE_CLUSTER, "gke")], None, 0, id="K8S002-gke-admission"
+    ),
+    # Matching is by key, operator, value and effect.
+    pytest.param(
+        "CF-K8S-002",
+        [deployment([{"key": "nvidia.com/gpu", "operator": "Equal", "value": "true"}])],
+        None,
+        1,
+        id="K8S002-wrong-value",
+    ),
+    pytest.param(
+        "CF-K8S-002",
+        [deployment([{"key": "nvidia.com/gpu", "value": "present", "effect": "NoSchedule"}])],
+        None,
+        0,
+        id="K8S002-equal-by-default",
+    ),
+    pytest.param(
+        "CF-K8S-002",
+        [deployment([{**GPU_TOLERATION, "effect": "NoExecute"}])],
+        None,
+        1,
+        id="K8S002-wrong-effect",
+    ),
+    pytest.param(
+        "CF-K8S-002",
+        [deployment([{"key": "nvidia.com/gpu"}])],
+        None,
+        1,
+        id="K8S002-equal-empty-value",
+    ),
+    pytest.param(
+        "CF-K8S-002",
+        [
+            res(
+                JOBSET,
+                "js",
+                {
+                    "spec": {
+                        "replicatedJobs": [
+                            {
+                                "name": "w",
+                                "template": {
+                                    "spec": {
+                                        "template": {
+                                            "spec": {
+                                                "containers": [
+                                                    {
+                                                        "name": "c",
+                                                        "resources": {
+                                                            "limits": {"nvidia.com/gpu": "8"}
+                                                        },
+                                                    }
+                                                ]
+                                            }
+                                        }
+                                    }
+                                },
+                            }
+                        ]
+                    }
+                },
+            )
+        ],
+        None,
+        1,
+        id="K8S002-jobset",
+    ),  # fmt: skip
+    pytest.param(
+        "CF-K8S-002",
+        [isvc(model={"modelFormat": {"name": "huggingface"}, "resources": RESOURCES})],
+        None,
+        1,
+        id="K8S002-inferenceservice",
+    ),
+    pytest.param(
+        "CF-K8S-002",
+        [
+            isvc(
+                model={"modelFormat": {"name": "huggingface"}, "resources": RESOURCES},
+                tolerations=[GPU_TOLERATION],
+            )
+        ],
+        None,
+        0,
+        id="K8S002-inferenceservice-tolerates",
+    ),
     pytest.param(
         "CF-K8S-002",
         [deployment([GPU_TOLERATION], {"aws.amazon.com/neuron": "1"}, kind="CronJob")],

@@ -263,3 +263,44 @@ def test_the_pack_serves_the_engine_over_grpc_as_pulumi_runs_it() -> None:
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def _types_rules_read() -> list[str]:
+    from clusterforge.policies.rules._tokens import REMOTE_COMPONENTS
+
+    types = {t for rule in RULES.values() for t in rule.types if not t.endswith(":")}
+    return sorted(types | set(REMOTE_COMPONENTS))
+
+
+@pytest.mark.parametrize("type_token", _types_rules_read())
+def test_no_mandatory_violation_from_what_the_engine_cannot_show(type_token: str) -> None:
+    """Remote components (helm.sh/v4:Chart, yaml/v2:ConfigFile) reach the analyzer with no inputs
+    (pulumi-kubernetes issue 2144): no rule may block `up` on them. Other types with empty inputs
+    may fail only where an unset input really is insecure (EKS defaults to a public endpoint)."""
+    from clusterforge.policies.rules._tokens import REMOTE_COMPONENTS
+
+    found = analyze({}, type_token)
+    mandatory = sorted(
+        name for name, ds in found.items() if any(d.enforcementLevel == proto.MANDATORY for d in ds)
+    )
+    if type_token in REMOTE_COMPONENTS:
+        assert found == {}
+    assert not any("can't run policy" in d.message for ds in found.values() for d in ds)
+    crashed = [d.message for ds in found.values() for d in ds if "crashed" in d.message]
+    assert crashed == [] and all(
+        RULES[name].level == EnforcementLevel.MANDATORY for name in mandatory
+    )
+
+
+def test_stack_rules_with_empty_inputs_as_the_engine_sends_components() -> None:
+    from clusterforge.policies.rules._tokens import REMOTE_COMPONENTS
+
+    resources = [
+        proto.AnalyzerResource(type=t, properties=struct({}), urn=f"urn:pulumi:dev::p::{t}::r{i}", name=f"r{i}",
+                               options=proto.AnalyzerResourceOptions())
+        for i, t in enumerate(REMOTE_COMPONENTS)
+    ]  # fmt: skip
+    found = diagnostics(
+        servicer().AnalyzeStack(proto.AnalyzeStackRequest(resources=resources), None)
+    )
+    assert found == {}

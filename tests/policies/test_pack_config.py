@@ -54,7 +54,7 @@ def test_defaults_and_skipping() -> None:
     ("data", "message"),
     [
         ([], "top level must be an object"),
-        ({"CF-AWS-01": "disabled"}, "unknown policy 'CF-AWS-01' (did you mean 'CF-AWS-001'?)"),
+        ({"CF-AWS-0001": "disabled"}, "unknown policy 'CF-AWS-0001' (did you mean 'CF-AWS-001'?)"),
         (
             {"CF-AWS-001": "warn"},
             "enforcement level 'warn' is not one of advisory, mandatory, remediate, disabled",

@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 
 from clusterforge.policies.rules._tokens import (
     EBS_VOLUME,
+    EC2_INSTANCE,
     EFS,
     EKS_CLUSTER,
     GCP_FIREWALL,
+    GCS_BUCKET,
+    GCS_BUCKET_IAM_MEMBER,
     GKE_CLUSTER,
     GKE_NODE_POOL,
+    IAM_POLICY,
     KMS_KEY,
     LAUNCH_TEMPLATE,
+    NODE_GROUP,
     SECURITY_GROUP,
     SG_INGRESS,
     SG_RULE,
@@ -64,6 +70,29 @@ def ingress(**inputs: Any):
     return res(SG_INGRESS, "in", inputs)
 
 
+CLOUD = "https://www.googleapis.com/auth/cloud-platform"
+
+
+def iam(statement: dict[str, Any]):
+    return res(
+        IAM_POLICY,
+        "policy",
+        {"policy": json.dumps({"Version": "2012-10-17", "Statement": [statement]})},
+    )
+
+
+def key(statement: dict[str, Any]):
+    return res(
+        KMS_KEY,
+        "key",
+        {"enableKeyRotation": True, "policy": json.dumps({"Statement": [statement]})},
+    )
+
+
+def pool(**node_config: Any):
+    return res(GKE_NODE_POOL, "np", {"nodeConfig": node_config})
+
+
 def firewall(ranges: list[str], allows: list[dict[str, Any]]):
     return res(
         GCP_FIREWALL, "fw", {"direction": "INGRESS", "sourceRanges": ranges, "allows": allows}
@@ -90,6 +119,34 @@ CASES = [
         None,
         1,
         id="AWS001-world-cidr",
+    ),
+    pytest.param(
+        "CF-AWS-001",
+        [
+            eks(
+                vpcConfig={
+                    "endpointPublicAccess": True,
+                    "publicAccessCidrs": ["0.0.0.0/1", "128.0.0.0/1"],
+                }
+            )
+        ],
+        None,
+        1,
+        id="AWS001-halves-cover-the-internet",
+    ),
+    pytest.param(
+        "CF-AWS-001",
+        [
+            eks(
+                vpcConfig={
+                    "endpointPublicAccess": True,
+                    "publicAccessCidrs": ["0.0.0.0/1", "192.0.0.0/2"],
+                }
+            )
+        ],
+        None,
+        0,
+        id="AWS001-halves-with-a-gap",
     ),
     pytest.param(
         "CF-AWS-001",
@@ -281,6 +338,34 @@ CASES = [
         1,
         id="GKE006-world",
     ),
+    # An empty list closes the public endpoint to every external network (the GKE API).
+    pytest.param(
+        "CF-GKE-006",
+        [gke(masterAuthorizedNetworksConfig={"cidrBlocks": []})],
+        None,
+        0,
+        id="GKE006-empty-is-closed",
+    ),
+    pytest.param(
+        "CF-GKE-006",
+        [gke(masterAuthorizedNetworksConfig={"enabled": False, "cidrBlocks": []})],
+        None,
+        1,
+        id="GKE006-disabled",
+    ),
+    pytest.param(
+        "CF-GKE-006",
+        [
+            gke(
+                masterAuthorizedNetworksConfig={
+                    "cidrBlocks": [{"cidrBlock": "0.0.0.0/1"}, {"cidrBlock": "128.0.0.0/1"}]
+                }
+            )
+        ],
+        None,
+        1,
+        id="GKE006-halves",
+    ),
     # CF-GKE-007 secrets encryption (advisory)
     pytest.param("CF-GKE-007", [gke()], None, 0, id="GKE007-kms"),
     pytest.param("CF-GKE-007", [gke(databaseEncryption=None)], None, 1, id="GKE007-none"),
@@ -313,7 +398,61 @@ CASES = [
         1,
         id="GKE008-world-all",
     ),
-]
+    # CF-AWS-010 EKS SSH without source security groups [CKV_AWS_100]
+    pytest.param("CF-AWS-010", [res(NODE_GROUP, "ng", {"scalingConfig": {}})], None, 0, id="AWS010-no-ssh"),
+    pytest.param("CF-AWS-010", [res(NODE_GROUP, "ng", {"remoteAccess": {"ec2SshKey": "k", "sourceSecurityGroupIds": ["sg-1"]}})],
+                 None, 0, id="AWS010-ssh-from-bastion"),
+    pytest.param("CF-AWS-010", [res(NODE_GROUP, "ng", {"remoteAccess": {"ec2SshKey": "k"}})], None, 1, id="AWS010-ssh-open"),
+    # CF-AWS-011 IAM wildcards [CKV_AWS_62/63/110]
+    pytest.param("CF-AWS-011", [iam({"Effect": "Allow", "Action": ["ec2:DescribeInstances"], "Resource": "*"})], None, 0,
+                 id="AWS011-describe"),
+    pytest.param("CF-AWS-011", [iam({"Effect": "Allow", "Action": "*", "Resource": "*"})], None, 1, id="AWS011-admin"),
+    pytest.param("CF-AWS-011", [iam({"Effect": "Allow", "Action": ["s3:*"], "Resource": ["*"]})], None, 1,
+                 id="AWS011-service-wildcard"),
+    # CF-AWS-012 KMS key policy Principal * [CKV_AWS_33]
+    pytest.param("CF-AWS-012", [key({"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::1:root"}, "Action": "kms:*",
+                                     "Resource": "*"})], None, 0, id="AWS012-account-root"),
+    pytest.param("CF-AWS-012", [key({"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "kms:*", "Resource": "*"})],
+                 None, 1, id="AWS012-anyone"),
+    pytest.param("CF-AWS-012", [key({"Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*",
+                                     "Condition": {"StringEquals": {"kms:CallerAccount": "1"}}})], None, 0,
+                 id="AWS012-anyone-in-the-account"),
+    # CF-AWS-013 IMDS hop limit [CKV_AWS_341]
+    pytest.param("CF-AWS-013", [lt(metadataOptions={"httpTokens": "required", "httpPutResponseHopLimit": 1})], None, 0,
+                 id="AWS013-one-hop"),
+    pytest.param("CF-AWS-013", [lt(metadataOptions={"httpTokens": "required", "httpPutResponseHopLimit": 2})], None, 1,
+                 id="AWS013-two-hops"),
+    # CF-AWS-014 internet ingress on any port
+    pytest.param("CF-AWS-014", [ingress(cidrIpv4="10.0.0.0/8", ipProtocol="tcp", fromPort=8265, toPort=8265)], None, 0,
+                 id="AWS014-vpn"),
+    pytest.param("CF-AWS-014", [ingress(cidrIpv4="0.0.0.0/0", ipProtocol="tcp", fromPort=8265, toPort=8265)], None, 1,
+                 id="AWS014-ray-dashboard"),
+    pytest.param("CF-AWS-014", [res(SECURITY_GROUP, "sg", {"ingress": [{"protocol": "tcp", "fromPort": 8888, "toPort": 8888,
+                 "cidrBlocks": ["0.0.0.0/1", "128.0.0.0/1"]}]})], None, 1, id="AWS014-jupyter-halves"),
+    # CF-AWS-007 EBS block devices of an instance
+    pytest.param("CF-AWS-007", [res(EC2_INSTANCE, "vm", {"rootBlockDevice": {"encrypted": True},
+                 "ebsBlockDevices": [{"deviceName": "/dev/sdf", "encrypted": False}]})], None, 1, id="AWS007-instance-ebs"),
+    # CF-GKE-009 default service account [CKV2_GCP_1, CKV_GCP_30/31]
+    pytest.param("CF-GKE-009", [pool(serviceAccount="nodes@p.iam.gserviceaccount.com", oauthScopes=[CLOUD])], None, 0,
+                 id="GKE009-dedicated"),
+    pytest.param("CF-GKE-009", [pool(oauthScopes=[CLOUD])], None, 1, id="GKE009-default-cloud-platform"),
+    pytest.param("CF-GKE-009", [pool(serviceAccount="123-compute@developer.gserviceaccount.com")], None, 1,
+                 id="GKE009-default-by-email"),
+    # CF-GKE-010 secure boot [CKV_GCP_68]
+    pytest.param("CF-GKE-010", [pool(shieldedInstanceConfig={"enableSecureBoot": True})], None, 0, id="GKE010-on"),
+    pytest.param("CF-GKE-010", [pool()], None, 1, id="GKE010-off-by-default"),
+    # CF-GKE-011 public buckets [CKV_GCP_28/114]
+    pytest.param("CF-GKE-011", [res(GCS_BUCKET, "b", {"publicAccessPrevention": "enforced"})], None, 0, id="GKE011-private"),
+    pytest.param("CF-GKE-011", [res(GCS_BUCKET, "b", {"publicAccessPrevention": "inherited"})], None, 1,
+                 id="GKE011-inherited"),
+    pytest.param("CF-GKE-011", [res(GCS_BUCKET_IAM_MEMBER, "m", {"bucket": "b", "member": "allUsers",
+                 "role": "roles/storage.objectViewer"})], None, 1, id="GKE011-all-users"),
+    # CF-GKE-012 firewall: internet on any port
+    pytest.param("CF-GKE-012", [firewall(["10.0.0.0/8"], [{"protocol": "tcp", "ports": ["8265"]}])], None, 0,
+                 id="GKE012-vpn"),
+    pytest.param("CF-GKE-012", [firewall(["0.0.0.0/0"], [{"protocol": "tcp", "ports": ["8888"]}])], None, 1,
+                 id="GKE012-jupyter"),
+]  # fmt: skip
 
 
 @pytest.mark.parametrize(("rule_id", "resources", "settings", "expected"), CASES)

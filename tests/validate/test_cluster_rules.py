@@ -8,9 +8,10 @@ import pytest
 
 from clusterforge.findings import Severity
 
+from tests.validate.gcp_support import gcp
 from tests.validate.support import Case, bad, check, good, run
 
-ERROR, WARNING = Severity.ERROR, Severity.WARNING
+ERROR, WARNING, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
 PUBLIC = {"endpoint_public_access": True}
 
 CASES = [
@@ -282,7 +283,7 @@ CASES = [
         "K8S002",
         "public-without-cidrs",
         {"kubernetes": PUBLIC},
-        WARNING,
+        ERROR,  # the severity of CF-AWS-001, which sees the same problem in the plan
         "kubernetes.public_access_cidrs",
         "open to the whole internet (no public_access_cidrs)",
     ),
@@ -290,9 +291,39 @@ CASES = [
         "K8S002",
         "public-to-everyone",
         {"kubernetes": {**PUBLIC, "public_access_cidrs": ["0.0.0.0/0"]}},
-        WARNING,
-        "kubernetes.public_access_cidrs[0]",
-        "0.0.0.0/0 opens the API endpoint to the whole internet",
+        ERROR,
+        "kubernetes.public_access_cidrs",
+        "public_access_cidrs cover every address",
+    ),
+    bad(
+        "K8S002",
+        "two-halves-are-everyone",
+        {"kubernetes": {**PUBLIC, "public_access_cidrs": ["0.0.0.0/1", "128.0.0.0/1"]}},
+        ERROR,
+        "kubernetes.public_access_cidrs",
+        "cover every address",
+    ),
+    good(
+        "K8S002",
+        "halves-minus-a-bit",
+        {"kubernetes": {**PUBLIC, "public_access_cidrs": ["0.0.0.0/1", "128.0.0.0/2"]}},
+    ),
+    # GKE: clusterforge sends master authorized networks, so an empty list is closed, not open.
+    bad(
+        "K8S002",
+        "gke-public-empty-list-is-closed",
+        gcp({"kubernetes": PUBLIC}),
+        INFO,
+        "kubernetes.public_access_cidrs",
+        "admits no listed network",
+    ),
+    bad(
+        "K8S002",
+        "gke-public-to-everyone",
+        gcp({"kubernetes": {**PUBLIC, "public_access_cidrs": ["::/0", "0.0.0.0/0"]}}),
+        ERROR,
+        "kubernetes.public_access_cidrs",
+        "open to the whole internet",
     ),
     bad(
         "K8S002",

@@ -242,13 +242,13 @@ CASES = [
         "the file system has no zone",
         "set `zone` on the storage or the cluster",
     ),
-    # STO004 (warning): unprotected storage is said out loud.
+    # STO004 (error, the level of the CF-DATA-001 policy): unprotected storage.
     good("STO004", "baseline-protected", {}),
     bad(
         "STO004",
         "unprotected",
         fs(protect=False),
-        WARNING,
+        ERROR,
         "storage[0].protect",
         "scratch is not protected",
     ),

@@ -8,6 +8,7 @@ import ipaddress
 from collections import Counter
 from collections.abc import Iterator
 
+from clusterforge.catalog.network import internet_open_endpoint, parse_cidrs
 from clusterforge.catalog.regions import aws_regions
 from clusterforge.clouds import profile
 from clusterforge.findings import Finding, Severity
@@ -226,7 +227,7 @@ def _past(date: str | None, today: dt.date) -> bool:
 @rule(
     "K8S002",
     "A public API endpoint is restricted to known CIDRs",
-    severity=Severity.WARNING,
+    severity=Severity.ERROR,
     clouds=("aws", "gcp"),
 )
 def public_endpoint(ctx: Context) -> Iterator[Finding]:
@@ -247,26 +248,33 @@ def public_endpoint(ctx: Context) -> Iterator[Finding]:
                 severity=Severity.ERROR,
             )
         return
-    if not k8s.public_access_cidrs:
+    networks, invalid = parse_cidrs(k8s.public_access_cidrs)
+    for cidr in invalid:
+        yield ctx.finding(
+            f"kubernetes.public_access_cidrs[{k8s.public_access_cidrs.index(cidr)}]",
+            f"{cidr!r} is not a CIDR",
+            "write it as 203.0.113.0/24",
+            severity=Severity.ERROR,
+        )
+    if invalid and not networks:
+        return
+    # One fact for this rule and the CF-AWS-001 / CF-GKE-006 policies (same path, same severity).
+    if internet_open_endpoint(ctx.cluster.cloud, True, [str(n) for n in networks]):
+        why = (
+            "no public_access_cidrs"
+            if not k8s.public_access_cidrs
+            else "public_access_cidrs cover every address"
+        )
         yield ctx.finding(
             "kubernetes.public_access_cidrs",
-            "the public API endpoint is open to the whole internet (no public_access_cidrs)",
+            f"the public API endpoint is open to the whole internet ({why})",
             "list your office/VPN CIDRs, or turn endpoint_public_access off",
         )
-    for i, cidr in enumerate(k8s.public_access_cidrs):
-        try:
-            network = ipaddress.ip_network(cidr, strict=False)
-        except ValueError:
-            yield ctx.finding(
-                f"kubernetes.public_access_cidrs[{i}]",
-                f"{cidr!r} is not a CIDR",
-                "write it as 203.0.113.0/24",
-                severity=Severity.ERROR,
-            )
-            continue
-        if network.prefixlen == 0:
-            yield ctx.finding(
-                f"kubernetes.public_access_cidrs[{i}]",
-                f"{cidr} opens the API endpoint to the whole internet",
-                "list narrower CIDRs",
-            )
+    elif not k8s.public_access_cidrs and ctx.cluster.cloud == "gcp":
+        yield ctx.finding(
+            "kubernetes.public_access_cidrs",
+            "the public API endpoint admits no listed network (empty master authorized networks): only "
+            "Google Compute Engine public IPs and Google's own addresses reach it",
+            "list the CIDRs that run kubectl and `up`, or turn endpoint_public_access off",
+            severity=Severity.INFO,
+        )

@@ -121,14 +121,15 @@ def storage_zone(ctx: Context) -> Iterator[Finding]:
                 )
 
 
-@rule("STO004", "Unprotected storage is said out loud", severity=Severity.WARNING)
+@rule("STO004", "Storage is protected from deletion", severity=Severity.ERROR)
 def storage_unprotected(ctx: Context) -> Iterator[Finding]:
     for item in ctx.resolved.storage:
         if not item.spec.protect:
             yield ctx.finding(
                 f"{item.path}.protect",
                 f"{item.name} is not protected: `destroy` or a replacing change deletes it and its data",
-                "keep protect: true unless this is scratch you can lose",
+                "keep protect: true; for scratch you can lose, --skip STO004 (and the CF-DATA-001 policy "
+                "in the engine, in the policy config)",
             )
 
 
