@@ -123,4 +123,12 @@ def ci(kind: str, stack_file: Path, stack_name: str, root: Path | None, policy_c
             hint="pass --force to replace it",
         )
     for name, text in files.items():
+        # The pipeline's own folders (.github/workflows, deploy/...) inside the repository root
+        # are part of what `ci` writes; the root itself must exist (checked above).
+        try:
+            (root / name).parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise UsageError(
+                f"cannot create {(root / name).parent}: {exc.strerror or exc}"
+            ) from None
         emit(text, root / name)

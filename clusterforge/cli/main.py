@@ -173,7 +173,10 @@ def main() -> None:
     except Exception as exc:  # noqa: BLE001 - last resort: a bug must not print a bare traceback
         if "--debug" in sys.argv:
             traceback.print_exc()
-        click.secho(f"internal error: {type(exc).__name__}: {exc}", fg="red", err=True)
+        from clusterforge.secrets import redact_text
+
+        detail = redact_text(f"{type(exc).__name__}: {exc}")  # never a credential, even here
+        click.secho(f"internal error: {detail}", fg="red", err=True)
         click.echo(
             "this is a clusterforge bug: rerun with --debug and report the traceback", err=True
         )

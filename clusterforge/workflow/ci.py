@@ -108,6 +108,8 @@ def github_workflow(
     group = f"clusterforge-{name}-{stack}"
     in_dir = "" if workdir in ("", ".") else workdir.rstrip("/") + "/"
     config = f" --config {_quote(policy_config)}" if policy_config else ""
+    # The engine gets the same policy config as the offline check (preview/up --policy-config).
+    engine_config = f" --policy-config {_quote(policy_config)}" if policy_config else ""
     deploy_if, login = _github_credentials(cloud, region)
     pulumi_cli = _step("pulumi/actions", "Install the Pulumi CLI")
     review_steps = [
@@ -156,7 +158,7 @@ def github_workflow(
             "permissions": {"contents": "read", "id-token": "write"},
             "concurrency": {"group": group, "cancel-in-progress": False},
             "env": STATE_ENV,
-            "steps": [*deploy_setup, {"name": "Preview", "run": f"clusterforge preview {_quote(spec)} --stack {stack}"}],
+            "steps": [*deploy_setup, {"name": "Preview", "run": f"clusterforge preview {_quote(spec)} --stack {stack}{engine_config}"}],
         },
         "up": {
             "name": "up (data-loss guard on)",
@@ -166,7 +168,7 @@ def github_workflow(
             "concurrency": {"group": group, "cancel-in-progress": False},
             "environment": stack,
             "env": STATE_ENV,
-            "steps": [*deploy_setup, {"name": "Up", "run": f"clusterforge up {_quote(spec)} --stack {stack} --yes"}],
+            "steps": [*deploy_setup, {"name": "Up", "run": f"clusterforge up {_quote(spec)} --stack {stack} --yes{engine_config}"}],
         },
         "drift": {
             "name": "drift check",
@@ -208,6 +210,8 @@ def gitlab_pipeline(
     group = f"clusterforge-{name}-{stack}"
     cd = [] if workdir in ("", ".") else [f"cd {_quote(workdir)}"]
     config = f" --config {_quote(policy_config)}" if policy_config else ""
+    # The engine gets the same policy config as the offline check (preview/up --policy-config).
+    engine_config = f" --policy-config {_quote(policy_config)}" if policy_config else ""
     install = [*cd, "python -m pip install -r requirements.txt"]
     mr = '$CI_PIPELINE_SOURCE == "merge_request_event"'
     if cloud == "aws":
@@ -271,10 +275,10 @@ def gitlab_pipeline(
             "artifacts": {"when": "always", "paths": [f"{workdir.rstrip('/')}/{n}" for n in ("plan.json", SARIF, "diff.md")]},
         },
         "preview": {**deploy_base, "stage": "preview", "rules": [{"if": f"{mr} && {creds_rule}"}],
-                    "script": [f"clusterforge preview {_quote(spec)} --stack {stack}"]},
+                    "script": [f"clusterforge preview {_quote(spec)} --stack {stack}{engine_config}"]},
         "up": {**deploy_base, "stage": "deploy", "environment": {"name": stack},
                "rules": [{"if": f'$CI_PIPELINE_SOURCE == "push" && $CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH && {creds_rule}'}],
-               "script": [f"clusterforge up {_quote(spec)} --stack {stack} --yes"]},
+               "script": [f"clusterforge up {_quote(spec)} --stack {stack} --yes{engine_config}"]},
         "drift": {**deploy_base, "stage": "drift", "rules": [{"if": f'$CI_PIPELINE_SOURCE == "schedule" && {creds_rule}'}],
                   "script": [f"clusterforge refresh {_quote(spec)} --stack {stack} --preview-only --expect-no-changes"]},
     }  # fmt: skip

@@ -218,11 +218,10 @@ def default_service_account(account: Any) -> bool:
     "CF-GKE-009",
     "gke-node-service-account",
     types=(GKE_NODE_POOL,),
-    level=ADVISORY,
     description="GKE nodes run as a dedicated least-privilege service account, not the Compute Engine default "
     "service account (Editor on the project), and never the default account with the cloud-platform scope, which "
     "gives every pod that reaches the metadata server full API access (Checkov CKV2_GCP_1, CKV_GCP_30, CKV_GCP_31). "
-    "Advisory until clusterforge's own GKE pools get their dedicated account.",
+    "clusterforge's own GKE pools run as a dedicated `<cluster>-nodes` account.",
     remediation="Set `nodeConfig.serviceAccount` to a service account with roles/container.defaultNodeServiceAccount "
     "(logging, monitoring, Artifact Registry read) and keep the cloud-platform scope only with it.",
 )

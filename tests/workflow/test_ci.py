@@ -64,6 +64,9 @@ def test_workflow_paths_guard_and_concurrency(rendered: dict[str, Path]) -> None
     assert "gh pr comment" in runs["review"]
     assert "clusterforge preview" in runs["preview"]
     assert "clusterforge up 'cluster.yaml' --stack dev --yes" in runs["up"]
+    # the engine gets the PR's policy config too, not only the offline check
+    for job in ("review", "preview", "up"):
+        assert "policy-config.json" in runs[job], job
     assert "--allow-data-loss" not in json.dumps(workflow)
     assert "--preview-only --expect-no-changes" in runs["drift"]
     groups = {jobs[j]["concurrency"]["group"] for j in ("preview", "up", "drift")}
