@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from clusterforge.cli.common import emit, handle_errors
+from clusterforge.cli.common import emit, handle_errors, stack_name_callback
 from clusterforge.errors import UsageError
 
 
@@ -28,7 +28,8 @@ def _repository_root(directory: Path) -> Path:
 @click.argument(
     "stack_file", metavar="STACK", default="cluster.yaml", type=click.Path(path_type=Path)
 )
-@click.option("--stack", "stack_name", default="dev", show_default=True, help="Pulumi stack name.")
+@click.option("--stack", "stack_name", default="dev", show_default=True,
+              callback=stack_name_callback, help="Pulumi stack name.")  # fmt: skip
 @click.option(
     "--root",
     type=click.Path(path_type=Path, file_okay=False),

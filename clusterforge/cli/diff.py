@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 
-from clusterforge.cli.common import EXIT_FINDINGS, emit, format_option, handle_errors, out_option
+from clusterforge.cli.common import (
+    EXIT_FINDINGS,
+    emit,
+    format_option,
+    handle_errors,
+    out_option,
+    stack_name_callback,
+)
 
 
 @click.command()
@@ -14,7 +22,7 @@ from clusterforge.cli.common import EXIT_FINDINGS, emit, format_option, handle_e
 @click.argument("new", metavar="NEW")
 @format_option("text", "json", "markdown")
 @out_option
-@click.option("--stack", "stack_name", default="dev", show_default=True,
+@click.option("--stack", "stack_name", default="dev", show_default=True, callback=stack_name_callback,
               help="Pulumi stack name used in URNs when a side is a stack file.")  # fmt: skip
 @handle_errors
 def diff(old: str, new: str, fmt: str, out: object, stack_name: str) -> None:
@@ -30,6 +38,8 @@ def diff(old: str, new: str, fmt: str, out: object, stack_name: str) -> None:
     from clusterforge.workflow.diff_render import render_diff
 
     result = compare(load_side(old, stack_name=stack_name), load_side(new, stack_name=stack_name))
-    emit(render_diff(result, fmt), out)  # type: ignore[arg-type]
+    # Never over either side: `diff a.yaml b.yaml --out b.yaml` would lose the stack.
+    sides = tuple(Path(side) for side in (old, new) if not side.startswith("git-ref:"))
+    emit(render_diff(result, fmt), out, inputs=sides)  # type: ignore[arg-type]
     if result.errors:
         sys.exit(EXIT_FINDINGS)

@@ -27,6 +27,10 @@ from dataclasses import dataclass
 STATEFUL_TYPES: tuple[str, ...] = (
     "aws:fsx/lustreFileSystem:LustreFileSystem",
     "aws:fsx/dataRepositoryAssociation:DataRepositoryAssociation",
+    "aws:fsx/ontapFileSystem:OntapFileSystem",
+    "aws:fsx/openZfsFileSystem:OpenZfsFileSystem",
+    "aws:fsx/windowsFileSystem:WindowsFileSystem",
+    "aws:efs/fileSystem:FileSystem",
     "aws:ebs/volume:Volume",
     "aws:s3/bucket:Bucket",
     "aws:s3/bucketV2:BucketV2",

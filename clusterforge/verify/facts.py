@@ -24,6 +24,11 @@ def launcher(fabric: str) -> dict[str, Any] | None:
     return dict(found) if found is not None else None
 
 
+def large_message_bytes() -> int:
+    """Message sizes from which the bus bandwidth is compared with the expected figure."""
+    return int(data()["large_message_bytes"])
+
+
 def pass_fraction() -> float:
     return float(data()["pass_fraction"])
 
@@ -58,7 +63,7 @@ def expectation(offering: Offering | None, override: float | None = None) -> Exp
     figure), else the published one, else derived from the fabric bandwidth; None when the type's
     bandwidth is unknown (an existing cluster's pool declared without an instance type)."""
     facts = data()
-    large = int(facts["large_message_bytes"])
+    large = large_message_bytes()
     if override is not None:
         return Expectation(override, False, "--expect-busbw (the user's figure)", large)
     if offering is None:

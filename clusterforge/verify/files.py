@@ -70,7 +70,7 @@ def _readme(tests: list[PoolTest]) -> str:
             lines.append("- no expected bandwidth for this hardware: only the transport is judged")
         lines.append(f"- image {test.image} ({test.launcher.get('image_source', '')})")
         if test.launcher.get("ssh") == "secret":
-            secret = f"{test.job_name}-ssh"
+            secret = test.ssh_secret
             lines += [
                 f"- the ranks log in to each other with SSH keys from the Secret `{secret}`;",
                 "  create it first (clusterforge never writes private keys to files):",

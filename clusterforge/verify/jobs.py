@@ -13,6 +13,7 @@ import shlex
 from dataclasses import dataclass, field
 from typing import Any
 
+from clusterforge.catalog.efa import EFA_TYPES
 from clusterforge.catalog.resolve import ResolvedCluster, ResolvedPool
 from clusterforge.graph import ResourceGraph
 from clusterforge.verify import facts
@@ -71,6 +72,11 @@ class PoolTest:
     def job_name(self) -> str:
         return job_name(self.pool, self.pinned_nodes)
 
+    @property
+    def ssh_secret(self) -> str:
+        """The Secret holding the run's SSH keys (when the recipe takes them from a Secret)."""
+        return f"{self.job_name}-ssh"
+
 
 def job_name(pool: str, pinned: tuple[str, ...] = ()) -> str:
     """A DNS-1035 name short enough for the pods' hostnames (``<name>-worker-0-<i>``)."""
@@ -107,7 +113,7 @@ def _efa_devices(graph: ResourceGraph, pool: ResolvedPool) -> int:
             return sum(
                 1
                 for nic in interfaces
-                if isinstance(nic, dict) and nic.get("interfaceType") in ("efa", "efa-only")
+                if isinstance(nic, dict) and nic.get("interfaceType") in EFA_TYPES
             )
     return 0
 
@@ -396,7 +402,7 @@ def _pod_spec(test: PoolTest) -> dict[str, Any]:
             {"name": "ssh", "mountPath": "/etc/clusterforge-ssh", "readOnly": True}
         )
         volumes.append(
-            {"name": "ssh", "secret": {"secretName": f"{test.job_name}-ssh", "defaultMode": 0o400}}
+            {"name": "ssh", "secret": {"secretName": test.ssh_secret, "defaultMode": 0o400}}
         )
     if test.launcher.get("capabilities"):
         container["securityContext"] = {
@@ -534,7 +540,7 @@ def manifests(
         secret: dict[str, Any] = {
             "apiVersion": "v1",
             "kind": "Secret",
-            "metadata": {"name": f"{test.job_name}-ssh", "labels": dict(labels)},
+            "metadata": {"name": test.ssh_secret, "labels": dict(labels)},
             "type": "Opaque",
         }
         if ssh_keys:

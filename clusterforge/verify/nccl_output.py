@@ -13,9 +13,6 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-#: Message sizes from which the bus bandwidth is compared with the expected figure.
-LARGE_MESSAGE_BYTES = 1 << 30
-
 _NUM = r"[-+]?(?:\d+\.?\d*(?:[eE][-+]?\d+)?|N/A)"
 _ROW = re.compile(
     rf"(?P<size>\d+)\s+(?P<count>\d+)\s+(?P<type>[a-z][a-z0-9_]*)\s+(?P<redop>[a-z]+|none)"
@@ -69,7 +66,7 @@ class NcclRun:
         """Data errors the run's own check (-c 1) found, over every row."""
         return sum(row.wrong or 0 for row in self.rows) + (self.out_of_bounds or 0)
 
-    def large_message_busbw(self, min_bytes: int = LARGE_MESSAGE_BYTES) -> float | None:
+    def large_message_busbw(self, min_bytes: int) -> float | None:
         """Mean out-of-place bus bandwidth over the rows of at least ``min_bytes`` (GB/s); the
         largest row when none is that large; None without rows."""
         if not self.rows:

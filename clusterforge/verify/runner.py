@@ -20,6 +20,7 @@ from urllib3.exceptions import HTTPError
 
 from clusterforge.errors import ClusterError, UsageError
 from clusterforge.verify import nccl_output
+from clusterforge.verify.facts import large_message_bytes
 from clusterforge.verify.jobs import JOBSET_API, LABEL, TESTS, PoolTest, manifests
 from clusterforge.verify.results import ERROR, FAIL, PASS, TIMEOUT, PoolOutcome, TestOutcome
 
@@ -79,7 +80,7 @@ def evaluate(test: PoolTest, log: str) -> list[TestOutcome]:
         if run.wrong_values:
             status = FAIL
             problems.append(f"{run.wrong_values} wrong value(s): data corruption on the fabric")
-        busbw = run.large_message_busbw()
+        busbw = run.large_message_busbw(large_message_bytes())
         if name == "all_reduce_perf" and busbw is not None and test.expected is not None:
             floor = test.expected.floor_gb_per_s
             if busbw < floor:
@@ -88,7 +89,7 @@ def evaluate(test: PoolTest, log: str) -> list[TestOutcome]:
                     f"bus bandwidth {busbw:g} GB/s is below the floor {floor:g} GB/s "
                     f"(expected {test.expected.busbw_gb_per_s:g})"
                 )
-        if busbw is not None and run.largest_bytes < nccl_output.LARGE_MESSAGE_BYTES:
+        if busbw is not None and run.largest_bytes < large_message_bytes():
             problems.append(
                 f"largest message {run.largest_bytes} B: the check needs sizes of 1 GiB or more"
             )
@@ -298,7 +299,7 @@ class Runner:
         ]
         if test.launcher.get("ssh") == "secret":
             calls.append(
-                lambda: self.core.delete_namespaced_secret(f"{test.job_name}-ssh", self.namespace)
+                lambda: self.core.delete_namespaced_secret(test.ssh_secret, self.namespace)
             )
         for call in calls:
             try:

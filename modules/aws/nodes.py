@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
+from clusterforge.catalog.addons import advertised_neuron_cores
 from clusterforge.catalog.ami import traits
 from clusterforge.catalog.efa import efa_layout
 from clusterforge.catalog.model import Offering
@@ -84,9 +85,11 @@ def scale_from_zero_tags(pool: ResolvedPool) -> dict[str, str]:
         resources["nvidia.com/gpu"] = offering.accelerator_count
     if offering.is_neuron:
         resources["aws.amazon.com/neuron"] = offering.accelerator_count
-        # Physical NeuronCores (EC2 CoreInfo); with LNC=2 on Trainium2 the device plugin
-        # advertises half of them, still within this figure.
-        resources["aws.amazon.com/neuroncore"] = offering.neuron_cores
+        # The NeuronCores the device plugin advertises (logical cores at the default LNC), the
+        # same figure Kueue's quota counts: the autoscaler must not promise cores a node lacks.
+        resources["aws.amazon.com/neuroncore"] = advertised_neuron_cores(
+            offering.accelerator, offering.neuron_cores
+        )
     if pool.efa_interfaces:
         resources["vpc.amazonaws.com/efa"] = pool.efa_interfaces
     found = {f"{NODE_TEMPLATE}/resources/{k}": str(v) for k, v in resources.items()}

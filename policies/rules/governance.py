@@ -19,6 +19,7 @@ from pulumi_policy import (
     StackValidationArgs,
 )
 
+from clusterforge.catalog.ami import traits as ami_traits
 from clusterforge.policies.registry import ADVISORY, config_schema, resource_policy, stack_policy
 from clusterforge.policies.rules._catalog import gcp_region, hourly_price, is_gcp_zone, offering
 from clusterforge.policies.rules._props import (
@@ -52,7 +53,6 @@ from clusterforge.policies.rules.fabric_gke import max_nodes, node_count
 GKE_REGIONAL_ZONES = 3
 DEFAULT_SPOT_ALLOWED = {"training": False, "inference": True, "system": False}
 DEFAULT_ROLE_LABEL = "workload"
-ACCELERATED_AMI = ("NVIDIA", "NEURON")
 
 
 # ------------------------------------------------------------------------------------ budget
@@ -439,7 +439,8 @@ def spot_by_role(args: StackValidationArgs, report: ReportViolation) -> None:
         if pool.resource_type == NODE_GROUP:
             spot = get(props, "capacityType") == "SPOT"
             ami = str(get(props, "amiType") or "")
-            accelerated = any(k in ami for k in ACCELERATED_AMI)
+            found_ami = ami_traits(ami)  # the catalog's one reading of an AMI type
+            accelerated = found_ami.nvidia or found_ami.neuron
             labels, taints = get(props, "labels"), get(props, "taints")
             coupled = spot and _coupled_aws(view, pool)
         else:

@@ -13,6 +13,7 @@ from typing import Any
 
 from pulumi_policy import ReportViolation, ResourceValidationArgs, StackValidationArgs
 
+from clusterforge.catalog.ami import traits as ami_traits
 from clusterforge.catalog.resolve import NEURON_TAINT, NVIDIA_TAINT, TPU_TAINT
 from clusterforge.policies.registry import resource_policy, stack_policy
 from clusterforge.policies.rules._props import StackView, entries, get, is_unknown, items, text
@@ -301,8 +302,9 @@ def accelerator_pool_taint(args: ResourceValidationArgs, report: ReportViolation
     taints = get(args.props, "taints")
     if is_unknown(ami) or is_unknown(taints) or not isinstance(ami, str):
         return
+    found = ami_traits(ami)  # the catalog's one reading of an AMI type (AL2_x86_64_GPU too)
     for family, taint in AMI_TAINTS.items():
-        if family not in ami:
+        if not (found.nvidia if family == "NVIDIA" else found.neuron):
             continue
         keys = {
             get(t, "key")

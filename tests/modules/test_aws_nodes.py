@@ -236,7 +236,8 @@ def test_a_trainium_pool_at_zero_advertises_devices_and_cores() -> None:
         plan({"region": "us-east-2", "zone": "us-east-2a", "node_pools": [{}, pool]}), "trn"
     )
     assert tags[f"{TEMPLATE}/resources/aws.amazon.com/neuron"] == "16"
-    assert tags[f"{TEMPLATE}/resources/aws.amazon.com/neuroncore"] == "128"
+    # the cores the device plugin advertises at LNC=2 (128 physical), as Kueue's quota counts them
+    assert tags[f"{TEMPLATE}/resources/aws.amazon.com/neuroncore"] == "64"
     assert tags[f"{TEMPLATE}/taint/aws.amazon.com/neuron"] == "present:NoSchedule"
 
 

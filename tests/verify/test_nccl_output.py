@@ -19,7 +19,7 @@ def test_published_p5_table_parses_with_launcher_prefix() -> None:
     assert run.rows[-1].busbw_gb_per_s == 487.09
     assert run.rows[-1].inplace_busbw_gb_per_s == 487.26
     # rows >= 1 GiB: 436.95, 443.72, 465.87, 479.28, 487.09
-    assert run.large_message_busbw() == pytest.approx(462.582, abs=1e-3)
+    assert run.large_message_busbw(1 << 30) == pytest.approx(462.582, abs=1e-3)
     assert run.complete and run.wrong_values == 0
 
 
@@ -28,7 +28,7 @@ def test_standin_log_round_trip() -> None:
     assert run.networks == {"Libfabric": 24}
     assert run.hosts == ["a", "b", "c"]
     assert run.complete
-    assert run.large_message_busbw() == pytest.approx(400 * 0.975, rel=0.03)
+    assert run.large_message_busbw(1 << 30) == pytest.approx(400 * 0.975, rel=0.03)
 
 
 def test_socket_fallback_is_seen() -> None:

@@ -193,3 +193,10 @@ def test_malformed_plan_json(plans: dict[str, Path], tmp_path: Path) -> None:
     # the plan document's shape is checked when it is read: one error naming the field
     assert result.exit_code == 2 and "Traceback" not in result.output
     assert "resources[3]" in result.output
+
+
+def test_out_never_replaces_a_side(plans: dict[str, Path]) -> None:
+    before = plans["eight"].read_text()
+    result = run(str(plans["four"]), str(plans["eight"]), "--out", str(plans["eight"]))
+    assert result.exit_code == 2 and "is the input file" in result.output
+    assert plans["eight"].read_text() == before
