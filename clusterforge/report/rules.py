@@ -66,7 +66,33 @@ def rule_docs() -> list[RuleDoc]:
     from clusterforge.policies import RULES as POLICIES
     from clusterforge.validate import RULES as VALIDATION
 
-    docs = []
+    docs = [
+        # Findings the loader and `diff` emit outside the rule registries: documented here so
+        # every SARIF ruleId has its descriptor and every finding its anchor.
+        RuleDoc(
+            "SPEC001", "StackSchema", "The stack file matches the schema", Severity.ERROR,
+            "validation", "stack validation",
+            "Unknown keys, wrong types, values out of range and missing required fields, each at "
+            "its spec path and file:line (`clusterforge schema` prints the JSON Schema).",
+            "Fix the key or value the finding names; an unknown key lists the nearest valid ones.",
+        ),
+        RuleDoc(
+            "SPEC002", "PythonStackRuns", "A Python stack runs to a `cluster`", Severity.ERROR,
+            "validation", "stack validation",
+            "A Python stack that raises, exits, or runs past its time limit "
+            "(CLUSTERFORGE_STACK_TIMEOUT, default 60 s) is reported at the line that failed.",
+            "Fix the error at the line named; stacks define a module-level `cluster = Cluster(...)`.",
+        ),
+        RuleDoc(
+            "DIFF001", "DataLossInDiff", "A change deletes or replaces storage", Severity.ERROR,
+            "validation", "pull-request review",
+            "`clusterforge diff` predicts that a change deletes or replaces a resource that holds "
+            "data (file systems, their S3 associations, volumes, buckets, KMS keys) from the "
+            "providers' replace-on-change properties; the same rule as the `up` data-loss guard.",
+            "Keep the property that forces the replacement, or move the data first and run `up` "
+            "with --allow-data-loss on purpose.",
+        ),
+    ]  # fmt: skip
     for rule in sorted(VALIDATION.values(), key=lambda r: r.id):
         explained = rule.description or " ".join((rule.check.__doc__ or "").split())
         description = f"{rule.title}." + (f" {explained}" if explained else "")
