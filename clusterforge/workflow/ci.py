@@ -60,6 +60,16 @@ def _quote(path: str) -> str:
     return "'" + path.replace("'", "'\\''") + "'"
 
 
+#: The install step of every job: clusterforge from the place the repository names (a variable:
+#: an internal index's `clusterforge==X`, a wheel URL or `git+https://...`), then requirements.txt.
+INSTALL = (
+    'test -n "$CLUSTERFORGE_PACKAGE" || { echo "set the CI variable CLUSTERFORGE_PACKAGE to '
+    "your clusterforge package (an internal index's clusterforge==X, a wheel URL or a git+https URL)"
+    '"; exit 1; }\n'
+    'python -m pip install "$CLUSTERFORGE_PACKAGE" -r requirements.txt'
+)
+
+
 def _github_setup(workdir: str, *, history: bool = False) -> list[dict[str, Any]]:
     checkout = (
         _step("actions/checkout", "Check out", **{"fetch-depth": 0})
@@ -69,7 +79,13 @@ def _github_setup(workdir: str, *, history: bool = False) -> list[dict[str, Any]
     return [
         checkout,
         _step("actions/setup-python", "Set up Python", **{"python-version": PYTHON}),
-        {"name": "Install clusterforge", "run": "python -m pip install -r requirements.txt"},
+        {
+            "name": "Install clusterforge",
+            # clusterforge is not on PyPI: installing the bare name could fetch somebody else's
+            # package into a job that holds cloud credentials. The repository says where it is.
+            "env": {"CLUSTERFORGE_PACKAGE": "${{ vars.CLUSTERFORGE_PACKAGE }}"},
+            "run": INSTALL,
+        },
     ]
 
 
@@ -212,7 +228,7 @@ def gitlab_pipeline(
     config = f" --config {_quote(policy_config)}" if policy_config else ""
     # The engine gets the same policy config as the offline check (preview/up --policy-config).
     engine_config = f" --policy-config {_quote(policy_config)}" if policy_config else ""
-    install = [*cd, "python -m pip install -r requirements.txt"]
+    install = [*cd, INSTALL]
     mr = '$CI_PIPELINE_SOURCE == "merge_request_event"'
     if cloud == "aws":
         creds = "$AWS_ROLE_ARN"

@@ -226,9 +226,11 @@ def requirements() -> str:
     from clusterforge import __version__
 
     return (
-        "# clusterforge and the Pulumi SDKs it depends on. clusterforge is not on PyPI: install it\n"
-        "# from your organisation's index or a checkout (pip install /path/to/clusterforge).\n"
-        f"clusterforge=={__version__}\n"
+        f"# The project's Python dependencies besides clusterforge {__version__} itself.\n"
+        "# clusterforge is not on PyPI, so it is not named here (the bare name could install\n"
+        "# somebody else's package): the pipelines install it from the CI variable\n"
+        "# CLUSTERFORGE_PACKAGE (an internal index's clusterforge==X, a wheel URL or a\n"
+        "# git+https URL); locally: pip install /path/to/clusterforge -r requirements.txt\n"
     )
 
 

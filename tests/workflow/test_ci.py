@@ -64,6 +64,13 @@ def test_workflow_paths_guard_and_concurrency(rendered: dict[str, Path]) -> None
     assert "gh pr comment" in runs["review"]
     assert "clusterforge preview" in runs["preview"]
     assert "clusterforge up 'cluster.yaml' --stack dev --yes" in runs["up"]
+    # clusterforge comes from where the repository says, never from the bare name on PyPI
+    for job in jobs.values():
+        install = next(s for s in job["steps"] if s.get("name") == "Install clusterforge")
+        assert install["env"] == {"CLUSTERFORGE_PACKAGE": "${{ vars.CLUSTERFORGE_PACKAGE }}"}
+        assert 'pip install "$CLUSTERFORGE_PACKAGE"' in install["run"]
+    requirements = (rendered["aws-llm-training"] / "requirements.txt").read_text()
+    assert not [line for line in requirements.splitlines() if line and not line.startswith("#")]
     # the engine gets the PR's policy config too, not only the offline check
     for job in ("review", "preview", "up"):
         assert "policy-config.json" in runs[job], job
