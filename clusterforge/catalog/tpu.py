@@ -94,10 +94,12 @@ class TpuGeneration:
         """Valid topologies to show in a message (all of them for 2D generations)."""
         shapes = list(self.single_host) + list(self.multi_host)
         if self.dims == 3:
+            m = self.multiple_of
             shapes += [
-                f"{self.multiple_of}x{self.multiple_of}x{self.multiple_of * 2}",
+                f"{m}x{m}x{m}",  # the smallest rule-built shape (4x4x4 on v4/v5p)
+                f"{m}x{m}x{m * 2}",
                 "... (each dimension a multiple of "
-                f"{self.multiple_of}, non-decreasing, up to {self.max_chips} chips)",
+                f"{m}, non-decreasing, up to {self.max_chips} chips)",
             ]
         return shapes
 

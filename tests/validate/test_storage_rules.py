@@ -274,7 +274,7 @@ CASES = [
         ERROR,
         "storage[0].capacity_gib",
         "FSx PERSISTENT_2 capacity 3000 GiB must be 1200, 2400 or a multiple of 2400 GiB",
-        "nearest valid size: 4800 GiB",
+        "the next valid size up: 4800 GiB",
     ),
     bad(
         "FSX001",
@@ -282,7 +282,7 @@ CASES = [
         fs(capacity_gib=100),
         ERROR,
         "storage[0].capacity_gib",
-        "nearest valid size: 1200 GiB",
+        "the next valid size up: 1200 GiB",
     ),
     bad(
         "FSX001",
@@ -291,7 +291,7 @@ CASES = [
         ERROR,
         "storage[0].capacity_gib",
         "a multiple of 3600 GiB",
-        "nearest valid size: 7200 GiB",
+        "the next valid size up: 7200 GiB",
     ),
     bad(
         "FSX001",

@@ -154,7 +154,7 @@ def fsx_capacity(ctx: Context) -> Iterator[Finding]:
             yield ctx.finding(
                 f"{item.path}.capacity_gib",
                 f"FSx {item.deployment_type} capacity {item.spec.capacity_gib} GiB {problem}",
-                f"nearest valid size: {nearest_capacity(deployment, item.spec.capacity_gib)} GiB",
+                f"the next valid size up: {nearest_capacity(deployment, item.spec.capacity_gib)} GiB",
             )
 
 
