@@ -97,7 +97,10 @@ class CloudCatalog:
             and o.accelerator == canonical
             and (count is None or o.accelerator_count == count)
         ]
-        return sorted(matches, key=lambda o: _preference(o, region or "us-east-1", fabric))
+        from clusterforge.clouds import default_region
+
+        where = region or default_region(self.cloud)
+        return sorted(matches, key=lambda o: _preference(o, where, fabric))
 
     def accelerator_counts(self, accelerator: str) -> list[int]:
         return sorted({o.accelerator_count for o in self.find(accelerator)})

@@ -79,6 +79,12 @@ def profile(cloud: str) -> CloudProfile:
     return _profiles()[cloud]
 
 
+def default_region(cloud: str) -> str:
+    """The region a stack of ``cloud`` without one is planned in (clouds.json). A cloud with no
+    regions of its own (an existing cluster) plans its few cloud-shaped values as AWS does."""
+    return profile(cloud).default_region or profile("aws").default_region or ""
+
+
 def names() -> tuple[str, ...]:
     """Every cloud with a profile, in the data file's order."""
     return tuple(_profiles())

@@ -12,6 +12,7 @@ import pulumi_kubernetes as k8s
 from clusterforge.catalog.addons import images
 from clusterforge.catalog.fsx import data_paths, lustre_ports
 from clusterforge.catalog.resolve import ResolvedCluster
+from clusterforge.clouds import default_region
 from clusterforge.modules.aws.common import assume_role_policy, managed_policy, tags
 from clusterforge.modules.aws.eks import ControlPlane, ControlPlaneArgs
 from clusterforge.modules.aws.fsx import LustreArgs, LustreFileSystem
@@ -121,7 +122,7 @@ class AwsCluster(pulumi.ComponentResource):
         self, name: str, resolved: ResolvedCluster, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         spec = resolved.spec
-        region = spec.region or "us-east-1"
+        region = spec.region or default_region("aws")
         provider = aws.Provider(f"{name}-aws", region=region)
         super().__init__(
             "clusterforge:aws:Cluster",

@@ -175,20 +175,39 @@ def gke_secrets_encryption(args: ResourceValidationArgs, report: ReportViolation
     "networks that need them.",
 )
 def gcp_firewall_no_open_ingress(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    props = args.props
+    for kind, protocol, _ports in internet_allows(args.props):
+        if kind == ALL_PORTS:
+            what = "every port" if protocol == "all" else f"every {protocol.upper()} port"
+            report(f"{args.name}: {what} is open to the internet.", None)
+        elif kind == SSH:
+            report(f"{args.name}: SSH (TCP 22) is open to the internet.", None)
+
+
+#: What an internet-facing allow opens: CF-GKE-008 reports the first two, CF-GKE-012 the rest.
+ALL_PORTS, SSH, PORTS = "all-ports", "ssh", "ports"
+
+
+def internet_allows(props: Any) -> list[tuple[str, str, list[str]]]:
+    """(kind, protocol, ports) of each allow of an ingress rule whose sources cover the internet
+    (none for egress, an unknown direction or narrower sources) — the one reading both firewall
+    rules share, so an allow is reported by exactly one of them."""
     direction = get(props, "direction")
     if is_unknown(direction) or (direction or "INGRESS") != "INGRESS":
-        return
+        return []
     if not covers_internet(r for r in items(get(props, "sourceRanges")) if text(r)):
-        return
+        return []
+    found = []
     for allow in items(get(props, "allows")):
         protocol = str(get(allow, "protocol") or "").lower()
         ports = [str(p) for p in items(get(allow, "ports"))]
         if protocol == "all" or (protocol in ("tcp", "udp") and (not ports or "0-65535" in ports)):
-            what = "every port" if protocol == "all" else f"every {protocol.upper()} port"
-            report(f"{args.name}: {what} is open to the internet.", None)
+            kind = ALL_PORTS
         elif protocol == "tcp" and any(_port_in(p, 22) for p in ports):
-            report(f"{args.name}: SSH (TCP 22) is open to the internet.", None)
+            kind = SSH
+        else:
+            kind = PORTS
+        found.append((kind, protocol, ports))
+    return found
 
 
 def _port_in(spec: str, port: int) -> bool:
@@ -285,18 +304,8 @@ def gcs_bucket_not_public(args: ResourceValidationArgs, report: ReportViolation)
 def gcp_firewall_no_ingress_from_internet(
     args: ResourceValidationArgs, report: ReportViolation
 ) -> None:
-    props = args.props
-    direction = get(props, "direction")
-    if is_unknown(direction) or (direction or "INGRESS") != "INGRESS":
-        return
-    if not covers_internet(r for r in items(get(props, "sourceRanges")) if text(r)):
-        return
-    for allow in items(get(props, "allows")):
-        protocol = str(get(allow, "protocol") or "").lower()
-        ports = [str(p) for p in items(get(allow, "ports"))]
-        if protocol == "all" or (protocol in ("tcp", "udp") and (not ports or "0-65535" in ports)):
-            continue  # CF-GKE-008
-        if protocol == "tcp" and any(_port_in(p, 22) for p in ports):
+    for kind, protocol, ports in internet_allows(args.props):
+        if kind != PORTS:
             continue  # CF-GKE-008
         report(
             f"{args.name}: {protocol} {', '.join(ports) or ''} is open to the internet.".replace(
