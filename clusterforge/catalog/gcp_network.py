@@ -27,13 +27,6 @@ if TYPE_CHECKING:
     from clusterforge.catalog.resolve import ResolvedCluster, ResolvedPool
     from clusterforge.spec.models import NetworkConfig
 
-#: Fallbacks when the catalog has no ``network`` section (same values, same source).
-_DEFAULTS: dict[str, Any] = {
-    "jumbo_mtu": 8896,
-    "mtu_by_fabric": {"gpudirect-tcpx": 8244, "gpudirect-tcpxo": 8244, "rdma": 8896, "gvnic": 8896},
-    "gpu_subnet_prefix": 20,
-    "gpu_subnet_reserved_addresses": 4,
-}
 TCPX_FABRICS = ("gpudirect-tcpx", "gpudirect-tcpxo")
 #: Spec paths of the cluster's own ranges, in the order findings name them.
 BASE_RANGES = ("cidr", "pods_cidr", "services_cidr", "master_cidr")
@@ -60,9 +53,18 @@ class PlannedNetwork:
 
 
 def facts(catalog: Any) -> dict[str, Any]:
-    """The ``network`` facts of the GCP catalog (``None`` catalog: the documented defaults)."""
-    data = (getattr(catalog, "extra", None) or {}).get("network") or {}
-    return {**_DEFAULTS, **data}
+    """The ``network`` facts of the GCP catalog (services.json, with their source); ``None``
+    reads the installed GCP catalog. A catalog without them is an error, never a silent copy."""
+    if catalog is None:
+        from clusterforge.catalog import load
+
+        catalog = load("gcp")
+    data = (getattr(catalog, "extra", None) or {}).get("network")
+    if not data:
+        from clusterforge.errors import CatalogError
+
+        raise CatalogError("the GCP catalog has no `network` facts (data/gcp/services.json)")
+    return dict(data)
 
 
 def gke_managed_networks(offering: Offering | None) -> bool:
@@ -90,7 +92,7 @@ def nic_networks(
     offering: Offering, network_facts: dict[str, Any] | None = None
 ) -> list[NicNetwork]:
     """The extra VPCs ``offering`` needs (empty without GPUDirect NICs, or when GKE builds them)."""
-    mtu = (network_facts or _DEFAULTS)["mtu_by_fabric"]
+    mtu = (network_facts or facts(None))["mtu_by_fabric"]
     kind = offering.fabric_kind
     if gke_managed_networks(offering):
         return []
@@ -122,7 +124,7 @@ def pools_with_nic_networks(pools: Iterable[ResolvedPool]) -> list[ResolvedPool]
 
 def subnet_prefix(max_nodes: int, network_facts: dict[str, Any] | None = None) -> int:
     """The subnet size for a pool of ``max_nodes``: /20, or larger when the pool needs more."""
-    data = network_facts or _DEFAULTS
+    data = network_facts or facts(None)
     needed = max(1, max_nodes) + int(data["gpu_subnet_reserved_addresses"])
     return min(int(data["gpu_subnet_prefix"]), 32 - math.ceil(math.log2(needed)))
 
@@ -135,7 +137,7 @@ def gpu_subnets(
     Returns the plan per pool name and the problems (a range too small, an invalid CIDR); the
     plan is partial when there are problems.
     """
-    data = network_facts or _DEFAULTS
+    data = network_facts or facts(None)
     try:
         space = ipaddress.ip_network(gpu_cidr, strict=True)
     except ValueError as exc:
@@ -212,7 +214,7 @@ def primary_mtu(
 ) -> int | None:
     """The primary VPC's MTU: 8244 with TCPX/TCPXO pools, else the jumbo 8896 for clusters with
     GPUDirect, TPU multi-slice or Managed Lustre traffic; None (GCE's default 1460) otherwise."""
-    data = network_facts or _DEFAULTS
+    data = network_facts or facts(None)
     fabrics = {p.fabric for p in resolved.pools if p.offering is not None and p.fabric != "none"}
     if fabrics & set(TCPX_FABRICS):
         return int(data["mtu_by_fabric"]["gpudirect-tcpxo"])
@@ -251,6 +253,11 @@ def version_shortfall(version: str | None, minimum: str | None) -> str | None:
     if have < need:
         return "patch"
     return None
+
+
+def lustre_ports(storage_facts: dict[str, Any]) -> tuple[int, int]:
+    """(port, legacy port) Managed Lustre serves on, from the catalog's storage facts."""
+    return int(storage_facts["port"]), int(storage_facts["legacy_port"])
 
 
 def lustre_legacy_port(version: str | None, storage_facts: dict[str, Any]) -> bool:

@@ -179,10 +179,7 @@ class GcpCluster(pulumi.ComponentResource):
                     psa_cidr=spec.network.psa_cidr,
                     storage=storage,
                     lustre_legacy_port=legacy_lustre,
-                    lustre_ports=(
-                        int(lustre_facts.get("port", 988)),
-                        int(lustre_facts.get("legacy_port", 6988)),
-                    ),
+                    lustre_ports=gcp_network.lustre_ports(lustre_facts),
                     private_service_access=psa if storage.service in PSA_SERVICES else None,
                     labels=tags,
                     namespaces=list(spec.namespaces) or ["default"],
