@@ -127,6 +127,13 @@ def _document(path: Path, stack_name: str) -> dict[str, Any]:
                              hint="write the plan again: clusterforge plan STACK --format json")  # fmt: skip
         return document
     _, report = api.plan_stack(path, stack_name=stack_name)
+    if report.graph is None:  # nothing planned: an empty side would read as "nothing changes"
+        errors = [f for f in report.findings if f.severity is Severity.ERROR][:3]
+        listed = "; ".join(f"{f.rule} {f.path}: {f.message}" for f in errors)
+        raise UsageError(
+            f"{path} does not plan, so there is nothing to compare: {listed or report.skipped}",
+            hint=f"fix what `clusterforge validate {path}` reports, then diff again",
+        )
     return plan_document(report)
 
 

@@ -200,3 +200,11 @@ def test_out_never_replaces_a_side(plans: dict[str, Path]) -> None:
     result = run(str(plans["four"]), str(plans["eight"]), "--out", str(plans["eight"]))
     assert result.exit_code == 2 and "is the input file" in result.output
     assert plans["eight"].read_text() == before
+
+
+def test_a_side_that_does_not_plan_is_an_error_not_an_empty_plan(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\n")
+    result = run(str(bad), str(bad))
+    assert result.exit_code == 2 and "does not plan" in result.output
+    assert "SPEC001" in result.output and "0 to replace" not in result.output
