@@ -78,12 +78,19 @@ def expectation(offering: Offering | None, override: float | None = None) -> Exp
         )
     if offering.network_bandwidth_gbps <= 0:
         return None
-    efficiency = float(facts["derived_efficiency"])
+    # Trainium (nccom-test) has its own stated efficiency: see neuron_derived_rule.
+    key = "neuron_derived_efficiency" if offering.is_neuron else "derived_efficiency"
+    efficiency = float(facts[key])
     value = round(offering.network_bandwidth_gbps / 8 * efficiency, 1)
     return Expectation(
         value,
         True,
         f"derived: {efficiency:g} x {offering.network_bandwidth_gbps:g} Gbps / 8 "
-        f"({offering.instance_type}'s network bandwidth in the catalog)",
+        f"({offering.instance_type}'s network bandwidth in the catalog"
+        + (
+            "; the Trainium rule: fabric_tests.json neuron_derived_rule)"
+            if offering.is_neuron
+            else ")"
+        ),
         large,
     )

@@ -29,6 +29,8 @@ LABEL = "clusterforge.io/verify"
 SSH_PORT = 2222
 EFA_RESOURCE = "vpc.amazonaws.com/efa"
 GPU_RESOURCE = "nvidia.com/gpu"
+NEURON_RESOURCE = "aws.amazon.com/neuron"
+NEURON_CORE_RESOURCE = "aws.amazon.com/neuroncore"
 _NETWORK_TYPE = "kubernetes:networking.gke.io/v1:Network"
 _PARAMS_TYPE = "kubernetes:networking.gke.io/v1:GKENetworkParamSet"
 _LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
@@ -64,6 +66,9 @@ class PoolTest:
     networks: tuple[str, ...] = ()
     #: Existing clusters with the Network Operator: the RDMA resource and how many per pod.
     rdma_resource: str | None = None
+    #: Trainium: Neuron devices and the NeuronCores the device plugin advertises, per node.
+    neuron_devices: int = 0
+    neuron_cores: int = 0
     #: Nodes the job is pinned to (bisection pairs); empty = any nodes of the pool.
     pinned_nodes: tuple[str, ...] = ()
     notes: tuple[str, ...] = field(default_factory=tuple)
@@ -76,6 +81,11 @@ class PoolTest:
     def ssh_secret(self) -> str:
         """The Secret holding the run's SSH keys (when the recipe takes them from a Secret)."""
         return f"{self.job_name}-ssh"
+
+
+def tests_of(recipe: dict[str, Any]) -> tuple[str, ...]:
+    """The tests a recipe runs, in order; the first is compared with the expected figure."""
+    return tuple(recipe.get("tests") or TESTS)
 
 
 def job_name(pool: str, pinned: tuple[str, ...] = ()) -> str:
@@ -161,6 +171,7 @@ def plan_tests(
 ) -> tuple[list[PoolTest], list[Skipped]]:
     """The test of every multi-node accelerator pool (or of the ``pools`` named), and the pools
     left out with the reason. Raises ValueError for a named pool that does not exist."""
+    from clusterforge.catalog.addons import advertised_neuron_cores
     from clusterforge.modules.kubernetes.objects import rdma_resource
 
     known = {pool.name for pool in resolved.pools}
@@ -186,11 +197,10 @@ def plan_tests(
             skip("a TPU pool: NCCL does not run on TPUs (ICI is checked by the TPU runtime)")
             continue
         if offering is not None and offering.is_neuron:
-            skip(
-                "a Trainium/Inferentia pool: the Neuron collectives test (nccom-test) is not "
-                "built by this release; run it from the Neuron DLC by hand"
-            )
-            continue
+            reason = _neuron_unsupported(offering)
+            if reason:
+                skip(reason)
+                continue
         if pool.fabric in ("none", ""):
             skip("no fabric: NCCL would run over TCP, which this test cannot prove fast")
             continue
@@ -198,7 +208,8 @@ def plan_tests(
         if count < 2:
             skip(f"a single node (max {pool.max_size}): there is no fabric between nodes to test")
             continue
-        recipe = facts.launcher(pool.fabric)
+        neuron = offering is not None and offering.is_neuron
+        recipe = facts.launcher("neuron" if neuron else pool.fabric)
         if recipe is None:
             skip(
                 f"fabric {pool.fabric}: no verified NCCL test recipe yet (GPUDirect-TCPX needs "
@@ -210,6 +221,8 @@ def plan_tests(
             skip(f"fabric {pool.fabric}: {recipe['image_source']}")
             continue
         gpus = offering.accelerator_count if offering else (pool.spec.accelerators_per_node or 0)
+        if neuron:
+            gpus = 0
         notes = [note] if note else []
         test = PoolTest(
             pool=pool.name,
@@ -231,6 +244,14 @@ def plan_tests(
                 skip("the plan has no EFA interfaces on this pool's launch template")
                 continue
             test = _replace(test, efa_devices=efa)
+            if neuron and offering is not None:
+                test = _replace(
+                    test,
+                    neuron_devices=offering.accelerator_count,
+                    neuron_cores=advertised_neuron_cores(
+                        offering.accelerator, offering.neuron_cores
+                    ),
+                )
         elif pool.fabric in ("gpudirect-tcpxo", "rdma"):
             networks = _gke_networks(graph, pool)
             if not networks:
@@ -250,6 +271,23 @@ def plan_tests(
     return tests, skipped
 
 
+def _neuron_unsupported(offering: Any) -> str | None:
+    """Why nccom-test cannot prove a Neuron pool's fabric, or None when it can."""
+    if not (offering.accelerator or "").startswith("Trainium"):
+        return (
+            f"{offering.accelerator or 'Neuron'} ({offering.instance_type}): nccom-test runs "
+            "across instances only on Trainium (Trn1, Trn2, Trn3; Neuron's nccom-test guide) and "
+            "NCCL does not run on Neuron devices"
+        )
+    if offering.family == "trn2u":
+        return (
+            f"{offering.instance_type} (UltraServer): the job needs Neuron's UltraServer init "
+            "script and pod affinity (Neuron docs deploy/eks/ultraserver.rst), not built by this "
+            "release; run nccom-test there as that guide shows"
+        )
+    return None
+
+
 def _replace(test: PoolTest, **changes: Any) -> PoolTest:
     from dataclasses import replace
 
@@ -261,11 +299,15 @@ def _replace(test: PoolTest, **changes: Any) -> PoolTest:
 
 def _env(test: PoolTest) -> list[dict[str, Any]]:
     env = [{"name": k, "value": str(v)} for k, v in test.launcher.get("env", {}).items()]
+    if not test.neuron_devices:
+        env += [
+            {"name": "NCCL_DEBUG", "value": "INFO"},
+            {"name": "NCCL_DEBUG_SUBSYS", "value": "INIT,NET"},
+        ]
     env += [
-        {"name": "NCCL_DEBUG", "value": "INFO"},
-        {"name": "NCCL_DEBUG_SUBSYS", "value": "INIT,NET"},
         {"name": "CF_NODES", "value": str(test.nodes)},
         {"name": "CF_GPUS", "value": str(test.gpus_per_node)},
+        {"name": "CF_CORES", "value": str(test.neuron_cores)},
         {"name": "CF_JOBSET", "value": test.job_name},
     ]
     return env
@@ -273,6 +315,11 @@ def _env(test: PoolTest) -> list[dict[str, Any]]:
 
 def _resources(test: PoolTest) -> dict[str, dict[str, str]]:
     amounts = {GPU_RESOURCE: str(test.gpus_per_node)}
+    if test.neuron_devices:  # as aws-k8s-tester's multi-node nccom-test requests them
+        amounts = {
+            NEURON_RESOURCE: str(test.neuron_devices),
+            NEURON_CORE_RESOURCE: str(test.neuron_cores),
+        }
     if test.efa_devices:
         amounts[EFA_RESOURCE] = str(test.efa_devices)
         hugepages = test.launcher.get("hugepages_2mi")
@@ -290,6 +337,8 @@ def script(test: PoolTest) -> str:
     its peers, runs each test between begin/end markers and exits with the tests' status; the
     others serve until the Job's success policy (index 0 succeeded) ends them."""
     recipe = test.launcher
+    if recipe.get("tool") == "nccom-test":
+        return _nccom_script(test)
     port = int(recipe.get("ssh_port", SSH_PORT))
     ssh = (
         f"ssh -p {port} -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null "
@@ -336,7 +385,7 @@ def script(test: PoolTest) -> str:
             f"FORWARD=$(for name in {recipe['forward_env']}; do printf -- '-x %s ' $name; done)"
         )
     lines += ["set -u", "status=0"]
-    for test_name in TESTS:
+    for test_name in tests_of(recipe):
         lines.append(f'echo "{BEGIN}{test_name}"')
         if recipe.get("run"):
             lines += [f"export BENCHMARK={test_name}", recipe["run"]]
@@ -353,6 +402,51 @@ def script(test: PoolTest) -> str:
                 f"{recipe['tests_dir']}/{test_name} -b 8 -e 16G -f 2 -g 1 -c 1 -n 50"
             )
         lines.append(f'rc=$?; echo "{END}{test_name} rc=$rc"; [ $rc -eq 0 ] || status=$rc')
+    lines.append("exit $status")
+    return "\n".join(lines) + "\n"
+
+
+def _ssh_command(port: int) -> str:
+    return (
+        f"ssh -p {port} -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null "
+        "-o LogLevel=ERROR"
+    )
+
+
+def _nccom_script(test: PoolTest) -> str:
+    """Neuron's nccom-test the way its guide runs it across instances (MPI mode): every pod
+    serves SSH; rank 0 resolves the pods' IPs, sets NEURON_RT_ROOT_COMM_ID to the first one and
+    runs ``nccom-test -r <cores x nodes> -N <nodes> ... <op> --hosts <IPs>``."""
+    recipe = test.launcher
+    ssh = _ssh_command(int(recipe.get("ssh_port", 22)))
+    args = " ".join(shlex.quote(arg) for arg in recipe.get("args", []))
+    lines = [
+        "mkdir -p /root/.ssh && cp /etc/clusterforge-ssh/* /root/.ssh/ && chmod 600 /root/.ssh/*",
+        recipe["sshd"],
+        'HOSTS=""',
+        'for i in $(seq 0 $((CF_NODES - 1))); do HOSTS="$HOSTS ${CF_JOBSET}-worker-0-${i}.${CF_JOBSET}"; done',
+        'if [ "${JOB_COMPLETION_INDEX:-0}" != 0 ]; then exec sleep infinity; fi',
+        'IPS=""',
+        "for host in $HOSTS; do",
+        "  tries=0",
+        "  until ip=$(getent hosts $host | awk '{print $1; exit}') && [ -n \"$ip\" ] && "
+        f"{ssh} $ip true 2>/dev/null; do",
+        '    tries=$((tries + 1)); [ $tries -gt 90 ] && { echo "unreachable: $host"; exit 3; }',
+        "    sleep 10",
+        "  done",
+        '  IPS="$IPS $ip"',
+        "done",
+        "set -- $IPS",
+        f"export NEURON_RT_ROOT_COMM_ID=$1:{int(recipe['root_comm_port'])}",
+        "set -u",
+        "status=0",
+    ]
+    for op in tests_of(recipe):
+        lines += [
+            f'echo "{BEGIN}{op}"',
+            f"nccom-test -r $((CF_NODES * CF_CORES)) -N $CF_NODES {args} {op} --hosts $IPS",
+            f'rc=$?; echo "{END}{op} rc=$rc"; [ $rc -eq 0 ] || status=$rc',
+        ]
     lines.append("exit $status")
     return "\n".join(lines) + "\n"
 

@@ -182,7 +182,6 @@ def test_infiniband_needs_an_image_then_requests_the_rdma_resource() -> None:
     ("stack", "reason"),
     [
         ("gcp-tpu-v5p-training.yaml", "TPU"),
-        ("aws-trainium.yaml", "Neuron"),
         ("aws-inference.yaml", "no fabric"),
     ],
 )
@@ -227,3 +226,51 @@ def test_pinned_jobs_get_their_own_name_and_node_affinity() -> None:
 def test_more_nodes_than_the_pool_can_have_is_refused() -> None:
     with pytest.raises(ValueError, match="at most 4 node"):
         pool_tests("aws-h100-training.py", nodes=8)
+
+
+def test_trainium_pool_runs_nccom_test_with_every_neuron_and_efa_device() -> None:
+    test = only("aws-trainium.yaml")
+    assert (test.pool, test.nodes, test.efa_devices) == ("trn1", 4, 8)
+    # aws-k8s-tester's multi-node nccom-test requests devices, NeuronCores and every EFA device
+    assert resources(test) == {
+        jobs.NEURON_RESOURCE: "16",
+        jobs.NEURON_CORE_RESOURCE: "32",
+        jobs.EFA_RESOURCE: "8",
+    }
+    assert test.expected is not None and test.expected.derived
+    assert test.expected.busbw_gb_per_s == 25.0  # 0.25 x 800 Gbps / 8
+    # the guide's own 2-instance example (50.6 GB/s at 1 GiB) clears the floor
+    assert test.expected.floor_gb_per_s < 47.09 * 1.073741824
+    secret, jobset = jobs.manifests(test, ssh_keys={"authorized_keys": "k"})
+    for manifest in (secret, jobset):
+        assert_valid(manifest)
+    script = jobs.script(test)
+    assert "export NEURON_RT_ROOT_COMM_ID=$1:63182" in script
+    assert script.index("NEURON_RT_ROOT_COMM_ID") < script.index("nccom-test -r")
+    for op in ("all_reduce", "alltoall"):
+        assert (
+            f"nccom-test -r $((CF_NODES * CF_CORES)) -N $CF_NODES -b 8 -e 2GB -f 2 -n 20 -w 5 "
+            f"-d fp32 --check --non-interactive {op} --hosts $IPS"
+        ) in script
+    assert "NCCL_DEBUG" not in script and "mpirun" not in script
+    pod = jobset["spec"]["replicatedJobs"][0]["template"]["spec"]["template"]["spec"]
+    env = {e["name"]: e["value"] for e in pod["containers"][0]["env"]}
+    assert env["CF_CORES"] == "32" and env["CCOM_SOCKET_IFNAME"] == "eth0"
+    assert {
+        "key": "aws.amazon.com/neuron",
+        "operator": "Equal",
+        "value": "present",
+        "effect": "NoSchedule",
+    } in pod["tolerations"]
+
+
+@pytest.mark.parametrize(
+    ("instance_type", "reason"),
+    [("inf2.48xlarge", "only on Trainium"), ("trn2u.48xlarge", "UltraServer")],
+)
+def test_neuron_pools_nccom_test_cannot_prove_say_why(instance_type: str, reason: str) -> None:
+    offering = load_catalog("aws").get(instance_type)
+    if offering is None:
+        pytest.skip(f"{instance_type} is not in this catalog")
+    assert reason in (jobs._neuron_unsupported(offering) or "")
+    assert jobs._neuron_unsupported(load_catalog("aws").get("trn2.48xlarge")) is None
