@@ -385,25 +385,58 @@ def script(test: PoolTest) -> str:
             f"FORWARD=$(for name in {recipe['forward_env']}; do printf -- '-x %s ' $name; done)"
         )
     lines += ["set -u", "status=0"]
+    commands = []
     for test_name in tests_of(recipe):
-        lines.append(f'echo "{BEGIN}{test_name}"')
         if recipe.get("run"):
-            lines += [f"export BENCHMARK={test_name}", recipe["run"]]
+            commands.append((test_name, [f"export BENCHMARK={test_name}", recipe["run"]]))
         else:
             env_names = [*recipe.get("env", {}), "NCCL_DEBUG", "NCCL_DEBUG_SUBSYS"]
             forwarded = " ".join(f"-x {name}" for name in env_names)
             if recipe.get("forward_env"):
                 forwarded += " $FORWARD"
             mpi_args = " ".join(shlex.quote(arg) for arg in recipe.get("mpi_args", []))
-            lines.append(
+            command = (
                 f"{recipe['mpirun']} --allow-run-as-root --hostfile /tmp/hostfile "
                 f"-np $((CF_NODES * CF_GPUS)) -N $CF_GPUS {mpi_args} "
                 f'--mca plm_rsh_agent "{ssh}" -x PATH {forwarded} '
                 f"{recipe['tests_dir']}/{test_name} -b 8 -e 16G -f 2 -g 1 -c 1 -n 50"
             )
-        lines.append(f'rc=$?; echo "{END}{test_name} rc=$rc"; [ $rc -eq 0 ] || status=$rc')
+            commands.append((test_name, [command]))
+    return "\n".join(lines + _run_tests(commands)) + "\n"
+
+
+#: The lines a summary keeps from a test's output: everything but NCCL's INFO chatter, plus the
+#: transport lines (``Using network``) the judgement needs.
+_SUMMARY_FILTER = (
+    "grep -v 'NCCL INFO' {log}; grep -E 'NCCL INFO Using (internal )?[Nn]etwork' {log}"
+)
+
+
+def _run_tests(commands: list[tuple[str, list[str]]]) -> list[str]:
+    """Run each test between begin/end markers, its output also kept in a file; then print a
+    summary (the markers, the result tables and the transport lines, without NCCL's INFO lines)
+    last, so ``verify`` reads it from the log's tail even when the kubelet has rotated away the
+    start of a long log. The parser takes the last run of each test: the summary when it was
+    printed, else what the test printed live."""
+    lines = []
+    for index, (name, body) in enumerate(commands):
+        log = f"/tmp/cf-verify-{index}.log"
+        lines.append(f'echo "{BEGIN}{name}"')
+        lines.append("{")
+        lines += [f"  {line}" for line in body]
+        lines.append(f"}} 2>&1 | tee {log}")
+        lines.append(
+            f'rc_{index}=${{PIPESTATUS[0]}}; echo "{END}{name} rc=$rc_{index}"; '
+            f"[ $rc_{index} -eq 0 ] || status=$rc_{index}"
+        )
+    lines.append('echo "### clusterforge-verify summary (repeats what verify reads)"')
+    for index, (name, _body) in enumerate(commands):
+        log = f"/tmp/cf-verify-{index}.log"
+        lines.append(f'echo "{BEGIN}{name}"')
+        lines.append(_SUMMARY_FILTER.format(log=log))
+        lines.append(f'echo "{END}{name} rc=$rc_{index}"')
     lines.append("exit $status")
-    return "\n".join(lines) + "\n"
+    return lines
 
 
 def _ssh_command(port: int) -> str:
@@ -441,14 +474,11 @@ def _nccom_script(test: PoolTest) -> str:
         "set -u",
         "status=0",
     ]
-    for op in tests_of(recipe):
-        lines += [
-            f'echo "{BEGIN}{op}"',
-            f"nccom-test -r $((CF_NODES * CF_CORES)) -N $CF_NODES {args} {op} --hosts $IPS",
-            f'rc=$?; echo "{END}{op} rc=$rc"; [ $rc -eq 0 ] || status=$rc',
-        ]
-    lines.append("exit $status")
-    return "\n".join(lines) + "\n"
+    commands = [
+        (op, [f"nccom-test -r $((CF_NODES * CF_CORES)) -N $CF_NODES {args} {op} --hosts $IPS"])
+        for op in tests_of(recipe)
+    ]
+    return "\n".join(lines + _run_tests(commands)) + "\n"
 
 
 def _annotations(test: PoolTest) -> dict[str, str]:

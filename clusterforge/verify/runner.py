@@ -34,6 +34,10 @@ FATAL_WAITING = frozenset(
     {"ErrImagePull", "ImagePullBackOff", "InvalidImageName", "CreateContainerConfigError"}
 )
 
+#: Lines read from the end of rank 0's log: the job prints its summary last (jobs._run_tests),
+#: so this bounds what is read from a very long log without losing what is judged.
+LOG_TAIL_LINES = 50_000
+
 Progress = Callable[[str], None]
 
 
@@ -390,6 +394,7 @@ class Runner:
                 head[0].metadata.name,
                 self.namespace,
                 container="nccl-test",
+                tail_lines=LOG_TAIL_LINES,
             )
 
     def run(self, tests: list[PoolTest]) -> list[_Running]:

@@ -54,6 +54,8 @@ def test_healthy_pool_passes_and_leaves_nothing_behind(api) -> None:
     assert not standin.cluster.jobsets and not standin.cluster.secrets
     # the SSH key pair reached the cluster and nowhere else
     assert standin.cluster.deleted == ["JobSet/cfv-h100", "Secret/cfv-h100-ssh"]
+    # rank 0's log is read from its tail, where the job prints its summary
+    assert standin.cluster.log_queries[0]["tailLines"] == str(runner.LOG_TAIL_LINES)
 
 
 def test_socket_fallback_fails_even_when_fast(api) -> None:
@@ -259,3 +261,32 @@ def test_nccom_failure_and_exit_status_fail_the_pool() -> None:
     [late, _] = runner.evaluate(neuron_test(25.0), nccom_job_log(GUIDE_TABLE, rc=2))
     assert late.status == FAIL
     assert any("exited with status 2" in p for p in late.problems)
+
+
+def test_summary_survives_a_rotated_log(tmp_path: Path) -> None:
+    """The job's own bash (jobs._run_tests) run for real: with NCCL's INFO chatter filling the log,
+    only its tail (what the kubelet keeps after rotation) still judges the pool the same."""
+    import subprocess
+
+    from verify.standin_logs import nccl_log
+
+    from clusterforge.verify import jobs
+
+    bodies = []
+    for name in ("all_reduce_perf", "alltoall_perf"):
+        out = tmp_path / f"{name}.txt"
+        chatter = "".join(
+            f"host:1:1 [0] NCCL INFO channel {i} via NET/Libfabric\n" for i in range(3000)
+        )
+        out.write_text(chatter + nccl_log(name, peak_busbw=480.0))
+        bodies.append((name, [f"cat {out}"]))
+    script = "\n".join(["status=0", *jobs._run_tests(bodies)])
+    done = subprocess.run(["bash", "-c", script], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert len(lines) > 6000
+    tail = "\n".join(lines[-400:])  # the start of the log rotated away
+    full, rotated = (runner.evaluate(efa_test(), text) for text in (done.stdout, tail))
+    assert [o.status for o in rotated] == [o.status for o in full] == [PASS, PASS]
+    assert rotated[0].busbw_gb_per_s == full[0].busbw_gb_per_s
+    assert rotated[0].network == "Libfabric"
