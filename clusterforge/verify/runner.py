@@ -158,17 +158,29 @@ def pairs(nodes: list[str]) -> list[tuple[str, ...]]:
 # ------------------------------------------------------------------------------ the cluster
 
 
-def connect(kubeconfig: str | None, context: str | None) -> Any:
-    """An API client for the kubeconfig (default: $KUBECONFIG / ~/.kube/config) and context."""
+def connect(
+    kubeconfig: str | None,
+    context: str | None,
+    *,
+    config_dict: dict[str, Any] | None = None,
+    source: str | None = None,
+    hint: str | None = None,
+) -> Any:
+    """An API client for the kubeconfig (``config_dict``, a parsed kubeconfig such as the stack's
+    output; else the file, default $KUBECONFIG / ~/.kube/config) and context."""
     import yaml
     from kubernetes import config
 
+    where = source or (f"the kubeconfig {kubeconfig}" if kubeconfig else "the kubeconfig")
     try:
+        if config_dict is not None:
+            return config.new_client_from_config_dict(config_dict, context=context)
         return config.new_client_from_config(config_file=kubeconfig, context=context)
     except (config.ConfigException, OSError, ValueError, TypeError, yaml.YAMLError) as exc:
         raise UsageError(
-            f"cannot use the kubeconfig{f' {kubeconfig}' if kubeconfig else ''}: {exc}",
-            hint="pass --kubeconfig FILE (and --context NAME), or write the jobs with --render DIR",
+            f"cannot use {where}: {exc}",
+            hint=hint
+            or "pass --kubeconfig FILE (and --context NAME), or write the jobs with --render DIR",
         ) from exc
 
 
