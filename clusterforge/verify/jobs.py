@@ -211,10 +211,7 @@ def plan_tests(
         neuron = offering is not None and offering.is_neuron
         recipe = facts.launcher("neuron" if neuron else pool.fabric)
         if recipe is None:
-            skip(
-                f"fabric {pool.fabric}: no verified NCCL test recipe yet (GPUDirect-TCPX needs "
-                "Google's per-VM CPU bindings; run Google's nccl-test-latest.yaml for A3 High)"
-            )
+            skip(f"fabric {pool.fabric}: no verified NCCL test recipe")
             continue
         chosen = image or recipe.get("image")
         if not chosen:
@@ -252,7 +249,7 @@ def plan_tests(
                         offering.accelerator, offering.neuron_cores
                     ),
                 )
-        elif pool.fabric in ("gpudirect-tcpxo", "rdma"):
+        elif pool.fabric in ("gpudirect-tcpx", "gpudirect-tcpxo", "rdma"):
             networks = _gke_networks(graph, pool)
             if not networks:
                 skip("the plan has no GKE Network objects for this pool's GPU NICs")
@@ -395,11 +392,15 @@ def script(test: PoolTest) -> str:
             if recipe.get("forward_env"):
                 forwarded += " $FORWARD"
             mpi_args = " ".join(shlex.quote(arg) for arg in recipe.get("mpi_args", []))
+            # the image's own ssh set-up (init_ssh.sh) when the recipe says so, else ours
+            agent = f'--mca plm_rsh_agent "{ssh}" ' if recipe.get("rsh_agent", True) else ""
+            prefix = f"{recipe['exec_prefix']} " if recipe.get("exec_prefix") else ""
             command = (
-                f"{recipe['mpirun']} --allow-run-as-root --hostfile /tmp/hostfile "
+                f"{recipe['mpirun']} --allow-run-as-root "
+                f"--hostfile {recipe.get('hostfile', '/tmp/hostfile')} "
                 f"-np $((CF_NODES * CF_GPUS)) -N $CF_GPUS {mpi_args} "
-                f'--mca plm_rsh_agent "{ssh}" -x PATH {forwarded} '
-                f"{recipe['tests_dir']}/{test_name} -b 8 -e 16G -f 2 -g 1 -c 1 -n 50"
+                f"{agent}-x PATH {forwarded} "
+                f"{prefix}{recipe['tests_dir']}/{test_name} -b 8 -e 16G -f 2 -g 1 -c 1 -n 50"
             )
             commands.append((test_name, [command]))
     return "\n".join(lines + _run_tests(commands)) + "\n"
@@ -500,6 +501,12 @@ def _annotations(test: PoolTest) -> dict[str, str]:
         annotations["devices.gke.io/container.tcpxo-daemon"] = "".join(
             f"- path: {path}\n" for path in devices
         )
+    if test.fabric == "gpudirect-tcpx":  # Google's nccl-test-latest.yaml: no dmabuf helper
+        devices = [f"/dev/nvidia{i}" for i in range(test.gpus_per_node)]
+        devices += ["/dev/nvidiactl", "/dev/nvidia-uvm"]
+        annotations["devices.gke.io/container.tcpx-daemon"] = "".join(
+            f"- path: {path}\n" for path in devices
+        )
     return annotations
 
 
@@ -560,6 +567,37 @@ def _pod_spec(test: PoolTest) -> dict[str, Any]:
                 "env": [{"name": "LD_LIBRARY_PATH", "value": "/usr/local/nvidia/lib64"}],
                 "volumeMounts": [
                     {"name": "nvidia", "mountPath": "/usr/local/nvidia/lib64"},
+                    {"name": "sys", "mountPath": "/hostsysfs"},
+                    {"name": "proc-sys", "mountPath": "/hostprocsysfs"},
+                ],
+            }
+        )
+    if test.fabric == "gpudirect-tcpx":
+        # Google's nccl-test-latest.yaml: the daemon's socket directory is the test's /tmp.
+        container["volumeMounts"] += [
+            {"name": "nvidia", "mountPath": "/usr/local/nvidia/lib64"},
+            {"name": "tcpx-socket", "mountPath": "/tmp"},
+        ]
+        volumes += [
+            _host_path("nvidia", "/home/kubernetes/bin/nvidia/lib64"),
+            _host_path("tcpx-socket", "/run/tcpx"),
+            _host_path("sys", "/sys"),
+            _host_path("proc-sys", "/proc/sys"),
+        ]
+        init_containers.append(  # a native sidecar, as for TCPXO
+            {
+                "name": "tcpx-daemon",
+                "restartPolicy": "Always",
+                "image": test.launcher["sidecar_image"],
+                "command": [
+                    "/tcpgpudmarxd/build/app/tcpgpudmarxd",
+                    *test.launcher["daemon_args"],
+                ],
+                "securityContext": {"capabilities": {"add": ["NET_ADMIN"]}},
+                "env": [{"name": "LD_LIBRARY_PATH", "value": "/usr/local/nvidia/lib64"}],
+                "volumeMounts": [
+                    {"name": "nvidia", "mountPath": "/usr/local/nvidia/lib64"},
+                    {"name": "tcpx-socket", "mountPath": "/run/tcpx"},
                     {"name": "sys", "mountPath": "/hostsysfs"},
                     {"name": "proc-sys", "mountPath": "/hostprocsysfs"},
                 ],

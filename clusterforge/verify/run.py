@@ -67,7 +67,7 @@ def verify_stack(
     if not tests:
         return result
     if options.kubeconfig is not None:
-        access = ClusterAccess(None, f"--kubeconfig {options.kubeconfig}")
+        access = ClusterAccess(None, f"the kubeconfig {options.kubeconfig}")
     else:
         access = cluster_access(
             path,

@@ -274,3 +274,39 @@ def test_neuron_pools_nccom_test_cannot_prove_say_why(instance_type: str, reason
         pytest.skip(f"{instance_type} is not in this catalog")
     assert reason in (jobs._neuron_unsupported(offering) or "")
     assert jobs._neuron_unsupported(load_catalog("aws").get("trn2.48xlarge")) is None
+
+
+def test_gke_a3_high_job_runs_googles_tcpx_test() -> None:
+    import yaml
+
+    from clusterforge.spec.models import Cluster
+
+    spec = yaml.safe_load((EXAMPLES / "gcp-a3-mega-training.yaml").read_text())
+    spec["node_pools"][1]["instance_type"] = "a3-highgpu-8g"
+    spec["storage"], spec["addons"] = [], []
+    resolved, findings = validate(Cluster.model_validate(spec))
+    assert not [f for f in findings if f.severity.value == "error"], findings
+    [test], _ = jobs.plan_tests(resolved, plan_offline(resolved))
+    assert test.fabric == "gpudirect-tcpx" and test.networks == ("vpc1", "vpc2", "vpc3", "vpc4")
+    [jobset] = jobs.manifests(test)
+    assert_valid(jobset)
+    template = jobset["spec"]["replicatedJobs"][0]["template"]["spec"]["template"]
+    annotations = template["metadata"]["annotations"]
+    interfaces = json.loads(annotations["networking.gke.io/interfaces"])
+    assert [i["network"] for i in interfaces] == ["default", "vpc1", "vpc2", "vpc3", "vpc4"]
+    assert "/dev/dmabuf_import_helper" not in annotations["devices.gke.io/container.tcpx-daemon"]
+    [daemon] = template["spec"]["initContainers"]
+    # the images are the installer's matched set (catalog gpudirect.json), not a second copy
+    from clusterforge.catalog.gpudirect import gpudirect_set
+
+    pins = gpudirect_set("gpudirect-tcpx")
+    assert pins is not None and daemon["image"] == pins.rxdm_image
+    assert template["spec"]["containers"][0]["image"] in pins.images
+    assert daemon["restartPolicy"] == "Always" and "--uds_path" in daemon["command"]
+    script = jobs.script(test)
+    assert "taskset -c 0-7,104-111,52-59,156-163 /third_party/nccl-tests-mpi/build/" in script
+    assert "--hostfile /scripts/hostfiles${NHOSTS}/hostfile${CF_GPUS}" in script
+    assert "-x NCCL_GPUDIRECTTCPX_TX_BINDINGS" in script and "plm_rsh_agent" not in script
+    assert test.expected is not None and test.expected.busbw_gb_per_s == 62.5
+    # Google's own 2-node A3 High all_gather (70.90 GB/s at 512 MiB) clears the floor
+    assert test.expected.floor_gb_per_s < 70.90
