@@ -250,6 +250,9 @@ def plan_tests(
                     ),
                 )
         elif pool.fabric in ("gpudirect-tcpx", "gpudirect-tcpxo", "rdma"):
+            if offering is not None and offering.network_profile == "auto":
+                skip(DRANET_REASON)
+                continue
             networks = _gke_networks(graph, pool)
             if not networks:
                 skip("the plan has no GKE Network objects for this pool's GPU NICs")
@@ -266,6 +269,17 @@ def plan_tests(
             test = _replace(test, rdma_resource=rdma_resource(mode))
         tests.append(test)
     return tests, skipped
+
+
+#: Why a pool on GKE's accelerator network profile (DRANET) is not tested.
+DRANET_REASON = (
+    "GKE's accelerator network profile (DRANET) gives this pool its RDMA NICs through DRA resource "
+    "claims; Google's A4X NCCL test (GoogleCloudPlatform/container-engine-accelerators "
+    "gpudirect-rdma/nccl-test-imex-a4x.yaml @155bfa49, read 2026-12-03) attaches them as GKE "
+    "Network objects rdma-0..3 with an IMEX ComputeDomain (resource.nvidia.com/v1beta1) instead, and "
+    "no NCCL test for DRANET claims was found in it or AI-Hypercomputer/gpu-recipes: run NCCL by hand "
+    "with --expect-busbw once a verified recipe exists"
+)
 
 
 def _neuron_unsupported(offering: Any) -> str | None:

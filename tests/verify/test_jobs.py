@@ -183,6 +183,7 @@ def test_infiniband_needs_an_image_then_requests_the_rdma_resource() -> None:
     [
         ("gcp-tpu-v5p-training.yaml", "TPU"),
         ("aws-inference.yaml", "no fabric"),
+        ("gcp-a4x-gb200.yaml", "nccl-test-imex-a4x.yaml"),
     ],
 )
 def test_pools_not_tested_say_why(stack: str, reason: str) -> None:
