@@ -37,7 +37,22 @@ from clusterforge.cli.common import (
     type=click.Path(path_type=Path, file_okay=False),
     help="Write the jobs to this directory instead of running them.",
 )
-@click.option("--kubeconfig", type=click.Path(dir_okay=False), help="Kubeconfig of the cluster.")
+@click.option(
+    "--kubeconfig",
+    type=click.Path(dir_okay=False),
+    help="Kubeconfig of the cluster [default: the deployed stack's kubeconfig output, else "
+    "$KUBECONFIG / ~/.kube/config].",
+)
+@click.option(
+    "--backend",
+    metavar="URL",
+    help="State backend of the stack, to read its kubeconfig output [default: as `up`].",
+)
+@click.option(
+    "--secrets-provider",
+    metavar="URL",
+    help="Secrets provider of the stack (its kubeconfig output is a secret) [default: as `up`].",
+)
 @click.option("--context", help="Kubeconfig context (default: the current one).")
 @click.option("--namespace", default="default", show_default=True, help="Namespace of the jobs.")
 @click.option(
@@ -74,6 +89,8 @@ def verify(
     pools: tuple[str, ...],
     render: Path | None,
     kubeconfig: str | None,
+    backend: str | None,
+    secrets_provider: str | None,
     context: str | None,
     namespace: str,
     nodes: int | None,
@@ -92,7 +109,8 @@ def verify(
 
     \b
     clusterforge verify STACK --render out/      write the jobs (no cluster needed)
-    clusterforge verify STACK --kubeconfig kc    run them and report per pool
+    clusterforge verify STACK --stack prod       run them on the stack's cluster and report
+    clusterforge verify STACK --kubeconfig kc    ... on the cluster of this kubeconfig
     """
     from clusterforge.verify.results import RENDERERS
     from clusterforge.verify.run import VerifyOptions, verify_stack
@@ -106,6 +124,8 @@ def verify(
         expect_busbw=expect_busbw,
         render=render,
         kubeconfig=kubeconfig,
+        backend=backend,
+        secrets_provider=secrets_provider,
         context=context,
         namespace=namespace,
         timeout_s=timeout_s,

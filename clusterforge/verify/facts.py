@@ -21,7 +21,19 @@ def data() -> dict[str, Any]:
 def launcher(fabric: str) -> dict[str, Any] | None:
     """How the test is launched on ``fabric`` (efa, gpudirect-tcpxo, rdma, infiniband), or None."""
     found = data()["launchers"].get(fabric)
-    return dict(found) if found is not None else None
+    if found is None:
+        return None
+    recipe = dict(found)
+    if recipe.get("images_from") == "gpudirect":  # one matched set with the installer's pins
+        from clusterforge.catalog.gpudirect import gpudirect_set
+
+        pins = gpudirect_set(fabric)
+        if pins is not None:
+            recipe["sidecar_image"] = pins.rxdm_image
+            recipe["image"] = next(
+                (image for image in pins.images if "/nccl-plugin-" in image), None
+            )
+    return recipe
 
 
 def large_message_bytes() -> int:
@@ -78,12 +90,24 @@ def expectation(offering: Offering | None, override: float | None = None) -> Exp
         )
     if offering.network_bandwidth_gbps <= 0:
         return None
-    efficiency = float(facts["derived_efficiency"])
+    # Trainium (nccom-test) has its own stated efficiency: see neuron_derived_rule.
+    key, rule = "derived_efficiency", ""
+    if offering.is_neuron:
+        key, rule = (
+            "neuron_derived_efficiency",
+            "; the Trainium rule: fabric_tests.json neuron_derived_rule",
+        )
+    elif offering.fabric == "gpudirect-tcpx":
+        key, rule = (
+            "tcpx_derived_efficiency",
+            "; the TCPX rule: fabric_tests.json tcpx_derived_rule",
+        )
+    efficiency = float(facts[key])
     value = round(offering.network_bandwidth_gbps / 8 * efficiency, 1)
     return Expectation(
         value,
         True,
         f"derived: {efficiency:g} x {offering.network_bandwidth_gbps:g} Gbps / 8 "
-        f"({offering.instance_type}'s network bandwidth in the catalog)",
+        f"({offering.instance_type}'s network bandwidth in the catalog{rule})",
         large,
     )

@@ -39,7 +39,8 @@ def _readme(tests: list[PoolTest]) -> str:
         "",
         "One JobSet per multi-node accelerator pool (JobSet must be installed on the cluster).",
         "Rank 0 runs `all_reduce_perf` then `alltoall_perf` (nccl-tests) across the pool's nodes",
-        "with NCCL_DEBUG=INFO; read its log with",
+        "with NCCL_DEBUG=INFO (Trainium pools: Neuron's `nccom-test` all_reduce then alltoall);",
+        "read its log with",
         "`kubectl logs -l batch.kubernetes.io/job-completion-index=0,jobset.sigs.k8s.io/jobset-name=NAME -c nccl-test`.",
         "",
         "A pool passes when NCCL used the pool's fabric (a `NCCL INFO Using network Socket` line means",
@@ -51,10 +52,18 @@ def _readme(tests: list[PoolTest]) -> str:
     for test in tests:
         lines.append(f"## {test.pool} ({test.path}): {test.job_name}.yaml")
         lines.append("")
-        lines.append(
-            f"- {test.nodes} x {test.instance_type or 'node'}, {test.gpus_per_node} GPU(s) each, "
-            f"fabric {test.fabric}"
+        devices = (
+            f"{test.neuron_devices} Neuron device(s) / {test.neuron_cores} NeuronCores"
+            if test.neuron_devices
+            else f"{test.gpus_per_node} GPU(s)"
         )
+        lines.append(
+            f"- {test.nodes} x {test.instance_type or 'node'}, {devices} each, fabric {test.fabric}"
+        )
+        if test.neuron_devices:
+            lines.append(
+                "- nccom-test prints GiB/s; the figures below are GB/s (1 GiB/s = 1.0737 GB/s)"
+            )
         if test.efa_devices:
             lines.append(f"- requests every EFA device: vpc.amazonaws.com/efa {test.efa_devices}")
         if test.networks:

@@ -29,6 +29,8 @@ LABEL = "clusterforge.io/verify"
 SSH_PORT = 2222
 EFA_RESOURCE = "vpc.amazonaws.com/efa"
 GPU_RESOURCE = "nvidia.com/gpu"
+NEURON_RESOURCE = "aws.amazon.com/neuron"
+NEURON_CORE_RESOURCE = "aws.amazon.com/neuroncore"
 _NETWORK_TYPE = "kubernetes:networking.gke.io/v1:Network"
 _PARAMS_TYPE = "kubernetes:networking.gke.io/v1:GKENetworkParamSet"
 _LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
@@ -64,6 +66,9 @@ class PoolTest:
     networks: tuple[str, ...] = ()
     #: Existing clusters with the Network Operator: the RDMA resource and how many per pod.
     rdma_resource: str | None = None
+    #: Trainium: Neuron devices and the NeuronCores the device plugin advertises, per node.
+    neuron_devices: int = 0
+    neuron_cores: int = 0
     #: Nodes the job is pinned to (bisection pairs); empty = any nodes of the pool.
     pinned_nodes: tuple[str, ...] = ()
     notes: tuple[str, ...] = field(default_factory=tuple)
@@ -76,6 +81,11 @@ class PoolTest:
     def ssh_secret(self) -> str:
         """The Secret holding the run's SSH keys (when the recipe takes them from a Secret)."""
         return f"{self.job_name}-ssh"
+
+
+def tests_of(recipe: dict[str, Any]) -> tuple[str, ...]:
+    """The tests a recipe runs, in order; the first is compared with the expected figure."""
+    return tuple(recipe.get("tests") or TESTS)
 
 
 def job_name(pool: str, pinned: tuple[str, ...] = ()) -> str:
@@ -161,6 +171,7 @@ def plan_tests(
 ) -> tuple[list[PoolTest], list[Skipped]]:
     """The test of every multi-node accelerator pool (or of the ``pools`` named), and the pools
     left out with the reason. Raises ValueError for a named pool that does not exist."""
+    from clusterforge.catalog.addons import advertised_neuron_cores
     from clusterforge.modules.kubernetes.objects import rdma_resource
 
     known = {pool.name for pool in resolved.pools}
@@ -186,11 +197,10 @@ def plan_tests(
             skip("a TPU pool: NCCL does not run on TPUs (ICI is checked by the TPU runtime)")
             continue
         if offering is not None and offering.is_neuron:
-            skip(
-                "a Trainium/Inferentia pool: the Neuron collectives test (nccom-test) is not "
-                "built by this release; run it from the Neuron DLC by hand"
-            )
-            continue
+            reason = _neuron_unsupported(offering)
+            if reason:
+                skip(reason)
+                continue
         if pool.fabric in ("none", ""):
             skip("no fabric: NCCL would run over TCP, which this test cannot prove fast")
             continue
@@ -198,18 +208,18 @@ def plan_tests(
         if count < 2:
             skip(f"a single node (max {pool.max_size}): there is no fabric between nodes to test")
             continue
-        recipe = facts.launcher(pool.fabric)
+        neuron = offering is not None and offering.is_neuron
+        recipe = facts.launcher("neuron" if neuron else pool.fabric)
         if recipe is None:
-            skip(
-                f"fabric {pool.fabric}: no verified NCCL test recipe yet (GPUDirect-TCPX needs "
-                "Google's per-VM CPU bindings; run Google's nccl-test-latest.yaml for A3 High)"
-            )
+            skip(f"fabric {pool.fabric}: no verified NCCL test recipe")
             continue
         chosen = image or recipe.get("image")
         if not chosen:
             skip(f"fabric {pool.fabric}: {recipe['image_source']}")
             continue
         gpus = offering.accelerator_count if offering else (pool.spec.accelerators_per_node or 0)
+        if neuron:
+            gpus = 0
         notes = [note] if note else []
         test = PoolTest(
             pool=pool.name,
@@ -231,7 +241,18 @@ def plan_tests(
                 skip("the plan has no EFA interfaces on this pool's launch template")
                 continue
             test = _replace(test, efa_devices=efa)
-        elif pool.fabric in ("gpudirect-tcpxo", "rdma"):
+            if neuron and offering is not None:
+                test = _replace(
+                    test,
+                    neuron_devices=offering.accelerator_count,
+                    neuron_cores=advertised_neuron_cores(
+                        offering.accelerator, offering.neuron_cores
+                    ),
+                )
+        elif pool.fabric in ("gpudirect-tcpx", "gpudirect-tcpxo", "rdma"):
+            if offering is not None and offering.network_profile == "auto":
+                skip(DRANET_REASON)
+                continue
             networks = _gke_networks(graph, pool)
             if not networks:
                 skip("the plan has no GKE Network objects for this pool's GPU NICs")
@@ -250,6 +271,34 @@ def plan_tests(
     return tests, skipped
 
 
+#: Why a pool on GKE's accelerator network profile (DRANET) is not tested.
+DRANET_REASON = (
+    "GKE's accelerator network profile (DRANET) gives this pool its RDMA NICs through DRA resource "
+    "claims; Google's A4X NCCL test (GoogleCloudPlatform/container-engine-accelerators "
+    "gpudirect-rdma/nccl-test-imex-a4x.yaml @155bfa49, read 2026-12-03) attaches them as GKE "
+    "Network objects rdma-0..3 with an IMEX ComputeDomain (resource.nvidia.com/v1beta1) instead, and "
+    "no NCCL test for DRANET claims was found in it or AI-Hypercomputer/gpu-recipes: run NCCL by hand "
+    "with --expect-busbw once a verified recipe exists"
+)
+
+
+def _neuron_unsupported(offering: Any) -> str | None:
+    """Why nccom-test cannot prove a Neuron pool's fabric, or None when it can."""
+    if not (offering.accelerator or "").startswith("Trainium"):
+        return (
+            f"{offering.accelerator or 'Neuron'} ({offering.instance_type}): nccom-test runs "
+            "across instances only on Trainium (Trn1, Trn2, Trn3; Neuron's nccom-test guide) and "
+            "NCCL does not run on Neuron devices"
+        )
+    if offering.family == "trn2u":
+        return (
+            f"{offering.instance_type} (UltraServer): the job needs Neuron's UltraServer init "
+            "script and pod affinity (Neuron docs deploy/eks/ultraserver.rst), not built by this "
+            "release; run nccom-test there as that guide shows"
+        )
+    return None
+
+
 def _replace(test: PoolTest, **changes: Any) -> PoolTest:
     from dataclasses import replace
 
@@ -261,11 +310,15 @@ def _replace(test: PoolTest, **changes: Any) -> PoolTest:
 
 def _env(test: PoolTest) -> list[dict[str, Any]]:
     env = [{"name": k, "value": str(v)} for k, v in test.launcher.get("env", {}).items()]
+    if not test.neuron_devices:
+        env += [
+            {"name": "NCCL_DEBUG", "value": "INFO"},
+            {"name": "NCCL_DEBUG_SUBSYS", "value": "INIT,NET"},
+        ]
     env += [
-        {"name": "NCCL_DEBUG", "value": "INFO"},
-        {"name": "NCCL_DEBUG_SUBSYS", "value": "INIT,NET"},
         {"name": "CF_NODES", "value": str(test.nodes)},
         {"name": "CF_GPUS", "value": str(test.gpus_per_node)},
+        {"name": "CF_CORES", "value": str(test.neuron_cores)},
         {"name": "CF_JOBSET", "value": test.job_name},
     ]
     return env
@@ -273,6 +326,11 @@ def _env(test: PoolTest) -> list[dict[str, Any]]:
 
 def _resources(test: PoolTest) -> dict[str, dict[str, str]]:
     amounts = {GPU_RESOURCE: str(test.gpus_per_node)}
+    if test.neuron_devices:  # as aws-k8s-tester's multi-node nccom-test requests them
+        amounts = {
+            NEURON_RESOURCE: str(test.neuron_devices),
+            NEURON_CORE_RESOURCE: str(test.neuron_cores),
+        }
     if test.efa_devices:
         amounts[EFA_RESOURCE] = str(test.efa_devices)
         hugepages = test.launcher.get("hugepages_2mi")
@@ -290,6 +348,8 @@ def script(test: PoolTest) -> str:
     its peers, runs each test between begin/end markers and exits with the tests' status; the
     others serve until the Job's success policy (index 0 succeeded) ends them."""
     recipe = test.launcher
+    if recipe.get("tool") == "nccom-test":
+        return _nccom_script(test)
     port = int(recipe.get("ssh_port", SSH_PORT))
     ssh = (
         f"ssh -p {port} -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null "
@@ -336,25 +396,104 @@ def script(test: PoolTest) -> str:
             f"FORWARD=$(for name in {recipe['forward_env']}; do printf -- '-x %s ' $name; done)"
         )
     lines += ["set -u", "status=0"]
-    for test_name in TESTS:
-        lines.append(f'echo "{BEGIN}{test_name}"')
+    commands = []
+    for test_name in tests_of(recipe):
         if recipe.get("run"):
-            lines += [f"export BENCHMARK={test_name}", recipe["run"]]
+            commands.append((test_name, [f"export BENCHMARK={test_name}", recipe["run"]]))
         else:
             env_names = [*recipe.get("env", {}), "NCCL_DEBUG", "NCCL_DEBUG_SUBSYS"]
             forwarded = " ".join(f"-x {name}" for name in env_names)
             if recipe.get("forward_env"):
                 forwarded += " $FORWARD"
             mpi_args = " ".join(shlex.quote(arg) for arg in recipe.get("mpi_args", []))
-            lines.append(
-                f"{recipe['mpirun']} --allow-run-as-root --hostfile /tmp/hostfile "
+            # the image's own ssh set-up (init_ssh.sh) when the recipe says so, else ours
+            agent = f'--mca plm_rsh_agent "{ssh}" ' if recipe.get("rsh_agent", True) else ""
+            prefix = f"{recipe['exec_prefix']} " if recipe.get("exec_prefix") else ""
+            command = (
+                f"{recipe['mpirun']} --allow-run-as-root "
+                f"--hostfile {recipe.get('hostfile', '/tmp/hostfile')} "
                 f"-np $((CF_NODES * CF_GPUS)) -N $CF_GPUS {mpi_args} "
-                f'--mca plm_rsh_agent "{ssh}" -x PATH {forwarded} '
-                f"{recipe['tests_dir']}/{test_name} -b 8 -e 16G -f 2 -g 1 -c 1 -n 50"
+                f"{agent}-x PATH {forwarded} "
+                f"{prefix}{recipe['tests_dir']}/{test_name} -b 8 -e 16G -f 2 -g 1 -c 1 -n 50"
             )
-        lines.append(f'rc=$?; echo "{END}{test_name} rc=$rc"; [ $rc -eq 0 ] || status=$rc')
+            commands.append((test_name, [command]))
+    return "\n".join(lines + _run_tests(commands)) + "\n"
+
+
+#: The lines a summary keeps from a test's output: everything but NCCL's INFO chatter, plus the
+#: transport lines (``Using network``) the judgement needs.
+_SUMMARY_FILTER = (
+    "grep -v 'NCCL INFO' {log}; grep -E 'NCCL INFO Using (internal )?[Nn]etwork' {log}"
+)
+
+
+def _run_tests(commands: list[tuple[str, list[str]]]) -> list[str]:
+    """Run each test between begin/end markers, its output also kept in a file; then print a
+    summary (the markers, the result tables and the transport lines, without NCCL's INFO lines)
+    last, so ``verify`` reads it from the log's tail even when the kubelet has rotated away the
+    start of a long log. The parser takes the last run of each test: the summary when it was
+    printed, else what the test printed live."""
+    lines = []
+    for index, (name, body) in enumerate(commands):
+        log = f"/tmp/cf-verify-{index}.log"
+        lines.append(f'echo "{BEGIN}{name}"')
+        lines.append("{")
+        lines += [f"  {line}" for line in body]
+        lines.append(f"}} 2>&1 | tee {log}")
+        lines.append(
+            f'rc_{index}=${{PIPESTATUS[0]}}; echo "{END}{name} rc=$rc_{index}"; '
+            f"[ $rc_{index} -eq 0 ] || status=$rc_{index}"
+        )
+    lines.append('echo "### clusterforge-verify summary (repeats what verify reads)"')
+    for index, (name, _body) in enumerate(commands):
+        log = f"/tmp/cf-verify-{index}.log"
+        lines.append(f'echo "{BEGIN}{name}"')
+        lines.append(_SUMMARY_FILTER.format(log=log))
+        lines.append(f'echo "{END}{name} rc=$rc_{index}"')
     lines.append("exit $status")
-    return "\n".join(lines) + "\n"
+    return lines
+
+
+def _ssh_command(port: int) -> str:
+    return (
+        f"ssh -p {port} -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null "
+        "-o LogLevel=ERROR"
+    )
+
+
+def _nccom_script(test: PoolTest) -> str:
+    """Neuron's nccom-test the way its guide runs it across instances (MPI mode): every pod
+    serves SSH; rank 0 resolves the pods' IPs, sets NEURON_RT_ROOT_COMM_ID to the first one and
+    runs ``nccom-test -r <cores x nodes> -N <nodes> ... <op> --hosts <IPs>``."""
+    recipe = test.launcher
+    ssh = _ssh_command(int(recipe.get("ssh_port", 22)))
+    args = " ".join(shlex.quote(arg) for arg in recipe.get("args", []))
+    lines = [
+        "mkdir -p /root/.ssh && cp /etc/clusterforge-ssh/* /root/.ssh/ && chmod 600 /root/.ssh/*",
+        recipe["sshd"],
+        'HOSTS=""',
+        'for i in $(seq 0 $((CF_NODES - 1))); do HOSTS="$HOSTS ${CF_JOBSET}-worker-0-${i}.${CF_JOBSET}"; done',
+        'if [ "${JOB_COMPLETION_INDEX:-0}" != 0 ]; then exec sleep infinity; fi',
+        'IPS=""',
+        "for host in $HOSTS; do",
+        "  tries=0",
+        "  until ip=$(getent hosts $host | awk '{print $1; exit}') && [ -n \"$ip\" ] && "
+        f"{ssh} $ip true 2>/dev/null; do",
+        '    tries=$((tries + 1)); [ $tries -gt 90 ] && { echo "unreachable: $host"; exit 3; }',
+        "    sleep 10",
+        "  done",
+        '  IPS="$IPS $ip"',
+        "done",
+        "set -- $IPS",
+        f"export NEURON_RT_ROOT_COMM_ID=$1:{int(recipe['root_comm_port'])}",
+        "set -u",
+        "status=0",
+    ]
+    commands = [
+        (op, [f"nccom-test -r $((CF_NODES * CF_CORES)) -N $CF_NODES {args} {op} --hosts $IPS"])
+        for op in tests_of(recipe)
+    ]
+    return "\n".join(lines + _run_tests(commands)) + "\n"
 
 
 def _annotations(test: PoolTest) -> dict[str, str]:
@@ -374,6 +513,12 @@ def _annotations(test: PoolTest) -> dict[str, str]:
         devices = [f"/dev/nvidia{i}" for i in range(test.gpus_per_node)]
         devices += ["/dev/nvidiactl", "/dev/nvidia-uvm", "/dev/dmabuf_import_helper"]
         annotations["devices.gke.io/container.tcpxo-daemon"] = "".join(
+            f"- path: {path}\n" for path in devices
+        )
+    if test.fabric == "gpudirect-tcpx":  # Google's nccl-test-latest.yaml: no dmabuf helper
+        devices = [f"/dev/nvidia{i}" for i in range(test.gpus_per_node)]
+        devices += ["/dev/nvidiactl", "/dev/nvidia-uvm"]
+        annotations["devices.gke.io/container.tcpx-daemon"] = "".join(
             f"- path: {path}\n" for path in devices
         )
     return annotations
@@ -436,6 +581,37 @@ def _pod_spec(test: PoolTest) -> dict[str, Any]:
                 "env": [{"name": "LD_LIBRARY_PATH", "value": "/usr/local/nvidia/lib64"}],
                 "volumeMounts": [
                     {"name": "nvidia", "mountPath": "/usr/local/nvidia/lib64"},
+                    {"name": "sys", "mountPath": "/hostsysfs"},
+                    {"name": "proc-sys", "mountPath": "/hostprocsysfs"},
+                ],
+            }
+        )
+    if test.fabric == "gpudirect-tcpx":
+        # Google's nccl-test-latest.yaml: the daemon's socket directory is the test's /tmp.
+        container["volumeMounts"] += [
+            {"name": "nvidia", "mountPath": "/usr/local/nvidia/lib64"},
+            {"name": "tcpx-socket", "mountPath": "/tmp"},
+        ]
+        volumes += [
+            _host_path("nvidia", "/home/kubernetes/bin/nvidia/lib64"),
+            _host_path("tcpx-socket", "/run/tcpx"),
+            _host_path("sys", "/sys"),
+            _host_path("proc-sys", "/proc/sys"),
+        ]
+        init_containers.append(  # a native sidecar, as for TCPXO
+            {
+                "name": "tcpx-daemon",
+                "restartPolicy": "Always",
+                "image": test.launcher["sidecar_image"],
+                "command": [
+                    "/tcpgpudmarxd/build/app/tcpgpudmarxd",
+                    *test.launcher["daemon_args"],
+                ],
+                "securityContext": {"capabilities": {"add": ["NET_ADMIN"]}},
+                "env": [{"name": "LD_LIBRARY_PATH", "value": "/usr/local/nvidia/lib64"}],
+                "volumeMounts": [
+                    {"name": "nvidia", "mountPath": "/usr/local/nvidia/lib64"},
+                    {"name": "tcpx-socket", "mountPath": "/run/tcpx"},
                     {"name": "sys", "mountPath": "/hostsysfs"},
                     {"name": "proc-sys", "mountPath": "/hostprocsysfs"},
                 ],

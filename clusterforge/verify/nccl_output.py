@@ -133,6 +133,65 @@ def parse(text: str) -> NcclRun:
     return run
 
 
+# ------------------------------------------------------------------------------ nccom-test
+
+#: nccom-test reports algbw/busbw in GiB/s (aws-neuron-sdk tools/neuron-sys-tools/nccom-test.rst:
+#: "gibibytes (1GiB = 1,073,741,824 bytes) per second"); runs are kept in GB/s like nccl-tests'.
+GIB_PER_GB = 1.073741824
+_NCCOM_AVG = re.compile(r"Avg bus bandwidth:\s*(?P<value>[-+\d.eE]+)\s*GB/s")
+_NCCOM_ERRORS = re.compile(r"(?P<count>\d+) errors? found - test failed")
+_NCCOM_FAILURE = re.compile(r"Failure running neuron-bench.*$")
+
+
+def parse_nccom(text: str) -> NcclRun:
+    """Parse what Neuron's ``nccom-test`` prints (the format of its user guide, Neuron SDK
+    tools/neuron-sys-tools/nccom-test.rst): a header ``size(B) count(elems) type time(us)
+    algbw(GB/s) busbw(GB/s)`` (``time:avg(us)``/percentile columns with ``--stats``, a trailing
+    ``algorithm`` with ``--show-algorithm``), one row per size, ``Avg bus bandwidth: 40.6901GB/s``;
+    a failed run prints ``Failure running neuron-bench - log file ...`` and ``N errors found - test
+    failed``. Figures are converted from GiB/s to GB/s; errors count as wrong values."""
+    run = NcclRun()
+    columns: list[str] | None = None
+    errors = 0
+    for raw in text.splitlines():
+        line = raw.strip()
+        tokens = line.split()
+        if "size(B)" in tokens and "busbw(GB/s)" in tokens:
+            columns = tokens
+            continue
+        if (match := _NCCOM_AVG.search(line)) is not None:
+            run.avg_busbw_gb_per_s = round(float(match["value"]) * GIB_PER_GB, 4)
+            continue
+        if (match := _NCCOM_ERRORS.search(line)) is not None:
+            errors += int(match["count"])
+            continue
+        if (match := _NCCOM_FAILURE.search(line)) is not None:
+            run.warnings.append(match.group(0))
+            continue
+        if columns is None or len(tokens) != len(columns) or not tokens[0].isdigit():
+            continue
+        row = dict(zip(columns, tokens, strict=True))
+        try:
+            time_column = next(c for c in columns if c.startswith("time"))
+            run.rows.append(
+                Row(
+                    size_bytes=int(row["size(B)"]),
+                    count=int(row.get("count(elems)", "0")),
+                    dtype=row.get("type", ""),
+                    redop="",
+                    time_us=float(row[time_column]),
+                    algbw_gb_per_s=float(row["algbw(GB/s)"]) * GIB_PER_GB,
+                    busbw_gb_per_s=float(row["busbw(GB/s)"]) * GIB_PER_GB,
+                    wrong=None,
+                )
+            )
+        except (KeyError, StopIteration, ValueError):
+            continue
+    if errors:
+        run.out_of_bounds = errors
+    return run
+
+
 #: Markers the verify job prints around each test so one log holds several runs.
 BEGIN, END = "### clusterforge-verify begin ", "### clusterforge-verify end "
 
@@ -150,3 +209,15 @@ def split_runs(text: str) -> dict[str, str]:
         elif current is not None:
             runs[current].append(line)
     return {name: "\n".join(lines) for name, lines in runs.items()}
+
+
+_RC = re.compile(r"^(?P<name>\S+) rc=(?P<rc>\d+)")
+
+
+def exit_codes(text: str) -> dict[str, int]:
+    """Each test's exit status, from the job's end markers (``<END><test> rc=<n>``)."""
+    found = {}
+    for line in text.splitlines():
+        if END in line and (match := _RC.match(line.split(END, 1)[1].strip())) is not None:
+            found[match["name"]] = int(match["rc"])
+    return found

@@ -110,6 +110,8 @@ def _planned(test: PoolTest) -> dict[str, Any]:
         "nodes": test.nodes,
         "gpus_per_node": test.gpus_per_node,
         "efa_devices": test.efa_devices,
+        "neuron_devices": test.neuron_devices,
+        "neuron_cores": test.neuron_cores,
         "networks": list(test.networks),
         "rdma_resource": test.rdma_resource,
         "image": test.image,
@@ -119,6 +121,8 @@ def _planned(test: PoolTest) -> dict[str, Any]:
 
 def _devices(test: PoolTest) -> str:
     parts = [f"{test.gpus_per_node} GPU"]
+    if test.neuron_devices:
+        parts = [f"{test.neuron_devices} Neuron ({test.neuron_cores} NeuronCores)"]
     if test.efa_devices:
         parts.append(f"{test.efa_devices} EFA")
     if test.networks:

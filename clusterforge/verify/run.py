@@ -21,6 +21,9 @@ class VerifyOptions:
     render: Path | None = None
     kubeconfig: str | None = None
     context: str | None = None
+    #: Where the stack's state is (to read its kubeconfig output when --kubeconfig is not given).
+    backend: str | None = None
+    secrets_provider: str | None = None
     namespace: str = "default"
     timeout_s: float = 1800
     taint: bool = False
@@ -34,6 +37,7 @@ def verify_stack(
     write them (``options.render``) or run them on the cluster the kubeconfig names."""
     from clusterforge.api import _plan
     from clusterforge.verify import files, runner
+    from clusterforge.verify.access import ClusterAccess, cluster_access
     from clusterforge.verify.jobs import plan_tests
 
     _, report = _plan(path, stack_name=options.stack_name, cloud=options.cloud)
@@ -62,15 +66,34 @@ def verify_stack(
         return result
     if not tests:
         return result
-    client = runner.connect(options.kubeconfig, options.context)
+    if options.kubeconfig is not None:
+        access = ClusterAccess(None, f"the kubeconfig {options.kubeconfig}")
+    else:
+        access = cluster_access(
+            path,
+            report.resolved,
+            stack_name=options.stack_name,
+            cloud=options.cloud,
+            backend=options.backend,
+            secrets_provider=options.secrets_provider,
+        )
+    client = runner.connect(  # on failure, the note is the error's hint
+        options.kubeconfig,
+        options.context,
+        config_dict=access.config,
+        source=access.source,
+        hint=access.note,
+    )
+    if access.note and progress is not None:
+        progress(f"note: {access.note}")
     cluster = runner.Runner(
         client, options.namespace, timeout_s=options.timeout_s, progress=progress
     )
     version = cluster.check_server()
     if progress is not None:  # say which cluster: the default kubeconfig may name another one
         progress(
-            f"cluster {client.configuration.host} (context {options.context or 'current'}, "
-            f"Kubernetes {version}), namespace {options.namespace}"
+            f"cluster {client.configuration.host} ({access.source}, context "
+            f"{options.context or 'current'}, Kubernetes {version}), namespace {options.namespace}"
         )
     result.pools = runner.verify_pools(cluster, tests, bisect=options.bisect, taint=options.taint)
     return result

@@ -21,7 +21,7 @@ from urllib3.exceptions import HTTPError
 from clusterforge.errors import ClusterError, UsageError
 from clusterforge.verify import nccl_output
 from clusterforge.verify.facts import large_message_bytes
-from clusterforge.verify.jobs import JOBSET_API, LABEL, TESTS, PoolTest, manifests
+from clusterforge.verify.jobs import JOBSET_API, LABEL, PoolTest, manifests, tests_of
 from clusterforge.verify.results import ERROR, FAIL, PASS, TIMEOUT, PoolOutcome, TestOutcome
 
 JOBSET_GROUP, JOBSET_VERSION, JOBSET_PLURAL = "jobset.x-k8s.io", "v1alpha2", "jobsets"
@@ -34,6 +34,10 @@ FATAL_WAITING = frozenset(
     {"ErrImagePull", "ImagePullBackOff", "InvalidImageName", "CreateContainerConfigError"}
 )
 
+#: Lines read from the end of rank 0's log: the job prints its summary last (jobs._run_tests),
+#: so this bounds what is read from a very long log without losing what is judged.
+LOG_TAIL_LINES = 50_000
+
 Progress = Callable[[str], None]
 
 
@@ -43,21 +47,29 @@ Progress = Callable[[str], None]
 def evaluate(test: PoolTest, log: str) -> list[TestOutcome]:
     """Judge rank 0's log: each test's transport, data errors and (all_reduce) bus bandwidth."""
     runs = nccl_output.split_runs(log)
+    codes = nccl_output.exit_codes(log)
     verified = bool(test.launcher.get("network_verified"))
     expected_names = list(test.launcher.get("network") or [])
+    parse = nccl_output.parse_nccom if test.neuron_devices else nccl_output.parse
+    names = tests_of(test.launcher)
     outcomes = []
-    for name in TESTS:
+    for name in names:
         text = runs.get(name)
         if text is None:
             outcomes.append(TestOutcome(name, None, None, None, ERROR, ["the test did not run"]))
             continue
-        run = nccl_output.parse(text)
+        run = parse(text)
         problems: list[str] = []
         network = run.networks.most_common(1)[0][0] if run.networks else None
         status = PASS
         if not run.complete:
             status = ERROR
             problems.append("the run ended before its summary (see the pod log)")
+        if test.neuron_devices:  # nccom-test's own failure lines (NCCL WARN lines are noise)
+            problems += [f"nccom-test: {text}" for text in run.warnings[:3]]
+        if codes.get(name, 0) != 0 and run.complete and not run.wrong_values:
+            status = FAIL
+            problems.append(f"the test exited with status {codes[name]} after its summary")
         if "Socket" in run.networks:
             status = FAIL
             problems.append(
@@ -67,6 +79,11 @@ def evaluate(test: PoolTest, log: str) -> list[TestOutcome]:
         elif network is None and test.launcher.get("network_logged", True):
             status = FAIL if status == PASS else status
             problems.append("no `NCCL INFO Using network` line: run with NCCL_DEBUG=INFO")
+        elif network is None and test.neuron_devices:
+            problems.append(
+                "nccom-test logs no transport line: completion, its data check and the "
+                "bandwidth judge this fabric"
+            )
         elif network is None:
             problems.append(
                 "the transport is not in the log (the recipe's script logs NCCL at WARN to "
@@ -81,7 +98,7 @@ def evaluate(test: PoolTest, log: str) -> list[TestOutcome]:
             status = FAIL
             problems.append(f"{run.wrong_values} wrong value(s): data corruption on the fabric")
         busbw = run.large_message_busbw(large_message_bytes())
-        if name == "all_reduce_perf" and busbw is not None and test.expected is not None:
+        if name == names[0] and busbw is not None and test.expected is not None:
             floor = test.expected.floor_gb_per_s
             if busbw < floor:
                 status = FAIL
@@ -114,14 +131,18 @@ def pool_status(outcomes: list[TestOutcome]) -> str:
     return PASS
 
 
-def bandwidth_failed(outcomes: list[TestOutcome]) -> bool:
+def bandwidth_failed(outcomes: list[TestOutcome], test: PoolTest) -> bool:
     """Only the bandwidth is wrong (the transport loaded): the case bisection can explain."""
-    reduce = next((o for o in outcomes if o.test == "all_reduce_perf"), None)
+    compared = tests_of(test.launcher)[0]
+    reduce = next((o for o in outcomes if o.test == compared), None)
+    logged = test.launcher.get("network_logged", True)
     return (
         reduce is not None
         and reduce.status == FAIL
-        and reduce.network not in (None, "Socket")
+        and reduce.network != "Socket"
+        and (reduce.network is not None or not logged)
         and not (reduce.run and reduce.run.wrong_values)
+        and reduce.busbw_gb_per_s is not None
     )
 
 
@@ -137,17 +158,29 @@ def pairs(nodes: list[str]) -> list[tuple[str, ...]]:
 # ------------------------------------------------------------------------------ the cluster
 
 
-def connect(kubeconfig: str | None, context: str | None) -> Any:
-    """An API client for the kubeconfig (default: $KUBECONFIG / ~/.kube/config) and context."""
+def connect(
+    kubeconfig: str | None,
+    context: str | None,
+    *,
+    config_dict: dict[str, Any] | None = None,
+    source: str | None = None,
+    hint: str | None = None,
+) -> Any:
+    """An API client for the kubeconfig (``config_dict``, a parsed kubeconfig such as the stack's
+    output; else the file, default $KUBECONFIG / ~/.kube/config) and context."""
     import yaml
     from kubernetes import config
 
+    where = source or (f"the kubeconfig {kubeconfig}" if kubeconfig else "the kubeconfig")
     try:
+        if config_dict is not None:
+            return config.new_client_from_config_dict(config_dict, context=context)
         return config.new_client_from_config(config_file=kubeconfig, context=context)
     except (config.ConfigException, OSError, ValueError, TypeError, yaml.YAMLError) as exc:
         raise UsageError(
-            f"cannot use the kubeconfig{f' {kubeconfig}' if kubeconfig else ''}: {exc}",
-            hint="pass --kubeconfig FILE (and --context NAME), or write the jobs with --render DIR",
+            f"cannot use {where}: {exc}",
+            hint=hint
+            or "pass --kubeconfig FILE (and --context NAME), or write the jobs with --render DIR",
         ) from exc
 
 
@@ -373,6 +406,7 @@ class Runner:
                 head[0].metadata.name,
                 self.namespace,
                 container="nccl-test",
+                tail_lines=LOG_TAIL_LINES,
             )
 
     def run(self, tests: list[PoolTest]) -> list[_Running]:
@@ -477,7 +511,7 @@ def verify_pools(
     results = []
     for running in runner.run(tests):
         result = outcome(running)
-        if bisect and result.status == FAIL and bandwidth_failed(result.tests):
+        if bisect and result.status == FAIL and bandwidth_failed(result.tests, running.test):
             nodes = list(running.nodes) or runner.pool_nodes(running.test)
             result.suspects, note = _bisect(runner, running.test, nodes)
             if note:

@@ -34,6 +34,8 @@ class Cluster:
     #: Node name → the all_reduce bus bandwidth a run including it reaches.
     bandwidth: dict[str, float] = field(default_factory=dict)
     network: str = "Libfabric"
+    #: Query parameters of each log read (tailLines: the runner reads only the tail).
+    log_queries: list[dict[str, str]] = field(default_factory=list)
     reads_to_finish: int = 2
     hang: bool = False
     #: False: the JobSet CRD is not installed (its endpoints answer 404).
@@ -145,6 +147,11 @@ class _Handler(BaseHTTPRequestHandler):
                                     "hosts": tuple(placed),
                                 },
                             )
+                            c.log_queries.append(dict(query))
+                            if "tailLines" in query:  # as the kubelet serves it
+                                log = "".join(
+                                    log.splitlines(keepends=True)[-int(query["tailLines"]) :]
+                                )
                             return self._send(200, log.encode(), "text/plain")
             return self._not_found()
 

@@ -182,8 +182,8 @@ def test_infiniband_needs_an_image_then_requests_the_rdma_resource() -> None:
     ("stack", "reason"),
     [
         ("gcp-tpu-v5p-training.yaml", "TPU"),
-        ("aws-trainium.yaml", "Neuron"),
         ("aws-inference.yaml", "no fabric"),
+        ("gcp-a4x-gb200.yaml", "nccl-test-imex-a4x.yaml"),
     ],
 )
 def test_pools_not_tested_say_why(stack: str, reason: str) -> None:
@@ -227,3 +227,87 @@ def test_pinned_jobs_get_their_own_name_and_node_affinity() -> None:
 def test_more_nodes_than_the_pool_can_have_is_refused() -> None:
     with pytest.raises(ValueError, match="at most 4 node"):
         pool_tests("aws-h100-training.py", nodes=8)
+
+
+def test_trainium_pool_runs_nccom_test_with_every_neuron_and_efa_device() -> None:
+    test = only("aws-trainium.yaml")
+    assert (test.pool, test.nodes, test.efa_devices) == ("trn1", 4, 8)
+    # aws-k8s-tester's multi-node nccom-test requests devices, NeuronCores and every EFA device
+    assert resources(test) == {
+        jobs.NEURON_RESOURCE: "16",
+        jobs.NEURON_CORE_RESOURCE: "32",
+        jobs.EFA_RESOURCE: "8",
+    }
+    assert test.expected is not None and test.expected.derived
+    assert test.expected.busbw_gb_per_s == 25.0  # 0.25 x 800 Gbps / 8
+    # the guide's own 2-instance example (50.6 GB/s at 1 GiB) clears the floor
+    assert test.expected.floor_gb_per_s < 47.09 * 1.073741824
+    secret, jobset = jobs.manifests(test, ssh_keys={"authorized_keys": "k"})
+    for manifest in (secret, jobset):
+        assert_valid(manifest)
+    script = jobs.script(test)
+    assert "export NEURON_RT_ROOT_COMM_ID=$1:63182" in script
+    assert script.index("NEURON_RT_ROOT_COMM_ID") < script.index("nccom-test -r")
+    for op in ("all_reduce", "alltoall"):
+        assert (
+            f"nccom-test -r $((CF_NODES * CF_CORES)) -N $CF_NODES -b 8 -e 2GB -f 2 -n 20 -w 5 "
+            f"-d fp32 --check --non-interactive {op} --hosts $IPS"
+        ) in script
+    assert "NCCL_DEBUG" not in script and "mpirun" not in script
+    pod = jobset["spec"]["replicatedJobs"][0]["template"]["spec"]["template"]["spec"]
+    env = {e["name"]: e["value"] for e in pod["containers"][0]["env"]}
+    assert env["CF_CORES"] == "32" and env["CCOM_SOCKET_IFNAME"] == "eth0"
+    assert {
+        "key": "aws.amazon.com/neuron",
+        "operator": "Equal",
+        "value": "present",
+        "effect": "NoSchedule",
+    } in pod["tolerations"]
+
+
+@pytest.mark.parametrize(
+    ("instance_type", "reason"),
+    [("inf2.48xlarge", "only on Trainium"), ("trn2u.48xlarge", "UltraServer")],
+)
+def test_neuron_pools_nccom_test_cannot_prove_say_why(instance_type: str, reason: str) -> None:
+    offering = load_catalog("aws").get(instance_type)
+    if offering is None:
+        pytest.skip(f"{instance_type} is not in this catalog")
+    assert reason in (jobs._neuron_unsupported(offering) or "")
+    assert jobs._neuron_unsupported(load_catalog("aws").get("trn2.48xlarge")) is None
+
+
+def test_gke_a3_high_job_runs_googles_tcpx_test() -> None:
+    import yaml
+
+    from clusterforge.spec.models import Cluster
+
+    spec = yaml.safe_load((EXAMPLES / "gcp-a3-mega-training.yaml").read_text())
+    spec["node_pools"][1]["instance_type"] = "a3-highgpu-8g"
+    spec["storage"], spec["addons"] = [], []
+    resolved, findings = validate(Cluster.model_validate(spec))
+    assert not [f for f in findings if f.severity.value == "error"], findings
+    [test], _ = jobs.plan_tests(resolved, plan_offline(resolved))
+    assert test.fabric == "gpudirect-tcpx" and test.networks == ("vpc1", "vpc2", "vpc3", "vpc4")
+    [jobset] = jobs.manifests(test)
+    assert_valid(jobset)
+    template = jobset["spec"]["replicatedJobs"][0]["template"]["spec"]["template"]
+    annotations = template["metadata"]["annotations"]
+    interfaces = json.loads(annotations["networking.gke.io/interfaces"])
+    assert [i["network"] for i in interfaces] == ["default", "vpc1", "vpc2", "vpc3", "vpc4"]
+    assert "/dev/dmabuf_import_helper" not in annotations["devices.gke.io/container.tcpx-daemon"]
+    [daemon] = template["spec"]["initContainers"]
+    # the images are the installer's matched set (catalog gpudirect.json), not a second copy
+    from clusterforge.catalog.gpudirect import gpudirect_set
+
+    pins = gpudirect_set("gpudirect-tcpx")
+    assert pins is not None and daemon["image"] == pins.rxdm_image
+    assert template["spec"]["containers"][0]["image"] in pins.images
+    assert daemon["restartPolicy"] == "Always" and "--uds_path" in daemon["command"]
+    script = jobs.script(test)
+    assert "taskset -c 0-7,104-111,52-59,156-163 /third_party/nccl-tests-mpi/build/" in script
+    assert "--hostfile /scripts/hostfiles${NHOSTS}/hostfile${CF_GPUS}" in script
+    assert "-x NCCL_GPUDIRECTTCPX_TX_BINDINGS" in script and "plm_rsh_agent" not in script
+    assert test.expected is not None and test.expected.busbw_gb_per_s == 62.5
+    # Google's own 2-node A3 High all_gather (70.90 GB/s at 512 MiB) clears the floor
+    assert test.expected.floor_gb_per_s < 70.90

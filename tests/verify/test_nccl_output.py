@@ -73,3 +73,50 @@ def test_old_nccl_internal_network_line() -> None:
     # NCCL 2.3 printed "Using internal Network Socket" (seen in public logs of that era)
     line = "worker:16157:16157 [0] NCCL INFO Using internal Network Socket"
     assert nccl_output.parse(line).networks == {"Socket": 1}
+
+
+# ------------------------------------------------------------------------------ nccom-test
+
+
+def test_nccom_guide_table_parses_in_gb_per_s() -> None:
+    run = nccl_output.parse_nccom((DATA / "nccom-test-guide-2instance-all_reduce.log").read_text())
+    assert len(run.rows) == 28 and run.complete and run.wrong_values == 0
+    assert run.rows[-1].size_bytes == 1 << 30 and run.rows[-1].dtype == "fp32"
+    # nccom-test prints GiB/s: 47.09 GiB/s is 50.56 GB/s
+    assert run.rows[-1].busbw_gb_per_s == pytest.approx(47.09 * 1.073741824)
+    assert run.large_message_busbw(1 << 30) == pytest.approx(50.5625, abs=1e-3)
+    assert run.avg_busbw_gb_per_s == pytest.approx(9.3924 * 1.073741824, abs=1e-3)
+
+
+def test_nccom_algorithm_and_stats_columns() -> None:
+    # --show-algorithm and --stats layouts, as the guide prints them
+    text = (
+        "size(B)    count(elems)    type    time:avg(us)    algbw(GB/s)    busbw(GB/s)    algorithm\n"
+        "536870912       134217728    fp32         9689.51          55.41         103.89    kangaring\n"
+        "Avg bus bandwidth:\t16.6181GB/s\n"
+        "size(B) count(elems) type time:avg(us) time:p25(us) time:p50(us) algbw(GB/s) busbw(GB/s)\n"
+        "524288 131072 fp32 14.83 14 15 35.34 30.92\n"
+    )
+    run = nccl_output.parse_nccom(text)
+    assert [round(r.busbw_gb_per_s / 1.073741824, 2) for r in run.rows] == [103.89, 30.92]
+    assert run.rows[0].time_us == 9689.51
+
+
+def test_nccom_failure_is_incomplete_with_errors() -> None:
+    # the guide's "after a benchmark attempt" failure output
+    text = (
+        "     size(B)    count(elems)    type    time(us)    algbw(GB/s)    busbw(GB/s)\n"
+        "    33554432    Failure running neuron-bench - log file /tmp/nccom_test_log_7pqpdfjf.log\n"
+        "1 errors found - test failed\n"
+    )
+    run = nccl_output.parse_nccom(text)
+    assert not run.complete and not run.rows
+    assert run.wrong_values == 1
+    assert run.warnings == [
+        "Failure running neuron-bench - log file /tmp/nccom_test_log_7pqpdfjf.log"
+    ]
+
+
+def test_exit_codes_from_the_end_markers() -> None:
+    log = f"{nccl_output.BEGIN}allr\nx\n{nccl_output.END}allr rc=1\n{nccl_output.END}b rc=0\n"
+    assert nccl_output.exit_codes(log) == {"allr": 1, "b": 0}

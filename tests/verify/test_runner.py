@@ -54,6 +54,8 @@ def test_healthy_pool_passes_and_leaves_nothing_behind(api) -> None:
     assert not standin.cluster.jobsets and not standin.cluster.secrets
     # the SSH key pair reached the cluster and nowhere else
     assert standin.cluster.deleted == ["JobSet/cfv-h100", "Secret/cfv-h100-ssh"]
+    # rank 0's log is read from its tail, where the job prints its summary
+    assert standin.cluster.log_queries[0]["tailLines"] == str(runner.LOG_TAIL_LINES)
 
 
 def test_socket_fallback_fails_even_when_fast(api) -> None:
@@ -198,3 +200,93 @@ def test_bisection_never_blames_healthy_nodes(api) -> None:
     [result] = runner.verify_pools(run, [efa_test(4)], taint=True)
     assert result.suspects == [] and "pool-wide" in result.notes[-1]
     assert all("taints" not in node["spec"] for node in standin.cluster.nodes.values())
+
+
+def neuron_test(expected: float) -> PoolTest:
+    return PoolTest(
+        pool="trn1",
+        path="node_pools[1]",
+        fabric="efa",
+        instance_type="trn1.32xlarge",
+        nodes=2,
+        gpus_per_node=0,
+        node_selector={"clusterforge.io/pool": "trn1"},
+        tolerations=[],
+        launcher=launcher("neuron") or {},
+        image="example/neuron:1",
+        expected=Expectation(expected, True, "test figure", 1 << 30),
+        efa_devices=8,
+        neuron_devices=16,
+        neuron_cores=32,
+    )
+
+
+def nccom_job_log(table: str, rc: int = 0) -> str:
+    from clusterforge.verify.nccl_output import BEGIN, END
+
+    return "".join(
+        f"{BEGIN}{op}\n{table}\n{END}{op} rc={rc}\n" for op in ("all_reduce", "alltoall")
+    )
+
+
+GUIDE_TABLE = (
+    Path(__file__).resolve().parent.parent
+    / "data"
+    / "nccl"
+    / "nccom-test-guide-2instance-all_reduce.log"
+).read_text()
+
+
+def test_nccom_run_is_judged_in_gb_per_s() -> None:
+    healthy = runner.evaluate(neuron_test(25.0), nccom_job_log(GUIDE_TABLE))
+    assert [o.status for o in healthy] == [PASS, PASS]
+    assert healthy[0].test == "all_reduce" and healthy[0].busbw_gb_per_s == 50.56
+    assert "completion, its data check and the bandwidth" in healthy[0].problems[0]
+    slow = runner.evaluate(neuron_test(100.0), nccom_job_log(GUIDE_TABLE))
+    assert slow[0].status == FAIL and "below the floor 90" in slow[0].problems[-1]
+    assert slow[1].status == PASS  # alltoall has no floor
+    assert runner.bandwidth_failed(slow, neuron_test(100.0))  # a slow pool is bisected
+
+
+def test_nccom_failure_and_exit_status_fail_the_pool() -> None:
+    failed = (
+        "     size(B)    count(elems)    type    time(us)    algbw(GB/s)    busbw(GB/s)\n"
+        "    33554432    Failure running neuron-bench - log file /tmp/nccom_test_log_x.log\n"
+        "1 errors found - test failed\n"
+    )
+    [reduce, _] = runner.evaluate(neuron_test(25.0), nccom_job_log(failed, rc=1))
+    assert reduce.status == FAIL
+    assert any("Failure running neuron-bench" in p for p in reduce.problems)
+    assert not runner.bandwidth_failed([reduce], neuron_test(25.0))
+    [late, _] = runner.evaluate(neuron_test(25.0), nccom_job_log(GUIDE_TABLE, rc=2))
+    assert late.status == FAIL
+    assert any("exited with status 2" in p for p in late.problems)
+
+
+def test_summary_survives_a_rotated_log(tmp_path: Path) -> None:
+    """The job's own bash (jobs._run_tests) run for real: with NCCL's INFO chatter filling the log,
+    only its tail (what the kubelet keeps after rotation) still judges the pool the same."""
+    import subprocess
+
+    from verify.standin_logs import nccl_log
+
+    from clusterforge.verify import jobs
+
+    bodies = []
+    for name in ("all_reduce_perf", "alltoall_perf"):
+        out = tmp_path / f"{name}.txt"
+        chatter = "".join(
+            f"host:1:1 [0] NCCL INFO channel {i} via NET/Libfabric\n" for i in range(3000)
+        )
+        out.write_text(chatter + nccl_log(name, peak_busbw=480.0))
+        bodies.append((name, [f"cat {out}"]))
+    script = "\n".join(["status=0", *jobs._run_tests(bodies)])
+    done = subprocess.run(["bash", "-c", script], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert len(lines) > 6000
+    tail = "\n".join(lines[-400:])  # the start of the log rotated away
+    full, rotated = (runner.evaluate(efa_test(), text) for text in (done.stdout, tail))
+    assert [o.status for o in rotated] == [o.status for o in full] == [PASS, PASS]
+    assert rotated[0].busbw_gb_per_s == full[0].busbw_gb_per_s
+    assert rotated[0].network == "Libfabric"

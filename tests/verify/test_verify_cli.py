@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 import yaml
 from click.testing import CliRunner
 from verify.standin_kube_api import StandinKubeApi
@@ -76,3 +77,62 @@ def test_run_against_the_cluster_json_and_exit_codes(tmp_path: Path) -> None:
         assert result.exit_code == 1
         assert "**Slow nodes**: `n1` (h100)" in result.stdout
         assert not api.cluster.jobsets and not api.cluster.secrets
+
+
+# ------------------------------------------------------------------------------ which cluster
+
+
+def test_kubeconfig_comes_from_the_deployed_stacks_outputs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The stack's `kubeconfig` output, read through the Automation API from the stand-in Pulumi
+    CLI (tests/engine/standin_pulumi.py, not Pulumi), reaches the cluster; no default kubeconfig."""
+    from clusterforge.engine import target
+    from clusterforge.verify import access, runner
+
+    from tests.engine.standin_pulumi import deployed, install
+
+    with StandinKubeApi() as api:
+        text = api.kubeconfig(tmp_path).read_text()
+        outputs = {"kubeconfig": {"value": text, "secret": True}}
+        directory = install(
+            tmp_path / "bin", {"plan": [], "outputs": outputs, "version": "3.200.0"}
+        )
+        monkeypatch.setenv("PATH", f"{directory}:/usr/bin:/bin")
+        monkeypatch.setenv("HOME", str(tmp_path))
+        monkeypatch.setenv("KUBECONFIG", str(tmp_path / "no-such-kubeconfig"))
+        monkeypatch.setenv("PULUMI_CONFIG_PASSPHRASE", "correct horse")
+        monkeypatch.delenv("PULUMI_BACKEND_URL", raising=False)
+        monkeypatch.setattr(target, "policy_pack_dir", lambda: None)
+        resolved = planned_resolved()
+        # not deployed yet: the default kubeconfig, and the command that fetches the stack's
+        found = access.cluster_access(AWS, resolved, stack_name="dev")
+        assert found.config is None and "could not be read" in (found.note or "")
+        assert "aws eks update-kubeconfig --name llm-train --region us-east-1" in (found.note or "")
+        config = {"clusterforge:cloud": "aws", "aws:region": "us-east-1"}
+        deployed(tmp_path / ".clusterforge" / "state", "llm-train", "dev", [], outputs, config)
+        found = access.cluster_access(AWS, resolved, stack_name="dev")
+        assert found.note is None and found.source == "the kubeconfig output of stack dev"
+        client = runner.connect(None, None, config_dict=found.config, source=found.source)
+        assert runner.Runner(client).check_server()  # the stand-in API answered
+
+
+def planned_resolved():
+    from clusterforge import api
+
+    _, report = api.validate_stack(AWS)
+    assert report.resolved is not None
+    return report.resolved
+
+
+def test_without_outputs_the_default_kubeconfig_is_used_with_the_credentials_command(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))  # no Pulumi CLI: the outputs cannot be read
+    monkeypatch.setenv("KUBECONFIG", str(tmp_path / "none"))
+    result = CliRunner().invoke(cli, ["verify", AWS, "--stack", "dev"])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    [error] = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert "cannot use the default kubeconfig" in error
+    command = "aws eks update-kubeconfig --name llm-train --region us-east-1"
+    assert command in result.stderr and "Pulumi CLI is needed" in result.stderr
