@@ -243,6 +243,22 @@ class Storage(_Model):
         None, description="Names of the pools that mount it; default every accelerator pool."
     )
     data_compression: bool = Field(True, description="LZ4 data compression (FSx).")
+    efa: bool = Field(
+        False,
+        description=(
+            "FSx: an EFA-enabled file system (PERSISTENT_2 with a metadata configuration) for "
+            "EFA clients and GPUDirect Storage; set at creation only, capacity in the tier's "
+            "EFA increments."
+        ),
+    )
+    metadata_iops: int | None = Field(
+        None,
+        ge=1,
+        description=(
+            "FSx PERSISTENT_2: metadata IOPS to provision (USER_PROVISIONED); default AUTOMATIC "
+            "when a metadata configuration is needed (EFA)."
+        ),
+    )
     protect: bool = Field(
         True,
         description="Protect from deletion and replacement (Pulumi protect + retain on delete). Turn off only for scratch you can lose.",
