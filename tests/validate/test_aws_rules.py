@@ -219,6 +219,37 @@ CASES = [
     ),
 ]
 
+CASES += [
+    # AWS009: the EFA DRA driver on Kubernetes 1.34+, with EFA pools to serve.
+    good("AWS009", "no-dra", {}),
+    good(
+        "AWS009",
+        "dra-on-1.35",
+        {"kubernetes": {"version": "1.35"}, "addons": [{"name": "aws-dranet"}]},
+    ),
+    bad(
+        "AWS009",
+        "dra-on-1.33",
+        {"kubernetes": {"version": "1.33"}, "addons": [{"name": "aws-dranet"}]},
+        ERROR,
+        "addons[0]",
+        "needs Kubernetes 1.34 or later",
+        "the cluster runs 1.33",
+    ),
+    bad(
+        "AWS009",
+        "dra-without-efa",
+        {
+            "kubernetes": {"version": "1.35"},
+            "addons": [{"name": "aws-dranet"}],
+            "node_pools": {1: {"fabric": "none"}},
+        },
+        WARNING,
+        "addons[0]",
+        "no pool uses EFA",
+    ),
+]
+
 
 @pytest.mark.parametrize("case", CASES)
 def test_aws_rule(case: Case) -> None:

@@ -297,3 +297,32 @@ def vpc_cni_settings(ctx: Context) -> Iterator[Finding]:
             "set network.vpc_cni.warm_ip_target too (greater than 0)",
             severity=Severity.WARNING,
         )
+
+
+#: The EFA DRA driver runs on Kubernetes 1.34 and later (EKS User Guide, "Manage EFA devices on
+#: Amazon EKS": minimum Kubernetes version 1.34; read 2026-12-03).
+EFA_DRA_MIN_KUBERNETES = "1.34"
+
+
+@rule("AWS009", "The EFA DRA driver runs on Kubernetes 1.34+ with EFA pools", clouds=("aws",))
+def efa_dra_driver(ctx: Context) -> Iterator[Finding]:
+    addon = ctx.resolved.addon("aws-dranet")
+    if addon is None:
+        return
+    path = addon.path
+    version = ctx.cluster.kubernetes.version
+    if version and _minor(version) < _minor(EFA_DRA_MIN_KUBERNETES):
+        yield ctx.finding(
+            path,
+            f"the EFA DRA driver (aws-dranet) needs Kubernetes {EFA_DRA_MIN_KUBERNETES} or later "
+            f"(DRA is GA there); the cluster runs {version}",
+            f"set kubernetes.version to {EFA_DRA_MIN_KUBERNETES} or later, or use the EFA device "
+            "plugin (the default)",
+        )
+    if not any(p.fabric == "efa" for p in ctx.resolved.pools):
+        yield ctx.finding(
+            path,
+            "aws-dranet publishes EFA interfaces, and no pool uses EFA",
+            "remove it, or give an EFA-capable pool fabric: efa",
+            severity=Severity.WARNING,
+        )
