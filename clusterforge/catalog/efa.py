@@ -16,8 +16,9 @@ It is built from the cards EC2 lists as taking EFA (``NetworkInfo.NetworkCards[]
 never from a count: p6-b300.48xlarge has 17 cards, card 0 ENA-only, EFA on cards 1-16. ``efa-only``
 interfaces take no IP address (EC2 User Guide, "Create and attach an EFA": you can't assign an
 IP address to an EFA-only interface), so a node uses one VPC IP for its interfaces instead of one
-per card. The project's field notes say they need VPC CNI 1.18.4 or later (not re-checked here);
-the vpc-cni managed add-on is installed at EKS's default version for the cluster's Kubernetes.
+per card. They need VPC CNI 1.19.0 or later — the first release whose source handles them
+(``services.json`` ``network.vpc_cni.efa_only_min_version``, with its source); the vpc-cni managed
+add-on is installed at EKS's default version for the cluster's Kubernetes.
 
 The checks accept every layout AWS documents, not only the one built: the older pattern (``efa``
 at card 0 / device 0 and ``efa``/``efa-only`` at device 1 of the other cards, as terraform-aws-eks

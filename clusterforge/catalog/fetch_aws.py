@@ -82,6 +82,15 @@ def efa_cards(cards: list[dict[str, Any]]) -> list[int]:
     )
 
 
+def primary_card_interfaces(network: dict[str, Any]) -> int:
+    """Interfaces network card 0 takes — the card the VPC CNI attaches pod interfaces to; the
+    instance's `MaximumNetworkInterfaces` when EC2 lists no cards."""
+    for card in network.get("NetworkCards", []):
+        if int(card.get("NetworkCardIndex", 0)) == 0:
+            return int(card.get("MaximumNetworkInterfaces", 0))
+    return int(network.get("MaximumNetworkInterfaces", 0))
+
+
 def ami_type_for(row: dict[str, Any]) -> str:
     """The EKS AMI type for a row: the accelerated AL2023 variants ship the drivers the node needs."""
     arm = row["architecture"] == "arm64"
@@ -153,6 +162,8 @@ def row_from_api(item: dict[str, Any]) -> dict[str, Any]:
         else 0,
         network_cards=int(network.get("MaximumNetworkCards", 1)),
         efa_network_cards=efa_cards(cards) if network.get("EfaSupported") else [],
+        primary_card_interfaces=primary_card_interfaces(network),
+        ipv4_per_interface=int(network.get("Ipv4AddressesPerInterface", 0)),
         network_bandwidth_gbps=bandwidth_gbps(network.get("NetworkPerformance", ""), cards),
         network_performance=network.get("NetworkPerformance", ""),
         placement_strategies=sorted(

@@ -184,3 +184,39 @@ def data_paths(facts: dict[str, Any], deployment_type: str, spec: Storage) -> Da
         automatic_backups=backups,
         problems=tuple(problems),
     )
+
+
+@dataclass(frozen=True)
+class MetadataConfiguration:
+    """The Lustre metadata configuration of a PERSISTENT_2 file system (FSx API
+    CreateFileSystemLustreMetadataConfiguration)."""
+
+    mode: str
+    iops: int | None = None
+
+
+def metadata_configuration(spec: Storage) -> MetadataConfiguration | None:
+    """USER_PROVISIONED with the IOPS the spec gives; AUTOMATIC for an EFA-enabled file system
+    (EFA needs a metadata configuration); none otherwise (FSx's default)."""
+    if spec.metadata_iops is not None:
+        return MetadataConfiguration("USER_PROVISIONED", spec.metadata_iops)
+    if spec.efa:
+        return MetadataConfiguration("AUTOMATIC")
+    return None
+
+
+def metadata_iops_problem(facts: dict[str, Any], iops: int) -> str | None:
+    """Why FSx refuses ``iops`` metadata IOPS on SSD (services.json ``fsx_lustre.efa``)."""
+    rule_ = facts["efa"]["metadata_iops"]
+    if iops in rule_["allowed"] or (iops % rule_["increment"] == 0 and iops <= rule_["max"]):
+        return None
+    firsts = ", ".join(str(v) for v in rule_["allowed"])
+    return f"must be {firsts} or a multiple of {rule_['increment']} up to {rule_['max']}"
+
+
+def efa_capacity_increment(facts: dict[str, Any], throughput: int | None) -> int | None:
+    """The capacity step (GiB) of an EFA-enabled file system at a throughput tier; None when
+    FSx documents none for the tier."""
+    steps = facts["efa"]["capacity_increment_gib_by_throughput"]
+    value = steps.get(str(throughput)) if throughput is not None else None
+    return int(value) if value is not None else None

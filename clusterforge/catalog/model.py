@@ -39,6 +39,11 @@ class Offering:
     #: Network cards whose `InterfaceTypes` include EFA (DescribeInstanceTypes
     #: `NetworkInfo.NetworkCards`); the EFA layout is built from these (catalog/efa.py).
     efa_network_cards: tuple[int, ...] = ()
+    #: Interfaces network card 0 takes (`NetworkCards[0].MaximumNetworkInterfaces`): the VPC CNI
+    #: attaches pod interfaces on card 0 only (catalog/ipspace.py).
+    primary_card_interfaces: int = 0
+    #: `NetworkInfo.Ipv4AddressesPerInterface`: addresses per interface, its own included.
+    ipv4_per_interface: int = 0
     network_bandwidth_gbps: float = 0.0
     #: Human text as EC2 reports it ("3200 Gigabit", "Up to 10 Gigabit").
     network_performance: str = ""

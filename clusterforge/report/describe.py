@@ -61,7 +61,12 @@ def _lustre(graph: ResourceGraph, resource: PlannedResource) -> str:
     throughput = (
         f" @ {i['perUnitStorageThroughput']} MB/s/TiB" if i.get("perUnitStorageThroughput") else ""
     )
-    return f"{i.get('storageCapacity')} GiB {i.get('deploymentType')}{throughput} in {zone}"
+    efa = ", EFA-enabled" if i.get("efaEnabled") else ""
+    metadata = i.get("metadataConfiguration") or {}
+    if metadata.get("mode"):
+        iops = f" {metadata['iops']} IOPS" if metadata.get("iops") else ""
+        efa += f", metadata {metadata['mode']}{iops}"
+    return f"{i.get('storageCapacity')} GiB {i.get('deploymentType')}{throughput}{efa} in {zone}"
 
 
 def _sg_rule(graph: ResourceGraph, resource: PlannedResource) -> str:

@@ -243,6 +243,22 @@ class Storage(_Model):
         None, description="Names of the pools that mount it; default every accelerator pool."
     )
     data_compression: bool = Field(True, description="LZ4 data compression (FSx).")
+    efa: bool = Field(
+        False,
+        description=(
+            "FSx: an EFA-enabled file system (PERSISTENT_2 with a metadata configuration) for "
+            "EFA clients and GPUDirect Storage; set at creation only, capacity in the tier's "
+            "EFA increments."
+        ),
+    )
+    metadata_iops: int | None = Field(
+        None,
+        ge=1,
+        description=(
+            "FSx PERSISTENT_2: metadata IOPS to provision (USER_PROVISIONED); default AUTOMATIC "
+            "when a metadata configuration is needed (EFA)."
+        ),
+    )
     protect: bool = Field(
         True,
         description="Protect from deletion and replacement (Pulumi protect + retain on delete). Turn off only for scratch you can lose.",
@@ -352,6 +368,30 @@ class KubernetesConfig(_Model):
         return value
 
 
+class VpcCni(_Model):
+    """AWS: IP address management of the VPC CNI (the vpc-cni add-on's environment); unset
+    fields keep the CNI's defaults (secondary IPs, one warm interface)."""
+
+    prefix_delegation: bool = Field(
+        False,
+        description=(
+            "Assign /28 prefixes instead of single addresses (ENABLE_PREFIX_DELEGATION): more pods "
+            "per node, fewer EC2 calls; needs contiguous /28 blocks in the subnet."
+        ),
+    )
+    warm_prefix_target: int | None = Field(
+        None,
+        ge=0,
+        description="Spare /28 prefixes per node with prefix delegation (CNI default 1).",
+    )
+    warm_ip_target: int | None = Field(
+        None, ge=0, description="Spare addresses per node; replaces the warm interface/prefix."
+    )
+    minimum_ip_target: int | None = Field(
+        None, ge=0, description="Addresses a node allocates up front (set with warm_ip_target)."
+    )
+
+
 class NetworkConfig(_Model):
     """The VPC the cluster runs in."""
 
@@ -362,6 +402,10 @@ class NetworkConfig(_Model):
     )
     nat: Literal["single", "per_zone"] = Field(
         "single", description="AWS: one NAT gateway, or one per zone for zone-independent egress."
+    )
+    vpc_cni: VpcCni = Field(
+        default_factory=VpcCni,
+        description="AWS: VPC CNI address management (prefix delegation, warm targets).",
     )
     pods_cidr: str = Field(
         "10.64.0.0/14", description="GCP: secondary range for pod IPs (VPC-native)."

@@ -11,6 +11,7 @@ import pulumi_kubernetes as k8s
 
 from clusterforge.catalog.addons import images
 from clusterforge.catalog.fsx import data_paths, lustre_ports
+from clusterforge.catalog.ipspace import CniSettings
 from clusterforge.catalog.resolve import ResolvedCluster
 from clusterforge.clouds import default_region
 from clusterforge.modules.aws.common import assume_role_policy, managed_policy, tags
@@ -195,6 +196,9 @@ class AwsCluster(pulumi.ComponentResource):
             base,
             ("vpc-cni", "kube-proxy", "eks-pod-identity-agent"),
             [],
+            # VPC CNI address management as the spec sets it (catalog/ipspace.py,
+            # docs/aws-ip-space.md); None keeps the add-on's defaults.
+            cni=CniSettings.of(spec.network.vpc_cni).configuration_values(),
         )
         self.pools: dict[str, NodePool] = {}
         for pool in resolved.pools:
@@ -368,6 +372,7 @@ class AwsCluster(pulumi.ComponentResource):
         base: dict[str, str],
         addons: tuple[str, ...],
         after: list[pulumi.Resource],
+        cni: str | None = None,
     ) -> list[aws.eks.Addon]:
         created = []
         for addon in addons:
@@ -395,6 +400,7 @@ class AwsCluster(pulumi.ComponentResource):
                     f"{name}-{addon}",
                     cluster_name=eks.name,
                     addon_name=addon,
+                    configuration_values=cni if addon == "vpc-cni" else None,
                     resolve_conflicts_on_create="OVERWRITE",
                     resolve_conflicts_on_update="PRESERVE",
                     pod_identity_associations=pod_identity,

@@ -7,7 +7,9 @@ repository association where FSx has them (Lustre 2.12/2.15, every deployment ty
 SCRATCH_1), protected like the file system; import of new, changed and deleted S3 objects; export
 only when the spec asks, and deletions exported only with their own opt-in. The legacy
 ImportPath/ExportPath remain for SCRATCH_1. FSx backs up only persistent file systems that are
-not linked to S3, so an S3-linked one gets no backup settings.
+not linked to S3, so an S3-linked one gets no backup settings. An EFA-enabled file system
+(``efa: true``, PERSISTENT_2) gets a metadata configuration and all-traffic rules by group id
+between itself and the nodes' cluster security group, which EFA requires.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
-from clusterforge.catalog.fsx import DataPaths, LustrePort
+from clusterforge.catalog.fsx import DataPaths, LustrePort, metadata_configuration
 from clusterforge.catalog.resolve import ResolvedStorage
 from clusterforge.modules.aws.common import tags
 
@@ -84,11 +86,14 @@ class LustreFileSystem(pulumi.ComponentResource):
             description="Lustre servers to clients and to each other inside the VPC",
             opts=child,
         )
+        if spec.efa:
+            self._efa_rules(name, args.client_security_group_id, child)
 
         persistent = (storage.deployment_type or "").startswith("PERSISTENT")
         paths = args.data_paths
         legacy = paths.mode == "legacy"
         backups = paths.automatic_backups
+        metadata = metadata_configuration(spec)
         # Deleting or replacing a file system loses its data: protect it and keep it if the
         # stack is destroyed, unless the user explicitly turned protection off.
         keep = pulumi.ResourceOptions(
@@ -103,6 +108,12 @@ class LustreFileSystem(pulumi.ComponentResource):
             subnet_ids=args.subnet_id,  # FSx for Lustre takes exactly one subnet
             security_group_ids=[self.security_group.id],
             data_compression_type="LZ4" if spec.data_compression else "NONE",
+            efa_enabled=True if spec.efa else None,
+            metadata_configuration=aws.fsx.LustreFileSystemMetadataConfigurationArgs(
+                mode=metadata.mode, iops=metadata.iops
+            )
+            if metadata
+            else None,
             file_system_type_version=args.file_system_type_version,
             import_path=paths.legacy_import_path if legacy else None,
             export_path=paths.legacy_export_path if legacy else None,
@@ -159,9 +170,40 @@ class LustreFileSystem(pulumi.ComponentResource):
         self.register_outputs(
             {
                 "specPath": storage.path,
+                "efaEnabled": spec.efa,
                 "fileSystemId": self.file_system.id,
                 "dnsName": self.file_system.dns_name,
                 "mountName": self.file_system.mount_name,
                 "mountPath": spec.mount_path,
             }
         )
+
+    def _efa_rules(
+        self, name: str, clients: pulumi.Input[str], child: pulumi.ResourceOptions
+    ) -> None:
+        """EFA-enabled security groups (FSx for Lustre User Guide, "EFA-enabled security
+        groups"): the file system's group allows all traffic to and from itself and to and from
+        the clients' group, and the clients' group to and from the file system's — by group id,
+        since CIDR rules do not satisfy EFA."""
+        fs = self.security_group.id
+        for rule_name, group, peer, what in (
+            ("efa-self", fs, fs, "the file system's group itself"),
+            ("efa-nodes", fs, clients, "the cluster nodes"),
+            ("efa-nodes-to-fs", clients, fs, "the EFA-enabled file system"),
+        ):
+            aws.vpc.SecurityGroupIngressRule(
+                f"{name}-{rule_name}-in",
+                security_group_id=group,
+                referenced_security_group_id=peer,
+                ip_protocol="-1",
+                description=f"EFA FSx: all traffic from {what}",
+                opts=child,
+            )
+            aws.vpc.SecurityGroupEgressRule(
+                f"{name}-{rule_name}-out",
+                security_group_id=group,
+                referenced_security_group_id=peer,
+                ip_protocol="-1",
+                description=f"EFA FSx: all traffic to {what}",
+                opts=child,
+            )

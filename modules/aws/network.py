@@ -7,36 +7,15 @@ charge, more bandwidth).
 
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
 
+from clusterforge.catalog.ipspace import MAX_ZONES, SubnetPlan, subnet_layout
 from clusterforge.modules.aws.common import tags
 
-#: At most this many zones: the VPC is split in quarters, three private and one for public subnets.
-MAX_ZONES = 3
-
-
-@dataclass(frozen=True)
-class SubnetPlan:
-    zone: str
-    private_cidr: str
-    public_cidr: str
-
-
-def subnet_layout(cidr: str, zones: list[str]) -> list[SubnetPlan]:
-    """Carve ``cidr``: a quarter per zone for private subnets (pods take VPC IPs), and the last
-    quarter cut in four for the small public subnets (NAT gateways, load balancers)."""
-    if not 1 <= len(zones) <= MAX_ZONES:
-        raise ValueError(f"between 1 and {MAX_ZONES} zones, got {len(zones)}")
-    network = ipaddress.ip_network(cidr)
-    quarters: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = list(
-        network.subnets(prefixlen_diff=2)
-    )
-    publics = list(quarters[3].subnets(prefixlen_diff=2))
-    return [SubnetPlan(zone, str(quarters[i]), str(publics[i])) for i, zone in enumerate(zones)]
+__all__ = ["MAX_ZONES", "Network", "NetworkArgs", "SubnetPlan", "subnet_layout"]
 
 
 @dataclass(frozen=True)

@@ -211,6 +211,8 @@ VALUES: dict[str, Callable[[ResolvedCluster, ResolvedAddon, set[str]], dict[str,
     "dcgm-exporter": _dcgm_exporter,
     "kube-prometheus-stack": _prometheus,
     "efa-device-plugin": _efa,
+    # aws-dranet's DaemonSet tolerates only CriticalAddonsOnly (eks-charts v0.0.242): same fix.
+    "aws-dranet": _efa,
     "neuron-device-plugin": _neuron,
     "network-operator": _network_operator,
     "cert-manager": _cert_manager,

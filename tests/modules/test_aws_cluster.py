@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import json
 
 import pytest
 
@@ -156,3 +157,18 @@ def test_no_node_monitoring_agent_without_node_repair() -> None:
     assert all(
         "nodeRepairConfig" not in r.inputs for r in graph.of_type("aws:eks/nodeGroup:NodeGroup")
     )
+
+
+def test_vpc_cni_settings_reach_the_managed_add_on(base_graph: ResourceGraph) -> None:
+    def vpc_cni(graph: ResourceGraph) -> dict[str, object]:
+        return next(
+            r.inputs
+            for r in graph.of_type("aws:eks/addon:Addon")
+            if r.inputs["addonName"] == "vpc-cni"
+        )
+
+    assert "configurationValues" not in vpc_cni(base_graph)  # the CNI's defaults
+    graph = plan({"network": {"vpc_cni": {"prefix_delegation": True, "warm_prefix_target": 1}}})
+    assert json.loads(str(vpc_cni(graph)["configurationValues"])) == {
+        "env": {"ENABLE_PREFIX_DELEGATION": "true", "WARM_PREFIX_TARGET": "1"}
+    }

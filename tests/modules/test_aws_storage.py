@@ -158,3 +158,35 @@ def test_the_fsx_csi_role_may_only_describe_file_systems(base_graph: ResourceGra
         for r in base_graph.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
     ]
     assert not any("FSx" in arn for arn in attached)
+
+
+def test_an_efa_file_system_gets_a_metadata_configuration_and_efa_security_groups(
+    base_graph: ResourceGraph,
+) -> None:
+    assert "efaEnabled" not in base_graph.of_type(FS)[0].inputs
+    graph = plan({"storage": [{"efa": True, "capacity_gib": 19200}]})
+    fs = graph.of_type(FS)[0]
+    assert fs.inputs["efaEnabled"] is True
+    assert fs.inputs["metadataConfiguration"] == {"mode": "AUTOMATIC"}
+    fs_sg = fs.inputs["securityGroupIds"][0]
+    # All traffic, by group id both ways: the file system's group with itself and with the
+    # nodes' cluster security group (CIDR rules do not satisfy EFA).
+    pairs = {
+        (kind, r.inputs["securityGroupId"], r.inputs["referencedSecurityGroupId"])
+        for kind in ("Ingress", "Egress")
+        for r in graph.of_type(f"aws:vpc/securityGroup{kind}Rule:SecurityGroup{kind}Rule")
+        if r.inputs.get("ipProtocol") == "-1" and "EFA FSx" in r.inputs.get("description", "")
+    }
+    nodes = next(p[2] for p in pairs if p[1] == fs_sg and p[2] != fs_sg)
+    assert pairs == {
+        (kind, group, peer)
+        for kind in ("Ingress", "Egress")
+        for group, peer in ((fs_sg, fs_sg), (fs_sg, nodes), (nodes, fs_sg))
+    }
+
+
+def test_user_provisioned_metadata_iops() -> None:
+    graph = plan({"storage": [{"metadata_iops": 24000}]})
+    fs = graph.of_type(FS)[0]
+    assert fs.inputs["metadataConfiguration"] == {"mode": "USER_PROVISIONED", "iops": 24000}
+    assert "efaEnabled" not in fs.inputs

@@ -113,6 +113,18 @@ def test_efa_plugin_tolerates_the_gpu_taint() -> None:
     )["tolerations"]
 
 
+def test_efa_dra_driver_tolerates_the_gpu_taint_and_keeps_the_chart_keys() -> None:
+    resolved = resolve(
+        cluster_from({"kubernetes": {"version": "1.35"}, "addons": [{"name": "aws-dranet"}]})
+    )
+    values = values_of(resolved, "aws-dranet")
+    # The chart tolerates only CriticalAddonsOnly (eks-charts v0.0.242 daemonset.yaml).
+    assert {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"} in values[
+        "tolerations"
+    ]
+    assert set(values) <= {"tolerations"}
+
+
 def test_install_order_and_engines() -> None:
     graph = plan(
         {

@@ -1,5 +1,6 @@
 """AWS node pool rules (rules/aws.py): AMI type vs accelerator, architecture and Kubernetes
-version; zones the VPC has; Capacity Block upgrades; Bottlerocket local disks."""
+version; zones the VPC has; Capacity Block upgrades; Bottlerocket local disks; subnet IP space
+and VPC CNI settings."""
 
 from __future__ import annotations
 
@@ -148,6 +149,104 @@ CASES = [
         "node_pools[1].local_nvme_raid0",
         "not assembled into RAID0 on Bottlerocket",
         "local_nvme_raid0: false",
+    ),
+    # AWS007: each zone's private subnet holds its pools at max size. Baseline: two zones of a
+    # /16 (a /18 each: 16,379 usable), p5.48xlarge takes 50 (one card-0 interface for the CNI
+    # beside the efa-only one), m7i.2xlarge 60.
+    good("AWS007", "baseline", {}),
+    good("AWS007", "p5-fills-its-zone", h100(nodes=326)),  # 326 x 50 + 60 = 16,360
+    bad(
+        "AWS007",
+        "p5-overflows-a-16",
+        h100(nodes=330),
+        ERROR,
+        "network.cidr",
+        "10.0.0.0/18 of us-east-1a has 16,379 usable addresses",
+        "need 16,560",
+        "node_pools[1] (h100): 330 nodes x 50",
+        "a /16 VPC (the largest EC2 allows)",
+    ),
+    bad(
+        "AWS007",
+        "small-vpc",
+        {"network": {"cidr": "10.0.0.0/20"}, **h100(nodes=25)},
+        ERROR,
+        "network.cidr",
+        "has 1,019 usable addresses",
+        "need 1,310",
+        "network.cidr a /19 or larger",
+    ),
+    bad(
+        "AWS007",
+        "b300-secondary-ips",
+        h100(instance_type="p6-b300.48xlarge", nodes=90),
+        ERROR,
+        "network.cidr",
+        "90 nodes x 200 (198 max pods",
+        "prefix_delegation: true needs 11,739 here",
+    ),
+    good(
+        "AWS007",
+        "b300-prefix-delegation",
+        {
+            "network": {"vpc_cni": {"prefix_delegation": True}},
+            **h100(instance_type="p6-b300.48xlarge", nodes=90),
+        },
+    ),
+    # AWS008: warm targets the CNI reads together.
+    good("AWS008", "defaults", {}),
+    good(
+        "AWS008",
+        "prefix-delegation-warm-prefix",
+        {"network": {"vpc_cni": {"prefix_delegation": True, "warm_prefix_target": 2}}},
+    ),
+    bad(
+        "AWS008",
+        "warm-prefix-without-prefixes",
+        {"network": {"vpc_cni": {"warm_prefix_target": 1}}},
+        ERROR,
+        "network.vpc_cni.warm_prefix_target",
+        "only with prefix delegation",
+    ),
+    bad(
+        "AWS008",
+        "minimum-without-warm",
+        {"network": {"vpc_cni": {"minimum_ip_target": 30}}},
+        WARNING,
+        "network.vpc_cni.minimum_ip_target",
+        "pods beyond it stay pending",
+        "warm_ip_target",
+    ),
+]
+
+CASES += [
+    # AWS009: the EFA DRA driver on Kubernetes 1.34+, with EFA pools to serve.
+    good("AWS009", "no-dra", {}),
+    good(
+        "AWS009",
+        "dra-on-1.35",
+        {"kubernetes": {"version": "1.35"}, "addons": [{"name": "aws-dranet"}]},
+    ),
+    bad(
+        "AWS009",
+        "dra-on-1.33",
+        {"kubernetes": {"version": "1.33"}, "addons": [{"name": "aws-dranet"}]},
+        ERROR,
+        "addons[0]",
+        "needs Kubernetes 1.34 or later",
+        "the cluster runs 1.33",
+    ),
+    bad(
+        "AWS009",
+        "dra-without-efa",
+        {
+            "kubernetes": {"version": "1.35"},
+            "addons": [{"name": "aws-dranet"}],
+            "node_pools": {1: {"fabric": "none"}},
+        },
+        WARNING,
+        "addons[0]",
+        "no pool uses EFA",
     ),
 ]
 

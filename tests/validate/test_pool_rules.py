@@ -46,6 +46,15 @@ CASES = [
     ),
     bad(
         "POOL001",
+        "ultraserver-type",
+        {"node_pools": {1: {"instance_type": "p6e-gb200.36xlarge"}}},
+        ERROR,
+        "node_pools[1].instance_type",
+        "p6e-gb200.36xlarge is not modelled by clusterforge: sold only inside P6e-GB200 UltraServers",
+        "p6-b200.48xlarge",
+    ),
+    bad(
+        "POOL001",
         "nothing-close",
         {"node_pools": {0: {"instance_type": "zz9.nothing"}}},
         ERROR,

@@ -442,6 +442,66 @@ CASES = [
     ),
 ]
 
+# FSX005: EFA-enabled FSx for Lustre (baseline: PERSISTENT_2 at 250 MB/s/TiB, mounted by the
+# EFA p5 pool).
+CASES += [
+    good("FSX005", "baseline", {}),
+    good("FSX005", "efa-1000-tier", fs(efa=True, capacity_gib=4800, throughput_mbps_per_tib=1000)),
+    good("FSX005", "efa-250-tier", fs(efa=True, capacity_gib=38400)),
+    good("FSX005", "metadata-iops-without-efa", fs(metadata_iops=24000)),
+    bad(
+        "FSX005",
+        "efa-capacity-off-step",
+        fs(efa=True, capacity_gib=2400),
+        ERROR,
+        "storage[0].capacity_gib",
+        "grows in steps of 19,200 GiB; 2,400 GiB is not one",
+        "the next valid size up: 19200 GiB",
+    ),
+    bad(
+        "FSX005",
+        "efa-on-scratch",
+        fs(efa=True, deployment_type="SCRATCH_2", throughput_mbps_per_tib=None),
+        ERROR,
+        "storage[0].efa",
+        "EFA only on PERSISTENT_2, not SCRATCH_2",
+    ),
+    bad(
+        "FSX005",
+        "metadata-iops-not-a-step",
+        fs(metadata_iops=5000),
+        ERROR,
+        "storage[0].metadata_iops",
+        "must be 1500, 3000, 6000, 12000 or a multiple of 12000 up to 192000",
+    ),
+    bad(
+        "FSX005",
+        "metadata-on-persistent-1",
+        fs(metadata_iops=3000, deployment_type="PERSISTENT_1", throughput_mbps_per_tib=200),
+        ERROR,
+        "storage[0].metadata_iops",
+        "only on PERSISTENT_2, not PERSISTENT_1",
+    ),
+    bad(
+        "FSX005",
+        "trn2-clients",
+        {
+            **fs(efa=True, capacity_gib=19200),
+            "node_pools": {1: {"instance_type": "trn2.48xlarge"}},
+        },
+        WARNING,
+        "storage[0].pools",
+        "FSx does not serve EFA to h100 (trn2 clients are excluded)",
+    ),
+    bad(
+        "FSX005",
+        "efa-without-efa-clients",
+        fs(efa=True, capacity_gib=19200, pools=["system"]),
+        WARNING,
+        "storage[0].efa",
+        "no pool that mounts it has EFA",
+    ),
+]
 
 CASES += GCP_CASES
 

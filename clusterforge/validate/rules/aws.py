@@ -1,18 +1,30 @@
 """AWS node pool rules: the EKS AMI type against the accelerator, architecture and Kubernetes
-version; zones the VPC must have; what a Capacity Block node group needs for an upgrade."""
+version; zones the VPC must have; what a Capacity Block node group needs for an upgrade; the
+subnet addresses the pools need under the VPC CNI."""
 
 from __future__ import annotations
 
 import difflib
+import ipaddress
 from collections.abc import Iterator
 
 from clusterforge.catalog.ami import al2_last_kubernetes, known_ami_types, traits
+from clusterforge.catalog.efa import efa_layout
+from clusterforge.catalog.ipspace import (
+    MAX_ZONES,
+    CniSettings,
+    PoolDemand,
+    node_ips,
+    nodes_in_zone,
+    subnet_layout,
+    usable_ips,
+)
 from clusterforge.findings import Finding, Severity
 from clusterforge.validate.registry import Context, rule
 from clusterforge.validate.rules._util import did_you_mean
 
-#: The VPC has at most this many zones (modules/aws/network.py splits the CIDR in quarters).
-MAX_VPC_ZONES = 3
+#: The VPC has at most this many zones (catalog/ipspace.py splits the CIDR in quarters).
+MAX_VPC_ZONES = MAX_ZONES
 
 
 def _minor(version: str) -> tuple[int, ...]:
@@ -158,3 +170,159 @@ def bottlerocket_local_disks(ctx: Context) -> Iterator[Finding]:
                 "Bottlerocket (the RAID0 setting is an AL2023 nodeadm NodeConfig)",
                 "set local_nvme_raid0: false, or use the AL2023 AMI type",
             )
+
+
+def _vpc_zone_names(ctx: Context) -> list[str]:
+    """The VPC's zones as the network component picks them (modules/aws/cluster.py vpc_zones):
+    the listed ones, else the zones pools and storage name, topped up to three from the region
+    (named here by position: the region's zones are known only at plan time)."""
+    listed = ctx.cluster.network.zones
+    if listed:
+        return list(dict.fromkeys(listed))[:MAX_ZONES]
+    wanted = [ctx.cluster.zone, *(p.zone for p in ctx.resolved.pools)]
+    wanted += [s.zone for s in ctx.resolved.storage]
+    zones = list(dict.fromkeys(z for z in wanted if z))[:MAX_ZONES]
+    while len(zones) < MAX_ZONES:
+        zones.append(f"zone {len(zones) + 1} of the region")
+    return zones
+
+
+#: The largest VPC/subnet is a /16 (EC2 API Reference, CreateSubnet: "between a /28 netmask
+#: and a /16 netmask"; read 2026-12-03).
+VPC_LARGEST_PREFIX = 16
+
+
+def _vpc_prefix_for(need: int, facts: dict[str, object]) -> int | None:
+    """The longest VPC prefix (smallest VPC) whose per-zone private subnet holds ``need``."""
+    for prefix in range(24, VPC_LARGEST_PREFIX - 1, -1):
+        if usable_ips(f"10.0.0.0/{prefix + 2}", facts) >= need:  # type: ignore[arg-type]
+            return prefix
+    return None
+
+
+@rule(
+    "AWS007",
+    "Each zone's private subnet holds its pools at max size under the VPC CNI",
+    clouds=("aws",),
+)
+def ip_space(ctx: Context) -> Iterator[Finding]:
+    """Per zone: the private subnet's usable addresses against what the pools placed there take
+    with every node up and at its max pods (catalog/ipspace.py: the CNI's interfaces and warm
+    targets, /28 prefixes with prefix delegation, `efa` interfaces one address, `efa-only` none)."""
+    facts = ctx.catalog.extra.get("network") if ctx.catalog else None
+    if not facts:
+        return
+    try:
+        zones = _vpc_zone_names(ctx)
+        plans = subnet_layout(ctx.cluster.network.cidr, zones)
+    except ValueError:
+        return  # the CIDR itself is another rule's finding
+    cni = CniSettings.of(ctx.cluster.network.vpc_cni)
+    demands: dict[str, list[PoolDemand]] = {plan.zone: [] for plan in plans}
+    for pool in ctx.resolved.pools:
+        offering = pool.offering
+        if offering is None or pool.max_size <= 0:
+            continue
+        layout = efa_layout(offering) if pool.fabric == "efa" else ()
+        per_node = node_ips(offering, layout, cni, facts)
+        if per_node is None:
+            continue
+        placed = [pool.zone] if pool.zone else list(demands)
+        nodes = nodes_in_zone(pool.max_size, pool.zone is not None, len(demands))
+        for zone in placed:
+            if zone in demands:
+                demands[zone].append(
+                    PoolDemand(f"{pool.path} ({pool.name})", nodes, per_node, offering, layout)
+                )
+    for plan in plans:
+        pools = demands[plan.zone]
+        need = sum(d.ips for d in pools)
+        have = usable_ips(plan.private_cidr, facts)
+        if need <= have:
+            continue
+        parts = "; ".join(
+            f"{d.pool_path}: {d.nodes} node{'s' if d.nodes != 1 else ''} x {d.per_node.total} "
+            f"({d.per_node.max_pods} max pods, {d.per_node.cni_interfaces} card-0 interface(s) "
+            f"for the CNI" + (f", {d.per_node.efa_ips} efa" if d.per_node.efa_ips else "") + ")"
+            for d in pools
+        )
+        fixes = []
+        prefix = _vpc_prefix_for(need, facts)
+        current = ipaddress.ip_network(ctx.cluster.network.cidr, strict=False).prefixlen
+        if prefix is not None and prefix < current:
+            fixes.append(f"network.cidr a /{prefix} or larger (each zone gets a quarter)")
+        elif prefix is None:
+            fixes.append(
+                f"a /{VPC_LARGEST_PREFIX} VPC (the largest EC2 allows) gives each zone "
+                f"{usable_ips(f'10.0.0.0/{VPC_LARGEST_PREFIX + 2}', facts):,}"
+            )
+        if not cni.prefix_delegation:
+            pd = CniSettings(prefix_delegation=True)
+            with_pd = sum(
+                d.nodes * (node_ips(d.offering, d.layout, pd, facts) or d.per_node).total
+                for d in pools
+            )
+            if with_pd < need:
+                fixes.append(
+                    f"network.vpc_cni.prefix_delegation: true needs {with_pd:,} here (max pods "
+                    f"110 per node, in /28 prefixes)"
+                )
+        fixes.append("fewer max nodes in this zone, or spread the pools over more zones")
+        yield ctx.finding(
+            "network.cidr",
+            f"the private subnet {plan.private_cidr} of {plan.zone} has {have:,} usable addresses "
+            f"(AWS reserves 5); at max size with {cni.mode} its pools need {need:,}: {parts}",
+            "; ".join(fixes),
+        )
+
+
+@rule("AWS008", "VPC CNI warm targets are ones the CNI reads together", clouds=("aws",))
+def vpc_cni_settings(ctx: Context) -> Iterator[Finding]:
+    """aws/amazon-vpc-cni-k8s README (v1.23.0): WARM_PREFIX_TARGET works only with
+    ENABLE_PREFIX_DELEGATION; MINIMUM_IP_TARGET without WARM_IP_TARGET stops further
+    allocation once the minimum is reached."""
+    cni = ctx.cluster.network.vpc_cni
+    if cni.warm_prefix_target is not None and not cni.prefix_delegation:
+        yield ctx.finding(
+            "network.vpc_cni.warm_prefix_target",
+            "warm_prefix_target applies only with prefix delegation (WARM_PREFIX_TARGET works "
+            "when ENABLE_PREFIX_DELEGATION is true)",
+            "set network.vpc_cni.prefix_delegation: true, or remove warm_prefix_target",
+        )
+    if cni.minimum_ip_target is not None and not cni.warm_ip_target:
+        yield ctx.finding(
+            "network.vpc_cni.minimum_ip_target",
+            "minimum_ip_target without warm_ip_target: the CNI allocates the minimum and then no "
+            "further addresses or interfaces, so pods beyond it stay pending",
+            "set network.vpc_cni.warm_ip_target too (greater than 0)",
+            severity=Severity.WARNING,
+        )
+
+
+#: The EFA DRA driver runs on Kubernetes 1.34 and later (EKS User Guide, "Manage EFA devices on
+#: Amazon EKS": minimum Kubernetes version 1.34; read 2026-12-03).
+EFA_DRA_MIN_KUBERNETES = "1.34"
+
+
+@rule("AWS009", "The EFA DRA driver runs on Kubernetes 1.34+ with EFA pools", clouds=("aws",))
+def efa_dra_driver(ctx: Context) -> Iterator[Finding]:
+    addon = ctx.resolved.addon("aws-dranet")
+    if addon is None:
+        return
+    path = addon.path
+    version = ctx.cluster.kubernetes.version
+    if version and _minor(version) < _minor(EFA_DRA_MIN_KUBERNETES):
+        yield ctx.finding(
+            path,
+            f"the EFA DRA driver (aws-dranet) needs Kubernetes {EFA_DRA_MIN_KUBERNETES} or later "
+            f"(DRA is GA there); the cluster runs {version}",
+            f"set kubernetes.version to {EFA_DRA_MIN_KUBERNETES} or later, or use the EFA device "
+            "plugin (the default)",
+        )
+    if not any(p.fabric == "efa" for p in ctx.resolved.pools):
+        yield ctx.finding(
+            path,
+            "aws-dranet publishes EFA interfaces, and no pool uses EFA",
+            "remove it, or give an EFA-capable pool fabric: efa",
+            severity=Severity.WARNING,
+        )

@@ -104,6 +104,12 @@ def placement_supported(ctx: Context) -> Iterator[Finding]:
             )
 
 
+def _efa_only_cni(ctx: Context) -> str:
+    """The oldest VPC CNI release that handles efa-only interfaces (services.json, with source)."""
+    facts = ctx.catalog.extra.get("network", {}) if ctx.catalog else {}
+    return str(facts.get("vpc_cni", {}).get("efa_only_min_version", "1.19.0"))
+
+
 @rule(
     "EFA006",
     "Every EFA interface the instance type has is used",
@@ -120,5 +126,6 @@ def efa_layout(ctx: Context) -> Iterator[Finding]:
                 f"{offering.instance_type}: {summary(list(build_efa_layout(offering)))} of "
                 f"{offering.network_cards} network cards ({offering.network_performance}), "
                 "behind the primary ENA interface on card 0",
-                "efa-only interfaces need VPC CNI >= 1.18.4: keep the vpc-cni managed add-on current",
+                f"efa-only interfaces need VPC CNI >= {_efa_only_cni(ctx)}: keep the vpc-cni "
+                "managed add-on current",
             )

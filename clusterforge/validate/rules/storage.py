@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from clusterforge.catalog import gcp_network
-from clusterforge.catalog.fsx import data_paths
+from clusterforge.catalog.fsx import data_paths, efa_capacity_increment, metadata_iops_problem
 from clusterforge.findings import Finding, Severity
 from clusterforge.validate.registry import Context, rule
 from clusterforge.validate.rules._util import did_you_mean
@@ -231,6 +231,90 @@ def fsx_export_and_backups(ctx: Context) -> Iterator[Finding]:
                 "export what must survive (export_path / auto_export), or keep an unlinked "
                 "file system for data that needs FSx backups",
                 severity=Severity.INFO,
+            )
+
+
+@rule(
+    "FSX005",
+    "An EFA-enabled FSx file system is PERSISTENT_2 SSD with its capacity steps and EFA clients",
+    clouds=("aws",),
+)
+def fsx_efa(ctx: Context) -> Iterator[Finding]:
+    """FSx for Lustre User Guide, "Working with EFA-enabled file systems" and "Getting started"
+    (services.json ``fsx_lustre.efa``): PERSISTENT_2 with a metadata configuration; capacity in
+    increments of 38,400 / 19,200 / 9,600 / 4,800 GiB at 125 / 250 / 500 / 1000 MB/s/TiB;
+    metadata IOPS as the API lists them; clients are EFA instances other than trn2."""
+    facts = fsx_facts(ctx)
+    if "efa" not in facts:
+        return
+    efa = facts["efa"]
+    for item in ctx.resolved.storage:
+        if item.deployment_type is None:
+            continue
+        spec = item.spec
+        if spec.metadata_iops is not None:
+            if item.deployment_type != "PERSISTENT_2":
+                yield ctx.finding(
+                    f"{item.path}.metadata_iops",
+                    f"a metadata configuration exists only on PERSISTENT_2, not {item.deployment_type}",
+                    "drop metadata_iops, or use deployment_type: PERSISTENT_2",
+                )
+            elif problem := metadata_iops_problem(facts, spec.metadata_iops):
+                yield ctx.finding(
+                    f"{item.path}.metadata_iops",
+                    f"metadata IOPS {spec.metadata_iops} {problem}",
+                    "pick one of the values FSx lists, or leave it unset for AUTOMATIC",
+                )
+        if not spec.efa:
+            continue
+        if item.deployment_type not in efa["deployment_types"]:
+            yield ctx.finding(
+                f"{item.path}.efa",
+                f"FSx supports EFA only on {', '.join(efa['deployment_types'])}, "
+                f"not {item.deployment_type}",
+                "set deployment_type: PERSISTENT_2, or efa: false",
+            )
+            continue
+        step = efa_capacity_increment(facts, item.throughput_mbps_per_tib)
+        capacity = spec.capacity_gib
+        if step is None:
+            yield ctx.finding(
+                f"{item.path}.throughput_mbps_per_tib",
+                f"FSx documents no EFA capacity step for {item.throughput_mbps_per_tib} MB/s/TiB",
+                "use 125, 250, 500 or 1000 MB/s/TiB",
+            )
+        elif capacity is not None and (capacity < step or capacity % step):
+            up = max(step, -(-capacity // step) * step)
+            yield ctx.finding(
+                f"{item.path}.capacity_gib",
+                f"an EFA-enabled file system at {item.throughput_mbps_per_tib} MB/s/TiB grows in "
+                f"steps of {step:,} GiB; {capacity:,} GiB is not one",
+                f"the next valid size up: {up} GiB (or a higher throughput tier, whose step is "
+                "smaller)",
+            )
+        clients = [p for p in ctx.resolved.pools if p.name in item.pools]
+        excluded = [
+            p.name
+            for p in clients
+            if p.offering and p.offering.family in efa["excluded_client_families"]
+        ]
+        if excluded:
+            yield ctx.finding(
+                f"{item.path}.pools",
+                f"FSx does not serve EFA to {', '.join(excluded)} "
+                f"({', '.join(efa['excluded_client_families'])} clients are excluded): they "
+                "mount it over ENA",
+                "mount it from other pools, or accept ENA throughput there",
+                severity=Severity.WARNING,
+            )
+        if clients and not any(p.fabric == "efa" for p in clients):
+            yield ctx.finding(
+                f"{item.path}.efa",
+                "no pool that mounts it has EFA: every client reaches it over ENA (FSx documents "
+                "EFA and GPUDirect Storage throughput only for EFA clients), while the file "
+                "system still grows in its larger EFA capacity steps",
+                "mount it from an EFA pool, or set efa: false",
+                severity=Severity.WARNING,
             )
 
 
