@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from clusterforge.catalog import CloudCatalog, Offering, load
+from clusterforge.catalog.addons import resolve_addons
 from clusterforge.catalog.efa import efa_interface_count
 from clusterforge.errors import CatalogError
 from clusterforge.spec.models import Cluster, NodePool, Storage, Taint
@@ -359,8 +360,6 @@ def catalog_for(cluster: Cluster) -> CloudCatalog | None:
 
 
 def resolve(cluster: Cluster) -> ResolvedCluster:
-    from clusterforge.catalog.addons import resolve_addons
-
     catalog = catalog_for(cluster)
     pools = tuple(resolve_pool(catalog, cluster, i, p) for i, p in enumerate(cluster.node_pools))
     storage = tuple(resolve_storage(cluster, pools, i, s) for i, s in enumerate(cluster.storage))
