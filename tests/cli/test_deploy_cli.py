@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -43,8 +44,30 @@ OUTPUTS = {
 }
 
 
+@pytest.fixture(scope="module", autouse=True)
+def plan_each_spec_once() -> Iterator[None]:
+    """Every deploy command plans its stack offline (plugins, URN → spec path): the same spec
+    gives the same plan, so this module computes it once per spec and stack — the real
+    ``plan_offline``, memoised — instead of once per command. Planning is most of a deploy
+    test's time."""
+    from clusterforge import engine
+
+    real = engine.plan_offline
+    planned: dict[tuple[str, str], Any] = {}
+
+    def memo_plan_offline(resolved: Any, stack: str = engine.DEFAULT_STACK) -> Any:
+        key = (resolved.spec.model_dump_json(), stack)
+        if key not in planned:
+            planned[key] = real(resolved, stack)
+        return planned[key]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(engine, "plan_offline", memo_plan_offline)
+        yield
+
+
 @pytest.fixture(scope="module")
-def plan() -> list[dict[str, Any]]:
+def plan(plan_each_spec_once: None) -> list[dict[str, Any]]:
     _, report = api.plan_stack(EXAMPLE, stack_name="dev")
     assert report.graph is not None
     return plan_of(report.graph)
