@@ -556,3 +556,19 @@ def stack_outputs(
     if deployment.target is not None:
         deployment.outputs = automation.outputs(deployment.target, show_secrets=show_secrets)
     return deployment
+
+
+def run_project(spec_path: Path) -> object:
+    """The program of a Pulumi stack project (its ``__main__.py`` calls this, for ``pulumi up`` in
+    a terminal): load and validate ``spec_path`` as ``clusterforge up`` does, on the cloud in the
+    stack setting ``clusterforge:cloud`` when set (like --cloud); validation errors stop the
+    program with the report; then build it (:func:`clusterforge.modules.build`)."""
+    import pulumi
+
+    from clusterforge.modules import build
+    from clusterforge.report import render
+
+    _, report = validate_stack(spec_path, cloud=pulumi.Config("clusterforge").get("cloud"))
+    if report.resolved is None or report.count(Severity.ERROR):
+        raise pulumi.RunError(f"{spec_path.name} has validation errors\n" + render(report, "text"))
+    return build(report.resolved)

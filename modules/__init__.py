@@ -4,14 +4,15 @@ One folder per cloud (``aws/``, ``gcp/``) and ``kubernetes/`` for add-ons on any
 translation: every decision (instance type, fabric, zone, placement) was made by
 ``clusterforge.catalog.resolve`` and checked by ``clusterforge.validate``; the components only
 wire resources together. :func:`program` returns the Pulumi program that the offline engine and
-the Automation API run; :func:`run_project` is the same program for a stack project's
-``__main__.py`` (``pulumi up`` in a terminal).
+the Automation API run. A stack project's ``__main__.py`` (``pulumi up`` in a terminal) calls
+:func:`clusterforge.api.run_project`, which loads and validates the spec first: that needs the
+report layer, above this one, so it lives there (imports flow spec → catalog → validate →
+modules → engine → policies → report → api → cli).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from clusterforge.catalog.resolve import ResolvedCluster
@@ -41,17 +42,12 @@ def program(resolved: ResolvedCluster) -> Callable[[], None]:
     return run
 
 
-def run_project(spec_path: Path) -> object:
-    """The program of a Pulumi project in stacks/ (its ``__main__.py`` calls this): load and validate
-    ``spec_path`` as `clusterforge up` does, on the cloud in the stack setting ``clusterforge:cloud``
-    when set (like --cloud); validation errors stop the program with the report; then build it."""
-    import pulumi
+def __getattr__(name: str) -> Any:
+    # Projects written by `clusterforge new` / stacks/generate.py before run_project moved to
+    # clusterforge.api import it from here; they keep working (the one upward import of this
+    # package, named in tests/test_layering.py). New projects import clusterforge.api.
+    if name == "run_project":
+        from clusterforge.api import run_project
 
-    from clusterforge import api
-    from clusterforge.findings import Severity
-    from clusterforge.report import render
-
-    _, report = api.validate_stack(spec_path, cloud=pulumi.Config("clusterforge").get("cloud"))
-    if report.resolved is None or report.count(Severity.ERROR):
-        raise pulumi.RunError(f"{spec_path.name} has validation errors\n" + render(report, "text"))
-    return build(report.resolved)
+        return run_project
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -51,3 +51,52 @@ def test_each_profile_names_its_top_component(cloud: str) -> None:
     module, _, name = profile(cloud).component.partition(":")
     component = getattr(importlib.import_module(module), name)
     assert issubclass(component, pulumi.ComponentResource)
+
+
+@pytest.mark.parametrize("cloud", names())
+def test_what_a_profile_offers_is_what_the_spec_can_say(cloud: str) -> None:
+    from clusterforge.spec.models import CapacityType, Fabric, StorageType
+
+    cloud_profile = profile(cloud)
+    assert set(cloud_profile.fabrics) <= set(typing.get_args(Fabric))
+    assert {"auto", "none"} <= set(cloud_profile.fabrics)  # EFA003 hints list them first
+    assert set(cloud_profile.capacity_types) <= set(typing.get_args(CapacityType))
+    assert set(cloud_profile.storage) <= set(typing.get_args(StorageType))
+
+
+def test_every_spec_value_is_offered_somewhere() -> None:
+    from clusterforge.spec.models import CapacityType, Fabric, StorageType
+
+    offered = [profile(c) for c in names()]
+    assert {f for p in offered for f in p.fabrics} == set(typing.get_args(Fabric))
+    assert {t for p in offered for t in p.capacity_types} == set(typing.get_args(CapacityType))
+    assert {s for p in offered for s in p.storage} == set(typing.get_args(StorageType))
+
+
+@pytest.mark.parametrize("cloud", names())
+def test_provider_settings_and_prices_exist(cloud: str) -> None:
+    from clusterforge.catalog import load
+    from clusterforge.spec.models import Cluster
+
+    cloud_profile = profile(cloud)
+    assert set(cloud_profile.provider_config.values()) <= set(Cluster.model_fields)
+    assert all(key.startswith(f"{cloud}:") for key in cloud_profile.provider_config)
+    if not cloud_profile.creates_cluster:
+        assert cloud_profile.price_regions == () and cloud_profile.storage == {}
+        return
+    priced = {r for o in load(cloud).offerings.values() for r in o.price_usd_per_hour}
+    assert set(cloud_profile.price_regions) <= priced
+    assert cloud_profile.default_region in priced
+
+
+def test_the_cli_offers_the_clouds_of_the_profiles() -> None:
+    from clusterforge.cli.plan import cloud_option
+    from clusterforge.clouds import cluster_clouds
+
+    assert cluster_clouds() == ("aws", "gcp")
+
+    @cloud_option
+    def command(cloud: str) -> None: ...
+
+    [option] = command.__click_params__  # type: ignore[attr-defined]
+    assert tuple(option.type.choices) == cluster_clouds()

@@ -11,11 +11,15 @@ from __future__ import annotations
 import difflib
 import functools
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from clusterforge.catalog import _read
 from clusterforge.catalog.ami import traits
-from clusterforge.catalog.resolve import ResolvedCluster
+
+if TYPE_CHECKING:
+    # Only a type here: resolve() runs resolve_addons over the pools and storage it resolved, so
+    # at run time the import points one way, resolve -> addons (tests/test_layering.py).
+    from clusterforge.catalog.resolve import ResolvedCluster
 
 #: Helm's own engine runs chart hooks; pulumi-kubernetes' Chart v4 renders templates and drops them.
 RELEASE, CHART, KUSTOMIZE = "helm-release", "helm-chart", "kustomize"

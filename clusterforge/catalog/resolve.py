@@ -12,7 +12,9 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from clusterforge.catalog import CloudCatalog, Offering, load
+from clusterforge.catalog.addons import resolve_addons
 from clusterforge.catalog.efa import efa_interface_count
+from clusterforge.clouds import cluster_clouds, profile
 from clusterforge.errors import CatalogError
 from clusterforge.spec.models import Cluster, NodePool, Storage, Taint
 
@@ -21,16 +23,6 @@ NVIDIA_TAINT = Taint(key="nvidia.com/gpu", value="present", effect="NoSchedule")
 NEURON_TAINT = Taint(key="aws.amazon.com/neuron", value="present", effect="NoSchedule")
 TPU_TAINT = Taint(key="google.com/tpu", value="present", effect="NoSchedule")
 
-#: The storage service each spec storage type becomes, per cloud.
-STORAGE_SERVICE = {
-    ("aws", "lustre"): "fsx-lustre",
-    ("aws", "parallel"): "fsx-lustre",
-    ("gcp", "lustre"): "managed-lustre",
-    ("gcp", "parallel"): "managed-lustre",
-    ("gcp", "filestore"): "filestore",
-    ("gcp", "gcsfuse"): "gcs-bucket",
-    ("gcp", "parallelstore"): "parallelstore",
-}
 DEFAULT_LUSTRE_THROUGHPUT = 250
 DEFAULT_FILESTORE_TIER = "ZONAL"
 
@@ -244,7 +236,7 @@ def existing_offering(pool: NodePool) -> Offering | None:
     looked up in the cloud catalogs (an H100 is an NVIDIA H100 wherever it runs)."""
     maker, memory, cores_per_device = None, 0.0, 0
     accelerator = pool.accelerator
-    for cloud in ("aws", "gcp"):
+    for cloud in cluster_clouds():
         known = catalog_for_cloud(cloud)
         canonical = known.canonical_accelerator(accelerator) if known and accelerator else None
         if canonical:
@@ -284,7 +276,7 @@ def catalog_for_cloud(cloud: str) -> CloudCatalog | None:
 def resolve_pool(
     catalog: CloudCatalog | None, cluster: Cluster, index: int, pool: NodePool
 ) -> ResolvedPool:
-    if cluster.cloud == "kubernetes":
+    if not profile(cluster.cloud).creates_cluster:
         offering = existing_offering(pool)
     else:
         offering = pick_offering(catalog, pool, cluster.region) if catalog else None
@@ -292,7 +284,9 @@ def resolve_pool(
     accelerated = offering.is_accelerated if offering else pool.accelerator is not None
     # GKE counts nodes per zone of a pool: pin every GKE pool to one zone so `nodes` means nodes.
     zone = pool.zone or (
-        cluster.zone if accelerated or fabric != "none" or cluster.cloud == "gcp" else None
+        cluster.zone
+        if accelerated or fabric != "none" or profile(cluster.cloud).zonal_pools
+        else None
     )
     desired, low, high = sizes(pool)
     topology = pool.topology
@@ -331,7 +325,8 @@ def resolve_storage(
     )
     pool_zones = sorted({p.zone for p in pools if p.name in mounted_by and p.zone})
     zone = storage.zone or (pool_zones[0] if len(pool_zones) == 1 else cluster.zone)
-    service = STORAGE_SERVICE.get((cluster.cloud, storage.type))
+    # The storage service each spec storage type becomes on this cloud (its profile).
+    service = profile(cluster.cloud).storage.get(storage.type)
     deployment = tier = None
     throughput = storage.throughput_mbps_per_tib
     if service == "fsx-lustre":
@@ -359,8 +354,6 @@ def catalog_for(cluster: Cluster) -> CloudCatalog | None:
 
 
 def resolve(cluster: Cluster) -> ResolvedCluster:
-    from clusterforge.catalog.addons import resolve_addons
-
     catalog = catalog_for(cluster)
     pools = tuple(resolve_pool(catalog, cluster, i, p) for i, p in enumerate(cluster.node_pools))
     storage = tuple(resolve_storage(cluster, pools, i, s) for i, s in enumerate(cluster.storage))

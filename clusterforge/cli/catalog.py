@@ -9,6 +9,7 @@ import click
 
 from clusterforge.catalog.model import Offering
 from clusterforge.cli.common import emit, handle_errors, use_color
+from clusterforge.clouds import cluster_clouds, profile
 from clusterforge.errors import UsageError
 
 LIST_FIELDS = (
@@ -22,7 +23,7 @@ LIST_FIELDS = (
 @click.group(invoke_without_command=True)
 @click.option(
     "--cloud",
-    type=click.Choice(["aws", "gcp"]),
+    type=click.Choice(cluster_clouds()),
     default="aws",
     show_default=True,
     help="Cloud whose offerings to list.",
@@ -64,7 +65,7 @@ def catalog(
     from rich.console import Console
     from rich.table import Table
 
-    regions = PRICE_REGIONS[cloud]
+    regions = profile(cloud).price_regions
     table = Table(
         title=f"{cloud} offerings ({', '.join(s['file'] + ' ' + s['date'] for s in data.sources)})",
         title_justify="left",
@@ -144,10 +145,6 @@ def refresh(
     for label, names in (("added", added), ("removed", removed), ("changed", changed)):
         if names:
             click.echo(f"  {label}: {', '.join(names)}")
-
-
-#: The two regions whose prices the table shows (the JSON output has every region).
-PRICE_REGIONS = {"aws": ("us-east-1", "us-west-2"), "gcp": ("us-central1", "us-east5")}
 
 
 def _fabric(offering: Offering) -> str:

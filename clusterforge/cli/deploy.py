@@ -28,6 +28,7 @@ from clusterforge.cli.common import (
     stack_argument,
     use_color,
 )
+from clusterforge.clouds import cluster_clouds
 from clusterforge.engine.events import Display, RunResult, render_summary
 from clusterforge.engine.progress import progress_display
 from clusterforge.errors import UsageError
@@ -55,7 +56,7 @@ def deploy_options(func: Callable[..., Any]) -> Callable[..., Any]:
             ),
             click.option(
                 "--cloud",
-                type=click.Choice(["aws", "gcp"]),
+                type=click.Choice(cluster_clouds()),
                 help="Deploy to this cloud instead of the stack file's.",
             ),
             click.option(

@@ -20,6 +20,7 @@ import click
 import jinja2
 
 from clusterforge.cli.common import EXIT_FINDINGS, emit, format_option, handle_errors
+from clusterforge.clouds import cluster_clouds, names, profile
 from clusterforge.errors import UsageError
 from clusterforge.validate.rules._util import name_problem
 from clusterforge.workflow import templates as library
@@ -27,11 +28,9 @@ from clusterforge.workflow import templates as library
 #: What a value from the command line may contain before it goes into the stack file.
 SAFE_VALUE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_./-]*$")
 
-#: Where a new stack goes when the user names no region (kept in one place, shown in --help).
-DEFAULTS = {
-    "aws": {"region": "us-east-1", "zone": "us-east-1a", "kubernetes_version": "1.35"},
-    "gcp": {"region": "us-central1", "zone": "us-central1-a", "kubernetes_version": "1.33"},
-}
+#: The Kubernetes version a new stack asks for (the region a stack without one goes to is the
+#: cloud's default_region, in its profile).
+KUBERNETES_VERSION = {"aws": "1.35", "gcp": "1.33"}
 #: The single-file form's options and their defaults (None: the form's own default).
 LEGACY: dict[str, Any] = {"cloud": "aws", "accelerator": "H100", "per_node": 8, "nodes": 2, "topology": None,
           "region": None, "zone": None, "project": None, "context": "my-cluster", "team": "research",
@@ -89,7 +88,7 @@ def templates_command(fmt: str) -> None:
     "--force", is_flag=True, help="Write into a non-empty DIR (same-named files are replaced)."
 )
 @click.option("--no-input", is_flag=True, help="Never prompt; use --set values and the defaults.")
-@click.option("--cloud", type=click.Choice(["aws", "gcp", "kubernetes"]),
+@click.option("--cloud", type=click.Choice(names()),
               help="NAME form: cloud [default: aws].")  # fmt: skip
 @click.option(
     "--accelerator", help="NAME form: GPU model, Trainium, or a TPU generation [default: H100]."
@@ -102,7 +101,12 @@ def templates_command(fmt: str) -> None:
     help="NAME form: accelerator nodes [default: 2].",
 )
 @click.option("--topology", help="NAME form: TPU slice topology, e.g. 4x4x4.")
-@click.option("--region", help="NAME form: region (default: us-east-1 on aws, us-central1 on gcp).")
+@click.option(
+    "--region",
+    help="NAME form: region (default: "
+    + ", ".join(f"{profile(c).default_region} on {c}" for c in cluster_clouds())
+    + ").",
+)
 @click.option("--zone", help="NAME form: zone (default: the region's first).")
 @click.option("--project", help="NAME form: GCP project id.")
 @click.option("--context", help="NAME form, cloud kubernetes: the kubeconfig context.")
@@ -210,23 +214,18 @@ def _new_stack_file(name: str, *, cloud: str, accelerator: str, per_node: int, n
         )
     if not target.absolute().parent.is_dir():
         raise UsageError(f"{target.parent} does not exist", hint="create the directory first")
-    defaults = DEFAULTS.get(cloud, {})
-    region = region or defaults.get("region")
+    # The cloud's default region and a zone of the region (its profile).
+    region = region or profile(cloud).default_region
     text = render_stack(
         name=name,
         cloud=cloud,
         catalog_cloud=cloud if cloud != "kubernetes" else "aws",
         region=region,
-        zone=zone
-        or (
-            defaults.get("zone")
-            if region == defaults.get("region")
-            else f"{region}{'-a' if cloud == 'gcp' else 'a'}"
-        ),
+        zone=zone or (profile(cloud).example_zone(region) if region else None),
         project=project or ("my-project" if cloud == "gcp" else None),
         context=context,
         team=team,
-        kubernetes_version=defaults.get("kubernetes_version", ""),
+        kubernetes_version=KUBERNETES_VERSION.get(cloud, ""),
         pool=accelerator.lower().replace("_", "-")[:20],
         accelerator=accelerator,
         per_node=per_node,

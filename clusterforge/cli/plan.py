@@ -22,13 +22,14 @@ from clusterforge.cli.common import (
     stack_name_callback,
     use_color,
 )
+from clusterforge.clouds import cluster_clouds
 from clusterforge.errors import UsageError
 from clusterforge.report import render
 from clusterforge.report.compare import render_comparison
 
 cloud_option = click.option(
     "--cloud",
-    type=click.Choice(["aws", "gcp"]),
+    type=click.Choice(cluster_clouds()),
     help="Put the stack on this cloud (its `overrides` entry applies).",
 )
 

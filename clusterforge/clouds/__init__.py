@@ -1,14 +1,19 @@
 """One profile per cloud: what the core asks of a cloud, as data, instead of ``cloud ==`` branches.
 
 A :class:`CloudProfile` says what a cloud is called, where a stack without a region is planned,
-what its zones look like and what it calls a tight placement (AWS ``cluster`` placement groups,
-GCP ``COMPACT`` placement policies). The values live in
+what its zones look like, what it calls a tight placement (AWS ``cluster`` placement groups,
+GCP ``COMPACT`` placement policies), which fabrics, capacity types and storage services
+clusterforge builds there, the provider settings a stack gets from its spec and the CLI choices
+it appears in. The values live in
 ``clusterforge/catalog/data/common/clouds.json``; :func:`profile` and :data:`CLOUDS` are what
 resolve, validation, the engine, the CLI and the report read.
 
+A branch about one cloud's own facts (the AWS reservation-id format, EC2 usage classes, what an
+empty GKE authorized-networks list means) stays in that cloud's rule or catalog module.
+
 Adding a cloud: a profile entry in ``clouds.json``, the cloud's name in the spec's ``Cloud``
 literal, its catalog folder under ``catalog/data/<cloud>/`` and its ``modules/<cloud>/`` folder
-with a ``build`` for ``modules.program`` (README, "Architecture").
+whose top component the profile names (README, "Architecture").
 """
 
 from __future__ import annotations
@@ -37,6 +42,21 @@ class CloudProfile:
     placement: str | None
     #: ``module:Class`` of the cluster's top Pulumi component (built by ``modules.build``).
     component: str
+    #: The spec fabrics a pool may ask for here (EFA001's neighbours; GPUDirect is GCP's).
+    fabrics: tuple[str, ...]
+    #: The capacity types sold here (CAP003).
+    capacity_types: tuple[str, ...]
+    #: Spec storage type → the storage service built for it (STO001; resolve).
+    storage: dict[str, str]
+    #: Pulumi stack config key → the spec field it comes from (``aws:region`` ← ``region``).
+    provider_config: dict[str, str]
+    #: The regions whose prices ``clusterforge catalog`` shows in its table.
+    price_regions: tuple[str, ...]
+    #: False for an existing cluster: clusterforge builds no cluster, network or node pools there
+    #: (and has no offerings catalog of its own).
+    creates_cluster: bool
+    #: Every pool pinned to one zone (GKE counts a pool's nodes per zone).
+    zonal_pools: bool
 
     def example_zone(self, region: str) -> str:
         """A zone of ``region``, for hints (``us-east-1a``, ``us-central1-a``)."""
@@ -68,6 +88,13 @@ def _profiles() -> dict[str, CloudProfile]:
             region_pattern=re.compile(entry["region_pattern"]) if entry["region_pattern"] else None,
             placement=entry["placement"],
             component=entry["component"],
+            fabrics=tuple(entry["fabrics"]),
+            capacity_types=tuple(entry["capacity_types"]),
+            storage=dict(entry["storage"]),
+            provider_config=dict(entry["provider_config"]),
+            price_regions=tuple(entry["price_regions"]),
+            creates_cluster=entry["creates_cluster"],
+            zonal_pools=entry["zonal_pools"],
         )
         for name, entry in data.items()
         if not name.startswith("_")
@@ -88,3 +115,9 @@ def default_region(cloud: str) -> str:
 def names() -> tuple[str, ...]:
     """Every cloud with a profile, in the data file's order."""
     return tuple(_profiles())
+
+
+def cluster_clouds() -> tuple[str, ...]:
+    """The clouds clusterforge creates clusters on, each with its offerings catalog: the choices of
+    ``--cloud`` (a portable stack put on a cloud) and of ``clusterforge catalog``."""
+    return tuple(name for name, cloud in _profiles().items() if cloud.creates_cluster)

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from clusterforge.clouds import profile
 from clusterforge.errors import EngineError
 
 DEFAULT_STATE_DIR = "~/.clusterforge/state"
@@ -111,16 +112,11 @@ def check_passphrase(target: Target, environ: Mapping[str, str] | None = None) -
 def provider_config(spec: Any) -> dict[str, str]:
     """Stack configuration from the spec: the cloud, the provider region/project, the kube context."""
     config = {"clusterforge:cloud": spec.cloud}
-    if spec.cloud == "aws" and spec.region:
-        config["aws:region"] = spec.region
-    if spec.cloud == "gcp":
-        project = getattr(spec, "project", None)
-        if project:
-            config["gcp:project"] = project
-        if spec.region:
-            config["gcp:region"] = spec.region
-        if spec.zone:
-            config["gcp:zone"] = spec.zone
+    # The provider's settings, each from its spec field (the cloud's profile), when set.
+    for key, spec_field in profile(spec.cloud).provider_config.items():
+        value = getattr(spec, spec_field, None)
+        if value:
+            config[key] = value
     if spec.kubernetes.context:
         config["kubernetes:context"] = spec.kubernetes.context
     return config

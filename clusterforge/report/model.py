@@ -62,7 +62,7 @@ class Report:
             return {"name": None, "cloud": None, "region": None}
         spec = self.resolved.spec
         info: dict[str, Any] = {"name": spec.name, "cloud": spec.cloud, "region": spec.region}
-        if spec.cloud == "kubernetes":
+        if not profile(spec.cloud).creates_cluster:
             info["context"] = spec.kubernetes.context
         return info
 

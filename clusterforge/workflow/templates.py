@@ -26,6 +26,7 @@ from typing import Any
 import jinja2
 import yaml
 
+from clusterforge.clouds import profile
 from clusterforge.errors import UsageError
 
 #: Variables every template has, added when its template.yaml does not define them.
@@ -212,7 +213,7 @@ def policy_config(cluster: Any) -> str:
     """A starting policy config (``pulumi --policy-pack-config`` format) for the stack: its region
     the only allowed one, a team tag on every resource."""
     config: dict[str, Any] = {"CF-GOV-004": {"requiredTags": ["team"]}}
-    if cluster.cloud != "kubernetes" and cluster.region:
+    if profile(cluster.cloud).creates_cluster and cluster.region:
         regions = [cluster.region]
         if cluster.cloud == "gcp":
             # Cloud Storage spells bucket locations in upper case (US-CENTRAL1) and CF-GOV-002

@@ -13,6 +13,7 @@ from typing import Any
 
 from clusterforge.catalog.addons import ResolvedAddon, autoscaler_image_tag
 from clusterforge.catalog.resolve import ResolvedCluster, ResolvedPool
+from clusterforge.clouds import profile
 
 #: Grafana.com dashboard of the NVIDIA DCGM exporter (dashboard 12239, "NVIDIA DCGM Exporter Dashboard").
 DCGM_DASHBOARD_ID = 12239
@@ -101,7 +102,7 @@ MANAGED_SCRAPES = ("kubeControllerManager", "kubeScheduler", "kubeEtcd", "kubePr
 def _prometheus(resolved: ResolvedCluster, addon: ResolvedAddon, names: set[str]) -> dict[str, Any]:
     managed = (
         {key: {"enabled": False} for key in MANAGED_SCRAPES}
-        if resolved.spec.cloud in ("aws", "gcp")
+        if profile(resolved.spec.cloud).creates_cluster  # a managed control plane (EKS, GKE)
         else {}
     )
     return {

@@ -5,12 +5,20 @@ in its docstring: it is not Pulumi) is put first on PATH; the real Automation AP
 it drives the CLI. It answers from a recorded plan — the offline plan of the example — and keeps
 stack state in the backend directory the tool chose. What it cannot show (the program running
 under the real engine) is covered in tests/engine/test_automation.py and tests/stacks/.
+
+Two tests (marked "spawned") run the stand-in as a process, as the SDK runs the real CLI, with
+the inline program served to it over gRPC. The others call the same stand-in in this process
+(``install_in_process``: the SDK's ``PulumiCommand`` runs it as a function), which spares a
+Python start per CLI call; everything from the command line down to the SDK's errors and event
+log is the same code. The engine's error mapping itself is unit-tested in
+tests/engine/test_automation.py.
 """
 
 from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +32,7 @@ from clusterforge.cli.main import cli
 from clusterforge.engine import target
 
 from helpers import EXAMPLES
-from tests.engine.standin_pulumi import calls, deployed, install, plan_of
+from tests.engine.standin_pulumi import calls, deployed, install, install_in_process, plan_of
 
 EXAMPLE = str(EXAMPLES / "aws-h100-training.py")
 FS_TYPE = "aws:fsx/lustreFileSystem:LustreFileSystem"
@@ -36,8 +44,30 @@ OUTPUTS = {
 }
 
 
+@pytest.fixture(scope="module", autouse=True)
+def plan_each_spec_once() -> Iterator[None]:
+    """Every deploy command plans its stack offline (plugins, URN → spec path): the same spec
+    gives the same plan, so this module computes it once per spec and stack — the real
+    ``plan_offline``, memoised — instead of once per command. Planning is most of a deploy
+    test's time."""
+    from clusterforge import engine
+
+    real = engine.plan_offline
+    planned: dict[tuple[str, str], Any] = {}
+
+    def memo_plan_offline(resolved: Any, stack: str = engine.DEFAULT_STACK) -> Any:
+        key = (resolved.spec.model_dump_json(), stack)
+        if key not in planned:
+            planned[key] = real(resolved, stack)
+        return planned[key]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(engine, "plan_offline", memo_plan_offline)
+        yield
+
+
 @pytest.fixture(scope="module")
-def plan() -> list[dict[str, Any]]:
+def plan(plan_each_spec_once: None) -> list[dict[str, Any]]:
     _, report = api.plan_stack(EXAMPLE, stack_name="dev")
     assert report.graph is not None
     return plan_of(report.graph)
@@ -78,7 +108,8 @@ class Pulumi:
 
 
 @pytest.fixture
-def pulumi(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, plan: list[dict[str, Any]]) -> Pulumi:
+def spawned(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, plan: list[dict[str, Any]]) -> Pulumi:
+    """The stand-in as a process on PATH, as the SDK runs the real CLI."""
     scenario = {
         "plan": plan,
         "outputs": OUTPUTS,
@@ -91,6 +122,13 @@ def pulumi(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, plan: list[dict[str,
     monkeypatch.delenv("PULUMI_BACKEND_URL", raising=False)
     monkeypatch.setattr(target, "policy_pack_dir", lambda: None)
     return Pulumi(directory, scenario, tmp_path)
+
+
+@pytest.fixture
+def pulumi(spawned: Pulumi, monkeypatch: pytest.MonkeyPatch) -> Pulumi:
+    """The same stand-in, called in this process (the SDK's PulumiCommand runs it)."""
+    install_in_process(monkeypatch, spawned.directory)
+    return spawned
 
 
 def run(*args: str, stdin: str | None = None) -> tuple[int, str, str]:
@@ -146,8 +184,10 @@ def test_validation_errors_are_findings_before_any_engine_call(
 
 
 def test_first_preview_creates_the_stack_configures_it_and_previews_every_resource(
-    pulumi: Pulumi,
+    spawned: Pulumi,
 ) -> None:
+    """Spawned: the CLI as a process, the inline program run through the SDK's language server."""
+    pulumi = spawned
     code, out, err = run("preview", EXAMPLE, "--stack", "dev")
     assert code == 0, err
     assert "+ create  aws:fsx:LustreFileSystem llm-train-scratch-fs" in out
@@ -169,11 +209,8 @@ def test_first_preview_creates_the_stack_configures_it_and_previews_every_resour
     assert "--policy-pack" not in preview and "--event-log" in preview and "--exec-kind" in preview
     env = calls(pulumi.directory)[-1]["env"]
     assert env["PULUMI_BACKEND_URL"] == (pulumi.home / ".clusterforge" / "state").as_uri()
-
-
-def test_the_program_registers_through_the_sdk_what_plan_plans(pulumi: Pulumi) -> None:
-    """The stand-in ran the inline program through the SDK's language server (--client)."""
-    assert run("preview", EXAMPLE, "--stack", "dev")[0] == 0
+    # The stand-in ran the inline program through the SDK's language server (--client): the
+    # program registers through the SDK what `plan` plans.
     registered = json.loads((pulumi.directory / "registered.json").read_text())
     key = lambda r: (r["urn"], r["type"], r["protect"])  # noqa: E731 - registration order is concurrent
     assert sorted(map(key, registered)) == sorted(map(key, pulumi.scenario["plan"]))
@@ -230,7 +267,10 @@ def test_up_needs_yes_without_a_terminal(pulumi: Pulumi) -> None:
     assert pulumi.calls() == []
 
 
-def test_up_previews_applies_and_reports_masked_outputs(pulumi: Pulumi) -> None:
+def test_up_previews_applies_and_reports_masked_outputs(spawned: Pulumi) -> None:
+    """Spawned: up through the CLI process (the update applies what the preview's program
+    registered)."""
+    pulumi = spawned
     code, out, err = up("--json")
     assert code == 0, err
     summary = json.loads(out)

@@ -36,6 +36,7 @@ import json
 import os
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
@@ -62,6 +63,69 @@ def install(directory: Path, scenario: dict[str, Any]) -> Path:
     target.chmod(0o755)
     (directory / "scenario.json").write_text(json.dumps(scenario), encoding="utf-8")
     return directory
+
+
+def run_in_process(
+    directory: Path, args: list[str], cwd: str, env: Mapping[str, str]
+) -> tuple[int, str, str]:
+    """Run the stand-in installed in ``directory`` as a function call instead of a process:
+    exit code, stdout, stderr. The inline program is not run (the scenario's plan answers)."""
+    import contextlib
+    import io
+
+    out, err = io.StringIO(), io.StringIO()
+    code = 0
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            StandIn(list(args), here=directory, cwd=Path(cwd), env=env, serve_program=False).main()
+        except SystemExit as exit_:
+            code = exit_.code if isinstance(exit_.code, int) else 1
+    return code, out.getvalue(), err.getvalue()
+
+
+def install_in_process(monkeypatch: Any, directory: Path) -> None:
+    """Make the real Automation API SDK call the stand-in in ``directory`` in this process: its
+    public ``PulumiCommand`` (the one class that spawns the CLI) runs :func:`run_in_process`
+    instead of a subprocess. Everything above it — LocalWorkspace, Stack, the event log (file or
+    gRPC), CommandError and its subclasses — is the SDK's own code."""
+    from pulumi.automation import _cmd
+    from pulumi.automation.errors import create_command_error
+    from semver import VersionInfo
+
+    def standin_init(
+        self: Any, root: str | None = None, version: Any = None, skip_version_check: bool = False
+    ) -> None:
+        scenario = json.loads((directory / "scenario.json").read_text())
+        self.command = str(directory / "pulumi")
+        self.version = VersionInfo.parse(scenario.get("version", "3.272.0"))
+
+    def standin_run(
+        self: Any,
+        args: list[str],
+        cwd: str,
+        additional_env: Mapping[str, str],
+        on_output: Any = None,
+        on_error: Any = None,
+    ) -> Any:
+        env = {**os.environ, **additional_env, "PULUMI_AUTOMATION_API": "true"}
+        code, stdout, stderr = run_in_process(directory, ["--non-interactive", *args], cwd, env)
+        out_lines, err_lines = stdout.splitlines(), stderr.splitlines()
+        for line, callback in [(x, on_output) for x in out_lines] + [
+            (x, on_error) for x in err_lines
+        ]:
+            if callback:
+                callback(line.rstrip())
+        result = _cmd.CommandResult(
+            stdout="\n".join(x.rstrip() for x in out_lines),
+            stderr="\n".join(x.rstrip() for x in err_lines),
+            code=code,
+        )
+        if code != 0:
+            raise create_command_error(result)
+        return result
+
+    monkeypatch.setattr(_cmd.PulumiCommand, "__init__", standin_init)
+    monkeypatch.setattr(_cmd.PulumiCommand, "run", standin_run)
 
 
 def calls(directory: Path) -> list[dict[str, Any]]:
@@ -166,7 +230,7 @@ class _Monitor:
 
 
 def run_program(
-    client: str, project: str, stack: str, config: dict[str, str]
+    client: str, project: str, stack: str, config: dict[str, str], here: Path = HERE
 ) -> list[dict[str, Any]]:
     """Run the inline program the SDK serves on ``client``; return what it registered."""
     from concurrent import futures
@@ -196,21 +260,35 @@ def run_program(
         server.stop(0)
     if response.error:
         _fail(f"error: an unhandled error occurred: {response.error}")
-    (HERE / "registered.json").write_text(json.dumps(monitor.registered))
+    (here / "registered.json").write_text(json.dumps(monitor.registered))
     return monitor.registered
 
 
 class StandIn:
-    def __init__(self, argv: list[str]) -> None:
+    def __init__(
+        self,
+        argv: list[str],
+        here: Path = HERE,
+        cwd: Path | None = None,
+        env: Mapping[str, str] | None = None,
+        serve_program: bool = True,
+    ) -> None:
+        """``here``: the install directory (scenario, call log); ``cwd``/``env``: the command's
+        (this process's when run as the CLI); ``serve_program``: run the inline program the SDK
+        serves (False: answer with the scenario's plan)."""
         self.argv = [a for a in argv if a != "--non-interactive"]
-        self.scenario = json.loads((HERE / "scenario.json").read_text())
+        self.here = here
+        self.cwd = cwd or Path.cwd()
+        self.env = os.environ if env is None else env
+        self.serve_program = serve_program
+        self.scenario = json.loads((here / "scenario.json").read_text())
         self.sequence = 0
         self.events: list[dict[str, Any]] = []
 
     # -------------------------------------------------------------- state
 
     def project(self) -> str:
-        settings = Path.cwd() / "Pulumi.yaml"
+        settings = self.cwd / "Pulumi.yaml"
         if not settings.exists():
             return "unknown"
         import yaml
@@ -218,7 +296,7 @@ class StandIn:
         return str(yaml.safe_load(settings.read_text())["name"])
 
     def state_dir(self) -> Path:
-        url = os.environ.get("PULUMI_BACKEND_URL", "")
+        url = self.env.get("PULUMI_BACKEND_URL", "")
         if not url.startswith("file://"):
             _fail(f"error: the stand-in supports file:// backends only, got {url!r}")
         return Path(unquote(urlparse(url).path)) / ".standin" / self.project()
@@ -313,13 +391,13 @@ class StandIn:
         previews first), which spares a second run of the same program.
         """
         client = next((a.split("=", 1)[1] for a in self.argv if a.startswith("--client=")), None)
-        registered = HERE / "registered.json"
+        registered = self.here / "registered.json"
         if self.argv[0] == "up" and registered.exists():
             return list(json.loads(registered.read_text()))
-        if client is None:
+        if client is None or not self.serve_program:
             return list(self.scenario.get("plan", []))
         stack = (_flag(self.argv, "--stack") or "").split("/")[-1]
-        return run_program(client, self.project(), stack, state["config"])
+        return run_program(client, self.project(), stack, state["config"], self.here)
 
     def planned_steps(self, state: dict[str, Any]) -> list[tuple[str, str, str, bool]]:
         existing = {r["urn"]: r for r in state["resources"]}
@@ -358,11 +436,11 @@ class StandIn:
         }
         record = {
             "argv": self.argv,
-            "cwd": os.getcwd(),
-            "env": {k: os.environ.get(k) for k in ENV_RECORDED},
+            "cwd": str(self.cwd),
+            "env": {k: self.env.get(k) for k in ENV_RECORDED},
             "policy_packs": packs,
         }
-        with open(HERE / "calls.jsonl", "a", encoding="utf-8") as log:
+        with open(self.here / "calls.jsonl", "a", encoding="utf-8") as log:
             log.write(json.dumps(record) + "\n")
         argv = self.argv
         command = argv[0] if argv else ""

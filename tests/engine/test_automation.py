@@ -371,3 +371,99 @@ def test_an_old_cli_asks_for_an_upgrade() -> None:
         automation.translate(InvalidVersionError("Minimum version requirement failed"), TARGET)
     )
     assert "upgrade" in text and "Minimum version" in text
+
+
+# ------------------------------------------------------------------------------ the rest of the mapping
+# Each branch of automation.translate / _translated / _attempt, called directly with the error the
+# SDK raises (errors.create_command_error classifies a CommandResult as the SDK does).
+
+
+@pytest.mark.parametrize(
+    ("output", "expected"),
+    [
+        ("error: InvalidClientTokenId: The security token included in the request is invalid", "expired or invalid"),
+        ("error: failed to decrypt: message authentication failed", "does not decrypt"),
+        ("error: No credentials provided", "PULUMI_ACCESS_TOKEN"),
+    ],
+)  # fmt: skip
+def test_the_other_spellings_of_credential_failures(output: str, expected: str) -> None:
+    assert expected in one_line(automation.translate(command_error(output), TARGET))
+
+
+def test_a_failing_inline_program_says_so_and_where_to_look() -> None:
+    error = command_error(
+        stdout="error: python inline source runtime error: KeyError: 'subnet'\nmore", code=1
+    )
+    assert isinstance(error, errors.InlineSourceRuntimeError)
+    engine_error = automation.translate(error, TARGET)
+    assert one_line(engine_error) == (
+        "the Pulumi program failed: python inline source runtime error: KeyError: 'subnet'"
+    )
+    assert engine_error.hint and "traceback" in engine_error.hint
+
+
+def test_the_first_error_comes_from_the_events_when_the_output_has_none() -> None:
+    from pulumi.automation import DiagnosticEvent, EngineEvent
+
+    collector = EventCollector("up")
+    message = "creating EKS cluster: AccessDeniedException: not authorized\ndetail"
+    collector(EngineEvent(1, 0, diagnostic_event=DiagnosticEvent(message, "never", "error")))
+    error = command_error("warning: slow\n", code=1)
+    assert one_line(automation.translate(error, TARGET, [collector])) == (
+        "the Pulumi engine failed (exit 1: creating EKS cluster: AccessDeniedException: not authorized)"
+    )
+    assert automation._first_error("", []) == "no output"
+    assert automation._first_error("  \nfirst line\nsecond", []) == "first line"
+
+
+def test_credentials_in_urls_never_reach_the_error_line() -> None:
+    error = command_error("error: could not open backend postgres://admin:hunter2@db:5432/state")
+    text = one_line(automation.translate(error, TARGET))
+    assert "hunter2" not in text and "postgres://" in text
+
+
+def test_a_cli_that_ends_without_a_summary_is_one_engine_error() -> None:
+    with pytest.raises(EngineError) as caught, automation._translated(TARGET, []):
+        raise RuntimeError("summary event never arrived")
+    assert "ended without a result" in one_line(caught.value) and caught.value.hint
+    with pytest.raises(RuntimeError, match="something else"), automation._translated(TARGET, []):
+        raise RuntimeError("something else")  # not the SDK's check: a bug, not an engine error
+    with (
+        pytest.raises(EngineError, match="locked by another update"),
+        automation._translated(TARGET, []),
+    ):
+        raise command_error("error: [409] Conflict: Another update is currently in progress.")
+
+
+def test_drift_and_mandatory_policies_are_outcomes_not_errors() -> None:
+    from pulumi.automation import EngineEvent, PolicyEvent
+
+    def fails(error: errors.CommandError) -> Any:
+        def call() -> Any:
+            raise error
+
+        return call
+
+    drift = command_error("error: no changes were expected but changes were proposed", code=255)
+    assert automation._attempt(fails(drift), EventCollector("preview"), drift_check=True) == (
+        "drift",
+        None,
+    )
+    assert automation._attempt(
+        fails(command_error("error: update failed", code=7)), EventCollector("preview"),
+        drift_check=True,
+    ) == ("drift", None)  # fmt: skip
+    with pytest.raises(errors.CommandError):  # without --expect-no-changes it is a failure
+        automation._attempt(fails(drift), EventCollector("preview"))
+    collector = EventCollector("preview")
+    policy = PolicyEvent("not protected", "raw", "CF-DATA-001", "clusterforge", "0.1.0", "", "mandatory", "urn")  # fmt: skip
+    collector(EngineEvent(1, 0, policy_event=policy))
+    assert automation._attempt(fails(command_error("error: preview failed")), collector) == (
+        "policy",
+        None,
+    )
+    advisory = EventCollector("preview")
+    advisory(EngineEvent(1, 0, policy_event=PolicyEvent("x", "raw", "CF-GOV-004", "clusterforge", "0.1.0", "", "advisory", "urn")))  # fmt: skip
+    with pytest.raises(errors.CommandError):
+        automation._attempt(fails(command_error("error: preview failed")), advisory)
+    assert automation._attempt(lambda: "result", EventCollector("preview")) == ("ok", "result")

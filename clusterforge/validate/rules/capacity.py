@@ -5,16 +5,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from clusterforge.clouds import profile
 from clusterforge.findings import Finding, Severity
 from clusterforge.validate.registry import Context, rule
 
 RESERVATION_ID = re.compile(r"^cr-[0-9a-f]{8}([0-9a-f]{9})?$")
-#: Capacity types each cloud sells (GKE flex-start is DWS; AWS has no equivalent purchase option).
-CAPACITY_BY_CLOUD = {
-    "aws": ("on_demand", "spot", "reservation", "capacity_block"),
-    "gcp": ("on_demand", "spot", "reservation", "flex_start"),
-    "kubernetes": ("on_demand", "spot", "reservation", "capacity_block", "flex_start"),
-}
 #: EC2 SupportedUsageClasses value each capacity type needs.
 USAGE_CLASS = {"on_demand": "on-demand", "spot": "spot", "capacity_block": "capacity-block"}
 
@@ -69,7 +64,7 @@ def placement_on_reserved(ctx: Context) -> Iterator[Finding]:
 
 @rule("CAP003", "The capacity type is sold for this cloud and instance type")
 def capacity_available(ctx: Context) -> Iterator[Finding]:
-    allowed = CAPACITY_BY_CLOUD.get(ctx.cluster.cloud, ())
+    allowed = profile(ctx.cluster.cloud).capacity_types
     for pool in ctx.resolved.pools:
         kind = pool.spec.capacity.type
         path = f"{pool.path}.capacity.type"

@@ -6,15 +6,9 @@ from collections.abc import Iterator
 
 from clusterforge.catalog.efa import efa_layout as build_efa_layout
 from clusterforge.catalog.efa import summary
+from clusterforge.clouds import profile
 from clusterforge.findings import Finding, Severity
 from clusterforge.validate.registry import Context, rule
-
-#: Fabrics each cloud builds (GPUDirect-TCPX/TCPXO/RDMA are GCP's; InfiniBand is for existing clusters).
-FABRICS_BY_CLOUD = {
-    "aws": ("auto", "none", "efa"),
-    "gcp": ("auto", "none", "gpudirect-tcpx", "gpudirect-tcpxo", "rdma"),
-    "kubernetes": ("auto", "none", "infiniband", "rdma"),
-}
 
 
 @rule("EFA001", "EFA is requested only on instance types that have it", clouds=("aws",))
@@ -58,7 +52,7 @@ def efa_single_zone(ctx: Context) -> Iterator[Finding]:
 
 @rule("EFA003", "The fabric is one this cloud builds")
 def fabric_for_cloud(ctx: Context) -> Iterator[Finding]:
-    allowed = FABRICS_BY_CLOUD.get(ctx.cluster.cloud, ())
+    allowed = profile(ctx.cluster.cloud).fabrics
     for pool in ctx.resolved.pools:
         if pool.spec.fabric not in allowed:
             yield ctx.finding(

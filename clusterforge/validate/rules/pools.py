@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from clusterforge.clouds import profile
 from clusterforge.findings import Finding, Severity
 from clusterforge.validate.registry import Context, rule
 from clusterforge.validate.rules._util import did_you_mean
@@ -113,7 +114,7 @@ def pool_sizes(ctx: Context) -> Iterator[Finding]:
                 f"nodes {desired} is above max_nodes {high}",
                 "lower nodes or raise max_nodes",
             )
-        if ctx.cluster.cloud in ("aws", "gcp") and pool.max_size == 0:
+        if profile(ctx.cluster.cloud).creates_cluster and pool.max_size == 0:
             given = "max_nodes" if spec.max_nodes is not None else "nodes"
             yield ctx.finding(
                 f"{pool.path}.{given}",
@@ -156,7 +157,7 @@ def system_pool_present(ctx: Context) -> Iterator[Finding]:
             "every pool is an accelerator pool: their taints keep CoreDNS and controllers off, so they have nowhere to run",
             "add a small CPU pool, e.g. {name: system, instance_type: m7i.2xlarge, nodes: 2}",
         )
-    if not ctx.resolved.pools and ctx.cluster.cloud != "kubernetes":
+    if not ctx.resolved.pools and profile(ctx.cluster.cloud).creates_cluster:
         yield ctx.finding(
             "node_pools",
             "the stack declares no node pools",

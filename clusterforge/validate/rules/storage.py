@@ -9,15 +9,10 @@ from typing import Any
 
 from clusterforge.catalog import gcp_network
 from clusterforge.catalog.fsx import data_paths, efa_capacity_increment, metadata_iops_problem
+from clusterforge.clouds import profile
 from clusterforge.findings import Finding, Severity
 from clusterforge.validate.registry import Context, rule
 from clusterforge.validate.rules._util import did_you_mean
-
-STORAGE_BY_CLOUD = {
-    "aws": ("lustre", "parallel"),
-    "gcp": ("lustre", "parallel", "filestore", "gcsfuse", "parallelstore"),
-    "kubernetes": (),
-}
 
 
 def fsx_facts(ctx: Context) -> dict[str, Any]:
@@ -45,7 +40,7 @@ def nearest_capacity(deployment: dict[str, Any], capacity_gib: int) -> int:
 
 @rule("STO001", "The storage type exists on this cloud")
 def storage_type_for_cloud(ctx: Context) -> Iterator[Finding]:
-    allowed = STORAGE_BY_CLOUD.get(ctx.cluster.cloud, ())
+    allowed = tuple(profile(ctx.cluster.cloud).storage)
     for item in ctx.resolved.storage:
         if item.spec.type not in allowed:
             yield ctx.finding(
