@@ -60,10 +60,9 @@ def _known_rules(
 ) -> tuple[str, ...]:
     """Warn about --skip ids that match no rule: a typo would otherwise leave the rule running."""
     if value:
-        from clusterforge.policies import RULES as POLICIES
-        from clusterforge.validate import RULES
+        from clusterforge.ruleindex import registered_ids
 
-        known = {r.upper() for r in RULES} | {p.upper() for p in POLICIES}
+        known = {r.upper() for r in registered_ids()}
         for rule_id in value:
             if rule_id.upper() not in known:
                 click.echo(
