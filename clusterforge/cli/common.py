@@ -7,7 +7,6 @@ import os
 import re
 import signal
 import sys
-import tempfile
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -225,6 +224,8 @@ def _write(text: str, out: Path, *, inputs: tuple[Path, ...], report: bool, forc
             )
     if report and not text.lstrip().startswith(("{", "[")):
         text = f"{text.rstrip(chr(10))}\n{OUT_MARKER}\n"
+    import tempfile  # only when writing a file: the quick commands start without it
+
     tmp: str | None = None
     previous: dict[int, Any] = {}
     main = threading.current_thread() is threading.main_thread()

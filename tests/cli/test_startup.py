@@ -66,6 +66,18 @@ def test_schema_and_rules_read_prebuilt_data() -> None:
     ), loaded
 
 
+def test_json_output_needs_no_terminal_renderer() -> None:
+    """rich (tables, colour) loads for text output only: `validate --format json` and
+    `catalog --format json` leave it, and the policy SDK, unimported."""
+    result = probe(
+        ["validate", str(EXAMPLES / "aws-capacity-block.yaml"), "--format", "json"],
+        ["catalog", "--cloud", "gcp", "--format", "json"],
+    )
+    assert set(result["codes"].values()) <= {0, 1}, result  # type: ignore[union-attr]
+    assert not any(m.startswith("rich") for m in result["loaded"]), result  # type: ignore[union-attr]
+    assert result["heavy"] == [], result
+
+
 def test_the_prebuilt_schema_equals_the_models() -> None:
     assert schema.prebuilt_text() == schema.live_text(), f"run: {schema.REGENERATE}"
 
