@@ -7,8 +7,9 @@ once as a warm-up (OS file cache, bytecode), then ``--repeats`` times; the best 
 least disturbed by other load on the machine). The children run without
 ``PYTHONDONTWRITEBYTECODE``, so the warm-up writes the bytecode an installed package has (pip
 compiles it at install time); without it every run would recompile each module. CPU is the child's user + system time from
-``wait4``; the target (issue 9) is 0.3 s each. ``python -c "import click"`` is the floor: the
-interpreter and click alone. Prints a Markdown table, or one JSON line with ``--json``.
+``wait4``; the target (issue 9) is 0.3 s each. ``python -c "import click"`` is the floor of
+every command (the interpreter and click); with ``clusterforge.spec.models`` it is the floor of
+``validate`` (pydantic and the built models, which validation needs). Prints a Markdown table, or one JSON line with ``--json``.
 Not a test: figures depend on the machine and its load (the load average is printed with them).
 """
 
@@ -29,6 +30,10 @@ TARGET_SECONDS = 0.3
 
 COMMANDS: dict[str, list[str]] = {
     "python -c 'import click'": [PYTHON, "-c", "import click"],
+    # What validate cannot start without: click and the spec's pydantic models, built.
+    "python -c 'import click, clusterforge.spec.models'": [
+        PYTHON, "-c", "import click, clusterforge.spec.models",
+    ],
     "clusterforge --help": [CLUSTERFORGE, "--help"],
     "clusterforge validate aws-h100-training.py": [
         CLUSTERFORGE, "validate", str(ROOT / "examples" / "aws-h100-training.py"),

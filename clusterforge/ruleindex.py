@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from clusterforge.errors import ClusterforgeError
 from clusterforge.findings import Severity
 
 INDEX_FILE = Path(__file__).with_name("rule_index.json")
@@ -89,8 +90,14 @@ def document(rules: list[IndexedRule]) -> str:
 @functools.lru_cache(maxsize=1)
 def rules() -> tuple[IndexedRule, ...]:
     """Every rule: the report-level findings, validation rules by id, then policies in pack order."""
-    data = json.loads(INDEX_FILE.read_text(encoding="utf-8"))
-    return tuple(IndexedRule.from_dict(row) for row in data["rules"])
+    try:
+        data = json.loads(INDEX_FILE.read_text(encoding="utf-8"))
+        return tuple(IndexedRule.from_dict(row) for row in data["rules"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ClusterforgeError(
+            f"the rule index {INDEX_FILE.name} is missing or unreadable ({type(exc).__name__}: {exc})",
+            hint=f"reinstall clusterforge; in a checkout, run {REGENERATE}",
+        ) from None
 
 
 def registered_ids() -> frozenset[str]:

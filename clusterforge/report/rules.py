@@ -165,7 +165,10 @@ def main() -> None:
     """Rewrite the rule index from the registries, then print ``docs/rules.md`` from it."""
     index = live_index()
     text = ruleindex.document(index)
-    if ruleindex.INDEX_FILE.read_text(encoding="utf-8") != text:
+    if (
+        not ruleindex.INDEX_FILE.is_file()
+        or ruleindex.INDEX_FILE.read_text(encoding="utf-8") != text
+    ):
         ruleindex.INDEX_FILE.write_text(text, encoding="utf-8")
         ruleindex.rules.cache_clear()
         print(f"wrote {ruleindex.INDEX_FILE}", file=sys.stderr)

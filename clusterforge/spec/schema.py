@@ -12,13 +12,21 @@ import json
 import sys
 from pathlib import Path
 
+from clusterforge.errors import ClusterforgeError
+
 SCHEMA_FILE = Path(__file__).with_name("schema.json")
 REGENERATE = "python -m clusterforge.spec.schema"
 
 
 def prebuilt_text() -> str:
     """What ``clusterforge schema`` prints: the generated schema file."""
-    return SCHEMA_FILE.read_text(encoding="utf-8")
+    try:
+        return SCHEMA_FILE.read_text(encoding="utf-8")
+    except (OSError, ValueError) as exc:
+        raise ClusterforgeError(
+            f"the stack schema {SCHEMA_FILE.name} is missing or unreadable ({type(exc).__name__}: {exc})",
+            hint=f"reinstall clusterforge; in a checkout, run {REGENERATE}",
+        ) from None
 
 
 def live_text() -> str:
@@ -30,7 +38,7 @@ def live_text() -> str:
 
 def main() -> None:
     text = live_text()
-    if not SCHEMA_FILE.is_file() or prebuilt_text() != text:
+    if not SCHEMA_FILE.is_file() or SCHEMA_FILE.read_text(encoding="utf-8") != text:
         SCHEMA_FILE.write_text(text, encoding="utf-8")
         print(f"wrote {SCHEMA_FILE}", file=sys.stderr)
 
