@@ -1,6 +1,7 @@
 """Policy evaluations per second over the plan of STACK (offline ``run_policies``).
 
-    python benchmarks/policy_rate.py STACK
+    python benchmarks/policy_rate.py STACK          # a stack file: planned offline first
+    python benchmarks/policy_rate.py PLAN.json      # or a plan written by `plan --format json`
 
 One evaluation is one (resource rule, resource) decision, plus one per stack rule; the pack runs
 once as a warm-up, then best of three timed runs. Prints one JSON line.
@@ -11,8 +12,10 @@ from __future__ import annotations
 import json
 import sys
 import time
+from pathlib import Path
 
 from clusterforge.engine import plan_offline
+from clusterforge.graph import ResourceGraph
 from clusterforge.policies import RULES
 from clusterforge.policies.offline import run_policies
 from clusterforge.policies.registry import applies
@@ -20,8 +23,17 @@ from clusterforge.spec.loader import load_stack
 from clusterforge.validate import validate
 
 
+def graph_of(path: str) -> ResourceGraph:
+    """The planned graph of a stack file, or of a plan document (``check PLAN.json`` reads it so)."""
+    if path.endswith(".json"):
+        document = json.loads(Path(path).read_text(encoding="utf-8"))
+        if "resources" in document:
+            return ResourceGraph.from_plan_document(document)
+    return plan_offline(validate(load_stack(path).cluster)[0])
+
+
 def main(path: str) -> None:
-    graph = plan_offline(validate(load_stack(path).cluster)[0])
+    graph = graph_of(path)
     resources = [r for r in graph.resources if r.type != "pulumi:pulumi:Stack"]
     resource_rules = [r for r in RULES.values() if r.kind == "resource"]
     stack_rules = len(RULES) - len(resource_rules)

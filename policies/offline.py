@@ -17,6 +17,7 @@ traceback.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 from inspect import isawaitable
 from typing import Any
 
@@ -29,10 +30,17 @@ from pulumi_policy import (
     ResourceValidationArgs,
     StackValidationArgs,
 )
+from pulumi_policy import proxy as _sdk_proxy
 from pulumi_policy.policy import (
     _NotApplicableError,  # the SDK's "not applicable" signal (no public name)
 )
-from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError, unknown_checking_proxy
+from pulumi_policy.proxy import (
+    UNKNOWN_STRING_VALUE,
+    UnknownValueError,
+    _append_prop,  # the SDK's path of a property (no public name), as its errors name it
+    _DictProxy,
+    _ListProxy,
+)
 
 from clusterforge.findings import Finding, Severity
 from clusterforge.graph import STACK_TYPE, PlannedResource, ResourceGraph
@@ -42,6 +50,10 @@ from clusterforge.policies.registry import PolicyRule, applies, facts_cached, se
 
 #: How the offline engine writes a value only the cloud knows (see clusterforge.engine.offline).
 COMPUTED = "<computed>"
+#: The SDK's unknown sentinels (what its ``_is_unknown`` tests for).
+_UNKNOWNS = frozenset(
+    getattr(_sdk_proxy, name) for name in dir(_sdk_proxy) if name.startswith("UNKNOWN_")
+)
 SOURCE = "policy"
 
 
@@ -107,7 +119,7 @@ class _Run:
 
     def props(self, resource: PlannedResource) -> Any:
         if resource.urn not in self._props:
-            self._props[resource.urn] = unknown_checking_proxy(_with_unknowns(resource.inputs))
+            self._props[resource.urn] = _LazyDictProxy(resource.inputs, [])
         return self._props[resource.urn]
 
     def options(self, resource: PlannedResource) -> PolicyResourceOptions:
@@ -225,12 +237,91 @@ def _options(resource: PlannedResource) -> PolicyResourceOptions:
     )
 
 
-def _with_unknowns(value: Any) -> Any:
-    """Plan values → engine values: ``<computed>`` becomes the SDK's unknown sentinel."""
+class _LazyDictProxy(_DictProxy):
+    """The SDK's ``unknown_checking_proxy`` of plan inputs, built as it is read.
+
+    ``unknown_checking_proxy`` copies a resource's whole input tree into proxies before any rule
+    runs, though most rules read a few keys: a quarter of a policy run went there. This proxy is
+    an SDK ``_DictProxy`` (a rule sees the same type) whose children are wrapped on first read and
+    kept, and ``<computed>`` values become the SDK's unknown sentinel as they are read — so every
+    read answers what the SDK's eager proxy answers, and raises the same ``UnknownValueError``
+    (same sentinel, same property path). The plan's inputs are never modified.
+    """
+
+    def __init__(self, inputs: dict[str, Any], path: list[str]) -> None:
+        super().__init__({}, path)
+        self._inputs = inputs
+        self._path = path
+        self._read: dict[str, Any] = {}
+
+    def _child(self, key: Any) -> Any:
+        read = self._read
+        if key in read:
+            return read[key]
+        value = read[key] = _engine_value(self._inputs[key], self._path, key)
+        return value
+
+    def __getitem__(self, key: Any) -> Any:
+        if key == "__target":  # what the SDK's serializer unwraps
+            return {k: self._child(k) for k in self._inputs}
+        read = self._read
+        value = read[key] if key in read else self._child(key)
+        if isinstance(value, str) and value in _UNKNOWNS:  # the SDK's _raise_if_unknown, inline
+            raise UnknownValueError(value, _append_prop(self._path, key))
+        return value
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        if key not in self._inputs:
+            self._inputs = {**self._inputs, key: None}  # a copy: the plan stays as planned
+        self._read[key] = value
+
+    def __len__(self) -> int:
+        return len(self._inputs)
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._inputs)
+
+
+class _LazyListProxy(_ListProxy):
+    """The SDK's ``_ListProxy`` of a plan list, its elements wrapped on first read (see above)."""
+
+    def __init__(self, inputs: list[Any], path: list[str]) -> None:
+        super().__init__([], path)
+        self._inputs = inputs
+        self._path = path
+        self._read: dict[int, Any] = {}
+
+    def _child(self, index: int) -> Any:
+        if index < 0:
+            index += len(self._inputs)
+        if index in self._read:
+            return self._read[index]
+        if not 0 <= index < len(self._inputs):
+            raise IndexError("list index out of range")
+        value = self._read[index] = _engine_value(self._inputs[index], self._path, index)
+        return value
+
+    def __getitem__(self, key: Any) -> Any:
+        if isinstance(key, str) and key == "__target":
+            return [self._child(i) for i in range(len(self._inputs))]
+        if isinstance(key, slice):  # as the SDK: a plain list of the (wrapped) elements
+            return [self._child(i) for i in range(*key.indices(len(self._inputs)))]
+        value = self._child(key)
+        if isinstance(value, str) and value in _UNKNOWNS:
+            raise UnknownValueError(value, _append_prop(self._path, key))
+        return value
+
+    def __len__(self) -> int:
+        return len(self._inputs)
+
+
+def _engine_value(value: Any, path: list[str], key: Any) -> Any:
+    """A plan value as the engine passes it to a policy: containers proxied, ``<computed>`` as the
+    SDK's unknown sentinel."""
     if isinstance(value, dict):
-        return {k: _with_unknowns(v) for k, v in value.items()}
+        return _LazyDictProxy(value, _append_prop(path, key))
     if isinstance(value, list):
-        return [_with_unknowns(v) for v in value]
+        return _LazyListProxy(value, _append_prop(path, key))
     return UNKNOWN_STRING_VALUE if value == COMPUTED else value
 
 

@@ -12,7 +12,7 @@ import difflib
 import functools
 import json
 from dataclasses import dataclass, field
-from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from clusterforge.catalog.model import AWS_NEURON, GOOGLE_TPU, NVIDIA, Offering
@@ -137,9 +137,14 @@ def _preference(offering: Offering, region: str, fabric: bool) -> tuple[float, i
     return (bandwidth, interfaces, price, offering.instance_type)
 
 
-def data_path(cloud: str, name: str) -> Any:
-    """The packaged data file ``data/<cloud>/<name>`` (a Traversable)."""
-    return resources.files("clusterforge.catalog").joinpath("data", cloud, name)
+#: The packaged data files (pip installs packages unpacked; ``importlib.resources`` would cost
+#: the quick commands its tempfile/zip machinery for the same path).
+DATA_DIR = Path(__file__).with_name("data")
+
+
+def data_path(cloud: str, name: str) -> Path:
+    """The packaged data file ``data/<cloud>/<name>``."""
+    return DATA_DIR / cloud / name
 
 
 def _read(cloud: str, name: str, *, required: bool = True) -> dict[str, Any]:

@@ -7,7 +7,6 @@ import os
 import re
 import signal
 import sys
-import tempfile
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -60,10 +59,9 @@ def _known_rules(
 ) -> tuple[str, ...]:
     """Warn about --skip ids that match no rule: a typo would otherwise leave the rule running."""
     if value:
-        from clusterforge.policies import RULES as POLICIES
-        from clusterforge.validate import RULES
+        from clusterforge.ruleindex import registered_ids
 
-        known = {r.upper() for r in RULES} | {p.upper() for p in POLICIES}
+        known = {r.upper() for r in registered_ids()}
         for rule_id in value:
             if rule_id.upper() not in known:
                 click.echo(
@@ -226,6 +224,8 @@ def _write(text: str, out: Path, *, inputs: tuple[Path, ...], report: bool, forc
             )
     if report and not text.lstrip().startswith(("{", "[")):
         text = f"{text.rstrip(chr(10))}\n{OUT_MARKER}\n"
+    import tempfile  # only when writing a file: the quick commands start without it
+
     tmp: str | None = None
     previous: dict[int, Any] = {}
     main = threading.current_thread() is threading.main_thread()

@@ -25,7 +25,6 @@ from clusterforge.cli.common import (
 from clusterforge.clouds import cluster_clouds
 from clusterforge.errors import UsageError
 from clusterforge.report import render
-from clusterforge.report.compare import render_comparison
 
 cloud_option = click.option(
     "--cloud",
@@ -114,6 +113,8 @@ def plan(
                 hint="e.g. --compare aws,gcp",
             )
         loaded, comparison = api.compare_stack(stack_file, clouds, stack_name=stack_name, skip=skip)
+        from clusterforge.report.compare import render_comparison  # rich: only for this table
+
         text = render_comparison(comparison, fmt, color=use_color(ctx) and out is None)
         emit_report(text, out, loaded=loaded.cluster is not None, inputs=(stack_file,), force=force)
         findings = [f for r in comparison.reports.values() for f in r.findings]

@@ -15,9 +15,9 @@ from clusterforge.cli.common import emit, format_option, handle_errors, out_opti
 @handle_errors
 def schema(out: Path | None) -> None:
     """Print the JSON Schema of stack files (for editor completion)."""
-    from clusterforge.spec import json_schema
+    from clusterforge.spec.schema import prebuilt_text
 
-    emit(json.dumps(json_schema(), indent=2) + "\n", out)
+    emit(prebuilt_text(), out)  # generated from the models; a test keeps it equal to them
 
 
 @click.command()
@@ -25,30 +25,20 @@ def schema(out: Path | None) -> None:
 @handle_errors
 def rules(fmt: str) -> None:
     """List the validation rules and the policies: stable ids for --skip, reports and SARIF."""
-    from clusterforge.policies import RULES as POLICIES
-    from clusterforge.validate import RULES
+    from clusterforge import ruleindex
 
+    # From the rule index (data generated from the registries): no rule or SDK import.
+    indexed = [r for r in ruleindex.rules() if r.registry in ("validation", "policies")]
     rows = [
         {
             "id": r.id,
-            "kind": "validation",
+            "kind": r.kind,
             "severity": r.severity.value,
             "clouds": list(r.clouds),
             "title": r.title,
             "description": r.description,
-        }  # fmt: skip
-        for r in sorted(RULES.values(), key=lambda r: r.id)
-    ]
-    rows += [
-        {
-            "id": p.id,
-            "kind": "policy",
-            "severity": p.severity.value,
-            "clouds": [],
-            "title": p.title,
-            "description": p.description,
         }
-        for p in sorted(POLICIES.values(), key=lambda p: p.id)
+        for r in sorted(indexed, key=lambda r: (r.kind != "validation", r.id))
     ]
     if fmt == "json":
         emit(json.dumps(rows, indent=2) + "\n", None)

@@ -2,8 +2,9 @@
 
 SARIF (``tool.driver.rules``), the Markdown PR comment and ``docs/rules.md`` read the same
 :class:`RuleDoc` per id, so a rule's title, severity, tags, description, help and link are
-written once. ``docs/rules.md`` is generated from here (``python -m clusterforge.report.rules``);
-a test keeps it current. Each rule has an anchor (``cf-aws-001``, ``k8s002``) that ``help_uri``
+written once. The docs come from the rule index (:mod:`clusterforge.ruleindex`, data), which
+:func:`live_index` builds from the registries: ``python -m clusterforge.report.rules >
+docs/rules.md`` rewrites the index and prints the page; tests keep both current. Each rule has an anchor (``cf-aws-001``, ``k8s002``) that ``help_uri``
 points at: relative to the repository (``docs/rules.md#cf-aws-001``) unless
 ``CLUSTERFORGE_RULES_URL`` names where the page is published (code scanning wants an absolute
 URL, for example the page's URL on your Git host).
@@ -15,7 +16,9 @@ import os
 import sys
 from dataclasses import dataclass
 
+from clusterforge import ruleindex
 from clusterforge.findings import Severity
+from clusterforge.ruleindex import IndexedRule
 
 DOCS_PATH = "docs/rules.md"
 #: GitHub code scanning ranks security alerts by this score (>= 9 critical, 7-8.9 high,
@@ -62,30 +65,43 @@ def _camel(title: str) -> str:
 
 
 def rule_docs() -> list[RuleDoc]:
-    """Validation rules (by id), then policies (in pack order)."""
+    """Every documented rule, from the rule index: report-level findings, validation rules (by
+    id), then policies (in pack order). Imports neither the rules nor the policy SDK."""
+    return [
+        RuleDoc(r.id, r.name, r.title, r.severity, r.kind, r.area, r.doc, r.help)
+        for r in ruleindex.rules()
+    ]
+
+
+def live_index() -> list[IndexedRule]:
+    """The rule index as the registries hold it now (imports every rule and the policy SDK)."""
     from clusterforge.policies import RULES as POLICIES
     from clusterforge.validate import RULES as VALIDATION
 
-    docs = [
+    def report_level(
+        rule_id: str, name: str, title: str, area: str, doc: str, fix: str
+    ) -> IndexedRule:
+        return IndexedRule(
+            rule_id, "validation", "report", name, title, Severity.ERROR, area, (), doc, doc, fix
+        )
+
+    index = [
         # Findings the loader and `diff` emit outside the rule registries: documented here so
         # every SARIF ruleId has its descriptor and every finding its anchor.
-        RuleDoc(
-            "SPEC001", "StackSchema", "The stack file matches the schema", Severity.ERROR,
-            "validation", "stack validation",
+        report_level(
+            "SPEC001", "StackSchema", "The stack file matches the schema", "stack validation",
             "Unknown keys, wrong types, values out of range and missing required fields, each at "
             "its spec path and file:line (`clusterforge schema` prints the JSON Schema).",
             "Fix the key or value the finding names; an unknown key lists the nearest valid ones.",
         ),
-        RuleDoc(
-            "SPEC002", "PythonStackRuns", "A Python stack runs to a `cluster`", Severity.ERROR,
-            "validation", "stack validation",
+        report_level(
+            "SPEC002", "PythonStackRuns", "A Python stack runs to a `cluster`", "stack validation",
             "A Python stack that raises, exits, or runs past its time limit "
             "(CLUSTERFORGE_STACK_TIMEOUT, default 60 s) is reported at the line that failed.",
             "Fix the error at the line named; stacks define a module-level `cluster = Cluster(...)`.",
         ),
-        RuleDoc(
-            "DIFF001", "DataLossInDiff", "A change deletes or replaces storage", Severity.ERROR,
-            "validation", "pull-request review",
+        report_level(
+            "DIFF001", "DataLossInDiff", "A change deletes or replaces storage", "pull-request review",
             "`clusterforge diff` predicts that a change deletes or replaces a resource that holds "
             "data (file systems, their S3 associations, volumes, buckets, KMS keys) from the "
             "providers' replace-on-change properties; the same rule as the `up` data-loss guard.",
@@ -95,11 +111,11 @@ def rule_docs() -> list[RuleDoc]:
     ]  # fmt: skip
     for rule in sorted(VALIDATION.values(), key=lambda r: r.id):
         explained = rule.description or " ".join((rule.check.__doc__ or "").split())
-        description = f"{rule.title}." + (f" {explained}" if explained else "")
-        docs.append(
-            RuleDoc(
-                rule.id, _camel(rule.title), rule.title, rule.severity, "validation",
-                "stack validation", description,
+        doc = f"{rule.title}." + (f" {explained}" if explained else "")
+        index.append(
+            IndexedRule(
+                rule.id, "validation", "validation", _camel(rule.title), rule.title, rule.severity,
+                "stack validation", tuple(rule.clouds), rule.description, doc,
                 "Each finding names the spec path, the stack file line and the fix for its case; "
                 f"`--skip {rule.id}` leaves the rule out.",
             )
@@ -110,13 +126,13 @@ def rule_docs() -> list[RuleDoc]:
             if policy.same_as
             else ""
         )
-        docs.append(
-            RuleDoc(
-                policy.id, policy.title, policy.title, policy.severity, "policy", policy.area,
-                policy.description + same, policy.remediation,
+        index.append(
+            IndexedRule(
+                policy.id, "policy", "policies", policy.title, policy.title, policy.severity,
+                policy.area, (), policy.description, policy.description + same, policy.remediation,
             )
         )  # fmt: skip
-    return docs
+    return index
 
 
 def rules_markdown() -> str:
@@ -145,5 +161,19 @@ def rules_markdown() -> str:
     return "\n".join(out)
 
 
-if __name__ == "__main__":
+def main() -> None:
+    """Rewrite the rule index from the registries, then print ``docs/rules.md`` from it."""
+    index = live_index()
+    text = ruleindex.document(index)
+    if (
+        not ruleindex.INDEX_FILE.is_file()
+        or ruleindex.INDEX_FILE.read_text(encoding="utf-8") != text
+    ):
+        ruleindex.INDEX_FILE.write_text(text, encoding="utf-8")
+        ruleindex.rules.cache_clear()
+        print(f"wrote {ruleindex.INDEX_FILE}", file=sys.stderr)
     sys.stdout.write(rules_markdown())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,20 +1,27 @@
 """The declarative cluster spec (pydantic models) and the stack file loader.
 
-Never imports Pulumi or cloud SDKs: `clusterforge validate` starts fast.
+Never imports Pulumi or cloud SDKs: `clusterforge validate` starts fast. The models load on
+first use (PEP 562), so ``clusterforge schema`` (which prints the prebuilt
+:mod:`clusterforge.spec.schema`) does not pay for building them.
 """
 
-from clusterforge.spec.models import (
-    Addon,
-    Capacity,
-    CloudOverride,
-    Cluster,
-    KubernetesConfig,
-    NetworkConfig,
-    NodePool,
-    Storage,
-    Taint,
-    json_schema,
-)
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from clusterforge.spec.models import (
+        Addon,
+        Capacity,
+        CloudOverride,
+        Cluster,
+        KubernetesConfig,
+        NetworkConfig,
+        NodePool,
+        Storage,
+        Taint,
+        json_schema,
+    )
 
 __all__ = [
     "Addon",
@@ -28,3 +35,11 @@ __all__ = [
     "Taint",
     "json_schema",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in __all__:
+        from clusterforge.spec import models
+
+        return getattr(models, name)
+    raise AttributeError(f"module 'clusterforge.spec' has no attribute {name!r}")

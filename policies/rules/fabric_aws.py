@@ -71,6 +71,7 @@ def reserved_capacity(props: Any) -> str | None:
     return None
 
 
+@resource_fact
 def launch_interfaces(props: Any) -> list[NetworkInterface] | Any:
     """Every network interface of launch template inputs, as the catalog's rows; UNKNOWN when
     the list, an index or a type is not known yet (a preview)."""

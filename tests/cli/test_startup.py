@@ -1,4 +1,5 @@
-"""Start-up: the quick commands load no Pulumi or provider SDK, and the lazy command table is true."""
+"""Start-up: the quick commands load no Pulumi, policy or provider SDK (nor what else they need
+not), the lazy command table is true, and the prebuilt data they print equals its source."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import sys
 import click
 
 from clusterforge.cli.main import COMMANDS, _short_help, cli
+from clusterforge.spec import schema
 
 from helpers import EXAMPLES
 
@@ -25,7 +27,8 @@ for args in COMMANDS_TO_RUN:
 heavy = sorted({m.split(".")[0] for m in sys.modules
                 if m.split(".")[0] in ("pulumi", "pulumi_aws", "pulumi_gcp", "pulumi_kubernetes",
                                        "pulumi_policy", "grpc", "boto3", "botocore")})
-print(json.dumps({"codes": codes, "heavy": heavy}))
+loaded = sorted(m for m in sys.modules if m.split(".")[0] in ("pydantic", "rich", "clusterforge"))
+print(json.dumps({"codes": codes, "heavy": heavy, "loaded": loaded}))
 """
 
 
@@ -43,11 +46,40 @@ def test_quick_commands_leave_pulumi_and_boto_unimported() -> None:
         ["validate", str(EXAMPLES / "aws-h100-training.py")],
         ["validate", str(EXAMPLES / "gcp-a3-mega-training.yaml")],
         ["schema"],
+        ["rules"],
+        ["rules", "--format", "json"],
         ["catalog", "--help"],
         ["catalog", "--cloud", "aws"],
     )
     assert set(result["codes"].values()) <= {0, 1}, result  # type: ignore[union-attr]
     assert result["heavy"] == [], result
+
+
+def test_schema_and_rules_read_prebuilt_data() -> None:
+    """`schema` prints the generated schema file and `rules` the rule index: neither builds the
+    pydantic models nor imports a rule."""
+    loaded = probe(["schema"], ["rules"], ["rules", "--format", "json"])["loaded"]
+    assert not any(m.startswith("pydantic") for m in loaded), loaded  # type: ignore[union-attr]
+    assert not any(
+        m.startswith(("clusterforge.validate", "clusterforge.policies", "clusterforge.spec.models"))
+        for m in loaded  # type: ignore[union-attr]
+    ), loaded
+
+
+def test_json_output_needs_no_terminal_renderer() -> None:
+    """rich (tables, colour) loads for text output only: `validate --format json` and
+    `catalog --format json` leave it, and the policy SDK, unimported."""
+    result = probe(
+        ["validate", str(EXAMPLES / "aws-capacity-block.yaml"), "--format", "json"],
+        ["catalog", "--cloud", "gcp", "--format", "json"],
+    )
+    assert set(result["codes"].values()) <= {0, 1}, result  # type: ignore[union-attr]
+    assert not any(m.startswith("rich") for m in result["loaded"]), result  # type: ignore[union-attr]
+    assert result["heavy"] == [], result
+
+
+def test_the_prebuilt_schema_equals_the_models() -> None:
+    assert schema.prebuilt_text() == schema.live_text(), f"run: {schema.REGENERATE}"
 
 
 def test_the_lazy_table_matches_each_command() -> None:
