@@ -30,8 +30,9 @@ def diff(old: str, new: str, fmt: str, out: object, stack_name: str) -> None:
 
     \b
     clusterforge diff git-ref:origin/main:cluster.yaml cluster.yaml --format markdown
-    Exit 1 when the change deletes or replaces storage that holds data (DIFF001) or brings new
-    error findings; 2 when a side cannot be read.
+    Exit 0 when the change loses no data and brings no new error finding; 1 when it deletes or
+    replaces storage that holds data (DIFF001) or brings a new error finding; 2 when a side cannot
+    be read or does not plan.
     """
     from clusterforge.workflow.diff import diff as compare
     from clusterforge.workflow.diff import load_side
