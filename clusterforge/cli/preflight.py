@@ -21,7 +21,8 @@ from clusterforge.errors import UsageError
 def preflight(stack_file: Path, fmt: str, out: Path | None, timeout: int) -> None:
     """Check with read-only AWS calls what `up` would need: the instance type offered in the
     pool's zone, the vCPU quota at max nodes, the reservation or Capacity Block (exists, active,
-    matches), the EKS version, the VPC quota. Exit 1 when a check fails."""
+    matches), the EKS version, the VPC quota. Exit 1 when a check fails; 2 when STACK does not
+    validate or is not on AWS; 3 without AWS credentials."""
     from clusterforge import api
     from clusterforge.findings import Severity
     from clusterforge.workflow import preflight as checks
