@@ -204,13 +204,33 @@ CASES = [
         "public-endpoint-for-ci",
         {"kubernetes": {"endpoint_public_access": True, "public_access_cidrs": ["203.0.113.0/24"]}},
     ),
+    # K8S002 reports a cluster with both endpoints off; "must run in the network" would be wrong.
+    good("ADD010", "no-endpoint-at-all", {"kubernetes": {"private_endpoint": False}}),
+    # Where the finding points: what the user wrote that causes it, on both clouds.
     bad(
         "ADD010",
-        "private-endpoint",
+        "implied-addons-only",
         {},
+        INFO,
+        "node_pools",
+        "3 add-ons (efa-device-plugin, nvidia-device-plugin, fsx-csi-driver) are installed",
+    ),
+    bad(
+        "ADD010",
+        "explicit-private-endpoint",
+        {"kubernetes": {"endpoint_public_access": False}},
         INFO,
         "kubernetes.endpoint_public_access",
         "through the private API endpoint",
+    ),
+    bad("ADD010", "kubernetes-block", {"kubernetes": {"version": "1.35"}}, INFO, "kubernetes"),
+    bad(
+        "ADD010",
+        "gcp-listed-addon",
+        gcp(addons({"name": "kueue"})),
+        INFO,
+        "addons[0]",
+        "1 add-on (kueue) is installed",
     ),
     good("ADD011", "once", addons({"name": "kueue"})),
     bad(

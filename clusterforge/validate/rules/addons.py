@@ -266,15 +266,39 @@ def existing_cluster(ctx: Context) -> Iterator[Finding]:
     clouds=("aws", "gcp"),
 )
 def addons_through_private_endpoint(ctx: Context) -> Iterator[Finding]:
-    """clusterforge installs charts with the Kubernetes provider, which talks to the API server."""
+    """clusterforge installs charts with the Kubernetes provider, which talks to the API server.
+
+    Only a private-only endpoint needs saying (with both off, K8S002 reports a cluster nothing can
+    reach). The finding points at what the user wrote that causes it: their endpoint setting, else
+    the first add-on they listed, else their `kubernetes` block, else the pools that imply the
+    add-ons (device plugins, CSI drivers) — never the document's first line."""
     k8s = ctx.cluster.kubernetes
-    if ctx.resolved.addons and not k8s.endpoint_public_access:
-        yield ctx.finding(
-            "kubernetes.endpoint_public_access",
-            f"{len(ctx.resolved.addons)} add-ons are installed through the private API endpoint: `up` must run "
-            "where the VPC is reachable (a VPN, a bastion, a runner in the VPC)",
-            "or set endpoint_public_access: true with public_access_cidrs for your CI runners",
-        )
+    addons = ctx.resolved.addons
+    if not addons or k8s.endpoint_public_access or not k8s.private_endpoint:
+        return
+    listed = next((a for a in addons if a.index is not None), None)
+    if (
+        "endpoint_public_access" in k8s.model_fields_set
+        or "private_endpoint" in k8s.model_fields_set
+    ):
+        path = "kubernetes.endpoint_public_access"
+        if "endpoint_public_access" not in k8s.model_fields_set:
+            path = "kubernetes.private_endpoint"
+    elif listed is not None:
+        path = listed.path
+    elif "kubernetes" in ctx.cluster.model_fields_set:
+        path = "kubernetes"
+    else:  # every add-on is implied by the pools or the storage (device plugins, CSI drivers)
+        path = "node_pools"
+    plural = len(addons) != 1
+    names = ", ".join(a.name for a in addons[:3]) + (", ..." if len(addons) > 3 else "")
+    yield ctx.finding(
+        path,
+        f"{len(addons)} add-on{'s' if plural else ''} ({names}) {'are' if plural else 'is'} "
+        "installed through the private API endpoint: `up` must run where "
+        "the cluster's network is reachable (a VPN, a bastion, a CI runner in the network)",
+        "or set kubernetes.endpoint_public_access: true with public_access_cidrs for your CI runners",
+    )
 
 
 @rule("ADD011", "Each add-on is listed once")
