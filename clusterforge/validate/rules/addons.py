@@ -267,7 +267,6 @@ def existing_cluster(ctx: Context) -> Iterator[Finding]:
 )
 def addons_through_private_endpoint(ctx: Context) -> Iterator[Finding]:
     """clusterforge installs charts with the Kubernetes provider, which talks to the API server.
-
     Only a private-only endpoint needs saying (with both off, K8S002 reports a cluster nothing can
     reach). The finding points at what the user wrote that causes it: their endpoint setting, else
     the first add-on they listed, else their `kubernetes` block, else the pools that imply the
