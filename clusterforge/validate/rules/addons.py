@@ -14,7 +14,13 @@ from clusterforge.catalog.addons import (
     unknown_values,
 )
 from clusterforge.catalog.addons import catalog as addon_catalog
-from clusterforge.catalog.gpudirect import gpudirect_set
+from clusterforge.catalog.gcp_network import uses_network_profile
+from clusterforge.catalog.gpudirect import (
+    dranet_pod,
+    gpudirect_set,
+    network_object_prefixes,
+    pod_network_names,
+)
 from clusterforge.findings import Finding, Severity
 from clusterforge.validate.registry import Context, rule
 from clusterforge.validate.rules._util import did_you_mean, name_problem
@@ -365,14 +371,32 @@ def unchecked_versions(ctx: Context) -> Iterator[Finding]:
 )
 def gpudirect_pod_needs(ctx: Context) -> Iterator[Finding]:
     """clusterforge installs the fabric's installer set; the pods' side comes from Google's NCCL
-    test manifests at the same commit (catalog gpudirect.json)."""
-    seen: set[str] = set()
+    test manifests at the same commit (catalog gpudirect.json). The networks a pod lists are the
+    names the component gives this pool's objects (a second pool of a fabric has its own, prefixed
+    names); the GPUs are the pool's; a DRANET pool (GKE builds its NICs) claims them through DRA."""
+    prefixes = network_object_prefixes(ctx.resolved.pools)
     for pool in ctx.resolved.pools:
         found = gpudirect_set(pool.fabric)
-        if found is None or pool.fabric in seen:
+        if found is None or pool.offering is None or not pool.offering.is_nvidia:
             continue
-        seen.add(pool.fabric)
-        networks = ", ".join(found.pod_networks)
+        gpus = pool.offering.accelerator_count
+        if uses_network_profile(pool):
+            dra = dranet_pod()
+            notes = "; ".join(f"{k}: {v}" for k, v in dra.annotations.items())
+            yield ctx.finding(
+                f"{pool.path}.fabric",
+                f"pods on {pool.name} ({pool.instance_type}, NICs built by GKE through DRANET) need "
+                f"the annotation {notes}; a resource claim {dra.resource_claim!r} from a "
+                f"ResourceClaimTemplate ({dra.resource_claim_template!r} in Cluster Toolkit; "
+                f"clusterforge does not create it) instead of networking.gke.io/interfaces; and "
+                f"nvidia.com/gpu: {gpus} per node",
+                f"copy the pod from Cluster Toolkit's examples/gke-a4x/nccl-jobset-example.yaml "
+                f"@ {dra.commit[:8]}; see the README section on GPUDirect pods",
+            )
+            continue
+        if pool.name not in prefixes:
+            continue  # no NIC networks for this pool (no zone): nothing to list
+        networks = ", ".join(pod_network_names(pool, prefixes[pool.name]))
         needs = [
             "networking.gke.io/default-interface: eth0",
             f"networking.gke.io/interfaces listing default, {networks}",
@@ -386,6 +410,6 @@ def gpudirect_pod_needs(ctx: Context) -> Iterator[Finding]:
         yield ctx.finding(
             f"{pool.path}.fabric",
             f"pods on {pool.name} ({pool.fabric}) need the annotations {'; '.join(needs)}"
-            f"{sidecar}; and nvidia.com/gpu: {found.pod_gpus} per node",
+            f"{sidecar}; and nvidia.com/gpu: {gpus} per node",
             f"copy the pod from Google's {found.source}; see the README section on GPUDirect pods",
         )
