@@ -240,3 +240,19 @@ EXIT_CONTRACT = (
 def test_docs_state_the_same_exit_codes(doc: str) -> None:
     root = Path(__file__).resolve().parents[2]
     assert EXIT_CONTRACT in " ".join((root / doc).read_text().split())
+
+
+def test_out_replaces_its_own_diff_and_refuses_another_file(
+    plans: dict[str, Path], tmp_path: Path
+) -> None:
+    """The safe-write rule of every --out: its own output is replaced, another file needs --force."""
+    sides = (str(plans["four"]), str(plans["eight"]))
+    comment = tmp_path / "diff.md"
+    assert run(*sides, "--format", "markdown", "--out", str(comment)).exit_code == 0
+    assert run(*sides, "--format", "markdown", "--out", str(comment)).exit_code == 0
+    notes = tmp_path / "notes.md"
+    notes.write_text("# my notes\n")
+    result = run(*sides, "--out", str(notes))
+    assert result.exit_code == 2 and "was not written by clusterforge" in result.output
+    assert notes.read_text() == "# my notes\n"
+    assert run(*sides, "--out", str(notes), "--force").exit_code == 0
