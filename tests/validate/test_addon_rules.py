@@ -304,6 +304,30 @@ CASES = [
         "vpc8;",
         "nvidia.com/gpu: 8 per node",
     ),
+    # ADD015: <name>-addons-<add-on> within Helm's 53 (helm/helm maxReleaseNameLen).
+    # The baseline's longest release suffix is "-addons-nvidia-device-plugin" (28 characters).
+    good("ADD015", "25-character-name", {"name": "a" * 25}),
+    # 40 + "-addons-kueue" is exactly 53: at the limit is allowed.
+    good(
+        "ADD015",
+        "exactly-53",
+        {
+            "name": "a" * 40,
+            "storage": [],
+            "addons": [{"name": "kueue"}],
+            "node_pools": [{"name": "system", "instance_type": "m7i.2xlarge", "nodes": 2}],
+        },
+    ),  # fmt: skip
+    bad(
+        "ADD015",
+        "26-character-name",
+        {"name": "a" * 26},
+        ERROR,
+        "name",
+        f"{'a' * 26}-addons-nvidia-device-plugin (54)",
+        "limit of 53 characters (helm/helm v3.21.4 @813176c5",
+        "shorten name to at most 25 characters",
+    ),
     # A second pool of the same fabric lists its own, prefixed network objects (the component's).
     bad(
         "ADD014",

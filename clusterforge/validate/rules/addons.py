@@ -21,6 +21,7 @@ from clusterforge.catalog.gpudirect import (
     network_object_prefixes,
     pod_network_names,
 )
+from clusterforge.catalog.releases import helm_releases, release_name_limit
 from clusterforge.findings import Finding, Severity
 from clusterforge.validate.registry import Context, rule
 from clusterforge.validate.rules._util import did_you_mean, name_problem
@@ -413,3 +414,25 @@ def gpudirect_pod_needs(ctx: Context) -> Iterator[Finding]:
             f"{sidecar}; and nvidia.com/gpu: {gpus} per node",
             f"copy the pod from Google's {found.source}; see the README section on GPUDirect pods",
         )
+
+
+@rule("ADD015", "Helm release names fit Helm's limit", clouds=("aws", "gcp", "kubernetes"))
+def release_name_length(ctx: Context) -> Iterator[Finding]:
+    """Release names are ``<name>-addons-<add-on>`` (catalog/releases.py, the names `up` and
+    `render` use); Helm refuses one longer than its limit, so `up` would fail halfway."""
+    limit = release_name_limit()
+    releases = helm_releases(ctx.resolved.addons, ctx.cluster.name)
+    too_long = [r for r in releases if len(r.release) > limit.max_length]
+    if not too_long:
+        return
+    longest = max(too_long, key=lambda r: len(r.release))
+    fits = limit.max_length - (len(longest.release) - len(ctx.cluster.name))
+    listed = ", ".join(f"{r.release} ({len(r.release)})" for r in too_long[:3])
+    more = f" and {len(too_long) - 3} more" if len(too_long) > 3 else ""
+    yield ctx.finding(
+        "name",
+        f"Helm release names longer than Helm's limit of {limit.max_length} characters "
+        f"({limit.source}: maxReleaseNameLen): {listed}{more}; `up` would fail installing them",
+        f"shorten name to at most {max(fits, 1)} characters"
+        + (f", or leave out {longest.addon}" if fits < 1 else ""),
+    )
