@@ -50,6 +50,13 @@ class UsageError(ClusterforgeError):
     """The command line asks for something that cannot be done (bad option combination)."""
 
 
+class CredentialsError(ClusterforgeError):
+    """Cloud credentials a command needs are missing: the environment, not the input, is wrong,
+    so it exits 3 like the engine's own credential failures (README, "Errors")."""
+
+    exit_code = 3
+
+
 class ClusterError(ClusterforgeError):
     """A Kubernetes API call that a command needs (``verify``) failed or was refused."""
 

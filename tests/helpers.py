@@ -100,24 +100,71 @@ def cache_kubernetes_schemas() -> None:
         utils.schema_contents = functools.cache(utils.schema_contents)
 
 
+#: Vendored CRD schemas (tests/data/crds/SOURCES.md): one copy of each, at the top level or in a
+#: set's own folder (``kueue-<pin>/``, ``jobset-v<pin>/``, written by tools/ extractors).
+CRDS = ROOT / "tests" / "data" / "crds"
+
+
+def crd_schema_path(api_version: str, kind: str) -> Path | None:
+    """The vendored schema file of ``kind`` at ``api_version`` (None: none is vendored)."""
+    group, _, version = api_version.rpartition("/")
+    name = f"{group}__{version}__{kind}.json"
+    found = [p for p in (CRDS / name, *CRDS.glob(f"*/{name}")) if p.is_file()]
+    assert len(found) <= 1, f"{name} is vendored more than once: {found}"
+    return found[0] if found else None
+
+
+def strict_schema(schema: Any) -> Any:
+    """``schema`` with unknown fields refused wherever it lists properties (the API server would
+    prune them silently: a misspelt field must fail here, not vanish on the cluster); metadata is
+    left to the API server (CRDs type it only as ``object``)."""
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, list):
+            return [walk(v) for v in node]
+        if not isinstance(node, dict):
+            return node
+        out = {k: walk(v) for k, v in node.items()}
+        if (
+            "properties" in out
+            and "additionalProperties" not in out
+            and not out.get("x-kubernetes-preserve-unknown-fields")
+        ):
+            out["additionalProperties"] = False
+        return out
+
+    strict = walk(schema)
+    if "metadata" in strict.get("properties", {}):
+        strict["properties"]["metadata"] = {"type": "object"}
+    return strict
+
+
 @functools.cache
-def _json_schema_validator(schema_text: str) -> Any:
+def crd_validator(api_version: str, kind: str, *, strict: bool = False) -> Any:
+    """The one cache of CRD validators (jsonschema, schema checked once, built once per kind):
+    render, Kueue and JobSet tests all use it. None when no schema is vendored for the kind."""
     from jsonschema.validators import validator_for
 
-    schema = json.loads(schema_text)
+    path = crd_schema_path(api_version, kind)
+    if path is None:
+        return None
+    # Kubernetes' (Go) regex engine accepts an inline flag after '^'; Python's only at the start.
+    # Same meaning, moved: the vendored schema stays exactly as upstream published it.
+    schema: dict[str, Any] = json.loads(path.read_text().replace('"^(?i)', '"(?i)^'))
+    if strict:
+        schema = strict_schema(schema)
     cls = validator_for(schema)
-    cls.check_schema(schema)  # what jsonschema.validate checks first, once per schema
+    cls.check_schema(schema)
     return cls(schema)
 
 
-def validate_json_schema(instance: Any, schema: dict[str, Any]) -> None:
-    """``jsonschema.validate(instance, schema)`` with the schema checked and its validator built
-    once per distinct schema (a CRD's openAPIV3Schema is large; checking it per object was most of
-    the render tests' time). Raises ``jsonschema.ValidationError`` as ``validate`` does."""
+def validate_crd_object(manifest: dict[str, Any], *, strict: bool = False) -> None:
+    """Validate a custom object against its vendored CRD schema; raises
+    ``jsonschema.ValidationError`` (the best match) as ``jsonschema.validate`` does."""
     import jsonschema
 
-    error = jsonschema.exceptions.best_match(
-        _json_schema_validator(json.dumps(schema, sort_keys=True)).iter_errors(instance)
-    )
+    validator = crd_validator(manifest["apiVersion"], manifest["kind"], strict=strict)
+    assert validator is not None, f"no vendored CRD for {manifest['apiVersion']} {manifest['kind']}"
+    error = jsonschema.exceptions.best_match(validator.iter_errors(manifest))
     if error is not None:
         raise error

@@ -10,25 +10,18 @@ tests/data/crds/jobset-<tag>/, with the commit in SOURCES.md.
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from pathlib import Path
 
-import yaml
+from mirror_git import commit_date, commit_of, crd_version, read_yaml
 
 CRD_PATH = "charts/jobset/crds/jobset.x-k8s.io_jobsets.yaml"
 
 
 def main(git_dir: str, tag: str) -> None:
-    def git(*args: str) -> str:
-        return subprocess.run(
-            ["git", f"--git-dir={git_dir}", *args], check=True, capture_output=True, text=True
-        ).stdout
-
-    commit = git("rev-list", "-n", "1", tag).strip()
-    date = git("log", "-1", "--format=%cs", commit).strip()
-    crd = yaml.safe_load(git("show", f"{commit}:{CRD_PATH}"))
-    version = next(v for v in crd["spec"]["versions"] if v["name"] == "v1alpha2")
+    commit = commit_of(git_dir, tag)
+    date = commit_date(git_dir, commit)
+    version = crd_version(read_yaml(git_dir, commit, CRD_PATH), "v1alpha2")
     out = Path(__file__).resolve().parent.parent / "tests" / "data" / "crds" / f"jobset-{tag}"
     out.mkdir(parents=True, exist_ok=True)
     schema = version["schema"]["openAPIV3Schema"]

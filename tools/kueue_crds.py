@@ -14,11 +14,10 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
-import subprocess
 import sys
 from pathlib import Path
 
-import yaml
+from mirror_git import DEFAULT_MIRROR, commit_of, crd_version, git_dir, read_yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 ADDONS = ROOT / "clusterforge" / "catalog" / "data" / "common" / "addons.json"
@@ -35,18 +34,12 @@ VERSION = "v1beta2"
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--mirror", type=Path, default=Path("/work/.mirror"))
+    parser.add_argument("--mirror", type=Path, default=DEFAULT_MIRROR)
     args = parser.parse_args(argv)
     row = json.loads(ADDONS.read_text(encoding="utf-8"))["addons"]["kueue"]
     repo, tag = row["upstream"]["repo"], row["upstream"]["ref"]
-    git_dir = args.mirror / repo.replace("/", "+") / "repo"
-
-    def git(*cmd: str) -> str:
-        return subprocess.run(
-            ["git", f"--git-dir={git_dir}", *cmd], capture_output=True, text=True, check=True
-        ).stdout
-
-    commit = git("rev-parse", f"{tag}^{{commit}}").strip()
+    directory = git_dir(args.mirror, repo)
+    commit = commit_of(directory, tag)
     out = ROOT / "tests" / "data" / "crds" / f"kueue-{row['version']}"
     out.mkdir(parents=True, exist_ok=True)
     lines = [
@@ -61,8 +54,7 @@ def main(argv: list[str]) -> int:
     ]
     for kind, plural in KINDS.items():
         path = f"config/components/crd/bases/kueue.x-k8s.io_{plural}.yaml"
-        crd = yaml.safe_load(git("show", f"{commit}:{path}"))
-        version = next(v for v in crd["spec"]["versions"] if v["name"] == VERSION)
+        version = crd_version(read_yaml(directory, commit, path), VERSION)
         name = f"kueue.x-k8s.io__{VERSION}__{kind}.json"
         (out / name).write_text(
             json.dumps(version["schema"]["openAPIV3Schema"], indent=1) + "\n", encoding="utf-8"

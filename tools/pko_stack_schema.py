@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import subprocess
 import sys
 from typing import Any
 
-import yaml
+from mirror_git import commit_of, crd_version, read_yaml
 
 CRD = "deploy/crds/pulumi.com_stacks.yaml"
 
@@ -30,13 +29,8 @@ def strip(node: Any) -> Any:
 
 
 def main(mirror: str, tag: str) -> None:
-    def git(*args: str) -> str:
-        return subprocess.run(["git", f"--git-dir={mirror}", *args], check=True,
-                              capture_output=True, text=True).stdout  # fmt: skip
-
-    commit = git("rev-parse", f"{tag}^{{commit}}").strip()
-    crd = yaml.safe_load(git("show", f"{tag}:{CRD}"))
-    [version] = [v for v in crd["spec"]["versions"] if v["name"] == "v1"]
+    commit = commit_of(mirror, tag)
+    version = crd_version(read_yaml(mirror, tag, CRD), "v1")
     schema = strip(version["schema"]["openAPIV3Schema"])
     schema["$comment"] = (
         f"pulumi/pulumi-kubernetes-operator {tag} ({commit}) {CRD}, version v1, descriptions "

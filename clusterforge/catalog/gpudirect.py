@@ -11,10 +11,14 @@ and README tell users what their pods need.
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from clusterforge.catalog import _read
+
+if TYPE_CHECKING:
+    from clusterforge.catalog.resolve import ResolvedPool
 
 
 @dataclass(frozen=True)
@@ -72,3 +76,55 @@ def network_object_name(key: str, subnet: int, subnets: int, prefix: str = "") -
     else:
         base = key if subnets == 1 else f"{key}-{subnet}"
     return f"{prefix}-{base}" if prefix else base
+
+
+def network_object_prefixes(pools: Sequence[ResolvedPool]) -> dict[str, str]:
+    """Pool name → the prefix of its GKE network object names, for the pools clusterforge builds
+    NIC networks for: none (Google's names) for the first pool of a fabric, the pool's name for
+    each later one (the objects are cluster-wide). The component and ADD014 both read this."""
+    from clusterforge.catalog.gcp_network import pools_with_nic_networks
+
+    prefixes: dict[str, str] = {}
+    named: set[str] = set()
+    for pool in pools_with_nic_networks(pools):
+        prefixes[pool.name] = pool.name if pool.fabric in named else ""
+        named.add(pool.fabric)
+    return prefixes
+
+
+def pod_network_names(pool: ResolvedPool, prefix: str) -> list[str]:
+    """The GKE ``Network`` objects a pod on ``pool`` lists for its GPU NICs (not the extra gVNIC),
+    with the names the component gives them (:func:`network_object_name`)."""
+    from clusterforge.catalog.gcp_network import nic_networks
+
+    if pool.offering is None:
+        return []
+    return [
+        network_object_name(net.key, i, net.subnet_count, prefix)
+        for net in nic_networks(pool.offering)
+        if net.kind != "gvnic"
+        for i in range(net.subnet_count)
+    ]
+
+
+@dataclass(frozen=True)
+class DranetPod:
+    """What a pod on a DRANET pool (GKE-built NICs) declares, from Cluster Toolkit's A4X job."""
+
+    annotations: dict[str, str]
+    resource_claim: str
+    resource_claim_template: str
+    source: str
+    commit: str
+
+
+@functools.cache
+def dranet_pod() -> DranetPod:
+    data = _read("common", "dranet_pod.json")
+    return DranetPod(
+        annotations=dict(data["annotations"]),
+        resource_claim=data["resource_claim"],
+        resource_claim_template=data["resource_claim_template"],
+        source=data["source"],
+        commit=data["commit"],
+    )

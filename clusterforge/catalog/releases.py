@@ -15,8 +15,11 @@ This module imports nothing heavy: `render` uses it without loading Pulumi.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Iterable
 from dataclasses import dataclass
 
+from clusterforge.catalog import _read
 from clusterforge.catalog.addons import ResolvedAddon
 
 
@@ -76,3 +79,29 @@ def chart_installs(addon: ResolvedAddon, component: str) -> list[ChartInstall]:
 def component_name(cluster_name: str) -> str:
     """The add-on component's name: ``<cluster>-addons`` (the prefix of every release name)."""
     return f"{cluster_name}-addons"
+
+
+@dataclass(frozen=True)
+class ReleaseNameLimit:
+    """Helm's limit on release names (``helm install`` refuses a longer one, dry runs included)."""
+
+    max_length: int
+    source: str
+
+
+@functools.cache
+def release_name_limit() -> ReleaseNameLimit:
+    data = _read("common", "helm.json")
+    tags = ", ".join(f"{tag} @{commit[:8]}" for tag, commit in data["refs"].items())
+    return ReleaseNameLimit(int(data["release_name_max"]), f"{data['repo']} {tags}")
+
+
+def helm_releases(addons: Iterable[ResolvedAddon], cluster_name: str) -> list[ChartInstall]:
+    """Every Helm release `up` and `render` create for ``addons`` (kustomize add-ons have none)."""
+    component = component_name(cluster_name)
+    return [
+        install
+        for addon in addons
+        if addon.facts.kind == "helm"
+        for install in chart_installs(addon, component)
+    ]

@@ -115,9 +115,14 @@ def printable(text: str) -> str:
     return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
+#: The ``title`` of the stack JSON Schema `clusterforge schema` writes (how --out knows it).
+SCHEMA_TITLE = "clusterforge stack"
+
+
 def written_by_clusterforge(path: Path) -> bool:
-    """Whether ``path`` holds a report clusterforge wrote: JSON with its ``version`` field (plan,
-    check, SARIF by clusterforge, compare) or text ending with :data:`OUT_MARKER`."""
+    """Whether ``path`` holds an output clusterforge wrote: JSON of one of its documents (plan,
+    check, SARIF by clusterforge, compare, diff, preflight, the stack schema) or text ending with
+    :data:`OUT_MARKER`."""
     import json
 
     from clusterforge.spec.files import MAX_INPUT_BYTES
@@ -140,6 +145,13 @@ def written_by_clusterforge(path: Path) -> bool:
         return False
     if "version" in document and {"findings", "cluster"} <= document.keys():
         return True  # plan / check JSON
+    if "version" in document and (
+        {"old", "new", "summary"} <= document.keys()  # diff JSON
+        or {"stack_file", "checks"} <= document.keys()  # preflight JSON
+    ):
+        return True
+    if "$schema" in document and document.get("title") == SCHEMA_TITLE:
+        return True  # `clusterforge schema`
     runs = document.get("runs")
     if isinstance(runs, list) and runs and isinstance(runs[0], dict):
         driver = (runs[0].get("tool") or {}).get("driver") or {}

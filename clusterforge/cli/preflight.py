@@ -7,7 +7,14 @@ from pathlib import Path
 
 import click
 
-from clusterforge.cli.common import EXIT_FINDINGS, emit, format_option, handle_errors, out_option
+from clusterforge.cli.common import (
+    EXIT_FINDINGS,
+    emit,
+    force_option,
+    format_option,
+    handle_errors,
+    out_option,
+)
 from clusterforge.errors import UsageError
 
 
@@ -15,13 +22,15 @@ from clusterforge.errors import UsageError
 @click.argument("stack_file", metavar="STACK", type=click.Path(path_type=Path))
 @format_option("text", "json")
 @out_option
+@force_option
 @click.option("--timeout", type=click.IntRange(1, 120), default=10, show_default=True,
               help="Seconds each AWS call may take.")  # fmt: skip
 @handle_errors
-def preflight(stack_file: Path, fmt: str, out: Path | None, timeout: int) -> None:
+def preflight(stack_file: Path, fmt: str, out: Path | None, force: bool, timeout: int) -> None:
     """Check with read-only AWS calls what `up` would need: the instance type offered in the
     pool's zone, the vCPU quota at max nodes, the reservation or Capacity Block (exists, active,
-    matches), the EKS version, the VPC quota. Exit 1 when a check fails."""
+    matches), the EKS version, the VPC quota. Exit 1 when a check fails; 2 when STACK does not
+    validate or is not on AWS; 3 without AWS credentials."""
     from clusterforge import api
     from clusterforge.findings import Severity
     from clusterforge.workflow import preflight as checks
@@ -37,6 +46,6 @@ def preflight(stack_file: Path, fmt: str, out: Path | None, timeout: int) -> Non
             hint=f"clusterforge validate {stack_file}",
         )
     result = checks.run(report.resolved, str(stack_file), timeout=timeout)
-    emit(checks.render(result, fmt), out)
+    emit(checks.render(result, fmt), out, inputs=(stack_file,), report=True, force=force)
     if result.failed:
         sys.exit(EXIT_FINDINGS)

@@ -7,17 +7,27 @@ from pathlib import Path
 
 import click
 
-from clusterforge.cli.common import emit, format_option, handle_errors, out_option
+from clusterforge.cli.common import (
+    emit,
+    force_option,
+    format_option,
+    handle_errors,
+    out_option,
+)
 
 
 @click.command()
 @out_option
+@force_option
 @handle_errors
-def schema(out: Path | None) -> None:
-    """Print the JSON Schema of stack files (for editor completion)."""
+def schema(out: Path | None, force: bool) -> None:
+    """Print the JSON Schema of stack files (for editor completion). `--out` replaces only a
+    schema clusterforge wrote, unless `--force`."""
     from clusterforge.spec.schema import prebuilt_text
 
-    emit(prebuilt_text(), out)  # generated from the models; a test keeps it equal to them
+    # Generated from the models (a test keeps it equal to them); recognised as clusterforge's own
+    # by its title (SCHEMA_TITLE; a test ties the two).
+    emit(prebuilt_text(), out, report=True, force=force)
 
 
 @click.command()

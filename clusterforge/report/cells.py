@@ -1,4 +1,5 @@
-"""Table cells shared by the text and Markdown renderers (one wording for both)."""
+"""Table cells shared by the text and Markdown renderers (one wording for both), and the one
+Markdown cell escaper every Markdown table (plan, check, diff, verify) uses."""
 
 from __future__ import annotations
 
@@ -26,3 +27,11 @@ def nodes_cell(row: dict[str, Any]) -> str:
     if row.get("slices", 1) > 1:
         nodes += f" x {row['slices']} slices"
     return nodes
+
+
+def md_cell(value: object) -> str:
+    """``value`` as the text of one Markdown table cell: a ``|`` escaped (it would end the cell),
+    line breaks as spaces (they would end the row), ``<`` as ``&lt;`` (a PR comment renders
+    HTML, so user text must not open a tag)."""
+    text = str(value).replace("\r\n", " ").replace("\r", " ").replace("\n", " ")
+    return text.replace("|", "\\|").replace("<", "&lt;")

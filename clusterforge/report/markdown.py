@@ -6,16 +6,12 @@ import re
 
 from clusterforge.findings import Finding, Severity
 from clusterforge.graph import ResourceGraph, short_type
-from clusterforge.report.cells import nodes_cell, placement_cell
+from clusterforge.report.cells import md_cell, nodes_cell, placement_cell
 from clusterforge.report.describe import describe
 from clusterforge.report.model import Report
 from clusterforge.report.rules import rule_docs
 
 ICON = {Severity.ERROR: "❌", Severity.WARNING: "⚠️", Severity.INFO: "ℹ️"}
-
-
-def _cell(text: object) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
 
 
 def _money(value: float | None) -> str:
@@ -66,7 +62,7 @@ def _resource_lines(graph: ResourceGraph) -> list[str]:
         parent = graph.get(resource.parent) if resource.parent else None
         detail = describe(graph, resource) + (" 🔒 protected" if resource.protected else "")
         lines.append(
-            f"| {_cell(parent.name if parent else '')} | `{short_type(resource.type)}` | {_cell(resource.name)} | {_cell(detail)} |"
+            f"| {md_cell(parent.name if parent else '')} | `{short_type(resource.type)}` | {md_cell(resource.name)} | {md_cell(detail)} |"
         )
     return lines
 
@@ -92,9 +88,12 @@ def _collapsed(rows: list[str], summary: str) -> list[str]:
 
 
 def _where(finding: Finding) -> str:
-    where = f"`{finding.path}`" + (f" ({finding.location})" if finding.location else "")
+    """The "where" cell: its parts escaped, the line break between them markup of ours."""
+    where = f"`{md_cell(finding.path)}`" + (
+        f" ({md_cell(finding.location)})" if finding.location else ""
+    )
     resource = finding.extra.get("resource")
-    return where + (f"<br/>resource `{resource}`" if resource else "")
+    return where + (f"<br/>resource `{md_cell(resource)}`" if resource else "")
 
 
 def render_markdown(report: Report, command: str = "plan") -> str:
@@ -126,8 +125,8 @@ def render_markdown(report: Report, command: str = "plan") -> str:
             doc = docs.get(f.rule)
             rule = f"`{f.rule}`" + (f" [{doc.title}]({doc.help_uri()})" if doc else "")
             rows.append(
-                f"| {ICON[f.severity]} | {f.severity.value} | {_cell(rule)} | {_cell(_where(f))} | "
-                f"{_cell(f.message)} | {_cell(f.hint)} |"
+                f"| {ICON[f.severity]} | {f.severity.value} | {md_cell(rule)} | {_where(f)} | "
+                f"{md_cell(f.message)} | {md_cell(f.hint)} |"
             )
         out += ["### Findings", "", *_collapsed(rows, f"{len(report.findings)} findings"), ""]
 
@@ -161,7 +160,7 @@ def render_markdown(report: Report, command: str = "plan") -> str:
         for row in report.addon_rows():
             out.append(
                 f"| {row['order']} | {row['name']} | `{row['version']}` | {row['namespace']} | {row['engine']} | "
-                f"{_cell(row['added_because'] or 'listed in the stack')} |"
+                f"{md_cell(row['added_because'] or 'listed in the stack')} |"
             )
         out.append("")
 
@@ -175,7 +174,7 @@ def render_markdown(report: Report, command: str = "plan") -> str:
         for item in report.cost.items:
             monthly = item.hourly_usd * 730 if item.hourly_usd is not None else None
             out.append(
-                f"| {_cell(item.name)} | {item.quantity:g} | {_money(item.unit_usd)} | {_money(item.hourly_usd)} | {_money(monthly)} | {_cell(item.note)} |"
+                f"| {md_cell(item.name)} | {item.quantity:g} | {_money(item.unit_usd)} | {_money(item.hourly_usd)} | {_money(monthly)} | {md_cell(item.note)} |"
             )
         out.append(
             f"| **total** | | | **{_money(report.cost.hourly_usd)}** | **{_money(report.cost.monthly_usd)}** | {'incomplete' if report.cost.missing else ''} |"

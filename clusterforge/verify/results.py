@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from clusterforge.report.cells import md_cell as _md
 from clusterforge.verify.facts import Expectation
 from clusterforge.verify.jobs import PoolTest, Skipped
 from clusterforge.verify.nccl_output import NcclRun
@@ -190,10 +191,6 @@ def render_text(report: VerifyReport) -> str:
 
 def render_json(report: VerifyReport) -> str:
     return json.dumps(report.to_dict(), indent=2) + "\n"
-
-
-def _md(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
 
 
 def render_markdown(report: VerifyReport) -> str:

@@ -154,9 +154,9 @@ def github_workflow(
          "if": "github.event.pull_request.head.repo.full_name == github.repository",
          "env": {"GH_TOKEN": "${{ github.token }}", "PR": "${{ github.event.pull_request.number }}"},
          "run": 'gh pr comment "$PR" --body-file diff.md --edit-last --create-if-none'},
-        {"name": "Fail on data loss", "if": "steps.diff.outputs.status != '0'",
+        {"name": "Fail on data loss or new errors", "if": "steps.diff.outputs.status != '0'",
          "env": {"STATUS": "${{ steps.diff.outputs.status }}"},
-         "run": 'echo "::error::clusterforge diff exited $STATUS: 1 means the change deletes or replaces storage that holds data (see the diff comment)"; exit 1'},
+         "run": 'echo "::error::clusterforge diff exited $STATUS: 1 means the change deletes or replaces storage that holds data (DIFF001) or brings a new error finding, 2 that a side cannot be read or does not plan (see the diff comment)"; exit 1'},
     ]  # fmt: skip
     deploy_setup = [*_github_setup(workdir), pulumi_cli, *login]
     jobs: dict[str, Any] = {

@@ -8,6 +8,7 @@ import re
 from typing import Any
 
 from clusterforge.graph import short_type
+from clusterforge.report.cells import md_cell
 from clusterforge.workflow.diff import Diff, Side
 
 ACTION_WORD = {"add": "+ add", "remove": "- remove", "update": "~ update", "replace": "± replace"}
@@ -42,10 +43,6 @@ def _pair(values: dict[str, Any], unit: str = "") -> str:
         return (f"{value:g}" if isinstance(value, float) else str(value)) + unit
 
     return show(old) if old == new else f"{show(old)} → {show(new)}"
-
-
-def _cell(value: object) -> str:
-    return str(value).replace("|", "\\|").replace("\n", " ").replace("<", "&lt;")
 
 
 def render_diff(result: Diff, fmt: str) -> str:
@@ -111,11 +108,11 @@ def _window(window: Any) -> str | None:
 def _markdown(result: Diff) -> str:
     errors = result.errors
     status = "❌ data loss or new errors" if errors else "✅ no data loss, no new errors"
-    out = [f"## clusterforge diff: `{_cell(result.old.label)}` → `{_cell(result.new.label)}`", "",
+    out = [f"## clusterforge diff: `{md_cell(result.old.label)}` → `{md_cell(result.new.label)}`", "",
            f"**{status}** — {_summary_line(result)}", ""]  # fmt: skip
     for finding in result.data_loss:
         out.append(
-            f"- ❌ **{finding.rule}** `{_cell(finding.path)}`: {_cell(finding.message)}<br/>{_cell(finding.hint)}"
+            f"- ❌ **{finding.rule}** `{md_cell(finding.path)}`: {md_cell(finding.message)}<br/>{md_cell(finding.hint)}"
         )
     if result.data_loss:
         out.append("")
@@ -134,19 +131,19 @@ def _markdown(result: Diff) -> str:
         "|---|---|---|---|---|",
     ]
     for row in result.capacity():
-        out.append(f"| {_cell(row['pool'])} | {_cell(_pair(row['instance_type']))} | {_cell(_pair(row['nodes']))} | "
-                   f"{_cell(_pair(row['accelerators']))} | {_cell(_pair(row['fabric_gbps'], ' Gbps'))} |")  # fmt: skip
+        out.append(f"| {md_cell(row['pool'])} | {md_cell(_pair(row['instance_type']))} | {md_cell(_pair(row['nodes']))} | "
+                   f"{md_cell(_pair(row['accelerators']))} | {md_cell(_pair(row['fabric_gbps'], ' Gbps'))} |")  # fmt: skip
     out += ["", "### Topology after the change", "", *mermaid(result.new), ""]
     if result.changes:
         out += ["### Resources", "", "| change | type | name | inputs |", "|---|---|---|---|"]
         for change in result.changes:
             inputs = "<br/>".join(
-                f"`{k}`: {_cell(json.dumps(o, default=str))} → {_cell(json.dumps(n, default=str))}"
+                f"`{k}`: {md_cell(json.dumps(o, default=str))} → {md_cell(json.dumps(n, default=str))}"
                 + (" (replaces)" if k.split(".")[0].split("[")[0] in change.replaced_by else "")
                 for k, (o, n) in change.changed.items()
             )
             out.append(
-                f"| {ACTION_WORD[change.action]} | `{short_type(change.type)}` | {_cell(change.name)} | {inputs} |"
+                f"| {ACTION_WORD[change.action]} | `{short_type(change.type)}` | {md_cell(change.name)} | {inputs} |"
             )
         out.append("")
     if result.findings_new or result.findings_resolved:
@@ -154,7 +151,7 @@ def _markdown(result: Diff) -> str:
         for label, items in (("new", result.findings_new), ("resolved", result.findings_resolved)):
             for f in items:
                 out.append(
-                    f"- {label} **{_cell(f.get('severity'))}** `{_cell(f.get('rule'))}` `{_cell(f.get('path'))}`: {_cell(f.get('message'))}"
+                    f"- {label} **{md_cell(f.get('severity'))}** `{md_cell(f.get('rule'))}` `{md_cell(f.get('path'))}`: {md_cell(f.get('message'))}"
                 )
         out.append("")
     return "\n".join(out)

@@ -27,7 +27,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from clusterforge.errors import UsageError
+from clusterforge.errors import CredentialsError, UsageError
 
 #: Seconds each call may take to connect and to answer.
 TIMEOUT_SECONDS = 10
@@ -104,7 +104,7 @@ def _clients(region: str, timeout: int) -> Callable[[str], Any]:
 
     session = boto3.session.Session(region_name=region)
     if session.get_credentials() is None:
-        raise UsageError(
+        raise CredentialsError(
             "preflight needs AWS credentials and found none",
             hint="configure them (aws configure, AWS_PROFILE, or OIDC in CI); preflight only reads",
         )

@@ -10,6 +10,7 @@ import pulumi_kubernetes as k8s
 
 from clusterforge.catalog import gcp_network
 from clusterforge.catalog.addons import images
+from clusterforge.catalog.gpudirect import network_object_prefixes
 from clusterforge.catalog.resolve import ResolvedCluster
 from clusterforge.modules.gcp.common import labels as gcp_labels
 from clusterforge.modules.gcp.fabric import AttachedNetwork, GpuNetworks
@@ -65,7 +66,7 @@ class GcpCluster(pulumi.ComponentResource):
         )
 
         pool_networks: dict[str, list[AttachedNetwork]] = {}
-        named_fabrics: set[str] = set()
+        prefixes = network_object_prefixes(resolved.pools)
         for pool in gcp_network.pools_with_nic_networks(resolved.pools):
             if pool.name in subnet_plan and pool.zone and pool.offering is not None:
                 nets = GpuNetworks(
@@ -78,10 +79,9 @@ class GcpCluster(pulumi.ComponentResource):
                     networks=subnet_plan[pool.name],
                     spec_path=f"{pool.path}.fabric",
                     # Google's names (vpc1.., rdma-0..) for the first pool of a fabric.
-                    object_prefix=pool.name if pool.fabric in named_fabrics else "",
+                    object_prefix=prefixes[pool.name],
                     opts=child,
                 )
-                named_fabrics.add(pool.fabric)
                 pool_networks[pool.name] = nets.attached
 
         services = frozenset(s.service for s in resolved.storage if s.service)

@@ -105,10 +105,14 @@ def _gke_pool(
     "hourly-budget",
     types=(NODE_GROUP, LAUNCH_TEMPLATE, GKE_NODE_POOL),
     description="The node pools cost no more per hour than `maxHourlyUsd` at on-demand list prices (catalog): node "
-    "count (desired, or the maximum with `scale: max`) x the instance type's price in the provider's region. Not "
-    "applied without `maxHourlyUsd`.",
+    "count (desired, or the maximum with `scale: max`) x the instance type's price in the provider's region. A pool "
+    "that cannot be priced (no list price in the catalog for its type and region, or its size or type unknown) makes "
+    "the total incomplete: that is a violation naming the pools, at the rule's enforcement level, unless "
+    "`allowUnpriced: true`. Only node pools count (not storage or management fees). Not applied without "
+    "`maxHourlyUsd`.",
     remediation="Shrink or remove the most expensive pool, use reserved capacity, or raise the budget in the policy "
-    "config.",
+    "config. For an unpriced pool, check its cost by hand, then set `allowUnpriced: true` to accept a budget over "
+    "the priced pools only.",
     config=config_schema(
         maxHourlyUsd={
             "type": "number",
@@ -125,6 +129,12 @@ def _gke_pool(
             "type": "string",
             "description": "Region to price in when the provider does not name one.",
         },
+        allowUnpriced={
+            "type": "boolean",
+            "default": False,
+            "description": "Accept pools the catalog has no price for (the budget then covers the "
+            "priced pools only).",
+        },
     ),
     spec_field="nodes",
 )
@@ -136,7 +146,7 @@ def hourly_budget(args: StackValidationArgs, report: ReportViolation) -> None:
     scale, region = settings.get("scale", "desired"), settings.get("region")
     view = StackView(args.resources)
     priced: list[tuple[float, PolicyResource, str]] = []
-    missing: list[str] = []
+    unpriced: list[tuple[PolicyResource, str]] = []
     for pool in view.of_type(NODE_GROUP, GKE_NODE_POOL):
         found = (
             _aws_pool(view, pool, scale, region)
@@ -144,30 +154,37 @@ def hourly_budget(args: StackValidationArgs, report: ReportViolation) -> None:
             else _gke_pool(pool, scale, region)
         )
         if found is None:
+            unpriced.append((pool, f"{pool.name} (size or instance type unknown)"))
             continue
         nodes, instance_type, price = found
+        if not nodes:
+            continue
         if price is None:
-            missing.append(f"{pool.name} ({instance_type})")
-        elif nodes:
-            priced.append(
-                (
-                    nodes * price,
-                    pool,
-                    f"{pool.name} {nodes} x {instance_type} ${nodes * price:,.2f}/h",
-                )
-            )
+            unpriced.append((pool, f"{pool.name} ({nodes} x {instance_type}: no list price)"))
+        else:
+            line = f"{pool.name} {nodes} x {instance_type} ${nodes * price:,.2f}/h"
+            priced.append((nodes * price, pool, line))
     total = sum(cost for cost, _, _ in priced)
-    if total <= float(budget):
-        return
     priced.sort(key=lambda item: -item[0])
-    note = f" (no list price for {', '.join(missing)})" if missing else ""
-    report(
-        f"node pools cost ${total:,.2f}/hour at on-demand list prices, over the budget of ${float(budget):,.2f}/hour: "
-        + "; ".join(line for _, _, line in priced)
-        + note
-        + ".",
-        priced[0][1].urn,
-    )
+    breakdown = "; ".join(line for _, _, line in priced)
+    missing = ", ".join(label for _, label in unpriced)
+    if total > float(budget):
+        note = f" (and unpriced: {missing})" if missing else ""
+        report(
+            f"node pools cost ${total:,.2f}/hour at on-demand list prices, over the budget of "
+            f"${float(budget):,.2f}/hour: {breakdown}{note}.",
+            priced[0][1].urn,
+        )
+    elif unpriced and not settings.get("allowUnpriced", False):
+        # An incomplete total under the budget proves nothing: the unpriced pools may be the
+        # expensive ones (an A4X or TPU7x pool next to a $1/h system pool).
+        priced_part = f" ({breakdown})" if breakdown else ""
+        report(
+            f"the budget of ${float(budget):,.2f}/hour cannot be checked: no price for {missing}; "
+            f"the priced pools cost ${total:,.2f}/hour{priced_part}. Check their cost by hand, "
+            "then set allowUnpriced: true to accept.",
+            unpriced[0][0].urn,
+        )
 
 
 # ------------------------------------------------------------------------------------ regions

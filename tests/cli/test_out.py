@@ -156,3 +156,36 @@ def test_a_signal_just_before_the_rename_leaves_no_temporary_file(
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL or callable(
         signal.getsignal(signal.SIGTERM)
     )
+
+
+def test_schema_out_replaces_only_a_schema_it_wrote(tmp_path: Path) -> None:
+    from clusterforge.spec import json_schema
+
+    assert json_schema()["title"] == common.SCHEMA_TITLE  # how --out knows its own schema
+    target = tmp_path / "stack.schema.json"
+    assert run("schema", "--out", str(target))[0] == 0
+    first = target.read_text()
+    assert run("schema", "--out", str(target))[0] == 0 and target.read_text() == first
+    mine = tmp_path / "settings.json"
+    mine.write_text('{"editor.tabSize": 2}\n')
+    code, _, err = run("schema", "--out", str(mine))
+    assert code == 2 and "was not written by clusterforge" in err
+    assert mine.read_text() == '{"editor.tabSize": 2}\n'
+    assert run("schema", "--out", str(mine), "--force")[0] == 0 and mine.read_text() == first
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        {"version": 1, "old": {}, "new": {}, "summary": {}},  # diff --format json
+        {"version": 1, "stack_file": "a.yaml", "region": "us-east-1", "checks": []},  # preflight
+    ],
+)
+def test_diff_and_preflight_json_count_as_their_own_output(tmp_path: Path, document: dict) -> None:
+    import json
+
+    target = tmp_path / "out.json"
+    target.write_text(json.dumps(document))
+    assert common.written_by_clusterforge(target)
+    target.write_text(json.dumps({"version": 1, "summary": {}}))
+    assert not common.written_by_clusterforge(target)

@@ -15,14 +15,12 @@ import signal
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 import kubernetes_validate
 import pytest
 import yaml
 from click.testing import CliRunner
 
 from clusterforge import render as render_module
-from clusterforge.catalog.addons import catalog as addon_catalog
 from clusterforge.catalog.resolve import ResolvedCluster
 from clusterforge.cli.main import cli
 from clusterforge.engine import plan_offline
@@ -42,9 +40,8 @@ from clusterforge.render import (
 from clusterforge.spec.loader import load_stack
 from clusterforge.validate import validate
 
-from helpers import EXAMPLES, cluster_from
+from helpers import EXAMPLES, cluster_from, crd_validator
 
-CRDS = Path(__file__).resolve().parent.parent / "data" / "crds"
 KUBERNETES_VERSION = "1.33"
 BUILT_IN_GROUPS = ("v1", "apps/v1", "batch/v1", "rbac.authorization.k8s.io/v1", "storage.k8s.io/v1")
 #: Kinds GKE serves itself; no public repository publishes their CRDs (see SOURCES.md).
@@ -52,23 +49,6 @@ GKE_SERVED = {("networking.gke.io/v1", "Network"), ("networking.gke.io/v1", "GKE
 GIT = GitTarget(url="https://git.example.com/org/fleet.git", path="clusters/one")
 FLAVORS = ("plain", "argocd", "flux")
 ALL_EXAMPLES = sorted(p.name for p in EXAMPLES.iterdir() if p.suffix in (".yaml", ".py"))
-
-
-@functools.cache
-def crd_validator(api_version: str, kind: str) -> Any:
-    """A jsonschema validator for the vendored CRD schema (built once per kind)."""
-    group, _, version = api_version.rpartition("/")
-    path = CRDS / f"{group}__{version}__{kind}.json"
-    pinned = CRDS / f"kueue-{addon_catalog()['kueue'].version}" / path.name  # the pinned Kueue's
-    path = pinned if pinned.exists() else path
-    if not path.exists():
-        return None
-    # Kubernetes' (Go) regex engine accepts an inline flag after '^'; Python's only at the start.
-    # Same meaning, moved: the vendored schema stays exactly as upstream published it.
-    schema: dict[str, Any] = json.loads(path.read_text().replace('"^(?i)', '"(?i)^'))
-    validator = jsonschema.validators.validator_for(schema)
-    validator.check_schema(schema)
-    return validator(schema)
 
 
 def standin_gke_shape_check(manifest: dict[str, Any]) -> None:

@@ -5,7 +5,6 @@ against the pinned Kueue version's CRD schemas (tests/data/crds/kueue-<version>/
 from __future__ import annotations
 
 import copy
-import json
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +17,7 @@ from clusterforge.modules.kubernetes import objects
 from clusterforge.spec.loader import load_stack
 from clusterforge.spec.models import Cluster
 
-from helpers import BASE, EXAMPLES, ROOT, merge
+from helpers import BASE, EXAMPLES, ROOT, crd_schema_path, crd_validator, merge
 
 CRDS = ROOT / "tests" / "data" / "crds" / f"kueue-{catalog()['kueue'].version}"
 
@@ -145,35 +144,11 @@ def test_neuron_quota_counts_the_cores_the_device_plugin_advertises(
 # ------------------------------------------------------------------------ CRD schemas
 
 
-def strict(schema: Any) -> Any:
-    """The CRD schema with unknown fields refused (the API server prunes them silently): a
-    misspelt field in a generated object fails here instead of vanishing at apply time."""
-    schema = copy.deepcopy(schema)
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if (
-                "properties" in node
-                and "additionalProperties" not in node
-                and not node.get("x-kubernetes-preserve-unknown-fields")
-            ):
-                node["additionalProperties"] = False
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(schema)
-    # metadata is typed `object` only in CRDs; the API server checks it itself.
-    schema["properties"]["metadata"] = {"type": "object"}
-    return schema
-
-
-def schema_for(manifest: dict[str, Any]) -> dict[str, Any]:
-    group, version = manifest["apiVersion"].split("/")
-    path = CRDS / f"{group}__{version}__{manifest['kind']}.json"
-    return strict(json.loads(path.read_text(encoding="utf-8")))
+def schema_for(manifest: dict[str, Any]) -> Any:
+    """The strict validator of the pinned Kueue's CRD (tests/helpers.py, one cache)."""
+    path = crd_schema_path(manifest["apiVersion"], manifest["kind"])
+    assert path is not None and path.parent == CRDS, path  # the pinned version's folder
+    return crd_validator(manifest["apiVersion"], manifest["kind"], strict=True)
 
 
 def _kueue_stacks() -> list[Any]:
@@ -188,7 +163,7 @@ def _kueue_stacks() -> list[Any]:
 def test_kueue_objects_validate_against_the_pinned_crds(name: str, cluster: Cluster) -> None:
     for manifest in objects.kueue_objects(resolve(cluster)):
         assert manifest["apiVersion"] == objects.KUEUE_API
-        jsonschema.validate(manifest, schema_for(manifest))
+        schema_for(manifest).validate(manifest)
 
 
 def test_the_strict_schema_refuses_a_misspelt_field() -> None:
@@ -196,4 +171,4 @@ def test_the_strict_schema_refuses_a_misspelt_field() -> None:
     flavor = copy.deepcopy(kinds(manifests, "ResourceFlavor")["gpu"])
     flavor["spec"]["topology"] = flavor["spec"].pop("topologyName")
     with pytest.raises(jsonschema.ValidationError):
-        jsonschema.validate(flavor, schema_for(flavor))
+        schema_for(flavor).validate(flavor)

@@ -83,6 +83,20 @@ CASES = [
         1,
         id="GOV001-gke-pool",
     ),
+    pytest.param(
+        "CF-GOV-001",
+        [PROVIDER, *pool("system", "m7i.2xlarge", 2), *pool("gb", "p6e-gb200.36xlarge", 18)],
+        {"maxHourlyUsd": 100},
+        1,
+        id="GOV001-unpriced-pool-under-budget",
+    ),
+    pytest.param(
+        "CF-GOV-001",
+        [PROVIDER, *pool("system", "m7i.2xlarge", 2), *pool("gb", "p6e-gb200.36xlarge", 18)],
+        {"maxHourlyUsd": 100, "allowUnpriced": True},
+        0,
+        id="GOV001-unpriced-pool-accepted",
+    ),
     # CF-GOV-002 allowed regions
     pytest.param(
         "CF-GOV-002",
@@ -242,3 +256,17 @@ def test_budget_names_the_most_expensive_pool_and_the_prices() -> None:
         "$220.97/hour" in finding.message and "over the budget of $100.00/hour" in finding.message
     )
     assert "h100-ng 4 x p5.48xlarge $220.16/h" in finding.message
+
+
+def test_budget_names_unpriced_pools_instead_of_passing_an_incomplete_total() -> None:
+    resources = [PROVIDER, *pool("system", "m7i.2xlarge", 2), *pool("gb", "p6e-gb200.36xlarge", 18)]
+    (finding,) = violations("CF-GOV-001", resources, {"maxHourlyUsd": 100})
+    assert finding.extra["resource"] == "gb-ng"
+    assert "cannot be checked: no price for gb-ng (18 x p6e-gb200.36xlarge: no list price)" in (
+        finding.message
+    )
+    assert "allowUnpriced" in finding.message
+    # Over the budget already: one finding, the unpriced pool named beside the priced total.
+    over = [*TRAINING, *pool("gb", "p6e-gb200.36xlarge", 18)]
+    (finding,) = violations("CF-GOV-001", over, {"maxHourlyUsd": 100})
+    assert "over the budget" in finding.message and "unpriced: gb-ng" in finding.message

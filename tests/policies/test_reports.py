@@ -36,3 +36,20 @@ def test_sarif_fingerprints_are_unique_for_one_rule_twice_at_one_path() -> None:
     assert len(set(prints)) == 2 and prints[1] == prints[0] + ":2"
     assert all(r["locations"][0]["physicalLocation"]["region"]["startLine"] == 1
                for r in log["runs"][0]["results"])  # fmt: skip
+
+
+def test_one_markdown_cell_escaper_for_every_table() -> None:
+    """Plan/check, diff and verify tables escape user text with the same function."""
+    from clusterforge.report import cells, markdown
+    from clusterforge.verify import results
+    from clusterforge.workflow import diff_render
+
+    assert cells.md_cell("plain text") == "plain text"
+    assert cells.md_cell("a|b\r\nc\nd <img src=x>") == "a\\|b c d &lt;img src=x>"
+    for module in (markdown, diff_render):
+        assert module.md_cell is cells.md_cell
+    assert results._md is cells.md_cell
+    hostile = Finding("ADD003", Severity.INFO, "addons[0]", "x | y\n<script>", "z")
+    text = render_markdown(Report(stack_file="x.yaml", findings=[hostile]), command="check")
+    row = next(line for line in text.splitlines() if "ADD003" in line and "x \\| y" in line)
+    assert "<script>" not in row and "&lt;script>" in row

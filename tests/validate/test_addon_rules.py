@@ -6,10 +6,12 @@ from typing import Any
 
 import pytest
 
+from clusterforge.catalog.gpudirect import gpudirect_set, network_object_prefixes, pod_network_names
+from clusterforge.catalog.resolve import resolve
 from clusterforge.findings import Severity
 
 from tests.validate.gcp_support import gcp
-from tests.validate.support import Case, bad, check, good
+from tests.validate.support import Case, bad, check, cluster_from, good
 
 ERROR, WARNING, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
 
@@ -204,13 +206,33 @@ CASES = [
         "public-endpoint-for-ci",
         {"kubernetes": {"endpoint_public_access": True, "public_access_cidrs": ["203.0.113.0/24"]}},
     ),
+    # K8S002 reports a cluster with both endpoints off; "must run in the network" would be wrong.
+    good("ADD010", "no-endpoint-at-all", {"kubernetes": {"private_endpoint": False}}),
+    # Where the finding points: what the user wrote that causes it, on both clouds.
     bad(
         "ADD010",
-        "private-endpoint",
+        "implied-addons-only",
         {},
+        INFO,
+        "node_pools",
+        "3 add-ons (efa-device-plugin, nvidia-device-plugin, fsx-csi-driver) are installed",
+    ),
+    bad(
+        "ADD010",
+        "explicit-private-endpoint",
+        {"kubernetes": {"endpoint_public_access": False}},
         INFO,
         "kubernetes.endpoint_public_access",
         "through the private API endpoint",
+    ),
+    bad("ADD010", "kubernetes-block", {"kubernetes": {"version": "1.35"}}, INFO, "kubernetes"),
+    bad(
+        "ADD010",
+        "gcp-listed-addon",
+        gcp(addons({"name": "kueue"})),
+        INFO,
+        "addons[0]",
+        "1 add-on (kueue) is installed",
     ),
     good("ADD011", "once", addons({"name": "kueue"})),
     bad(
@@ -278,7 +300,66 @@ CASES = [
         gcp(),
         INFO,
         "node_pools[1].fabric",
-        "networking.gke.io/interfaces",
+        "networking.gke.io/interfaces listing default, vpc1, vpc2,",
+        "vpc8;",
+        "nvidia.com/gpu: 8 per node",
+    ),
+    # ADD015: <name>-addons-<add-on> within Helm's 53 (helm/helm maxReleaseNameLen).
+    # The baseline's longest release suffix is "-addons-nvidia-device-plugin" (28 characters).
+    good("ADD015", "25-character-name", {"name": "a" * 25}),
+    # 40 + "-addons-kueue" is exactly 53: at the limit is allowed.
+    good(
+        "ADD015",
+        "exactly-53",
+        {
+            "name": "a" * 40,
+            "storage": [],
+            "addons": [{"name": "kueue"}],
+            "node_pools": [{"name": "system", "instance_type": "m7i.2xlarge", "nodes": 2}],
+        },
+    ),  # fmt: skip
+    bad(
+        "ADD015",
+        "26-character-name",
+        {"name": "a" * 26},
+        ERROR,
+        "name",
+        f"{'a' * 26}-addons-nvidia-device-plugin (54)",
+        "limit of 53 characters (helm/helm v3.21.4 @813176c5",
+        "shorten name to at most 25 characters",
+    ),
+    # A second pool of the same fabric lists its own, prefixed network objects (the component's).
+    bad(
+        "ADD014",
+        "second-pool-of-a-fabric",
+        gcp({"node_pools": {2: {"name": "more", "instance_type": "a3-megagpu-8g", "nodes": 2}}}),
+        INFO,
+        "node_pools[2].fabric",
+        "pods on more (gpudirect-tcpxo)",
+        "listing default, more-vpc1, more-vpc2,",
+    ),
+    # A4X: NICs built by GKE (DRANET), 4 GPUs: not the A3 Ultra text.
+    bad(
+        "ADD014",
+        "a4x-dranet",
+        gcp(
+            {
+                "node_pools": {
+                    1: {
+                        "name": "gb200",
+                        "instance_type": "a4x-highgpu-4g",
+                        "nodes": 18,
+                        "capacity": {"type": "reservation", "reservation_id": "r1"},
+                    }
+                }
+            }
+        ),  # fmt: skip
+        INFO,
+        "node_pools[1].fabric",
+        "NICs built by GKE through DRANET",
+        "resource claim 'rdma'",
+        "nvidia.com/gpu: 4 per node",
+        "gke-a4x/nccl-jobset-example.yaml",
     ),
 ]
 
@@ -286,3 +367,16 @@ CASES = [
 @pytest.mark.parametrize("case", CASES)
 def test_addon_rule(case: Case) -> None:
     check(case)
+
+
+@pytest.mark.parametrize("machine_type", ["a3-highgpu-8g", "a3-megagpu-8g", "a3-ultragpu-8g"])
+def test_add014_names_are_googles_for_the_first_pool(machine_type: str) -> None:
+    """The names the component gives a fabric's first pool (and ADD014 lists) are the ones
+    Google's NCCL test pods list (gpudirect.json), so a copied pod starts."""
+    resolved = resolve(cluster_from(gcp({"node_pools": {1: {"instance_type": machine_type}}})))
+    pool = resolved.pools[1]
+    prefixes = network_object_prefixes(resolved.pools)
+    assert prefixes[pool.name] == ""
+    found = gpudirect_set(pool.fabric)
+    assert found is not None
+    assert pod_network_names(pool, prefixes[pool.name]) == list(found.pod_networks)

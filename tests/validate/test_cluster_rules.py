@@ -155,6 +155,17 @@ CASES = [
         "network.cidr",
         "is not a private range",
     ),
+    # NET001 on GCP: network.cidr is the nodes' subnet; AWS's VPC sizes and VPC CNI do not apply.
+    good("NET001", "gcp-slash-8-node-range", gcp({"network": {"cidr": "10.0.0.0/8"}})),
+    good("NET001", "gcp-slash-24-node-range", gcp({"network": {"cidr": "10.0.0.0/24"}})),
+    bad(
+        "NET001",
+        "gcp-public-range",
+        gcp({"network": {"cidr": "8.8.0.0/16"}}),
+        WARNING,
+        "network.cidr",
+        "8.8.0.0/16 (the nodes' subnet) is not a private range",
+    ),
     # REGION001: a region, and zones of that region.
     good("REGION001", "baseline", {}),
     good(

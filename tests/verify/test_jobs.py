@@ -6,10 +6,8 @@ from __future__ import annotations
 import copy
 import json
 from functools import cache
-from pathlib import Path
 from typing import Any
 
-import jsonschema
 import kubernetes_validate
 import pytest
 
@@ -19,45 +17,16 @@ from clusterforge.spec.loader import load_stack
 from clusterforge.validate import validate
 from clusterforge.verify import jobs
 
-from helpers import EXAMPLES, cluster_from
+from helpers import EXAMPLES, cluster_from, crd_validator
 
-SCHEMA = (
-    Path(__file__).resolve().parent.parent
-    / "data"
-    / "crds"
-    / "jobset-v0.12.0"
-    / "jobset.x-k8s.io__v1alpha2__JobSet.json"
-)
 KUBERNETES_VERSION = "1.33"
-
-
-def _strict(schema: Any) -> Any:
-    """The CRD schema with unknown fields refused (the API server would prune them silently:
-    a misspelt field must fail here, not vanish on the cluster)."""
-    if isinstance(schema, dict):
-        out = {k: _strict(v) for k, v in schema.items()}
-        if (
-            "properties" in out
-            and "additionalProperties" not in out
-            and not out.get("x-kubernetes-preserve-unknown-fields")
-        ):
-            out["additionalProperties"] = False
-        return out
-    if isinstance(schema, list):
-        return [_strict(v) for v in schema]
-    return schema
-
-
-@cache
-def jobset_validator() -> jsonschema.Draft7Validator:
-    return jsonschema.Draft7Validator(_strict(json.loads(SCHEMA.read_text())))
 
 
 def assert_valid(manifest: dict[str, Any]) -> None:
     if manifest["kind"] != "JobSet":
         kubernetes_validate.validate(manifest, KUBERNETES_VERSION, strict=True)
         return
-    jobset_validator().validate(manifest)
+    crd_validator(manifest["apiVersion"], "JobSet", strict=True).validate(manifest)
     # The Job and pod templates inside, strictly against Kubernetes' own schemas too.
     job_spec = copy.deepcopy(manifest["spec"]["replicatedJobs"][0]["template"]["spec"])
     job = {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "x"}, "spec": job_spec}

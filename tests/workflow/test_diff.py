@@ -208,3 +208,51 @@ def test_a_side_that_does_not_plan_is_an_error_not_an_empty_plan(tmp_path: Path)
     result = run(str(bad), str(bad))
     assert result.exit_code == 2 and "does not plan" in result.output
     assert "SPEC001" in result.output and "0 to replace" not in result.output
+
+
+@pytest.mark.parametrize(("severity", "exit_code"), [("warning", 0), ("error", 1)])
+def test_exit_code_of_a_new_finding(
+    plans: dict[str, Path], tmp_path: Path, severity: str, exit_code: int
+) -> None:
+    """The documented contract: 1 for a new error finding, a new warning alone is 0."""
+    finding = {"rule": "NET002", "severity": severity, "path": "network.vpc_cidr",
+               "message": "planted", "hint": ""}  # fmt: skip
+    new = edited(plans["eight"], tmp_path, lambda d: d["findings"].append(finding))
+    result = run(str(plans["eight"]), str(new))
+    assert result.exit_code == exit_code, result.output
+    assert "planted" in result.output
+
+
+def test_diff_help_states_the_exit_codes() -> None:
+    text = " ".join(run("--help").output.split())
+    assert EXIT_CONTRACT in text
+
+
+#: The one wording README.md, docs/workflow.md and `diff --help` share (tests below check each).
+EXIT_CONTRACT = (
+    "Exit 0 when the change loses no data and brings no new error finding; 1 when it deletes or "
+    "replaces storage that holds data (DIFF001) or brings a new error finding; 2 when a side "
+    "cannot be read or does not plan."
+)
+
+
+@pytest.mark.parametrize("doc", ["README.md", "docs/workflow.md"])
+def test_docs_state_the_same_exit_codes(doc: str) -> None:
+    root = Path(__file__).resolve().parents[2]
+    assert EXIT_CONTRACT in " ".join((root / doc).read_text().split())
+
+
+def test_out_replaces_its_own_diff_and_refuses_another_file(
+    plans: dict[str, Path], tmp_path: Path
+) -> None:
+    """The safe-write rule of every --out: its own output is replaced, another file needs --force."""
+    sides = (str(plans["four"]), str(plans["eight"]))
+    comment = tmp_path / "diff.md"
+    assert run(*sides, "--format", "markdown", "--out", str(comment)).exit_code == 0
+    assert run(*sides, "--format", "markdown", "--out", str(comment)).exit_code == 0
+    notes = tmp_path / "notes.md"
+    notes.write_text("# my notes\n")
+    result = run(*sides, "--out", str(notes))
+    assert result.exit_code == 2 and "was not written by clusterforge" in result.output
+    assert notes.read_text() == "# my notes\n"
+    assert run(*sides, "--out", str(notes), "--force").exit_code == 0

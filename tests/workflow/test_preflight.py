@@ -182,9 +182,11 @@ def test_no_credentials_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)
     result = CliRunner().invoke(cli, ["preflight", str(stack(tmp_path, "aws-capacity-block.yaml"))])
-    assert result.exit_code == 2 and result.stderr.startswith(
+    # An environment error, not bad input: exit 3 as the README's exit-code contract says.
+    assert result.exit_code == 3 and result.stderr.startswith(
         "error: preflight needs AWS credentials"
     )
+    assert "Traceback" not in result.output
 
 
 def test_unreachable_endpoint_warns_per_check(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
@@ -200,3 +202,10 @@ def test_quota_classes() -> None:
     assert preflight.quota_class("trn2.48xlarge") == "trn"
     assert preflight.quota_class("m7i.2xlarge") == "standard"
     assert preflight.quota_class("x2iedn.32xlarge") is None
+
+
+def test_a_stack_it_cannot_check_is_a_usage_error() -> None:
+    """Exit 2 (bad input) for a GCP stack, against 3 for the missing credentials above."""
+    example = Path(__file__).resolve().parents[2] / "examples" / "gcp-g4-inference.yaml"
+    result = CliRunner().invoke(cli, ["preflight", str(example)])
+    assert result.exit_code == 2 and "preflight checks AWS stacks" in result.stderr

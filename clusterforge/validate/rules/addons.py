@@ -14,7 +14,14 @@ from clusterforge.catalog.addons import (
     unknown_values,
 )
 from clusterforge.catalog.addons import catalog as addon_catalog
-from clusterforge.catalog.gpudirect import gpudirect_set
+from clusterforge.catalog.gcp_network import uses_network_profile
+from clusterforge.catalog.gpudirect import (
+    dranet_pod,
+    gpudirect_set,
+    network_object_prefixes,
+    pod_network_names,
+)
+from clusterforge.catalog.releases import helm_releases, release_name_limit
 from clusterforge.findings import Finding, Severity
 from clusterforge.validate.registry import Context, rule
 from clusterforge.validate.rules._util import did_you_mean, name_problem
@@ -266,15 +273,38 @@ def existing_cluster(ctx: Context) -> Iterator[Finding]:
     clouds=("aws", "gcp"),
 )
 def addons_through_private_endpoint(ctx: Context) -> Iterator[Finding]:
-    """clusterforge installs charts with the Kubernetes provider, which talks to the API server."""
+    """clusterforge installs charts with the Kubernetes provider, which talks to the API server.
+    Only a private-only endpoint needs saying (with both off, K8S002 reports a cluster nothing can
+    reach). The finding points at what the user wrote that causes it: their endpoint setting, else
+    the first add-on they listed, else their `kubernetes` block, else the pools that imply the
+    add-ons (device plugins, CSI drivers) — never the document's first line."""
     k8s = ctx.cluster.kubernetes
-    if ctx.resolved.addons and not k8s.endpoint_public_access:
-        yield ctx.finding(
-            "kubernetes.endpoint_public_access",
-            f"{len(ctx.resolved.addons)} add-ons are installed through the private API endpoint: `up` must run "
-            "where the VPC is reachable (a VPN, a bastion, a runner in the VPC)",
-            "or set endpoint_public_access: true with public_access_cidrs for your CI runners",
-        )
+    addons = ctx.resolved.addons
+    if not addons or k8s.endpoint_public_access or not k8s.private_endpoint:
+        return
+    listed = next((a for a in addons if a.index is not None), None)
+    if (
+        "endpoint_public_access" in k8s.model_fields_set
+        or "private_endpoint" in k8s.model_fields_set
+    ):
+        path = "kubernetes.endpoint_public_access"
+        if "endpoint_public_access" not in k8s.model_fields_set:
+            path = "kubernetes.private_endpoint"
+    elif listed is not None:
+        path = listed.path
+    elif "kubernetes" in ctx.cluster.model_fields_set:
+        path = "kubernetes"
+    else:  # every add-on is implied by the pools or the storage (device plugins, CSI drivers)
+        path = "node_pools"
+    plural = len(addons) != 1
+    names = ", ".join(a.name for a in addons[:3]) + (", ..." if len(addons) > 3 else "")
+    yield ctx.finding(
+        path,
+        f"{len(addons)} add-on{'s' if plural else ''} ({names}) {'are' if plural else 'is'} "
+        "installed through the private API endpoint: `up` must run where "
+        "the cluster's network is reachable (a VPN, a bastion, a CI runner in the network)",
+        "or set kubernetes.endpoint_public_access: true with public_access_cidrs for your CI runners",
+    )
 
 
 @rule("ADD011", "Each add-on is listed once")
@@ -342,14 +372,32 @@ def unchecked_versions(ctx: Context) -> Iterator[Finding]:
 )
 def gpudirect_pod_needs(ctx: Context) -> Iterator[Finding]:
     """clusterforge installs the fabric's installer set; the pods' side comes from Google's NCCL
-    test manifests at the same commit (catalog gpudirect.json)."""
-    seen: set[str] = set()
+    test manifests at the same commit (catalog gpudirect.json). The networks a pod lists are the
+    names the component gives this pool's objects (a second pool of a fabric has its own, prefixed
+    names); the GPUs are the pool's; a DRANET pool (GKE builds its NICs) claims them through DRA."""
+    prefixes = network_object_prefixes(ctx.resolved.pools)
     for pool in ctx.resolved.pools:
         found = gpudirect_set(pool.fabric)
-        if found is None or pool.fabric in seen:
+        if found is None or pool.offering is None or not pool.offering.is_nvidia:
             continue
-        seen.add(pool.fabric)
-        networks = ", ".join(found.pod_networks)
+        gpus = pool.offering.accelerator_count
+        if uses_network_profile(pool):
+            dra = dranet_pod()
+            notes = "; ".join(f"{k}: {v}" for k, v in dra.annotations.items())
+            yield ctx.finding(
+                f"{pool.path}.fabric",
+                f"pods on {pool.name} ({pool.instance_type}, NICs built by GKE through DRANET) need "
+                f"the annotation {notes}; a resource claim {dra.resource_claim!r} from a "
+                f"ResourceClaimTemplate ({dra.resource_claim_template!r} in Cluster Toolkit; "
+                f"clusterforge does not create it) instead of networking.gke.io/interfaces; and "
+                f"nvidia.com/gpu: {gpus} per node",
+                f"copy the pod from Cluster Toolkit's examples/gke-a4x/nccl-jobset-example.yaml "
+                f"@ {dra.commit[:8]}; see the README section on GPUDirect pods",
+            )
+            continue
+        if pool.name not in prefixes:
+            continue  # no NIC networks for this pool (no zone): nothing to list
+        networks = ", ".join(pod_network_names(pool, prefixes[pool.name]))
         needs = [
             "networking.gke.io/default-interface: eth0",
             f"networking.gke.io/interfaces listing default, {networks}",
@@ -363,6 +411,28 @@ def gpudirect_pod_needs(ctx: Context) -> Iterator[Finding]:
         yield ctx.finding(
             f"{pool.path}.fabric",
             f"pods on {pool.name} ({pool.fabric}) need the annotations {'; '.join(needs)}"
-            f"{sidecar}; and nvidia.com/gpu: {found.pod_gpus} per node",
+            f"{sidecar}; and nvidia.com/gpu: {gpus} per node",
             f"copy the pod from Google's {found.source}; see the README section on GPUDirect pods",
         )
+
+
+@rule("ADD015", "Helm release names fit Helm's limit", clouds=("aws", "gcp", "kubernetes"))
+def release_name_length(ctx: Context) -> Iterator[Finding]:
+    """Release names are ``<name>-addons-<add-on>`` (catalog/releases.py, the names `up` and
+    `render` use); Helm refuses one longer than its limit, so `up` would fail halfway."""
+    limit = release_name_limit()
+    releases = helm_releases(ctx.resolved.addons, ctx.cluster.name)
+    too_long = [r for r in releases if len(r.release) > limit.max_length]
+    if not too_long:
+        return
+    longest = max(too_long, key=lambda r: len(r.release))
+    fits = limit.max_length - (len(longest.release) - len(ctx.cluster.name))
+    listed = ", ".join(f"{r.release} ({len(r.release)})" for r in too_long[:3])
+    more = f" and {len(too_long) - 3} more" if len(too_long) > 3 else ""
+    yield ctx.finding(
+        "name",
+        f"Helm release names longer than Helm's limit of {limit.max_length} characters "
+        f"({limit.source}: maxReleaseNameLen): {listed}{more}; `up` would fail installing them",
+        f"shorten name to at most {max(fits, 1)} characters"
+        + (f", or leave out {longest.addon}" if fits < 1 else ""),
+    )

@@ -53,9 +53,17 @@ def duplicate_names(ctx: Context) -> Iterator[Finding]:
             seen.add(name)
 
 
-@rule("NET001", "The VPC CIDR is a valid private IPv4 network AWS accepts", clouds=("aws", "gcp"))
+@rule(
+    "NET001",
+    "The network CIDR is a valid private IPv4 range (on AWS, a VPC size AWS accepts)",
+    clouds=("aws", "gcp"),
+)
 def vpc_cidr(ctx: Context) -> Iterator[Finding]:
+    """Validity and private space on every cloud. The size limits are AWS's: a VPC is /16 to /28
+    and the VPC CNI gives every pod a VPC address. On GCP `network.cidr` is the nodes' subnet
+    (pods and services use secondary ranges, which GKE003 checks), so no AWS size is applied."""
     cidr = ctx.cluster.network.cidr
+    where = "the VPC" if ctx.cluster.cloud == "aws" else "the nodes' subnet"
     try:
         network = ipaddress.ip_network(cidr, strict=True)
     except ValueError as exc:
@@ -71,10 +79,12 @@ def vpc_cidr(ctx: Context) -> Iterator[Finding]:
     if not network.is_private:
         yield ctx.finding(
             "network.cidr",
-            f"{cidr} is not a private range",
+            f"{cidr} ({where}) is not a private range",
             "use 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16 space",
             severity=Severity.WARNING,
         )
+    if ctx.cluster.cloud != "aws":
+        return
     if not MIN_PREFIX <= network.prefixlen <= MAX_PREFIX:
         yield ctx.finding(
             "network.cidr",
