@@ -11,6 +11,7 @@ This module imports nothing heavy: validation and the CLI use it before Pulumi i
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -58,6 +59,7 @@ def _words(key: str) -> list[str]:
     return [word.lower() for word in _WORD.findall(key)]
 
 
+@functools.lru_cache(maxsize=4096)
 def is_secret_key(key: str) -> bool:
     """Whether a mapping key names a credential whose value must never be printed.
 
@@ -91,7 +93,11 @@ def redact_text(text: str) -> str:
     >>> redact_text("s3://state?region=us-east-1&secret_key=abc")
     's3://state?region=us-east-1&secret_key=[secret]'
     """
-    text = _URL_USERINFO.sub(lambda m: f"{m['scheme']}{m['user']}:{MASK}@", text)
+    # Each pattern needs its own marker ('://' or '='): most strings of a plan have neither.
+    if "://" in text:
+        text = _URL_USERINFO.sub(lambda m: f"{m['scheme']}{m['user']}:{MASK}@", text)
+    if "=" not in text:
+        return text
 
     def _query(match: re.Match[str]) -> str:
         name = match["name"][1:-1]
@@ -116,6 +122,11 @@ _MAX_DEPTH = 200
 def _redact(value: Any, depth: int) -> Any:
     if depth > _MAX_DEPTH:
         return MASK
+    kind = type(value)  # the plain types of a plan first, by exact type (ABC checks are slow)
+    if kind is str:
+        return redact_text(value)
+    if kind is bool or kind is int or kind is float or value is None:
+        return value
     if isinstance(value, Mapping):
         return {
             key: (
