@@ -27,11 +27,14 @@ import platform
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from startup import measured, startup  # noqa: E402  (one measurement for both scripts)
+from startup import table as startup_table  # noqa: E402
+
 PYTHON = sys.executable
 CLUSTERFORGE = str(Path(PYTHON).with_name("clusterforge"))
 RESOURCES_PER_POOL = 7  # component, launch template, placement group, SG + 2 rules, node group
@@ -54,22 +57,6 @@ def stack_document(pools: int) -> dict[str, Any]:
         "storage": [
             {"name": "scratch", "type": "lustre", "capacity_gib": 2400, "mount_path": "/scratch"}
         ],
-    }
-
-
-def measured(argv: list[str], stdout: Any = subprocess.DEVNULL) -> dict[str, float]:
-    """Run ``argv`` in a fresh process: wall and CPU seconds and peak RSS (MiB) of that process."""
-    start = time.perf_counter()
-    process = subprocess.Popen(argv, stdout=stdout, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(process.pid, 0)
-    wall = time.perf_counter() - start
-    stderr = process.stderr.read().decode() if process.stderr else ""
-    if os.waitstatus_to_exitcode(status) not in (0, 1):
-        raise SystemExit(f"{' '.join(argv)} failed:\n{stderr}")
-    return {
-        "wall": wall,
-        "cpu": usage.ru_utime + usage.ru_stime,
-        "rss_mib": usage.ru_maxrss / 1024,
     }
 
 
@@ -98,26 +85,6 @@ def plan_size(workdir: Path, resources: int) -> dict[str, Any]:
         "run_plan": {"cpu": run_plan["run_cpu"], "wall": run_plan["run_wall"]},
         "run_floor": {"cpu": run_floor["run_cpu"], "wall": run_floor["run_wall"]},
     }
-
-
-STARTUP = {
-    "python -c 'import click'": [PYTHON, "-c", "import click"],
-    "clusterforge --help": [CLUSTERFORGE, "--help"],
-    "clusterforge validate": [CLUSTERFORGE, "validate", "STACK"],
-    "clusterforge schema": [CLUSTERFORGE, "schema"],
-    "clusterforge rules": [CLUSTERFORGE, "rules"],
-    "clusterforge catalog": [CLUSTERFORGE, "catalog"],
-}
-
-
-def startup(stack: Path, repeats: int = 3) -> dict[str, dict[str, float]]:
-    """Best of ``repeats`` fresh processes per command (the least disturbed by the load)."""
-    figures = {}
-    for label, argv in STARTUP.items():
-        argv = [str(stack) if a == "STACK" else a for a in argv]
-        runs = [measured(argv) for _ in range(repeats + 1)][1:]
-        figures[label] = min(runs, key=lambda r: r["wall"])
-    return figures
 
 
 def ratio(a: float, b: float) -> float:
@@ -149,14 +116,7 @@ def report(sizes: list[dict[str, Any]], start: dict[str, Any], policies: dict[st
         f"{ratio(per_large, per_small):.2f}× (floor: "
         f"{ratio(large['run_floor']['cpu'] / large['resources'], small['run_floor']['cpu'] / small['resources']):.2f}×).",
         "",
-        "| start-up (best of 3 fresh processes) | wall s | CPU s | peak RSS MiB |",
-        "|---|---:|---:|---:|",
-    ]
-    for label, figures in start.items():
-        lines.append(
-            f"| `{label}` | {figures['wall']:.2f} | {figures['cpu']:.2f} | {figures['rss_mib']:.0f} |"
-        )
-    lines += [
+        startup_table(start),
         "",
         f"Policies: {policies['evaluations']:,} rule evaluations ({policies['resource_rules']} "
         f"resource rules × {policies['resources']:,} resources + {policies['stack_rules']} stack "
@@ -187,7 +147,7 @@ def main() -> None:
         for size in (int(s) for s in options.sizes.split(",")):
             sizes.append(plan_size(workdir, size))
             print(f"planned {sizes[-1]['resources']} resources", file=sys.stderr)
-        start = startup(workdir / f"scale-{sizes[0]['pools']}.json")
+        start = startup()
         policy_stack = workdir / "policies.json"
         policy_stack.write_text(json.dumps(stack_document(pools_for(options.policy_resources))))
         policies = child_json([PYTHON, str(HERE / "policy_rate.py"), str(policy_stack)])

@@ -22,6 +22,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
@@ -54,11 +55,15 @@ COMMANDS: dict[str, list[str]] = {
 }  # fmt: skip
 
 
-def measured(argv: list[str]) -> dict[str, float]:
-    """Run ``argv`` in a fresh process: its wall and CPU seconds and peak RSS (MiB)."""
+def measured(argv: list[str], stdout: Any = subprocess.DEVNULL) -> dict[str, float]:
+    """Run ``argv`` in a fresh process: its wall and CPU seconds and peak RSS (MiB).
+
+    Without ``PYTHONDONTWRITEBYTECODE``: an installed package has its bytecode (pip compiles it),
+    so a process that recompiles every module measures the machine's setting, not the program.
+    """
     start = time.perf_counter()
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    process = subprocess.Popen(argv, stdout=stdout, stderr=subprocess.PIPE, env=env)
     _, status, usage = os.wait4(process.pid, 0)
     wall = time.perf_counter() - start
     stderr = process.stderr.read().decode() if process.stderr else ""
