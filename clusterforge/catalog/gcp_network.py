@@ -287,6 +287,19 @@ def workload_policy_topology(pool: ResolvedPool, catalog: Any) -> str | None:
     return None
 
 
+def compact_placement_max_vms(offering: Offering | None, gke_facts: dict[str, Any]) -> int | None:
+    """The most VMs one compact placement policy holds for ``offering``'s machine series, as a
+    GKE ``COMPACT`` node pool gets it (no max distance: Compute Engine's best-effort maximum);
+    0 when the series has no compact placement; None when unknown (no offering, no facts).
+
+    TPU slices are sized by their topology and A4X by its workload policy, not by this table
+    (``services.json`` ``gke.compact_placement``, with its source)."""
+    table = (gke_facts.get("compact_placement") or {}).get("max_vms_by_series")
+    if offering is None or not table:
+        return None
+    return int(table.get(offering.family, 0))
+
+
 def is_specific_reservation(pool: ResolvedPool) -> bool:
     """A pool that consumes one named reservation: no spare capacity to surge into."""
     capacity = pool.spec.capacity
