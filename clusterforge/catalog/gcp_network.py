@@ -182,7 +182,7 @@ def gpu_subnets(
                         for n in nic_networks(p.offering, data)
                     )
                     return plan, [
-                        f"{gpu_cidr} is too small for the GPU NIC subnets: the pools need {wanted} "
+                        f"{gpu_cidr} is too small for the extra NIC subnets (GPU/TPU): the pools need {wanted} "
                         f"subnets of /{prefix} or larger"
                     ]
                 cidrs.append(f"{ipaddress.IPv4Address(cursor)}/{prefix}")

@@ -165,7 +165,7 @@ CASES = [
         ),
         ERROR,
         "network.gpu_cidr",
-        "too small for the GPU NIC subnets",
+        "too small for the extra NIC subnets",
     ),
     good(
         "GKE005",
