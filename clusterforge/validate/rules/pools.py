@@ -16,6 +16,17 @@ def unknown_instance_type(ctx: Context) -> Iterator[Finding]:
     for pool in ctx.resolved.pools:
         wanted = pool.spec.instance_type
         if wanted and ctx.catalog.get(wanted) is None:
+            # Documented by the cloud but not built here (services.json `not_built`): say so
+            # rather than suggest a different machine.
+            known = (ctx.catalog.extra.get("not_built") or {}).get(wanted)
+            if isinstance(known, dict):
+                yield ctx.finding(
+                    f"{pool.path}.instance_type",
+                    f"{wanted} is {known['what']}, but clusterforge does not build it yet: "
+                    f"{known['why']}",
+                    known["instead"],
+                )
+                continue
             suggestion = did_you_mean(ctx.catalog.suggest(wanted))
             yield ctx.finding(
                 f"{pool.path}.instance_type",
