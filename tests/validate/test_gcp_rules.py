@@ -220,15 +220,6 @@ CASES = [
         "kubernetes.version",
         "early 1.34 patches are older",
     ),
-    bad(
-        "POOL001",
-        "a4x-max-documented-not-built",
-        gcp({"node_pools": {1: {**A4X, "instance_type": "a4x-maxgpu-4g-metal"}}, "storage": []}),
-        ERROR,
-        "node_pools[1].instance_type",
-        "clusterforge does not build it yet",
-        "use a4x-highgpu-4g (GB200)",
-    ),
     good("GKE008", "small-compact-pool", gcp()),
     good(
         "GKE008",
