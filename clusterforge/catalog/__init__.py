@@ -278,6 +278,8 @@ def _tpu_rows(gen: TpuGeneration) -> list[dict[str, Any]]:
             "accelerator_memory_gib": gen.hbm_gib_per_chip,
             "gke_accelerator": gen.gke_accelerator,
             "tpu_generation": gen.name,
+            # The primary gVNIC plus the second one Google's recipes attach (v6e 4-chip VMs).
+            **({"gvnic_nics": 2} if machine_type in gen.second_nic_machine_types else {}),
             "placement_strategies": ["compact"],
             "regions": list(gen.regions),
             "min_gke_version": gen.min_gke_version,

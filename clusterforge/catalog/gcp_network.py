@@ -100,6 +100,12 @@ def nic_networks(
         return [
             NicNetwork(f"gpu{i}", kind, 1, "NetDevice", mtu[kind]) for i in range(offering.gpu_nics)
         ]
+    if offering.is_tpu:
+        # v6e 4-chip VMs: one more gVNIC on its own VPC for slice-to-slice (DCN) traffic.
+        return [
+            NicNetwork(f"gvnic{i + 1}", "gvnic", 1, "NetDevice", mtu["gvnic"])
+            for i in range(max(0, offering.gvnic_nics - 1))
+        ]
     if kind == "rdma":
         gvnics = [
             NicNetwork(f"gvnic{i + 1}", "gvnic", 1, "NetDevice", mtu["gvnic"])
@@ -109,13 +115,26 @@ def nic_networks(
     return []
 
 
+def tpu_dcn_nic(pool: ResolvedPool) -> bool:
+    """Whether a TPU pool gets its machine type's second NIC network (v6e ct6e-standard-4t):
+    when its traffic crosses hosts (a multi-host slice, or several slices), unless the pool
+    says ``fabric: none`` or lets GKE build the networks (``network_profile: auto``)."""
+    return (
+        pool.is_tpu
+        and pool.spec.fabric != "none"
+        and (pool.desired > 1 or pool.slices > 1)
+        and not uses_network_profile(pool)
+    )
+
+
 def pools_with_nic_networks(pools: Iterable[ResolvedPool]) -> list[ResolvedPool]:
-    """Pools that get extra NIC networks: a fabric, a zone, and a type with GPU NICs."""
+    """Pools that get extra NIC networks: a fabric (or a TPU pool talking across hosts), a zone,
+    and a type with extra NICs."""
     return [
         p
         for p in pools
         if p.offering is not None
-        and p.fabric != "none"
+        and (tpu_dcn_nic(p) if p.is_tpu else p.fabric != "none")
         and p.zone
         and not uses_network_profile(p)
         and nic_networks(p.offering)
@@ -147,7 +166,8 @@ def gpu_subnets(
     end = int(space.broadcast_address)
     for pool in pools_with_nic_networks(pools):
         assert pool.offering is not None
-        prefix = subnet_prefix(pool.max_size, data)
+        # All slices of a TPU pool attach the same subnets.
+        prefix = subnet_prefix(pool.max_size * (pool.slices if pool.is_tpu else 1), data)
         size = 2 ** (32 - prefix)
         planned: list[PlannedNetwork] = []
         for net in nic_networks(pool.offering, data):
@@ -162,7 +182,7 @@ def gpu_subnets(
                         for n in nic_networks(p.offering, data)
                     )
                     return plan, [
-                        f"{gpu_cidr} is too small for the GPU NIC subnets: the pools need {wanted} "
+                        f"{gpu_cidr} is too small for the extra NIC subnets (GPU/TPU): the pools need {wanted} "
                         f"subnets of /{prefix} or larger"
                     ]
                 cidrs.append(f"{ipaddress.IPv4Address(cursor)}/{prefix}")
@@ -285,6 +305,19 @@ def workload_policy_topology(pool: ResolvedPool, catalog: Any) -> str | None:
     if generation is not None and generation.uses_workload_policy and pool.desired > 1:
         return pool.topology
     return None
+
+
+def compact_placement_max_vms(offering: Offering | None, gke_facts: dict[str, Any]) -> int | None:
+    """The most VMs one compact placement policy holds for ``offering``'s machine series, as a
+    GKE ``COMPACT`` node pool gets it (no max distance: Compute Engine's best-effort maximum);
+    0 when the series has no compact placement; None when unknown (no offering, no facts).
+
+    TPU slices are sized by their topology and A4X by its workload policy, not by this table
+    (``services.json`` ``gke.compact_placement``, with its source)."""
+    table = (gke_facts.get("compact_placement") or {}).get("max_vms_by_series")
+    if offering is None or not table:
+        return None
+    return int(table.get(offering.family, 0))
 
 
 def is_specific_reservation(pool: ResolvedPool) -> bool:

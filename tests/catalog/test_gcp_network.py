@@ -80,3 +80,23 @@ def test_lustre_capacity_steps(tier: str, capacity: int, problem: str | None) ->
     assert (found is None) if problem is None else (found is not None and problem in found[0])
     if found is not None:
         assert gcp_network.lustre_capacity_problem(row, found[1]) is None  # the hint is valid
+
+
+@pytest.mark.parametrize(
+    ("pool", "second_nic"),
+    [
+        ({"topology": "4x4"}, True),  # multi-host slice on ct6e-standard-4t
+        ({"topology": "2x2", "slices": 2}, True),  # single-host slices talking over DCN
+        ({"topology": "2x2"}, False),  # one host: no traffic between hosts
+        ({"topology": "2x4"}, False),  # ct6e-standard-8t has no second NIC in the catalog
+        ({"topology": "4x4", "fabric": "none"}, False),
+        ({"topology": "4x4", "network_profile": "auto"}, False),  # GKE builds them (DRANET)
+    ],
+)
+def test_v6e_second_nic_network(pool: dict, second_nic: bool) -> None:
+    spec = {"name": "v6e", "accelerator": "tpu-v6e", **pool}
+    pools = gcp_network.pools_with_nic_networks(resolved([spec]).pools)
+    assert bool(pools) is second_nic
+    if second_nic:
+        (network,) = gcp_network.nic_networks(pools[0].offering)
+        assert (network.kind, network.subnet_count, network.mtu) == ("gvnic", 1, 8896)

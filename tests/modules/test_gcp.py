@@ -312,3 +312,27 @@ def test_secrets_are_encrypted_with_a_retained_kms_key() -> None:
         == "serviceAccount:service-123456789012@container-engine-robot.iam.gserviceaccount.com"
     )
     assert grant.urn in cluster.dependencies
+
+
+@pytest.mark.parametrize(("fabric", "second_nic"), [("auto", True), ("none", False)])
+def test_v6e_multi_host_pool_gets_its_second_nic_network(fabric: str, second_nic: bool) -> None:
+    """Google's v6e recipes: a second MTU-8896 VPC attached as an additional node network, on a
+    multi-networking (Dataplane V2) cluster; `fabric: none` keeps the pool on one NIC."""
+    graph = gke_plan(
+        [{"name": "v6e", "accelerator": "tpu-v6e", "topology": "4x4", "fabric": fabric}],
+        region="us-east5",
+        zone="us-east5-b",
+    )
+    pool = node_pool(graph, "v6e")
+    assert pool["nodeCount"] == 4 and pool["nodeConfig"]["machineType"] == "ct6e-standard-4t"
+    vpcs = [r.inputs for r in graph.of_type("gcp:compute/network:Network")]
+    cluster = next(r.inputs for r in graph.of_type("gcp:container/cluster:Cluster"))
+    if second_nic:
+        extra = [v for v in vpcs if v["name"] == "gke-test-v6e-gvnic1"]
+        assert len(vpcs) == 2 and extra and extra[0]["mtu"] == 8896
+        assert pool["networkConfig"]["additionalNodeNetworkConfigs"] == [
+            {"network": "gke-test-v6e-gvnic1", "subnetwork": "gke-test-v6e-gvnic1-sub"}
+        ]
+        assert cluster["enableMultiNetworking"] is True
+    else:
+        assert len(vpcs) == 1 and "networkConfig" not in pool

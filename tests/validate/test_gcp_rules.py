@@ -165,7 +165,7 @@ CASES = [
         ),
         ERROR,
         "network.gpu_cidr",
-        "too small for the GPU NIC subnets",
+        "too small for the extra NIC subnets",
     ),
     good(
         "GKE005",
@@ -221,13 +221,49 @@ CASES = [
         "early 1.34 patches are older",
     ),
     good("GKE008", "small-compact-pool", gcp()),
+    good(
+        "GKE008",
+        "1500-a3-vms-in-one-policy",
+        gcp({"node_pools": {1: {"nodes": 1500}}, "network": {"gpu_cidr": "192.168.0.0/13"}}),
+    ),
     bad(
         "GKE008",
         "compact-pool-beyond-1500",
-        gcp({"node_pools": {1: {"nodes": 1600}}, "network": {"gpu_cidr": "192.168.0.0/13"}}),
-        WARNING,
+        gcp({"node_pools": {1: {"nodes": 1501}}, "network": {"gpu_cidr": "192.168.0.0/13"}}),
+        ERROR,
         "node_pools[1].nodes",
-        "at most 1500 nodes",
+        "holds at most 1500 A3 VMs",
+    ),
+    bad(
+        "GKE008",
+        "autoscaling-beyond-1500",
+        gcp(
+            {
+                "node_pools": {1: {"nodes": None, "min_nodes": 0, "max_nodes": 2000}},
+                "network": {"gpu_cidr": "192.168.0.0/13"},
+            }
+        ),
+        ERROR,
+        "node_pools[1].max_nodes",
+        "split it into pools of at most 1500 nodes",
+    ),
+    bad(
+        "GKE008",
+        "forced-on-e2",
+        gcp({"node_pools": {0: {"instance_type": "e2-standard-8", "placement_group": True}}}),
+        ERROR,
+        "node_pools[0].placement_group",
+        "the E2 series has no compact placement",
+    ),
+    good(
+        "GKE008",
+        "forced-on-g4",
+        gcp(
+            {
+                "node_pools": {1: {"instance_type": "g4-standard-48", "placement_group": True}},
+                "storage": [],
+            }
+        ),
     ),
     good(
         "GKE009",

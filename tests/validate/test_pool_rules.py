@@ -6,6 +6,7 @@ import pytest
 
 from clusterforge.findings import Severity
 
+from tests.validate.gcp_support import gcp
 from tests.validate.support import BASELINE, Case, Expected, bad, check, good
 
 ERROR, WARNING = Severity.ERROR, Severity.WARNING
@@ -50,7 +51,8 @@ CASES = [
         {"node_pools": {1: {"instance_type": "p6e-gb200.36xlarge"}}},
         ERROR,
         "node_pools[1].instance_type",
-        "p6e-gb200.36xlarge is not modelled by clusterforge: sold only inside P6e-GB200 UltraServers",
+        "p6e-gb200.36xlarge is a P6e-GB200 UltraServer instance (4 x GB200 per instance, arm64, "
+        "Capacity Blocks only), but clusterforge does not build it yet: sold only inside",
         "p6-b200.48xlarge",
     ),
     bad(
@@ -61,6 +63,15 @@ CASES = [
         "node_pools[0].instance_type",
         "unknown aws instance type 'zz9.nothing'",
         "`clusterforge catalog` lists the known types",
+    ),
+    bad(
+        "POOL001",
+        "documented-but-not-built",
+        gcp({"node_pools": {1: {"instance_type": "a4x-maxgpu-4g-metal", "nodes": 2}}}),
+        ERROR,
+        "node_pools[1].instance_type",
+        "clusterforge does not build it yet",
+        "use a4x-highgpu-4g (GB200)",
     ),
     # POOL002: some type has the accelerator model, in that count.
     good("POOL002", "h100-x8", {"node_pools": {1: BY_ACCELERATOR}}),

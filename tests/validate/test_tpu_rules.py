@@ -9,9 +9,14 @@ from clusterforge.catalog.resolve import resolve
 from clusterforge.findings import Severity
 
 from tests.validate.gcp_support import gcp, tpu
-from tests.validate.support import Case, bad, check, cluster_from, good
+from tests.validate.support import Case, bad, check, cluster_from, good, merge
 
 ERROR = Severity.ERROR
+#: A v4 pool (4x4x8 slice) in us-central2, the v4 region.
+V4 = merge(
+    tpu(accelerator="tpu-v4", topology="4x4x8"),
+    {"region": "us-central2", "zone": "us-central2-b"},
+)
 
 CASES = [
     good("TPU001", "v5p-4x4x4", tpu()),
@@ -41,6 +46,29 @@ CASES = [
         ERROR,
         "node_pools[2].topology",
         "not a tpu-v5p topology",
+    ),
+    good("TPU001", "v5p-largest-16x16x24", tpu(topology="16x16x24")),
+    bad(
+        "TPU001",
+        "v5p-xpk-only-12x24x24",
+        tpu(topology="12x24x24"),
+        ERROR,
+        "node_pools[2].topology",
+        "the largest tpu-v5p slice is 6144 chips",
+    ),
+    good("TPU001", "v4-4x4x8", V4),
+    bad(
+        "TPU001",
+        "v4-decreasing-4x8x4",
+        merge(V4, {"node_pools": {2: {"topology": "4x8x4"}}}),
+        ERROR,
+        "node_pools[2].topology",
+        "write the dimensions non-decreasing: 4x4x8",
+    ),
+    good(
+        "TPU003",
+        "v6e-2x4-on-two-4t-vms",
+        tpu(accelerator=None, instance_type="ct6e-standard-4t", topology="2x4", nodes=2),
     ),
     bad(
         "TPU001",

@@ -209,21 +209,44 @@ def machine_type_gke_version(ctx: Context) -> Iterator[Finding]:
 
 @rule(
     "GKE008",
-    "A compact-placed pool stays within GKE's compact placement size",
-    severity=Severity.WARNING,
+    "A compact-placed pool uses a machine series with compact placement, within its VM maximum",
     clouds=("gcp",),
 )
 def compact_placement_size(ctx: Context) -> Iterator[Finding]:
+    """Compute Engine's per-series maximum for one compact placement policy (1,500 VMs without a
+    max distance, the only kind a GKE node pool creates; catalog ``gke.compact_placement``).
+    GKE makes one policy per node pool, so a larger fleet is several pools. TPU slices (sized
+    by their topology) and workload-policy types (A4X: GKE006) are not placed by this table."""
     gke = (ctx.catalog.extra.get("gke") if ctx.catalog else None) or {}
-    cap = gke.get("compact_placement_max_nodes")
     for pool in ctx.resolved.pools:
-        if not cap or not pool.placement_group or pool.max_size <= int(cap):
+        offering = pool.offering
+        if not pool.placement_group or pool.is_tpu or offering is None:
             continue
-        yield ctx.finding(
-            f"{pool.path}.max_nodes" if pool.spec.max_nodes is not None else f"{pool.path}.nodes",
-            f"compact placement groups hold at most {cap} nodes; this pool may grow to {pool.max_size}",
-            "split the pool, or set placement_group: false for pools that do not need low latency",
-        )
+        if offering.accelerator_topology:
+            continue
+        cap = gcp_network.compact_placement_max_vms(offering, gke)
+        if cap is None:
+            continue
+        if cap == 0:
+            series = sorted(gke["compact_placement"]["max_vms_by_series"])
+            yield ctx.finding(
+                f"{pool.path}.placement_group",
+                f"{offering.instance_type}: the {offering.family.upper()} series has no compact "
+                "placement, so GKE cannot create this pool",
+                "set placement_group: false, or use a machine series with compact placement ("
+                + ", ".join(s.upper() for s in series)
+                + ")",
+            )
+        elif pool.max_size > cap:
+            yield ctx.finding(
+                f"{pool.path}.max_nodes"
+                if pool.spec.max_nodes is not None
+                else f"{pool.path}.nodes",
+                f"a compact placement policy holds at most {cap} {offering.family.upper()} VMs; "
+                f"this pool may grow to {pool.max_size}",
+                f"split it into pools of at most {cap} nodes (GKE gives each pool its own policy), "
+                "or set placement_group: false where low latency between all nodes is not needed",
+            )
 
 
 #: The Compute Engine consumption option each capacity type uses.

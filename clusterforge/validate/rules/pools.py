@@ -17,13 +17,15 @@ def unknown_instance_type(ctx: Context) -> Iterator[Finding]:
     for pool in ctx.resolved.pools:
         wanted = pool.spec.instance_type
         if wanted and ctx.catalog.get(wanted) is None:
-            unmodelled = ctx.catalog.extra.get("unmodelled_instance_types", {}).get(wanted)
-            if unmodelled:
+            # Documented by the cloud but not built here (services.json `not_built`): say so
+            # rather than suggest a different machine.
+            known = (ctx.catalog.extra.get("not_built") or {}).get(wanted)
+            if isinstance(known, dict):
                 yield ctx.finding(
                     f"{pool.path}.instance_type",
-                    f"{wanted} is not modelled by clusterforge: {unmodelled['why']}",
-                    "use a type the catalog has (`clusterforge catalog`), e.g. p6-b200.48xlarge or "
-                    "p6-b300.48xlarge for Blackwell with EFA",
+                    f"{wanted} is {known['what']}, but clusterforge does not build it yet: "
+                    f"{known['why']}",
+                    known["instead"],
                 )
                 continue
             suggestion = did_you_mean(ctx.catalog.suggest(wanted))

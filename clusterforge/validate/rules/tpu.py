@@ -49,8 +49,25 @@ def tpu_topology(ctx: Context) -> Iterator[Finding]:
             yield ctx.finding(
                 f"{pool.path}.topology",
                 f"{spec.topology!r} is not a {generation.name} topology{reason}",
-                f"{generation.name} topologies: {valid}",
+                _topology_hint(generation, spec.topology)
+                or f"{generation.name} topologies: {valid}",
             )
+
+
+def _topology_hint(generation: TpuGeneration, topology: str) -> str | None:
+    """The fix for a 3D shape that is only out of order or too large (Google's rules, tpus.json)."""
+    dims = parse(topology)
+    if generation.dims != 3 or dims is None or len(dims) != 3:
+        return None
+    ordered = "x".join(str(d) for d in sorted(dims))
+    if generation.max_chips and chips(topology) > generation.max_chips:
+        return (
+            f"the largest {generation.name} slice is {generation.max_chips} chips; use a smaller "
+            "topology and `slices` (multislice) for more"
+        )
+    if list(dims) != sorted(dims) and generation.is_valid(ordered):
+        return f"write the dimensions non-decreasing: {ordered} (the same chips)"
+    return None
 
 
 @rule("TPU002", "An explicit TPU machine type fits the topology", clouds=("gcp",))
