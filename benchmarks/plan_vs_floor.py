@@ -46,16 +46,32 @@ def pools_for(resources: int) -> int:
 
 
 def stack_document(pools: int) -> dict[str, Any]:
-    """An AWS stack: a system pool, ``pools`` p5.48xlarge EFA pools and a Lustre file system."""
+    """An AWS stack: a system pool, ``pools`` one-node p5.48xlarge EFA pools and a Lustre file system.
+
+    The pools are spread over three zones, one node each, and the file system is mounted by the
+    first pool (a file system lives in one zone, STO003): 4,000 resources of p5 pools in one zone
+    would not fit its subnet (AWS007 counts 50 addresses per p5 node), and the stack must plan.
+    """
+    zones = ["us-east-1a", "us-east-1b", "us-east-1c"]
     return {
         "name": "scale",
         "cloud": "aws",
         "region": "us-east-1",
-        "zone": "us-east-1a",
+        "zone": zones[0],
+        "network": {"cidr": "10.0.0.0/16", "zones": zones},
         "node_pools": [{"name": "system", "instance_type": "m7i.2xlarge", "nodes": 2}]
-        + [{"name": f"gpu-{i}", "instance_type": "p5.48xlarge", "nodes": 2} for i in range(pools)],
+        + [
+            {"name": f"gpu-{i}", "instance_type": "p5.48xlarge", "nodes": 1, "zone": zones[i % 3]}
+            for i in range(pools)
+        ],
         "storage": [
-            {"name": "scratch", "type": "lustre", "capacity_gib": 2400, "mount_path": "/scratch"}
+            {
+                "name": "scratch",
+                "type": "lustre",
+                "capacity_gib": 2400,
+                "mount_path": "/scratch",
+                "pools": ["gpu-0"],
+            }
         ],
     }
 
@@ -72,6 +88,9 @@ def plan_size(workdir: Path, resources: int) -> dict[str, Any]:
     plan_json = workdir / f"scale-{pools}.plan.json"
     with plan_json.open("wb") as out:  # warm-up process, and the plan the floor reads
         measured([CLUSTERFORGE, "plan", str(stack), "--format", "json"], stdout=out)
+    planned = json.loads(plan_json.read_text())
+    if len(planned.get("resources") or []) < pools:  # a stack that does not plan measures nothing
+        raise SystemExit(f"{stack} did not plan: {json.dumps(planned.get('findings'))[:2000]}")
     measured([PYTHON, str(HERE / "floor.py"), str(plan_json)])  # warm-up
     whole_plan = measured([CLUSTERFORGE, "plan", str(stack), "--format", "json"])
     whole_floor = measured([PYTHON, str(HERE / "floor.py"), str(plan_json)])
