@@ -209,14 +209,15 @@ def machine_type_gke_version(ctx: Context) -> Iterator[Finding]:
 
 @rule(
     "GKE008",
-    "A compact-placed pool uses a machine series with compact placement, within its VM maximum",
+    "A compact-placed pool stays within one compact placement policy's VM maximum",
     clouds=("gcp",),
 )
 def compact_placement_size(ctx: Context) -> Iterator[Finding]:
-    """Compute Engine's per-series maximum for one compact placement policy (1,500 VMs without a
-    max distance, the only kind a GKE node pool creates; catalog ``gke.compact_placement``).
-    GKE makes one policy per node pool, so a larger fleet is several pools. TPU slices (sized
-    by their topology) and workload-policy types (A4X: GKE006) are not placed by this table."""
+    """The most VMs one compact placement policy holds (catalog ``gke.compact_placement``: a
+    Compute Engine per-series maximum where a page states one, else GKE's 1,500-node limit).
+    GKE makes one policy per node pool, so a larger fleet is several pools. Whether the series
+    has compact placement at all is EFA005's; TPU slices (sized by their topology) and
+    workload-policy types (A4X: GKE006) are not sized by this table."""
     gke = (ctx.catalog.extra.get("gke") if ctx.catalog else None) or {}
     for pool in ctx.resolved.pools:
         offering = pool.offering
@@ -225,19 +226,7 @@ def compact_placement_size(ctx: Context) -> Iterator[Finding]:
         if offering.accelerator_topology:
             continue
         cap = gcp_network.compact_placement_max_vms(offering, gke)
-        if cap is None:
-            continue
-        if cap == 0:
-            series = sorted(gke["compact_placement"]["max_vms_by_series"])
-            yield ctx.finding(
-                f"{pool.path}.placement_group",
-                f"{offering.instance_type}: the {offering.family.upper()} series has no compact "
-                "placement, so GKE cannot create this pool",
-                "set placement_group: false, or use a machine series with compact placement ("
-                + ", ".join(s.upper() for s in series)
-                + ")",
-            )
-        elif pool.max_size > cap:
+        if cap is not None and pool.max_size > cap:
             yield ctx.finding(
                 f"{pool.path}.max_nodes"
                 if pool.spec.max_nodes is not None
