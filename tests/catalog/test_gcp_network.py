@@ -119,3 +119,12 @@ def test_compact_placement_support_has_one_table_and_every_compact_series_a_cap(
             assert cap is not None and cap > 0, offering.instance_type
         else:
             assert cap is None, offering.instance_type
+
+
+def test_v6e_gvnic_count_comes_from_tpus_json() -> None:
+    catalog = load("gcp")
+    generation = catalog.tpus["tpu-v6e"]
+    assert generation.second_nic_machine_types == ("ct6e-standard-4t",)
+    assert generation.second_nic_gvnic_nics == 2
+    assert catalog.offerings["ct6e-standard-4t"].gvnic_nics == 2
+    assert catalog.offerings["ct6e-standard-8t"].gvnic_nics != 2
