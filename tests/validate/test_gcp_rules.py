@@ -247,36 +247,6 @@ CASES = [
         "node_pools[1].max_nodes",
         "split it into pools of at most 1500 nodes",
     ),
-    # EFA005 on GCP: support comes from instances.json placement_strategies (one table).
-    bad(
-        "EFA005",
-        "forced-on-e2",
-        gcp({"node_pools": {0: {"instance_type": "e2-standard-8", "placement_group": True}}}),
-        ERROR,
-        "node_pools[0].placement_group",
-        "e2-standard-8 does not support compact placement policies",
-    ),
-    good(
-        "EFA005",
-        "forced-on-g4",
-        gcp(
-            {
-                "node_pools": {1: {"instance_type": "g4-standard-48", "placement_group": True}},
-                "storage": [],
-            }
-        ),
-    ),
-    good(
-        "EFA005",
-        "a4x-placed-by-its-workload-policy",
-        gcp(
-            {
-                "kubernetes": {"version": "1.35"},
-                "node_pools": {1: {**A4X, "placement_group": True}},
-                "storage": [],
-            }
-        ),
-    ),
     good(
         "GKE008",
         "forced-on-e2-is-efa005s",

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from clusterforge.catalog import gcp_network
 from clusterforge.findings import Finding, Severity
 from clusterforge.validate.registry import Context, rule
+from clusterforge.validate.rules._util import size_path
 
 PROJECT_ID = re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
 
@@ -172,9 +173,7 @@ def workload_policy_domain(ctx: Context) -> Iterator[Finding]:
         per_domain = gpus // offering.accelerator_count if offering.accelerator_count else 0
         if per_domain and pool.max_size > per_domain:
             yield ctx.finding(
-                f"{pool.path}.max_nodes"
-                if pool.spec.max_nodes is not None
-                else f"{pool.path}.nodes",
+                size_path(pool),
                 f"{offering.instance_type} pools are placed in one {offering.accelerator_topology} "
                 f"domain of {per_domain} VMs, but this pool may grow to {pool.max_size}",
                 f"use at most {per_domain} nodes per pool, and one pool per domain for more",
@@ -228,9 +227,7 @@ def compact_placement_size(ctx: Context) -> Iterator[Finding]:
         cap = gcp_network.compact_placement_max_vms(offering, gke)
         if cap is not None and pool.max_size > cap:
             yield ctx.finding(
-                f"{pool.path}.max_nodes"
-                if pool.spec.max_nodes is not None
-                else f"{pool.path}.nodes",
+                size_path(pool),
                 f"a compact placement policy holds at most {cap} {offering.family.upper()} VMs; "
                 f"this pool may grow to {pool.max_size}",
                 f"split it into pools of at most {cap} nodes (GKE gives each pool its own policy), "
