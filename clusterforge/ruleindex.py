@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from clusterforge.errors import ClusterforgeError
+from clusterforge import generated
 from clusterforge.findings import Severity
 
 INDEX_FILE = Path(__file__).with_name("rule_index.json")
@@ -90,16 +90,19 @@ def document(rules: list[IndexedRule]) -> str:
 @functools.lru_cache(maxsize=1)
 def rules() -> tuple[IndexedRule, ...]:
     """Every rule: the report-level findings, validation rules by id, then policies in pack order."""
+    text = generated.read(INDEX_FILE, "the rule index", REGENERATE)
     try:
-        data = json.loads(INDEX_FILE.read_text(encoding="utf-8"))
+        data = json.loads(text)
         return tuple(IndexedRule.from_dict(row) for row in data["rules"])
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise ClusterforgeError(
-            f"the rule index {INDEX_FILE.name} is missing or unreadable ({type(exc).__name__}: {exc})",
-            hint=f"reinstall clusterforge; in a checkout, run {REGENERATE}",
-        ) from None
+    except (ValueError, KeyError, TypeError) as exc:
+        raise generated.missing(INDEX_FILE, "the rule index", REGENERATE, exc) from None
+
+
+def registered() -> tuple[IndexedRule, ...]:
+    """The rules a user can pass to ``--skip``: the validation rules and the policies."""
+    return tuple(r for r in rules() if r.registry in ("validation", "policies"))
 
 
 def registered_ids() -> frozenset[str]:
     """Ids a user can pass to ``--skip``: the validation rules and the policies."""
-    return frozenset(r.id for r in rules() if r.registry in ("validation", "policies"))
+    return frozenset(r.id for r in registered())

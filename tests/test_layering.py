@@ -35,6 +35,7 @@ LEVEL = {
     "clusterforge.findings": 0,
     "clusterforge.secrets": 0,
     "clusterforge.clouds": 0,
+    "clusterforge.generated": 0,  # reading and regenerating the prebuilt files
     "clusterforge.ruleindex": 0,  # the generated index of rule ids and titles (data, read-only)
     "clusterforge.spec": 1,
     "clusterforge": 1,  # the package root: the spec models re-exported (lazily), __version__

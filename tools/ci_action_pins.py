@@ -13,9 +13,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-import subprocess
 import sys
 from pathlib import Path
+
+import mirror_git
 
 #: Action (as used in ``uses:``) → its repository.
 ACTIONS = {
@@ -30,9 +31,8 @@ RELEASE = re.compile(r"^v\d+\.\d+\.\d+$")
 
 
 def git(directory: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", f"--git-dir={directory}", *args], check=True, capture_output=True, text=True
-    ).stdout.strip()
+    """``mirror_git.git``'s output without the trailing newline."""
+    return mirror_git.git(directory, *args).strip()
 
 
 def pin(directory: Path) -> dict[str, str]:
@@ -45,7 +45,7 @@ def pin(directory: Path) -> dict[str, str]:
 
 def main(root: Path) -> None:
     today = dt.date.today().isoformat()
-    actions = {a: pin(root / repo.replace("/", "+") / "repo") for a, repo in ACTIONS.items()}
+    actions = {a: pin(mirror_git.git_dir(root, repo)) for a, repo in ACTIONS.items()}
     document = {
         "_source": "Tags read from each action's repository (git tag -> commit, the tag's commit "
         f"date), fetched {today} by tools/ci_action_pins.py; workflows pin the commit and name "

@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import argparse
 import re
-import subprocess
+
+from mirror_git import git
 
 BLUEPRINTS = [
     "examples/gke-a3-highgpu/gke-a3-highgpu.yaml",
@@ -28,12 +29,6 @@ BLUEPRINTS = [
     "examples/machine-learning/a4x-highgpu-4g/a4x-vm.yaml",
 ]
 PREFIX = re.compile(r'startswith\(var\.machine_type, "([^"]+)"\)')
-
-
-def git(git_dir: str, *args: str) -> str:
-    return subprocess.run(
-        ["git", f"--git-dir={git_dir}", *args], check=True, capture_output=True, text=True
-    ).stdout
 
 
 def cluster_toolkit(git_dir: str) -> None:

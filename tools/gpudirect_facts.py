@@ -19,12 +19,13 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
+import mirror_git
 import yaml
+from mirror_git import git_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "clusterforge" / "catalog" / "data" / "common" / "gpudirect.json"
@@ -75,12 +76,10 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--mirror", type=Path, default=Path("/work/.mirror"))
     parser.add_argument("--commit", default="HEAD")
     args = parser.parse_args(argv)
-    git_dir = args.mirror / REPO.replace("/", "+") / "repo"
+    directory = git_dir(args.mirror, REPO)
 
     def git(*cmd: str) -> str:
-        return subprocess.run(
-            ["git", f"--git-dir={git_dir}", *cmd], capture_output=True, text=True, check=True
-        ).stdout
+        return mirror_git.git(directory, *cmd)
 
     commit = git("rev-parse", f"{args.commit}^{{commit}}").strip()
     date = git("log", "-1", "--format=%cs", commit).strip()

@@ -1,5 +1,5 @@
 """Reading upstream files from the bare git snapshots the search tool's ``fetch`` makes
-(``<mirror>/<owner>+<name>/repo``): the one git helper the CRD and schema extractors share.
+(``<mirror>/<owner>+<name>/repo``): the one git helper every tools/ script shares.
 
 Used by developers, not by CI; every function raises ``subprocess.CalledProcessError`` when git
 does (an unknown tag, a path not in the tree).

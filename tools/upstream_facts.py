@@ -30,6 +30,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import mirror_git
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -61,13 +62,12 @@ FREE_FORM = {
 
 
 def git(mirror: Path, repo: str, *args: str) -> str:
-    git_dir = mirror / repo.replace("/", "+") / "repo"
-    result = subprocess.run(
-        ["git", f"--git-dir={git_dir}", *args], capture_output=True, text=True, check=False
-    )
-    if result.returncode != 0:
-        raise LookupError(result.stderr.strip() or f"git {' '.join(args)} failed")
-    return result.stdout
+    """``mirror_git.git`` on ``repo``'s snapshot; LookupError (what the callers catch) when git
+    fails."""
+    try:
+        return mirror_git.git(mirror_git.git_dir(mirror, repo), *args)
+    except subprocess.CalledProcessError as exc:
+        raise LookupError((exc.stderr or "").strip() or f"git {' '.join(args)} failed") from None
 
 
 def has_mirror(mirror: Path, repo: str) -> bool:

@@ -279,7 +279,11 @@ def _tpu_rows(gen: TpuGeneration) -> list[dict[str, Any]]:
             "gke_accelerator": gen.gke_accelerator,
             "tpu_generation": gen.name,
             # The primary gVNIC plus the second one Google's recipes attach (v6e 4-chip VMs).
-            **({"gvnic_nics": 2} if machine_type in gen.second_nic_machine_types else {}),
+            **(
+                {"gvnic_nics": gen.second_nic_gvnic_nics}
+                if machine_type in gen.second_nic_machine_types
+                else {}
+            ),
             "placement_strategies": ["compact"],
             "regions": list(gen.regions),
             "min_gke_version": gen.min_gke_version,

@@ -309,15 +309,18 @@ def workload_policy_topology(pool: ResolvedPool, catalog: Any) -> str | None:
 
 def compact_placement_max_vms(offering: Offering | None, gke_facts: dict[str, Any]) -> int | None:
     """The most VMs one compact placement policy holds for ``offering``'s machine series, as a
-    GKE ``COMPACT`` node pool gets it (no max distance: Compute Engine's best-effort maximum);
-    0 when the series has no compact placement; None when unknown (no offering, no facts).
+    GKE ``COMPACT`` node pool gets it (no max distance: Compute Engine's best-effort maximum
+    where a page states it per series, else GKE's own ``default_max_vms``); None when the
+    series has no compact placement (``Offering.supports_cluster_placement``: EFA005) or the
+    facts are missing.
 
     TPU slices are sized by their topology and A4X by its workload policy, not by this table
     (``services.json`` ``gke.compact_placement``, with its source)."""
-    table = (gke_facts.get("compact_placement") or {}).get("max_vms_by_series")
-    if offering is None or not table:
+    facts = gke_facts.get("compact_placement") or {}
+    if offering is None or not offering.supports_cluster_placement or not facts:
         return None
-    return int(table.get(offering.family, 0))
+    cap = (facts.get("max_vms_by_series") or {}).get(offering.family, facts.get("default_max_vms"))
+    return None if cap is None else int(cap)
 
 
 def is_specific_reservation(pool: ResolvedPool) -> bool:

@@ -31,7 +31,6 @@ class GpuDirectSet:
     rxdm_image: str | None
     pod_annotations: tuple[str, ...]
     pod_networks: tuple[str, ...]
-    pod_gpus: int | None
     commit: str
     source: str
 
@@ -50,7 +49,6 @@ def gpudirect_sets() -> dict[str, GpuDirectSet]:
             rxdm_image=row.get("rxdm_image"),
             pod_annotations=tuple(pod["annotations"]),
             pod_networks=tuple(pod["networks"]),
-            pod_gpus=pod.get("gpus"),
             commit=data["commit"],
             source=pod["source"],
         )

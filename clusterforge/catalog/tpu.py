@@ -47,9 +47,10 @@ class TpuGeneration:
     #: Where the docs and xpk differ, and what was chosen.
     notes: str = ""
     #: Machine types whose multi-host / multi-slice pools get a second gVNIC on its own VPC
-    #: (v6e: ct6e-standard-4t, Google's TPU recipes), and that fact's source.
+    #: (v6e: ct6e-standard-4t, Google's TPU recipes; source in tpus.json ``second_nic``), and
+    #: how many gVNICs such a VM then has.
     second_nic_machine_types: tuple[str, ...] = ()
-    second_nic_source: str = ""
+    second_nic_gvnic_nics: int = 1
     #: host facts per machine type
     vcpus: dict[str, int] = field(default_factory=dict, compare=False, hash=False)
     memory_gib: dict[str, float] = field(default_factory=dict, compare=False, hash=False)
@@ -78,7 +79,7 @@ class TpuGeneration:
             min_gke_version=row.get("min_gke_version"),
             notes=row.get("notes", ""),
             second_nic_machine_types=tuple(row.get("second_nic", {}).get("machine_types", ())),
-            second_nic_source=row.get("second_nic", {}).get("source", ""),
+            second_nic_gvnic_nics=int(row.get("second_nic", {}).get("gvnic_nics", 1)),
             vcpus={k: v["vcpus"] for k, v in row.get("hosts", {}).items()},
             memory_gib={k: v["memory_gib"] for k, v in row.get("hosts", {}).items()},
             price_usd_per_chip_hour=dict(row.get("price_usd_per_chip_hour", {})),

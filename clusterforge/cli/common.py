@@ -14,6 +14,7 @@ from typing import Any
 
 import click
 
+from clusterforge import generated
 from clusterforge.errors import ClusterforgeError
 from clusterforge.findings import Severity, at_or_above
 from clusterforge.secrets import redact_text
@@ -116,7 +117,7 @@ def printable(text: str) -> str:
 
 
 #: The ``title`` of the stack JSON Schema `clusterforge schema` writes (how --out knows it).
-SCHEMA_TITLE = "clusterforge stack"
+SCHEMA_TITLE = generated.SCHEMA_TITLE
 
 
 def written_by_clusterforge(path: Path) -> bool:

@@ -19,6 +19,7 @@ from typing import Any
 import click
 import jinja2
 
+from clusterforge.catalog import load as load_catalog
 from clusterforge.cli.common import EXIT_FINDINGS, emit, format_option, handle_errors
 from clusterforge.clouds import cluster_clouds, names, profile
 from clusterforge.errors import UsageError
@@ -28,13 +29,24 @@ from clusterforge.workflow import templates as library
 #: What a value from the command line may contain before it goes into the stack file.
 SAFE_VALUE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_./-]*$")
 
-#: The Kubernetes version a new stack asks for (the region a stack without one goes to is the
-#: cloud's default_region, in its profile).
-KUBERNETES_VERSION = {"aws": "1.35", "gcp": "1.33"}
 #: The single-file form's options and their defaults (None: the form's own default).
 LEGACY: dict[str, Any] = {"cloud": "aws", "accelerator": "H100", "per_node": 8, "nodes": 2, "topology": None,
           "region": None, "zone": None, "project": None, "context": "my-cluster", "team": "research",
           "out": None}  # fmt: skip
+
+
+def new_stack_kubernetes_version(cloud: str) -> str:
+    """The Kubernetes minor a new stack asks for, from the catalog: on AWS the newest EKS
+    version with a release date (``services.json`` ``kubernetes.versions``), on GCP the Regular
+    channel's default minor (``gke.regular_default_minor``, with its source); "" for an
+    existing cluster (the region a stack without one goes to is the profile's default_region)."""
+    if not profile(cloud).creates_cluster:
+        return ""
+    catalog = load_catalog(cloud)
+    released = [v.version for v in catalog.kubernetes_versions if v.released]
+    if released:
+        return max(released, key=lambda v: tuple(int(p) for p in v.split(".")))
+    return str((catalog.extra.get("gke") or {}).get("regular_default_minor", ""))
 
 
 def render_stack(**context: object) -> str:
@@ -225,7 +237,7 @@ def _new_stack_file(name: str, *, cloud: str, accelerator: str, per_node: int, n
         project=project or ("my-project" if cloud == "gcp" else None),
         context=context,
         team=team,
-        kubernetes_version=KUBERNETES_VERSION.get(cloud, ""),
+        kubernetes_version=new_stack_kubernetes_version(cloud),
         pool=accelerator.lower().replace("_", "-")[:20],
         accelerator=accelerator,
         per_node=per_node,

@@ -38,7 +38,7 @@ def rules(fmt: str) -> None:
     from clusterforge import ruleindex
 
     # From the rule index (data generated from the registries): no rule or SDK import.
-    indexed = [r for r in ruleindex.rules() if r.registry in ("validation", "policies")]
+    indexed = list(ruleindex.registered())
     rows = [
         {
             "id": r.id,

@@ -40,6 +40,8 @@ class CloudProfile:
     region_pattern: re.Pattern[str] | None
     #: What a tight placement of one pool is called on this cloud (None: not managed here).
     placement: str | None
+    #: What those placements are, in findings (``cluster placement groups``).
+    placement_kind: str | None
     #: ``module:Class`` of the cluster's top Pulumi component (built by ``modules.build``).
     component: str
     #: The spec fabrics a pool may ask for here (EFA001's neighbours; GPUDirect is GCP's).
@@ -87,6 +89,7 @@ def _profiles() -> dict[str, CloudProfile]:
             zone_separator=entry["zone_separator"],
             region_pattern=re.compile(entry["region_pattern"]) if entry["region_pattern"] else None,
             placement=entry["placement"],
+            placement_kind=entry["placement_kind"],
             component=entry["component"],
             fabrics=tuple(entry["fabrics"]),
             capacity_types=tuple(entry["capacity_types"]),

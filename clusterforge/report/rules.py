@@ -16,7 +16,7 @@ import os
 import sys
 from dataclasses import dataclass
 
-from clusterforge import ruleindex
+from clusterforge import generated, ruleindex
 from clusterforge.findings import Severity
 from clusterforge.ruleindex import IndexedRule
 
@@ -163,15 +163,8 @@ def rules_markdown() -> str:
 
 def main() -> None:
     """Rewrite the rule index from the registries, then print ``docs/rules.md`` from it."""
-    index = live_index()
-    text = ruleindex.document(index)
-    if (
-        not ruleindex.INDEX_FILE.is_file()
-        or ruleindex.INDEX_FILE.read_text(encoding="utf-8") != text
-    ):
-        ruleindex.INDEX_FILE.write_text(text, encoding="utf-8")
+    if generated.write_if_changed(ruleindex.INDEX_FILE, ruleindex.document(live_index())):
         ruleindex.rules.cache_clear()
-        print(f"wrote {ruleindex.INDEX_FILE}", file=sys.stderr)
     sys.stdout.write(rules_markdown())
 
 

@@ -15,6 +15,8 @@ from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
+from clusterforge.generated import SCHEMA_TITLE
+
 Cloud = Literal["aws", "gcp", "kubernetes"]
 Fabric = Literal["auto", "none", "efa", "gpudirect-tcpx", "gpudirect-tcpxo", "rdma", "infiniband"]
 CapacityType = Literal["on_demand", "spot", "reservation", "capacity_block", "flex_start"]
@@ -509,5 +511,5 @@ def json_schema() -> dict[str, Any]:
     """The JSON Schema of a stack file (for editors: `clusterforge schema > cluster.schema.json`)."""
     schema = Cluster.model_json_schema()
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    schema["title"] = "clusterforge stack"
+    schema["title"] = SCHEMA_TITLE
     return schema

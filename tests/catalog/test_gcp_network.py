@@ -100,3 +100,31 @@ def test_v6e_second_nic_network(pool: dict, second_nic: bool) -> None:
     if second_nic:
         (network,) = gcp_network.nic_networks(pools[0].offering)
         assert (network.kind, network.subnet_count, network.mtu) == ("gvnic", 1, 8896)
+
+
+def test_compact_placement_support_has_one_table_and_every_compact_series_a_cap() -> None:
+    """instances.json placement_strategies says which series are compact (EFA005); the
+    services.json table only sizes them: every compact series gets a cap, and no cap exists for
+    a series the catalog says cannot be compact (A4X: placed by its workload policy, E2)."""
+    catalog = load("gcp")
+    gke = catalog.extra["gke"]
+    table = gke["compact_placement"]["max_vms_by_series"]
+    compact = {o.family for o in catalog.offerings.values() if o.supports_cluster_placement}
+    not_compact = {o.family for o in catalog.offerings.values()} - compact
+    assert {"a4x", "e2"} <= not_compact
+    assert not set(table) & not_compact
+    for offering in catalog.offerings.values():
+        cap = gcp_network.compact_placement_max_vms(offering, gke)
+        if offering.supports_cluster_placement:
+            assert cap is not None and cap > 0, offering.instance_type
+        else:
+            assert cap is None, offering.instance_type
+
+
+def test_v6e_gvnic_count_comes_from_tpus_json() -> None:
+    catalog = load("gcp")
+    generation = catalog.tpus["tpu-v6e"]
+    assert generation.second_nic_machine_types == ("ct6e-standard-4t",)
+    assert generation.second_nic_gvnic_nics == 2
+    assert catalog.offerings["ct6e-standard-4t"].gvnic_nics == 2
+    assert catalog.offerings["ct6e-standard-8t"].gvnic_nics != 2

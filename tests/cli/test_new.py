@@ -96,3 +96,19 @@ def test_new_refuses_bad_values_before_writing(
     assert result.exit_code in (1, 2), result.output
     assert message in result.stderr and "Traceback" not in result.output
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("cloud", "version"), [("aws", "1.35"), ("gcp", "1.35"), ("kubernetes", "")]
+)
+def test_new_stack_kubernetes_version_comes_from_the_catalog(cloud: str, version: str) -> None:
+    from clusterforge.catalog import load
+    from clusterforge.cli.new import new_stack_kubernetes_version
+
+    assert new_stack_kubernetes_version(cloud) == version
+    if cloud == "aws":
+        # the newest EKS version with a release date; 1.36 is listed but has none
+        released = [v.version for v in load("aws").kubernetes_versions if v.released]
+        assert version == released[-1]
+    if cloud == "gcp":
+        assert load("gcp").extra["gke"]["regular_default_minor"] == version

@@ -95,8 +95,6 @@ def test_each_fabric_set_comes_from_one_commit_with_pinned_images() -> None:
     for found in sets.values():
         assert all(f"/{found.commit}/" in url for _, url in found.manifests)
         assert not any(image.endswith(":latest") for image in found.images)
-        # the plugin the installer ships is the one Google's NCCL test runs against
-        assert found.pod_gpus == 8
     assert [n for n, _ in sets["gpudirect-tcpx"].manifests][0] == "nri-device-injector"
     assert [n for n, _ in sets["gpudirect-tcpxo"].manifests][0] == "nri-device-injector"
     assert sets["gpudirect-tcpxo"].rxdm_image.endswith(":v1.0.21")

@@ -6,6 +6,7 @@ import pytest
 
 from clusterforge.findings import Severity
 
+from tests.validate.gcp_support import gcp
 from tests.validate.support import Case, bad, check, good, patched_catalog, run
 
 ERROR, INFO = Severity.ERROR, Severity.INFO
@@ -110,6 +111,43 @@ CASES = [
         "p5.48xlarge does not support cluster placement groups",
         "drop placement_group",
         offerings=NO_CLUSTER_PLACEMENT,
+    ),
+    # EFA005 on GCP: support comes from instances.json placement_strategies (one table).
+    bad(
+        "EFA005",
+        "forced-on-e2",
+        gcp({"node_pools": {0: {"instance_type": "e2-standard-8", "placement_group": True}}}),
+        ERROR,
+        "node_pools[0].placement_group",
+        "e2-standard-8 does not support compact placement policies",
+    ),
+    good(
+        "EFA005",
+        "forced-on-g4",
+        gcp(
+            {
+                "node_pools": {1: {"instance_type": "g4-standard-48", "placement_group": True}},
+                "storage": [],
+            }
+        ),
+    ),
+    good(
+        "EFA005",
+        "a4x-placed-by-its-workload-policy",
+        gcp(
+            {
+                "kubernetes": {"version": "1.35"},
+                "node_pools": {
+                    1: {
+                        "instance_type": "a4x-highgpu-4g",
+                        "nodes": 18,
+                        "capacity": {"type": "reservation", "reservation_id": "gb200-res"},
+                        "placement_group": True,
+                    }
+                },
+                "storage": [],
+            }
+        ),
     ),
     # EFA006 (info): the EFA layout of a multi-interface type is reported.
     good("EFA006", "one-interface", h100(instance_type="p5.4xlarge")),

@@ -247,23 +247,26 @@ CASES = [
         "node_pools[1].max_nodes",
         "split it into pools of at most 1500 nodes",
     ),
-    bad(
-        "GKE008",
-        "forced-on-e2",
-        gcp({"node_pools": {0: {"instance_type": "e2-standard-8", "placement_group": True}}}),
-        ERROR,
-        "node_pools[0].placement_group",
-        "the E2 series has no compact placement",
-    ),
     good(
         "GKE008",
-        "forced-on-g4",
+        "forced-on-e2-is-efa005s",
+        gcp({"node_pools": {0: {"instance_type": "e2-standard-8", "placement_group": True}}}),
+    ),
+    bad(
+        "GKE008",
+        "g4-beyond-gkes-1500",
         gcp(
             {
-                "node_pools": {1: {"instance_type": "g4-standard-48", "placement_group": True}},
+                "node_pools": {
+                    1: {"instance_type": "g4-standard-48", "placement_group": True, "nodes": 1501}
+                },
                 "storage": [],
+                "network": {"gpu_cidr": "192.168.0.0/13"},
             }
         ),
+        ERROR,
+        "node_pools[1].nodes",
+        "holds at most 1500 G4 VMs",
     ),
     good(
         "GKE009",

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from clusterforge.catalog.resolve import ResolvedPool
 
 DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 #: Names end up in AWS resource names (IAM roles, node groups, launch templates) together with a
@@ -35,3 +39,9 @@ def plural(count: int, word: str) -> str:
 def today() -> dt.date:
     """The date support windows are judged against (tests pin it with monkeypatch)."""
     return dt.date.today()
+
+
+def size_path(pool: ResolvedPool) -> str:
+    """The spec path of the field that sets how large ``pool`` may grow: its ``max_nodes`` when
+    given, else its ``nodes`` (for findings about the pool's maximum size)."""
+    return f"{pool.path}.{'max_nodes' if pool.spec.max_nodes is not None else 'nodes'}"

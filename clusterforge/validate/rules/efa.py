@@ -1,4 +1,4 @@
-"""Fabric rules for AWS: EFA availability, single zone, placement support."""
+"""Fabric rules: EFA availability and single zone (AWS), placement support (AWS and GCP)."""
 
 from __future__ import annotations
 
@@ -83,18 +83,39 @@ def no_fabric(ctx: Context) -> Iterator[Finding]:
             )
 
 
-@rule("EFA005", "A placement group is only asked for on types that support it", clouds=("aws",))
+@rule(
+    "EFA005",
+    "A placement group is only asked for on types that support it",
+    clouds=("aws", "gcp"),
+)
 def placement_supported(ctx: Context) -> Iterator[Finding]:
+    """The catalog's placement strategies (``Offering.supports_cluster_placement``) decide: AWS
+    cluster placement groups, GCP compact placement policies (the cloud profile names them).
+    Types placed by an accelerator-topology workload policy (A4X: GKE006) are not placed by
+    ``placement_group``."""
+    kind = profile(ctx.cluster.cloud).placement_kind or "tight placement"
     for pool in ctx.resolved.pools:
+        offering = pool.offering
         if (
             pool.spec.placement_group
-            and pool.offering
-            and not pool.offering.supports_cluster_placement
+            and offering
+            and not offering.accelerator_topology
+            and not offering.supports_cluster_placement
         ):
+            families = sorted(
+                {o.family for o in ctx.catalog.offerings.values() if o.supports_cluster_placement}
+                if ctx.catalog
+                else ()
+            )
             yield ctx.finding(
                 f"{pool.path}.placement_group",
-                f"{pool.offering.instance_type} does not support cluster placement groups",
-                "drop placement_group",
+                f"{offering.instance_type} does not support {kind}",
+                "drop placement_group"
+                + (
+                    f", or use a family that supports them ({', '.join(families)})"
+                    if families
+                    else ""
+                ),
             )
 
 

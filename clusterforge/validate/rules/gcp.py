@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from clusterforge.catalog import gcp_network
 from clusterforge.findings import Finding, Severity
 from clusterforge.validate.registry import Context, rule
+from clusterforge.validate.rules._util import size_path
 
 PROJECT_ID = re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
 
@@ -172,9 +173,7 @@ def workload_policy_domain(ctx: Context) -> Iterator[Finding]:
         per_domain = gpus // offering.accelerator_count if offering.accelerator_count else 0
         if per_domain and pool.max_size > per_domain:
             yield ctx.finding(
-                f"{pool.path}.max_nodes"
-                if pool.spec.max_nodes is not None
-                else f"{pool.path}.nodes",
+                size_path(pool),
                 f"{offering.instance_type} pools are placed in one {offering.accelerator_topology} "
                 f"domain of {per_domain} VMs, but this pool may grow to {pool.max_size}",
                 f"use at most {per_domain} nodes per pool, and one pool per domain for more",
@@ -209,14 +208,15 @@ def machine_type_gke_version(ctx: Context) -> Iterator[Finding]:
 
 @rule(
     "GKE008",
-    "A compact-placed pool uses a machine series with compact placement, within its VM maximum",
+    "A compact-placed pool stays within one compact placement policy's VM maximum",
     clouds=("gcp",),
 )
 def compact_placement_size(ctx: Context) -> Iterator[Finding]:
-    """Compute Engine's per-series maximum for one compact placement policy (1,500 VMs without a
-    max distance, the only kind a GKE node pool creates; catalog ``gke.compact_placement``).
-    GKE makes one policy per node pool, so a larger fleet is several pools. TPU slices (sized
-    by their topology) and workload-policy types (A4X: GKE006) are not placed by this table."""
+    """The most VMs one compact placement policy holds (catalog ``gke.compact_placement``: a
+    Compute Engine per-series maximum where a page states one, else GKE's 1,500-node limit).
+    GKE makes one policy per node pool, so a larger fleet is several pools. Whether the series
+    has compact placement at all is EFA005's; TPU slices (sized by their topology) and
+    workload-policy types (A4X: GKE006) are not sized by this table."""
     gke = (ctx.catalog.extra.get("gke") if ctx.catalog else None) or {}
     for pool in ctx.resolved.pools:
         offering = pool.offering
@@ -225,23 +225,9 @@ def compact_placement_size(ctx: Context) -> Iterator[Finding]:
         if offering.accelerator_topology:
             continue
         cap = gcp_network.compact_placement_max_vms(offering, gke)
-        if cap is None:
-            continue
-        if cap == 0:
-            series = sorted(gke["compact_placement"]["max_vms_by_series"])
+        if cap is not None and pool.max_size > cap:
             yield ctx.finding(
-                f"{pool.path}.placement_group",
-                f"{offering.instance_type}: the {offering.family.upper()} series has no compact "
-                "placement, so GKE cannot create this pool",
-                "set placement_group: false, or use a machine series with compact placement ("
-                + ", ".join(s.upper() for s in series)
-                + ")",
-            )
-        elif pool.max_size > cap:
-            yield ctx.finding(
-                f"{pool.path}.max_nodes"
-                if pool.spec.max_nodes is not None
-                else f"{pool.path}.nodes",
+                size_path(pool),
                 f"a compact placement policy holds at most {cap} {offering.family.upper()} VMs; "
                 f"this pool may grow to {pool.max_size}",
                 f"split it into pools of at most {cap} nodes (GKE gives each pool its own policy), "

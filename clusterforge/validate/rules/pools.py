@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from clusterforge.clouds import profile
 from clusterforge.findings import Finding, Severity
 from clusterforge.validate.registry import Context, rule
-from clusterforge.validate.rules._util import did_you_mean
+from clusterforge.validate.rules._util import did_you_mean, size_path
 
 
 @rule("POOL001", "The instance type exists in the catalog", clouds=("aws", "gcp"))
@@ -117,9 +117,8 @@ def pool_sizes(ctx: Context) -> Iterator[Finding]:
                 "lower nodes or raise max_nodes",
             )
         if profile(ctx.cluster.cloud).creates_cluster and pool.max_size == 0:
-            given = "max_nodes" if spec.max_nodes is not None else "nodes"
             yield ctx.finding(
-                f"{pool.path}.{given}",
+                size_path(pool),
                 "a managed node group needs max_nodes of at least 1",
                 "to scale from zero, keep nodes: 0 (or min_nodes: 0) and set max_nodes: 1 or more",
             )
