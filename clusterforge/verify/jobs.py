@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from clusterforge.catalog.efa import EFA_TYPES
+from clusterforge.catalog.gcp_network import uses_network_profile
 from clusterforge.catalog.resolve import ResolvedCluster, ResolvedPool
 from clusterforge.graph import ResourceGraph
 from clusterforge.verify import facts
@@ -250,7 +251,7 @@ def plan_tests(
                     ),
                 )
         elif pool.fabric in ("gpudirect-tcpx", "gpudirect-tcpxo", "rdma"):
-            if offering is not None and offering.network_profile == "auto":
+            if uses_network_profile(pool):
                 skip(DRANET_REASON)
                 continue
             networks = _gke_networks(graph, pool)

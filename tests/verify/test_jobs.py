@@ -280,3 +280,19 @@ def test_gke_a3_high_job_runs_googles_tcpx_test() -> None:
     assert test.expected is not None and test.expected.busbw_gb_per_s == 62.5
     # Google's own 2-node A3 High all_gather (70.90 GB/s at 512 MiB) clears the floor
     assert test.expected.floor_gb_per_s < 70.90
+
+
+def test_a_pool_that_asks_for_the_network_profile_gets_the_dranet_reason() -> None:
+    """``network_profile: auto`` on a type that does not require it (a3-ultragpu-8g) is the same
+    DRANET case as a4x (catalog/gcp_network.py uses_network_profile), not "no Network objects"."""
+    import yaml
+
+    from clusterforge.spec.models import Cluster
+
+    raw = yaml.safe_load((EXAMPLES / "gcp-a3-ultra-rdma.yaml").read_text())
+    raw["node_pools"][1]["network_profile"] = "auto"
+    resolved, findings = validate(Cluster.model_validate(raw))
+    assert not [f for f in findings if f.severity.value == "error"], findings
+    found, skipped = jobs.plan_tests(resolved, plan_offline(resolved))
+    assert not found
+    assert [s.reason for s in skipped] == [jobs.DRANET_REASON]
