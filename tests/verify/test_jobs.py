@@ -15,7 +15,7 @@ from clusterforge.catalog import load as load_catalog
 from clusterforge.engine import plan_offline
 from clusterforge.spec.loader import load_stack
 from clusterforge.validate import validate
-from clusterforge.verify import jobs
+from clusterforge.verify import facts, jobs
 
 from helpers import EXAMPLES, cluster_from, crd_validator
 
@@ -124,6 +124,14 @@ def test_gke_a3_mega_job_uses_the_pools_networks_and_rxdm_sidecar() -> None:
     [rxdm] = template["spec"]["initContainers"]  # a native sidecar: the pod ends with the test
     assert rxdm["name"] == "tcpxo-daemon" and rxdm["restartPolicy"] == "Always"
     assert rxdm["image"].endswith("tcpgpudmarxd-dev:v1.0.21")
+    # both images come from the installer's matched set (gpudirect.json), not a copy in the recipe
+    from clusterforge.catalog.gpudirect import gpudirect_set
+
+    pins = gpudirect_set("gpudirect-tcpxo")
+    assert pins is not None and "image" not in facts.data()["launchers"]["gpudirect-tcpxo"]
+    assert rxdm["image"] == pins.rxdm_image
+    assert containers["nccl-test"]["image"] == pins.nccl_test_image
+    assert pins.nccl_test_image in pins.images  # the test runs the plugin the installer installs
     script = containers["nccl-test"]["command"][2]
     assert "demo-run-nccl-test-tcpxo-via-mpi.sh" in script and "getent hosts" in script
 
@@ -271,7 +279,7 @@ def test_gke_a3_high_job_runs_googles_tcpx_test() -> None:
 
     pins = gpudirect_set("gpudirect-tcpx")
     assert pins is not None and daemon["image"] == pins.rxdm_image
-    assert template["spec"]["containers"][0]["image"] in pins.images
+    assert template["spec"]["containers"][0]["image"] == pins.nccl_test_image in pins.images
     assert daemon["restartPolicy"] == "Always" and "--uds_path" in daemon["command"]
     script = jobs.script(test)
     assert "taskset -c 0-7,104-111,52-59,156-163 /third_party/nccl-tests-mpi/build/" in script
