@@ -351,16 +351,10 @@ def script(test: PoolTest) -> str:
     recipe = test.launcher
     if recipe.get("tool") == "nccom-test":
         return _nccom_script(test)
-    port = int(recipe.get("ssh_port", SSH_PORT))
-    ssh = (
-        f"ssh -p {port} -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null "
-        "-o LogLevel=ERROR"
-    )
+    ssh = _ssh_command(int(recipe.get("ssh_port", SSH_PORT)))
     lines = []
     if recipe.get("ssh") == "secret":
-        lines.append(
-            "mkdir -p /root/.ssh && cp /etc/clusterforge-ssh/* /root/.ssh/ && chmod 600 /root/.ssh/*"
-        )
+        lines.append(_COPY_SSH_KEYS)
     lines += [
         recipe["sshd"],
         'HOSTS=""',
@@ -455,7 +449,14 @@ def _run_tests(commands: list[tuple[str, list[str]]]) -> list[str]:
     return lines
 
 
+#: Installs the key pair verify mounts from its Secret (``ssh: secret`` recipes) as root's.
+_COPY_SSH_KEYS = (
+    "mkdir -p /root/.ssh && cp /etc/clusterforge-ssh/* /root/.ssh/ && chmod 600 /root/.ssh/*"
+)
+
+
 def _ssh_command(port: int) -> str:
+    """The ssh client rank 0 reaches its peers with (also mpirun's rsh agent)."""
     return (
         f"ssh -p {port} -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null "
         "-o LogLevel=ERROR"
@@ -470,7 +471,7 @@ def _nccom_script(test: PoolTest) -> str:
     ssh = _ssh_command(int(recipe.get("ssh_port", 22)))
     args = " ".join(shlex.quote(arg) for arg in recipe.get("args", []))
     lines = [
-        "mkdir -p /root/.ssh && cp /etc/clusterforge-ssh/* /root/.ssh/ && chmod 600 /root/.ssh/*",
+        _COPY_SSH_KEYS,
         recipe["sshd"],
         'HOSTS=""',
         'for i in $(seq 0 $((CF_NODES - 1))); do HOSTS="$HOSTS ${CF_JOBSET}-worker-0-${i}.${CF_JOBSET}"; done',
