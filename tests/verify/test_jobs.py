@@ -132,6 +132,18 @@ def test_gke_a3_mega_job_uses_the_pools_networks_and_rxdm_sidecar() -> None:
     assert rxdm["image"] == pins.rxdm_image
     assert containers["nccl-test"]["image"] == pins.nccl_test_image
     assert pins.nccl_test_image in pins.images  # the test runs the plugin the installer installs
+    rxdm_facts = facts.launcher("gpudirect-tcpxo")["rxdm"]  # type: ignore[index]
+    host_paths = {v["name"]: v["hostPath"]["path"] for v in template["spec"]["volumes"][1:]}
+    assert (
+        host_paths
+        == rxdm_facts["host_paths"]
+        == {
+            "nvidia": "/home/kubernetes/bin/nvidia/lib64",
+            "sys": "/sys",
+            "proc-sys": "/proc/sys",
+            "aperture-devices": "/dev/aperture_devices",
+        }
+    )
     script = containers["nccl-test"]["command"][2]
     assert "demo-run-nccl-test-tcpxo-via-mpi.sh" in script and "getent hosts" in script
 
