@@ -316,3 +316,23 @@ def test_a_pool_that_asks_for_the_network_profile_gets_the_dranet_reason() -> No
     found, skipped = jobs.plan_tests(resolved, plan_offline(resolved))
     assert not found
     assert [s.reason for s in skipped] == [jobs.DRANET_REASON]
+
+
+def test_gcp_credentials_command_names_the_cluster_the_plan_creates() -> None:
+    """verify's `gcloud ... get-credentials` names the GKE cluster the modules create (one rule,
+    modules/gcp/gke.py gke_cluster_name), also for a stack name of the longest length allowed."""
+    import yaml
+
+    from clusterforge.spec.models import Cluster
+    from clusterforge.verify.access import credentials_command
+
+    raw = yaml.safe_load((EXAMPLES / "gcp-a3-ultra-rdma.yaml").read_text())
+    raw["name"] = "a3ultra-rdma-research-team-large-trainin"  # NAME001's and GKE's 40 characters
+    resolved, findings = validate(Cluster.model_validate(raw))
+    assert not [f for f in findings if f.severity.value == "error"], findings
+    [cluster] = plan_offline(resolved).of_type("gcp:container/cluster:Cluster")
+    assert len(cluster.inputs["name"]) <= 40
+    command = credentials_command(resolved)
+    assert command is not None
+    assert f"get-credentials {cluster.inputs['name']} --region us-central1" in command
+    assert command.endswith("--project my-ml-project")
