@@ -124,10 +124,17 @@ def main(argv: list[str]) -> int:
             None,
         )
         rxdm = containers.get(want["rxdm_container"] or "", {}).get("image")
+        # the NCCL test container: the one that requests the GPUs
+        nccl_test = next(
+            c["image"]
+            for c in containers.values()
+            if "nvidia.com/gpu" in (c.get("resources", {}).get("limits") or {})
+        )
         result["fabrics"][fabric] = {
             "machine_types": want["machine_types"],
             "manifests": manifests,
             "rxdm_image": rxdm,
+            "nccl_test_image": nccl_test,
             "pod": {
                 "source": f"{want['test']} @ {commit[:8]}",
                 "annotations": sorted(meta),

@@ -29,6 +29,8 @@ class GpuDirectSet:
     manifests: tuple[tuple[str, str], ...]
     images: tuple[str, ...]
     rxdm_image: str | None
+    #: The image of the GPU container of Google's NCCL test pod (the nccl-test container).
+    nccl_test_image: str
     pod_annotations: tuple[str, ...]
     pod_networks: tuple[str, ...]
     commit: str
@@ -47,6 +49,7 @@ def gpudirect_sets() -> dict[str, GpuDirectSet]:
             manifests=tuple((m["name"], m["url"]) for m in row["manifests"]),
             images=tuple(i for m in row["manifests"] for i in m["images"]),
             rxdm_image=row.get("rxdm_image"),
+            nccl_test_image=row["nccl_test_image"],
             pod_annotations=tuple(pod["annotations"]),
             pod_networks=tuple(pod["networks"]),
             commit=data["commit"],

@@ -38,10 +38,10 @@ def credentials_command(resolved: ResolvedCluster) -> str | None:
         region = spec.region or default_region("aws")
         return f"aws eks update-kubeconfig --name {spec.name} --region {region}"
     if spec.cloud == "gcp":
-        from clusterforge.modules.gcp.common import resource_name
+        from clusterforge.modules.gcp.gke import gke_cluster_name
 
         command = (
-            f"gcloud container clusters get-credentials {resource_name(spec.name, limit=40)} "
+            f"gcloud container clusters get-credentials {gke_cluster_name(spec.name)} "
             f"--region {spec.region or default_region('gcp')}"
         )
         return command + (f" --project {spec.project}" if spec.project else "")

@@ -30,9 +30,7 @@ def launcher(fabric: str) -> dict[str, Any] | None:
         pins = gpudirect_set(fabric)
         if pins is not None:
             recipe["sidecar_image"] = pins.rxdm_image
-            recipe["image"] = next(
-                (image for image in pins.images if "/nccl-plugin-" in image), None
-            )
+            recipe["image"] = pins.nccl_test_image
     return recipe
 
 

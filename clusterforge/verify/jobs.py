@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from clusterforge.catalog.efa import EFA_TYPES
+from clusterforge.catalog.gcp_network import uses_network_profile
 from clusterforge.catalog.resolve import ResolvedCluster, ResolvedPool
 from clusterforge.graph import ResourceGraph
 from clusterforge.verify import facts
@@ -250,7 +251,7 @@ def plan_tests(
                     ),
                 )
         elif pool.fabric in ("gpudirect-tcpx", "gpudirect-tcpxo", "rdma"):
-            if offering is not None and offering.network_profile == "auto":
+            if uses_network_profile(pool):
                 skip(DRANET_REASON)
                 continue
             networks = _gke_networks(graph, pool)
@@ -350,16 +351,10 @@ def script(test: PoolTest) -> str:
     recipe = test.launcher
     if recipe.get("tool") == "nccom-test":
         return _nccom_script(test)
-    port = int(recipe.get("ssh_port", SSH_PORT))
-    ssh = (
-        f"ssh -p {port} -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null "
-        "-o LogLevel=ERROR"
-    )
+    ssh = _ssh_command(int(recipe.get("ssh_port", SSH_PORT)))
     lines = []
     if recipe.get("ssh") == "secret":
-        lines.append(
-            "mkdir -p /root/.ssh && cp /etc/clusterforge-ssh/* /root/.ssh/ && chmod 600 /root/.ssh/*"
-        )
+        lines.append(_COPY_SSH_KEYS)
     lines += [
         recipe["sshd"],
         'HOSTS=""',
@@ -454,7 +449,14 @@ def _run_tests(commands: list[tuple[str, list[str]]]) -> list[str]:
     return lines
 
 
+#: Installs the key pair verify mounts from its Secret (``ssh: secret`` recipes) as root's.
+_COPY_SSH_KEYS = (
+    "mkdir -p /root/.ssh && cp /etc/clusterforge-ssh/* /root/.ssh/ && chmod 600 /root/.ssh/*"
+)
+
+
 def _ssh_command(port: int) -> str:
+    """The ssh client rank 0 reaches its peers with (also mpirun's rsh agent)."""
     return (
         f"ssh -p {port} -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null "
         "-o LogLevel=ERROR"
@@ -469,7 +471,7 @@ def _nccom_script(test: PoolTest) -> str:
     ssh = _ssh_command(int(recipe.get("ssh_port", 22)))
     args = " ".join(shlex.quote(arg) for arg in recipe.get("args", []))
     lines = [
-        "mkdir -p /root/.ssh && cp /etc/clusterforge-ssh/* /root/.ssh/ && chmod 600 /root/.ssh/*",
+        _COPY_SSH_KEYS,
         recipe["sshd"],
         'HOSTS=""',
         'for i in $(seq 0 $((CF_NODES - 1))); do HOSTS="$HOSTS ${CF_JOBSET}-worker-0-${i}.${CF_JOBSET}"; done',
@@ -509,16 +511,10 @@ def _annotations(test: PoolTest) -> dict[str, str]:
         "networking.gke.io/default-interface": "eth0",
         "networking.gke.io/interfaces": json.dumps(interfaces, indent=2),
     }
-    if test.fabric == "gpudirect-tcpxo":
-        devices = [f"/dev/nvidia{i}" for i in range(test.gpus_per_node)]
-        devices += ["/dev/nvidiactl", "/dev/nvidia-uvm", "/dev/dmabuf_import_helper"]
-        annotations["devices.gke.io/container.tcpxo-daemon"] = "".join(
-            f"- path: {path}\n" for path in devices
-        )
-    if test.fabric == "gpudirect-tcpx":  # Google's nccl-test-latest.yaml: no dmabuf helper
-        devices = [f"/dev/nvidia{i}" for i in range(test.gpus_per_node)]
-        devices += ["/dev/nvidiactl", "/dev/nvidia-uvm"]
-        annotations["devices.gke.io/container.tcpx-daemon"] = "".join(
+    rxdm = test.launcher.get("rxdm")
+    if rxdm:  # the daemon's devices (devices.gke.io), as Google's NCCL test pod lists them
+        devices = [f"/dev/nvidia{i}" for i in range(test.gpus_per_node)] + rxdm["devices"]
+        annotations[f"devices.gke.io/container.{rxdm['container']}"] = "".join(
             f"- path: {path}\n" for path in devices
         )
     return annotations
@@ -526,6 +522,30 @@ def _annotations(test: PoolTest) -> dict[str, str]:
 
 def _host_path(name: str, path: str) -> dict[str, Any]:
     return {"name": name, "hostPath": {"path": path}}
+
+
+def _mounts(mounts: dict[str, str]) -> list[dict[str, str]]:
+    return [{"name": name, "mountPath": path} for name, path in mounts.items()]
+
+
+def _rxdm_sidecar(test: PoolTest) -> dict[str, Any]:
+    """The GPUDirect TCPX/TCPXO rxdm daemon (the recipe's ``rxdm`` in fabric_tests.json) as a
+    native sidecar: an init container that keeps running (Kubernetes >= 1.29), so the pod
+    completes when the test ends instead of running on with the daemon (Google's manifests are
+    long-lived pods driven by `kubectl exec`)."""
+    rxdm = test.launcher["rxdm"]
+    sidecar: dict[str, Any] = {
+        "name": rxdm["container"],
+        "restartPolicy": "Always",
+        "image": test.launcher["sidecar_image"],
+        "command": list(rxdm["command"]),
+    }
+    if rxdm.get("args"):
+        sidecar["args"] = list(rxdm["args"])
+    sidecar["securityContext"] = {"capabilities": {"add": list(rxdm["capabilities"])}}
+    sidecar["env"] = [{"name": name, "value": value} for name, value in rxdm["env"].items()]
+    sidecar["volumeMounts"] = _mounts(rxdm["daemon_mounts"])
+    return sidecar
 
 
 def _pod_spec(test: PoolTest) -> dict[str, Any]:
@@ -553,70 +573,11 @@ def _pod_spec(test: PoolTest) -> dict[str, Any]:
         container["securityContext"] = {
             "capabilities": {"add": list(test.launcher["capabilities"])}
         }
-    if test.fabric == "gpudirect-tcpxo":
-        container["volumeMounts"] += [
-            {"name": "nvidia", "mountPath": "/usr/local/nvidia/lib64"},
-            {"name": "aperture-devices", "mountPath": "/dev/aperture_devices"},
-        ]
-        volumes += [
-            _host_path("nvidia", "/home/kubernetes/bin/nvidia/lib64"),
-            _host_path("sys", "/sys"),
-            _host_path("proc-sys", "/proc/sys"),
-            _host_path("aperture-devices", "/dev/aperture_devices"),
-        ]
-        # The rxdm daemon as a native sidecar (an init container that keeps running,
-        # Kubernetes >= 1.29): the pod completes when the test ends instead of running on with
-        # the daemon (Google's manifest is a long-lived pod driven by `kubectl exec`).
-        init_containers.append(
-            {
-                "name": "tcpxo-daemon",
-                "restartPolicy": "Always",
-                "image": test.launcher["sidecar_image"],
-                "command": ["/bin/sh", "-c"],
-                "args": [
-                    "set -ex\nchmod 755 /fts/entrypoint_rxdm_container.sh\n"
-                    "/fts/entrypoint_rxdm_container.sh --num_hops=2"
-                ],
-                "securityContext": {"capabilities": {"add": ["NET_ADMIN", "NET_BIND_SERVICE"]}},
-                "env": [{"name": "LD_LIBRARY_PATH", "value": "/usr/local/nvidia/lib64"}],
-                "volumeMounts": [
-                    {"name": "nvidia", "mountPath": "/usr/local/nvidia/lib64"},
-                    {"name": "sys", "mountPath": "/hostsysfs"},
-                    {"name": "proc-sys", "mountPath": "/hostprocsysfs"},
-                ],
-            }
-        )
-    if test.fabric == "gpudirect-tcpx":
-        # Google's nccl-test-latest.yaml: the daemon's socket directory is the test's /tmp.
-        container["volumeMounts"] += [
-            {"name": "nvidia", "mountPath": "/usr/local/nvidia/lib64"},
-            {"name": "tcpx-socket", "mountPath": "/tmp"},
-        ]
-        volumes += [
-            _host_path("nvidia", "/home/kubernetes/bin/nvidia/lib64"),
-            _host_path("tcpx-socket", "/run/tcpx"),
-            _host_path("sys", "/sys"),
-            _host_path("proc-sys", "/proc/sys"),
-        ]
-        init_containers.append(  # a native sidecar, as for TCPXO
-            {
-                "name": "tcpx-daemon",
-                "restartPolicy": "Always",
-                "image": test.launcher["sidecar_image"],
-                "command": [
-                    "/tcpgpudmarxd/build/app/tcpgpudmarxd",
-                    *test.launcher["daemon_args"],
-                ],
-                "securityContext": {"capabilities": {"add": ["NET_ADMIN"]}},
-                "env": [{"name": "LD_LIBRARY_PATH", "value": "/usr/local/nvidia/lib64"}],
-                "volumeMounts": [
-                    {"name": "nvidia", "mountPath": "/usr/local/nvidia/lib64"},
-                    {"name": "tcpx-socket", "mountPath": "/run/tcpx"},
-                    {"name": "sys", "mountPath": "/hostsysfs"},
-                    {"name": "proc-sys", "mountPath": "/hostprocsysfs"},
-                ],
-            }
-        )
+    rxdm = test.launcher.get("rxdm")
+    if rxdm:
+        container["volumeMounts"] += _mounts(rxdm["test_mounts"])
+        volumes += [_host_path(name, path) for name, path in rxdm["host_paths"].items()]
+        init_containers.append(_rxdm_sidecar(test))
     if test.fabric == "rdma":
         container["volumeMounts"] += [
             {"name": "nvidia", "mountPath": "/usr/local/nvidia"},

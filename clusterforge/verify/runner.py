@@ -48,7 +48,6 @@ def evaluate(test: PoolTest, log: str) -> list[TestOutcome]:
     """Judge rank 0's log: each test's transport, data errors and (all_reduce) bus bandwidth."""
     runs = nccl_output.split_runs(log)
     codes = nccl_output.exit_codes(log)
-    verified = bool(test.launcher.get("network_verified"))
     expected_names = list(test.launcher.get("network") or [])
     parse = nccl_output.parse_nccom if test.neuron_devices else nccl_output.parse
     names = tests_of(test.launcher)
@@ -89,10 +88,11 @@ def evaluate(test: PoolTest, log: str) -> list[TestOutcome]:
                 "the transport is not in the log (the recipe's script logs NCCL at WARN to "
                 "per-host files): only the bandwidth judges this fabric"
             )
-        elif verified and network not in expected_names:
+        elif wrong_transport(test, network):
+            status = FAIL if status == PASS else status
             problems.append(
-                f"NCCL used network {network!r}; {test.fabric} normally shows "
-                f"{' or '.join(expected_names)}"
+                f"NCCL used network {network!r}, not the {test.fabric} transport "
+                f"({' or '.join(expected_names)}): check the plugin, devices and libraries"
             )
         if run.wrong_values:
             status = FAIL
@@ -131,6 +131,16 @@ def pool_status(outcomes: list[TestOutcome]) -> str:
     return PASS
 
 
+def wrong_transport(test: PoolTest, network: str | None) -> bool:
+    """NCCL logged a transport other than the one the fabric's plugin names itself, where that
+    name is verified (``network_verified`` in fabric_tests.json)."""
+    return (
+        network is not None
+        and bool(test.launcher.get("network_verified"))
+        and network not in (test.launcher.get("network") or [])
+    )
+
+
 def bandwidth_failed(outcomes: list[TestOutcome], test: PoolTest) -> bool:
     """Only the bandwidth is wrong (the transport loaded): the case bisection can explain."""
     compared = tests_of(test.launcher)[0]
@@ -140,6 +150,7 @@ def bandwidth_failed(outcomes: list[TestOutcome], test: PoolTest) -> bool:
         reduce is not None
         and reduce.status == FAIL
         and reduce.network != "Socket"
+        and not wrong_transport(test, reduce.network)
         and (reduce.network is not None or not logged)
         and not (reduce.run and reduce.run.wrong_values)
         and reduce.busbw_gb_per_s is not None

@@ -40,6 +40,12 @@ class GkeArgs:
     gpu_metrics: bool = False
 
 
+def gke_cluster_name(cluster_name: str) -> str:
+    """The GKE cluster's name for a stack named ``cluster_name`` (GKE allows 40 characters): the
+    name the cluster is created with and the one ``verify`` tells ``gcloud`` to fetch."""
+    return resource_name(cluster_name, limit=40)
+
+
 def monitoring_config(gpu_metrics: bool) -> gcp.container.ClusterMonitoringConfigArgs | None:
     """System metrics plus DCGM GPU metrics into Managed Service for Prometheus (GKE's
     ``monitoring_config.enable_components`` takes ``DCGM``; pulumi-gcp 10.2 ClusterMonitoringConfig)."""
@@ -107,7 +113,7 @@ class GkeCluster(pulumi.ComponentResource):
         )
         self.cluster = gcp.container.Cluster(
             f"{name}-gke",
-            name=resource_name(args.cluster_name, limit=40),
+            name=gke_cluster_name(args.cluster_name),
             project=args.project,
             location=args.region,
             network=args.network,

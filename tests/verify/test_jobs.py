@@ -15,7 +15,7 @@ from clusterforge.catalog import load as load_catalog
 from clusterforge.engine import plan_offline
 from clusterforge.spec.loader import load_stack
 from clusterforge.validate import validate
-from clusterforge.verify import jobs
+from clusterforge.verify import facts, jobs
 
 from helpers import EXAMPLES, cluster_from, crd_validator
 
@@ -124,6 +124,26 @@ def test_gke_a3_mega_job_uses_the_pools_networks_and_rxdm_sidecar() -> None:
     [rxdm] = template["spec"]["initContainers"]  # a native sidecar: the pod ends with the test
     assert rxdm["name"] == "tcpxo-daemon" and rxdm["restartPolicy"] == "Always"
     assert rxdm["image"].endswith("tcpgpudmarxd-dev:v1.0.21")
+    # both images come from the installer's matched set (gpudirect.json), not a copy in the recipe
+    from clusterforge.catalog.gpudirect import gpudirect_set
+
+    pins = gpudirect_set("gpudirect-tcpxo")
+    assert pins is not None and "image" not in facts.data()["launchers"]["gpudirect-tcpxo"]
+    assert rxdm["image"] == pins.rxdm_image
+    assert containers["nccl-test"]["image"] == pins.nccl_test_image
+    assert pins.nccl_test_image in pins.images  # the test runs the plugin the installer installs
+    rxdm_facts = facts.launcher("gpudirect-tcpxo")["rxdm"]  # type: ignore[index]
+    host_paths = {v["name"]: v["hostPath"]["path"] for v in template["spec"]["volumes"][1:]}
+    assert (
+        host_paths
+        == rxdm_facts["host_paths"]
+        == {
+            "nvidia": "/home/kubernetes/bin/nvidia/lib64",
+            "sys": "/sys",
+            "proc-sys": "/proc/sys",
+            "aperture-devices": "/dev/aperture_devices",
+        }
+    )
     script = containers["nccl-test"]["command"][2]
     assert "demo-run-nccl-test-tcpxo-via-mpi.sh" in script and "getent hosts" in script
 
@@ -271,7 +291,7 @@ def test_gke_a3_high_job_runs_googles_tcpx_test() -> None:
 
     pins = gpudirect_set("gpudirect-tcpx")
     assert pins is not None and daemon["image"] == pins.rxdm_image
-    assert template["spec"]["containers"][0]["image"] in pins.images
+    assert template["spec"]["containers"][0]["image"] == pins.nccl_test_image in pins.images
     assert daemon["restartPolicy"] == "Always" and "--uds_path" in daemon["command"]
     script = jobs.script(test)
     assert "taskset -c 0-7,104-111,52-59,156-163 /third_party/nccl-tests-mpi/build/" in script
@@ -280,3 +300,39 @@ def test_gke_a3_high_job_runs_googles_tcpx_test() -> None:
     assert test.expected is not None and test.expected.busbw_gb_per_s == 62.5
     # Google's own 2-node A3 High all_gather (70.90 GB/s at 512 MiB) clears the floor
     assert test.expected.floor_gb_per_s < 70.90
+
+
+def test_a_pool_that_asks_for_the_network_profile_gets_the_dranet_reason() -> None:
+    """``network_profile: auto`` on a type that does not require it (a3-ultragpu-8g) is the same
+    DRANET case as a4x (catalog/gcp_network.py uses_network_profile), not "no Network objects"."""
+    import yaml
+
+    from clusterforge.spec.models import Cluster
+
+    raw = yaml.safe_load((EXAMPLES / "gcp-a3-ultra-rdma.yaml").read_text())
+    raw["node_pools"][1]["network_profile"] = "auto"
+    resolved, findings = validate(Cluster.model_validate(raw))
+    assert not [f for f in findings if f.severity.value == "error"], findings
+    found, skipped = jobs.plan_tests(resolved, plan_offline(resolved))
+    assert not found
+    assert [s.reason for s in skipped] == [jobs.DRANET_REASON]
+
+
+def test_gcp_credentials_command_names_the_cluster_the_plan_creates() -> None:
+    """verify's `gcloud ... get-credentials` names the GKE cluster the modules create (one rule,
+    modules/gcp/gke.py gke_cluster_name), also for a stack name of the longest length allowed."""
+    import yaml
+
+    from clusterforge.spec.models import Cluster
+    from clusterforge.verify.access import credentials_command
+
+    raw = yaml.safe_load((EXAMPLES / "gcp-a3-ultra-rdma.yaml").read_text())
+    raw["name"] = "a3ultra-rdma-research-team-large-trainin"  # NAME001's and GKE's 40 characters
+    resolved, findings = validate(Cluster.model_validate(raw))
+    assert not [f for f in findings if f.severity.value == "error"], findings
+    [cluster] = plan_offline(resolved).of_type("gcp:container/cluster:Cluster")
+    assert len(cluster.inputs["name"]) <= 40
+    command = credentials_command(resolved)
+    assert command is not None
+    assert f"get-credentials {cluster.inputs['name']} --region us-central1" in command
+    assert command.endswith("--project my-ml-project")

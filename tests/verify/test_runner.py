@@ -4,10 +4,12 @@ create, wait, logs, judgement, cleanup on success, timeout and Ctrl-C, bisection
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from verify.standin_kube_api import StandinKubeApi
+from verify.standin_logs import job_log
 
 from clusterforge.verify import runner
 from clusterforge.verify.facts import Expectation, launcher
@@ -290,3 +292,22 @@ def test_summary_survives_a_rotated_log(tmp_path: Path) -> None:
     assert [o.status for o in rotated] == [o.status for o in full] == [PASS, PASS]
     assert rotated[0].busbw_gb_per_s == full[0].busbw_gb_per_s
     assert rotated[0].network == "Libfabric"
+
+
+@pytest.mark.parametrize(
+    ("fabric", "name", "other"),
+    [("gpudirect-tcpx", "GPUDirectTCPX_v7", "IB"), ("efa", "Libfabric", "IB")],
+)
+def test_another_transport_than_the_fabrics_fails_and_is_not_bisected(
+    fabric: str, name: str, other: str
+) -> None:
+    test = replace(efa_test(2), fabric=fabric, launcher=launcher(fabric) or {})
+    assert test.launcher["network_verified"]
+    healthy = runner.evaluate(
+        test, job_log(all_reduce_perf={"network": name}, alltoall_perf={"network": name})
+    )
+    assert [o.status for o in healthy] == [PASS, PASS], [o.problems for o in healthy]
+    wrong = runner.evaluate(test, job_log(all_reduce_perf={"network": other, "peak_busbw": 1}))
+    assert wrong[0].status == FAIL and wrong[0].network == other
+    assert any(f"NCCL used network '{other}'" in p for p in wrong[0].problems)
+    assert not runner.bandwidth_failed(wrong, test)  # a transport problem, not a slow node
