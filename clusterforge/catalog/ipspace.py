@@ -28,14 +28,37 @@ import ipaddress
 import json
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from clusterforge.catalog.efa import NetworkInterface
 from clusterforge.catalog.model import Offering
 from clusterforge.spec.models import VpcCni
 
+if TYPE_CHECKING:
+    from clusterforge.catalog.resolve import ResolvedCluster
+
 #: At most this many zones: the VPC is split in quarters, three private and one for public subnets.
 MAX_ZONES = 3
+
+
+def vpc_zones(resolved: ResolvedCluster, available: list[str] | None = None) -> list[str]:
+    """Zones for the VPC — one choice for the network component and AWS007: the explicit list,
+    else the zones the cluster, pools and storage name, topped up to ``MAX_ZONES`` from the
+    region's ``available`` zones (EKS needs two). ``None``: the region's zones are known only at
+    plan time, so the top-up is named by position ("zone 2 of the region")."""
+    spec = resolved.spec
+    if spec.network.zones:
+        return list(dict.fromkeys(spec.network.zones))[:MAX_ZONES]
+    wanted = [spec.zone, *(p.zone for p in resolved.pools), *(s.zone for s in resolved.storage)]
+    zones = list(dict.fromkeys(z for z in wanted if z))
+    if available is None:
+        available = [f"zone {i} of the region" for i in range(len(zones) + 1, MAX_ZONES + 1)]
+    for zone in available:
+        if len(zones) >= MAX_ZONES:
+            break
+        if zone not in zones:
+            zones.append(zone)
+    return zones[:MAX_ZONES]
 
 
 @dataclass(frozen=True)

@@ -18,13 +18,11 @@ from clusterforge.catalog.ipspace import (
     nodes_in_zone,
     subnet_layout,
     usable_ips,
+    vpc_zones,
 )
 from clusterforge.findings import Finding, Severity
 from clusterforge.validate.registry import Context, rule
 from clusterforge.validate.rules._util import did_you_mean
-
-#: The VPC has at most this many zones (catalog/ipspace.py splits the CIDR in quarters).
-MAX_VPC_ZONES = MAX_ZONES
 
 
 def _minor(version: str) -> tuple[int, ...]:
@@ -107,11 +105,11 @@ def zones_in_vpc(ctx: Context) -> Iterator[Finding]:
                 )
         return
     distinct = list(dict.fromkeys(zone for _, zone in needed))
-    if len(distinct) > MAX_VPC_ZONES:
+    if len(distinct) > MAX_ZONES:
         yield ctx.finding(
             "network.zones",
             f"the pools and storage need {len(distinct)} zones ({', '.join(distinct)}); "
-            f"the VPC has at most {MAX_VPC_ZONES}",
+            f"the VPC has at most {MAX_ZONES}",
             "put the pools and file systems in at most three zones",
         )
 
@@ -172,21 +170,6 @@ def bottlerocket_local_disks(ctx: Context) -> Iterator[Finding]:
             )
 
 
-def _vpc_zone_names(ctx: Context) -> list[str]:
-    """The VPC's zones as the network component picks them (modules/aws/cluster.py vpc_zones):
-    the listed ones, else the zones pools and storage name, topped up to three from the region
-    (named here by position: the region's zones are known only at plan time)."""
-    listed = ctx.cluster.network.zones
-    if listed:
-        return list(dict.fromkeys(listed))[:MAX_ZONES]
-    wanted = [ctx.cluster.zone, *(p.zone for p in ctx.resolved.pools)]
-    wanted += [s.zone for s in ctx.resolved.storage]
-    zones = list(dict.fromkeys(z for z in wanted if z))[:MAX_ZONES]
-    while len(zones) < MAX_ZONES:
-        zones.append(f"zone {len(zones) + 1} of the region")
-    return zones
-
-
 #: The largest VPC/subnet is a /16 (EC2 API Reference, CreateSubnet: "between a /28 netmask
 #: and a /16 netmask"; read 2026-12-03).
 VPC_LARGEST_PREFIX = 16
@@ -213,7 +196,7 @@ def ip_space(ctx: Context) -> Iterator[Finding]:
     if not facts:
         return
     try:
-        zones = _vpc_zone_names(ctx)
+        zones = vpc_zones(ctx.resolved)
         plans = subnet_layout(ctx.cluster.network.cidr, zones)
     except ValueError:
         return  # the CIDR itself is another rule's finding
