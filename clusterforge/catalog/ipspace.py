@@ -141,6 +141,13 @@ class NodeIps:
         return self.cni_ips + self.efa_ips
 
 
+def cidr_prefix_range(facts: dict[str, Any]) -> tuple[int, int]:
+    """The prefix lengths EC2 accepts for a VPC and for a subnet: (largest network, smallest),
+    /16 and /28 (services.json ``network.cidr_prefix_range``, with source)."""
+    largest, smallest = facts["cidr_prefix_range"]
+    return int(largest), int(smallest)
+
+
 def usable_ips(cidr: str, facts: dict[str, Any]) -> int:
     """Addresses of a subnet an instance can use (its size less AWS's reserved ones)."""
     reserved = int(facts["subnet_reserved_ips"])

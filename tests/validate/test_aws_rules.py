@@ -161,7 +161,7 @@ CASES = [
         h100(nodes=330),
         ERROR,
         "network.cidr",
-        "10.0.0.0/18 of us-east-1a has 16,379 usable addresses",
+        "10.0.0.0/18 of us-east-1a has 16,379 usable addresses (AWS reserves 5)",
         "need 16,560",
         "node_pools[1] (h100): 330 nodes x 50",
         "a /16 VPC (the largest EC2 allows)",
@@ -183,7 +183,7 @@ CASES = [
         ERROR,
         "network.cidr",
         "90 nodes x 200 (198 max pods",
-        "prefix_delegation: true needs 11,739 here",
+        "prefix_delegation: true needs 11,739 here (max pods 110 per node, in /28 prefixes of 16)",
     ),
     good(
         "AWS007",

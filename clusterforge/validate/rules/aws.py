@@ -7,6 +7,7 @@ from __future__ import annotations
 import difflib
 import ipaddress
 from collections.abc import Iterator
+from typing import Any
 
 from clusterforge.catalog.ami import al2_last_kubernetes, known_ami_types, traits
 from clusterforge.catalog.efa import efa_layout
@@ -14,6 +15,7 @@ from clusterforge.catalog.ipspace import (
     MAX_ZONES,
     CniSettings,
     PoolDemand,
+    cidr_prefix_range,
     node_ips,
     nodes_in_zone,
     subnet_layout,
@@ -170,15 +172,13 @@ def bottlerocket_local_disks(ctx: Context) -> Iterator[Finding]:
             )
 
 
-#: The largest VPC/subnet is a /16 (EC2 API Reference, CreateSubnet: "between a /28 netmask
-#: and a /16 netmask"; read 2026-12-03).
-VPC_LARGEST_PREFIX = 16
-
-
-def _vpc_prefix_for(need: int, facts: dict[str, object]) -> int | None:
-    """The longest VPC prefix (smallest VPC) whose per-zone private subnet holds ``need``."""
-    for prefix in range(24, VPC_LARGEST_PREFIX - 1, -1):
-        if usable_ips(f"10.0.0.0/{prefix + 2}", facts) >= need:  # type: ignore[arg-type]
+def _vpc_prefix_for(need: int, facts: dict[str, Any]) -> int | None:
+    """The longest VPC prefix (smallest VPC) whose per-zone private subnet — a quarter, two bits
+    longer — holds ``need``; from the smallest subnet EC2 allows up to its largest VPC
+    (services.json ``network``, with source)."""
+    largest, smallest = cidr_prefix_range(facts)
+    for prefix in range(smallest - 2, largest - 1, -1):
+        if usable_ips(f"10.0.0.0/{prefix + 2}", facts) >= need:
             return prefix
     return None
 
@@ -235,9 +235,10 @@ def ip_space(ctx: Context) -> Iterator[Finding]:
         if prefix is not None and prefix < current:
             fixes.append(f"network.cidr a /{prefix} or larger (each zone gets a quarter)")
         elif prefix is None:
+            largest, _ = cidr_prefix_range(facts)
             fixes.append(
-                f"a /{VPC_LARGEST_PREFIX} VPC (the largest EC2 allows) gives each zone "
-                f"{usable_ips(f'10.0.0.0/{VPC_LARGEST_PREFIX + 2}', facts):,}"
+                f"a /{largest} VPC (the largest EC2 allows) gives each zone "
+                f"{usable_ips(f'10.0.0.0/{largest + 2}', facts):,}"
             )
         if not cni.prefix_delegation:
             pd = CniSettings(prefix_delegation=True)
@@ -246,15 +247,17 @@ def ip_space(ctx: Context) -> Iterator[Finding]:
                 for d in pools
             )
             if with_pd < need:
+                cni_facts = facts["vpc_cni"]
                 fixes.append(
                     f"network.vpc_cni.prefix_delegation: true needs {with_pd:,} here (max pods "
-                    f"110 per node, in /28 prefixes)"
+                    f"{cni_facts['prefix_delegation_max_pods']} per node, in "
+                    f"/{cni_facts['prefix_length']} prefixes of {cni_facts['prefix_size']})"
                 )
         fixes.append("fewer max nodes in this zone, or spread the pools over more zones")
         yield ctx.finding(
             "network.cidr",
             f"the private subnet {plan.private_cidr} of {plan.zone} has {have:,} usable addresses "
-            f"(AWS reserves 5); at max size with {cni.mode} its pools need {need:,}: {parts}",
+            f"(AWS reserves {facts['subnet_reserved_ips']}); at max size with {cni.mode} its pools need {need:,}: {parts}",
             "; ".join(fixes),
         )
 
@@ -282,11 +285,6 @@ def vpc_cni_settings(ctx: Context) -> Iterator[Finding]:
         )
 
 
-#: The EFA DRA driver runs on Kubernetes 1.34 and later (EKS User Guide, "Manage EFA devices on
-#: Amazon EKS": minimum Kubernetes version 1.34; read 2026-12-03).
-EFA_DRA_MIN_KUBERNETES = "1.34"
-
-
 @rule("AWS009", "The EFA DRA driver runs on Kubernetes 1.34+ with EFA pools", clouds=("aws",))
 def efa_dra_driver(ctx: Context) -> Iterator[Finding]:
     addon = ctx.resolved.addon("aws-dranet")
@@ -294,12 +292,13 @@ def efa_dra_driver(ctx: Context) -> Iterator[Finding]:
         return
     path = addon.path
     version = ctx.cluster.kubernetes.version
-    if version and _minor(version) < _minor(EFA_DRA_MIN_KUBERNETES):
+    least = addon.facts.min_kubernetes  # addons.json, with its source
+    if version and least and _minor(version) < _minor(least):
         yield ctx.finding(
             path,
-            f"the EFA DRA driver (aws-dranet) needs Kubernetes {EFA_DRA_MIN_KUBERNETES} or later "
+            f"the EFA DRA driver (aws-dranet) needs Kubernetes {least} or later "
             f"(DRA is GA there); the cluster runs {version}",
-            f"set kubernetes.version to {EFA_DRA_MIN_KUBERNETES} or later, or use the EFA device "
+            f"set kubernetes.version to {least} or later, or use the EFA device "
             "plugin (the default)",
         )
     if not any(p.fabric == "efa" for p in ctx.resolved.pools):
