@@ -90,18 +90,17 @@ class CniSettings:
     warm_ip_target: int | None = None
     minimum_ip_target: int | None = None
 
-    def env(self) -> dict[str, str]:
-        """The add-on's ``env`` configuration values for the settings given (empty: defaults)."""
+    def env(self, facts: dict[str, Any]) -> dict[str, str]:
+        """The add-on's ``env`` configuration values for the settings given (empty: defaults);
+        the variable names are the CNI's (services.json ``network.vpc_cni.env_names``)."""
+        names: dict[str, str] = facts["vpc_cni"]["env_names"]
         env: dict[str, str] = {}
         if self.prefix_delegation:
-            env["ENABLE_PREFIX_DELEGATION"] = "true"
-        for name, value in (
-            ("WARM_PREFIX_TARGET", self.warm_prefix_target),
-            ("WARM_IP_TARGET", self.warm_ip_target),
-            ("MINIMUM_IP_TARGET", self.minimum_ip_target),
-        ):
+            env[names["prefix_delegation"]] = "true"
+        for setting in ("warm_prefix_target", "warm_ip_target", "minimum_ip_target"):
+            value = getattr(self, setting)
             if value is not None:
-                env[name] = str(value)
+                env[names[setting]] = str(value)
         return env
 
     @property
@@ -117,9 +116,9 @@ class CniSettings:
             minimum_ip_target=spec.minimum_ip_target,
         )
 
-    def configuration_values(self) -> str | None:
+    def configuration_values(self, facts: dict[str, Any]) -> str | None:
         """The ``vpc-cni`` add-on's configuration values (JSON), None for the CNI's defaults."""
-        env = self.env()
+        env = self.env(facts)
         return json.dumps({"env": env}, sort_keys=True) if env else None
 
 

@@ -168,6 +168,9 @@ class AwsCluster(pulumi.ComponentResource):
             for policy in NODE_POLICIES
         ]
 
+        if resolved.catalog is None:
+            raise ValueError("no AWS catalog: the VPC CNI settings need its network facts")
+        network_facts = resolved.catalog.extra["network"]
         early = self._managed_addons(
             name,
             spec.name,
@@ -178,7 +181,7 @@ class AwsCluster(pulumi.ComponentResource):
             [],
             # VPC CNI address management as the spec sets it (catalog/ipspace.py,
             # docs/aws-ip-space.md); None keeps the add-on's defaults.
-            cni=CniSettings.of(spec.network.vpc_cni).configuration_values(),
+            cni=CniSettings.of(spec.network.vpc_cni).configuration_values(network_facts),
         )
         self.pools: dict[str, NodePool] = {}
         for pool in resolved.pools:

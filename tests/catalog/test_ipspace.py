@@ -86,12 +86,18 @@ def test_subnet_usable_addresses_and_pool_share() -> None:
 
 
 def test_configuration_values_only_for_settings_given() -> None:
-    assert CniSettings().configuration_values() is None
-    values = CniSettings(prefix_delegation=True, warm_prefix_target=1).configuration_values()
+    assert CniSettings().configuration_values(FACTS) is None
+    values = CniSettings(prefix_delegation=True, warm_prefix_target=1).configuration_values(FACTS)
     assert json.loads(values or "") == {
         "env": {"ENABLE_PREFIX_DELEGATION": "true", "WARM_PREFIX_TARGET": "1"}
     }
-    assert set(CniSettings(True, 1, 2, 3).env()) <= set(FACTS["vpc_cni"]["env_names"])
+    assert set(CniSettings(True, 1, 2, 3).env(FACTS)) <= set(FACTS["vpc_cni"]["env_names"].values())
+    assert set(CniSettings(True, 1, 2, 3).env(FACTS)) == {
+        "ENABLE_PREFIX_DELEGATION",
+        "WARM_PREFIX_TARGET",
+        "WARM_IP_TARGET",
+        "MINIMUM_IP_TARGET",
+    }  # aws/amazon-vpc-cni-k8s v1.23.0 README, "CNI Configuration Variables"
 
 
 def _resolved(**fields: Any) -> Any:
