@@ -262,6 +262,51 @@ def ip_space(ctx: Context) -> Iterator[Finding]:
         )
 
 
+@rule(
+    "AWS010",
+    "The VPC CNI has a pod address for every pod the node's max pods admits",
+    severity=Severity.WARNING,
+    clouds=("aws",),
+)
+def pod_density(ctx: Context) -> Iterator[Finding]:
+    """An EFA interface on card 0 (p5, p5en, p6-b200: ``efa-only`` at card 0 / device 1) takes
+    the card-0 slot the VPC CNI would attach a second interface to, while the EKS AMI's max pods
+    (misc/eni-max-pods.txt: card-0 interfaces x (addresses per interface - 1) + 2) counts it:
+    pods beyond the addresses the CNI has stay in ContainerCreating (catalog/ipspace.py)."""
+    facts = ctx.catalog.extra.get("network") if ctx.catalog else None
+    if not facts:
+        return
+    cni = CniSettings.of(ctx.cluster.network.vpc_cni)
+    host_pods = int(facts["vpc_cni"]["host_network_pods"])
+    for pool in ctx.resolved.pools:
+        offering = pool.offering
+        if offering is None or pool.fabric != "efa":
+            continue
+        layout = efa_layout(offering)
+        ips = node_ips(offering, layout, cni, facts)
+        if ips is None or ips.pod_ips >= ips.max_pods - host_pods:
+            continue
+        fixes = []
+        if not cni.prefix_delegation:
+            pd = node_ips(offering, layout, CniSettings(prefix_delegation=True), facts)
+            if pd is not None and pd.pod_ips >= pd.max_pods - host_pods:
+                fixes.append(
+                    f"network.vpc_cni.prefix_delegation: true (/{facts['vpc_cni']['prefix_length']}"
+                    f" prefixes of {facts['vpc_cni']['prefix_size']} per interface slot: "
+                    f"{pd.pod_ips} pod addresses for {pd.max_pods} max pods)"
+                )
+        fixes.append(f"or run at most {ips.pod_ips} pod-network pods per node on this pool")
+        yield ctx.finding(
+            f"{pool.path}.fabric",
+            f"{offering.instance_type}: the EKS AMI admits {ips.max_pods} pods per node, but with "
+            f"the EFA interface on card 0 the VPC CNI has {ips.cni_interfaces} card-0 "
+            f"interface(s) and {ips.pod_ips} pod addresses ({cni.mode}); pods beyond "
+            f"{ips.pod_ips + host_pods} (with the {host_pods} host-network pods) stay in "
+            "ContainerCreating",
+            "; ".join(fixes),
+        )
+
+
 @rule("AWS008", "VPC CNI warm targets are ones the CNI reads together", clouds=("aws",))
 def vpc_cni_settings(ctx: Context) -> Iterator[Finding]:
     """aws/amazon-vpc-cni-k8s README (v1.23.0): WARM_PREFIX_TARGET works only with
