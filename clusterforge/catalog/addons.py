@@ -55,6 +55,9 @@ class AddonFacts:
     topologies: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: neuron-device-plugin: accelerator -> default logical NeuronCore configuration (LNC).
     logical_core_config: dict[str, int] = field(default_factory=dict)
+    #: The oldest Kubernetes minor the add-on runs on (aws-dranet: 1.34), None when unstated;
+    #: its source is the row's ``min_kubernetes_source``.
+    min_kubernetes: str | None = None
 
     @property
     def is_oci(self) -> bool:
@@ -110,6 +113,7 @@ def catalog() -> dict[str, AddonFacts]:
             logical_core_config={
                 k: int(v) for k, v in row.get("logical_core_config", {}).items() if k != "source"
             },
+            min_kubernetes=row.get("min_kubernetes"),
         )
         for name, row in data["addons"].items()
     }

@@ -16,7 +16,7 @@ It is built from the cards EC2 lists as taking EFA (``NetworkInfo.NetworkCards[]
 never from a count: p6-b300.48xlarge has 17 cards, card 0 ENA-only, EFA on cards 1-16. ``efa-only``
 interfaces take no IP address (EC2 User Guide, "Create and attach an EFA": you can't assign an
 IP address to an EFA-only interface), so a node uses one VPC IP for its interfaces instead of one
-per card. They need VPC CNI 1.19.0 or later — the first release whose source handles them
+per card. They need VPC CNI 1.18.5 or later — the first release whose source handles them
 (``services.json`` ``network.vpc_cni.efa_only_min_version``, with its source); the vpc-cni managed
 add-on is installed at EKS's default version for the cluster's Kubernetes.
 

@@ -214,6 +214,11 @@ def metadata_iops_problem(facts: dict[str, Any], iops: int) -> str | None:
     return f"must be {firsts} or a multiple of {rule_['increment']} up to {rule_['max']}"
 
 
+def efa_throughput_tiers(facts: dict[str, Any]) -> list[int]:
+    """The throughput tiers (MB/s/TiB) FSx documents an EFA capacity step for, ascending."""
+    return sorted(int(t) for t in facts["efa"]["capacity_increment_gib_by_throughput"])
+
+
 def efa_capacity_increment(facts: dict[str, Any], throughput: int | None) -> int | None:
     """The capacity step (GiB) of an EFA-enabled file system at a throughput tier; None when
     FSx documents none for the tier."""

@@ -28,14 +28,37 @@ import ipaddress
 import json
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from clusterforge.catalog.efa import NetworkInterface
 from clusterforge.catalog.model import Offering
 from clusterforge.spec.models import VpcCni
 
+if TYPE_CHECKING:
+    from clusterforge.catalog.resolve import ResolvedCluster
+
 #: At most this many zones: the VPC is split in quarters, three private and one for public subnets.
 MAX_ZONES = 3
+
+
+def vpc_zones(resolved: ResolvedCluster, available: list[str] | None = None) -> list[str]:
+    """Zones for the VPC — one choice for the network component and AWS007: the explicit list,
+    else the zones the cluster, pools and storage name, topped up to ``MAX_ZONES`` from the
+    region's ``available`` zones (EKS needs two). ``None``: the region's zones are known only at
+    plan time, so the top-up is named by position ("zone 2 of the region")."""
+    spec = resolved.spec
+    if spec.network.zones:
+        return list(dict.fromkeys(spec.network.zones))[:MAX_ZONES]
+    wanted = [spec.zone, *(p.zone for p in resolved.pools), *(s.zone for s in resolved.storage)]
+    zones = list(dict.fromkeys(z for z in wanted if z))
+    if available is None:
+        available = [f"zone {i} of the region" for i in range(len(zones) + 1, MAX_ZONES + 1)]
+    for zone in available:
+        if len(zones) >= MAX_ZONES:
+            break
+        if zone not in zones:
+            zones.append(zone)
+    return zones[:MAX_ZONES]
 
 
 @dataclass(frozen=True)
@@ -67,18 +90,17 @@ class CniSettings:
     warm_ip_target: int | None = None
     minimum_ip_target: int | None = None
 
-    def env(self) -> dict[str, str]:
-        """The add-on's ``env`` configuration values for the settings given (empty: defaults)."""
+    def env(self, facts: dict[str, Any]) -> dict[str, str]:
+        """The add-on's ``env`` configuration values for the settings given (empty: defaults);
+        the variable names are the CNI's (services.json ``network.vpc_cni.env_names``)."""
+        names: dict[str, str] = facts["vpc_cni"]["env_names"]
         env: dict[str, str] = {}
         if self.prefix_delegation:
-            env["ENABLE_PREFIX_DELEGATION"] = "true"
-        for name, value in (
-            ("WARM_PREFIX_TARGET", self.warm_prefix_target),
-            ("WARM_IP_TARGET", self.warm_ip_target),
-            ("MINIMUM_IP_TARGET", self.minimum_ip_target),
-        ):
+            env[names["prefix_delegation"]] = "true"
+        for setting in ("warm_prefix_target", "warm_ip_target", "minimum_ip_target"):
+            value = getattr(self, setting)
             if value is not None:
-                env[name] = str(value)
+                env[names[setting]] = str(value)
         return env
 
     @property
@@ -94,9 +116,9 @@ class CniSettings:
             minimum_ip_target=spec.minimum_ip_target,
         )
 
-    def configuration_values(self) -> str | None:
+    def configuration_values(self, facts: dict[str, Any]) -> str | None:
         """The ``vpc-cni`` add-on's configuration values (JSON), None for the CNI's defaults."""
-        env = self.env()
+        env = self.env(facts)
         return json.dumps({"env": env}, sort_keys=True) if env else None
 
 
@@ -116,6 +138,13 @@ class NodeIps:
     @property
     def total(self) -> int:
         return self.cni_ips + self.efa_ips
+
+
+def cidr_prefix_range(facts: dict[str, Any]) -> tuple[int, int]:
+    """The prefix lengths EC2 accepts for a VPC and for a subnet: (largest network, smallest),
+    /16 and /28 (services.json ``network.cidr_prefix_range``, with source)."""
+    largest, smallest = facts["cidr_prefix_range"]
+    return int(largest), int(smallest)
 
 
 def usable_ips(cidr: str, facts: dict[str, Any]) -> int:

@@ -11,13 +11,13 @@ import pulumi_kubernetes as k8s
 
 from clusterforge.catalog.addons import images
 from clusterforge.catalog.fsx import data_paths, lustre_ports
-from clusterforge.catalog.ipspace import CniSettings
+from clusterforge.catalog.ipspace import CniSettings, vpc_zones
 from clusterforge.catalog.resolve import ResolvedCluster
 from clusterforge.clouds import default_region
 from clusterforge.modules.aws.common import assume_role_policy, managed_policy, tags
 from clusterforge.modules.aws.eks import ControlPlane, ControlPlaneArgs
 from clusterforge.modules.aws.fsx import LustreArgs, LustreFileSystem
-from clusterforge.modules.aws.network import MAX_ZONES, Network, NetworkArgs
+from clusterforge.modules.aws.network import Network, NetworkArgs
 from clusterforge.modules.aws.nodes import NodePool, NodePoolArgs, node_repair
 from clusterforge.modules.kubernetes import KubernetesAddons
 
@@ -96,26 +96,6 @@ def zoned_subnet(private: dict[str, Any], pool: Any) -> list[Any]:
     return [private[pool.zone].id]
 
 
-def vpc_zones(resolved: ResolvedCluster, available: list[str]) -> list[str]:
-    """Zones for the VPC: the explicit list, else the zones the pools and storage use, topped up
-    from the region's zones to at least two (EKS needs two) and at most three."""
-    spec = resolved.spec
-    if spec.network.zones:
-        return list(dict.fromkeys(spec.network.zones))[:MAX_ZONES]
-    wanted = [
-        z
-        for z in [spec.zone, *(p.zone for p in resolved.pools), *(s.zone for s in resolved.storage)]
-        if z
-    ]
-    zones = list(dict.fromkeys(wanted))
-    for zone in available:
-        if len(zones) >= 3:
-            break
-        if zone not in zones:
-            zones.append(zone)
-    return zones[:MAX_ZONES]
-
-
 class AwsCluster(pulumi.ComponentResource):
     """An EKS AI cluster built from a resolved spec."""
 
@@ -188,6 +168,9 @@ class AwsCluster(pulumi.ComponentResource):
             for policy in NODE_POLICIES
         ]
 
+        if resolved.catalog is None:
+            raise ValueError("no AWS catalog: the VPC CNI settings need its network facts")
+        network_facts = resolved.catalog.extra["network"]
         early = self._managed_addons(
             name,
             spec.name,
@@ -198,7 +181,7 @@ class AwsCluster(pulumi.ComponentResource):
             [],
             # VPC CNI address management as the spec sets it (catalog/ipspace.py,
             # docs/aws-ip-space.md); None keeps the add-on's defaults.
-            cni=CniSettings.of(spec.network.vpc_cni).configuration_values(),
+            cni=CniSettings.of(spec.network.vpc_cni).configuration_values(network_facts),
         )
         self.pools: dict[str, NodePool] = {}
         for pool in resolved.pools:

@@ -12,10 +12,8 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
-from clusterforge.catalog.ipspace import MAX_ZONES, SubnetPlan, subnet_layout
+from clusterforge.catalog.ipspace import subnet_layout
 from clusterforge.modules.aws.common import tags
-
-__all__ = ["MAX_ZONES", "Network", "NetworkArgs", "SubnetPlan", "subnet_layout"]
 
 
 @dataclass(frozen=True)

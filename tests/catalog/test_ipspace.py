@@ -11,7 +11,14 @@ import pytest
 
 from clusterforge.catalog import load
 from clusterforge.catalog.efa import NetworkInterface, efa_layout
-from clusterforge.catalog.ipspace import CniSettings, node_ips, nodes_in_zone, usable_ips
+from clusterforge.catalog.ipspace import (
+    MAX_ZONES,
+    CniSettings,
+    node_ips,
+    nodes_in_zone,
+    usable_ips,
+    vpc_zones,
+)
 
 CATALOG = load("aws")
 FACTS: dict[str, Any] = CATALOG.extra["network"]
@@ -79,9 +86,42 @@ def test_subnet_usable_addresses_and_pool_share() -> None:
 
 
 def test_configuration_values_only_for_settings_given() -> None:
-    assert CniSettings().configuration_values() is None
-    values = CniSettings(prefix_delegation=True, warm_prefix_target=1).configuration_values()
+    assert CniSettings().configuration_values(FACTS) is None
+    values = CniSettings(prefix_delegation=True, warm_prefix_target=1).configuration_values(FACTS)
     assert json.loads(values or "") == {
         "env": {"ENABLE_PREFIX_DELEGATION": "true", "WARM_PREFIX_TARGET": "1"}
     }
-    assert set(CniSettings(True, 1, 2, 3).env()) <= set(FACTS["vpc_cni"]["env_names"])
+    assert set(CniSettings(True, 1, 2, 3).env(FACTS)) <= set(FACTS["vpc_cni"]["env_names"].values())
+    assert set(CniSettings(True, 1, 2, 3).env(FACTS)) == {
+        "ENABLE_PREFIX_DELEGATION",
+        "WARM_PREFIX_TARGET",
+        "WARM_IP_TARGET",
+        "MINIMUM_IP_TARGET",
+    }  # aws/amazon-vpc-cni-k8s v1.23.0 README, "CNI Configuration Variables"
+
+
+def _resolved(**fields: Any) -> Any:
+    from clusterforge.catalog.resolve import resolve
+    from clusterforge.spec.models import Cluster
+
+    values: dict[str, Any] = {"name": "demo", "cloud": "aws", "region": "us-east-1"}
+    pools = [{"name": "gpu", "instance_type": "p5.48xlarge", "zone": "us-east-1c"}]
+    return resolve(Cluster(**{**values, **fields}, node_pools=pools))
+
+
+def test_vpc_zones_one_choice_for_the_component_and_aws007() -> None:
+    resolved = _resolved(zone="us-east-1a")
+    region = ["us-east-1a", "us-east-1b", "us-east-1c", "us-east-1d"]
+    # The component: the named zones first, topped up from the region's, at most MAX_ZONES.
+    assert vpc_zones(resolved, region) == ["us-east-1a", "us-east-1c", "us-east-1b"]
+    assert vpc_zones(resolved, ["us-east-1a"]) == ["us-east-1a", "us-east-1c"]
+    # AWS007 before the region is known: the top-up is named by position.
+    assert vpc_zones(resolved) == ["us-east-1a", "us-east-1c", "zone 3 of the region"]
+    assert len(vpc_zones(_resolved())) == MAX_ZONES
+
+
+def test_vpc_zones_explicit_list_wins_deduplicated_and_capped() -> None:
+    listed = ["us-east-1d", "us-east-1d", "us-east-1a", "us-east-1b", "us-east-1c"]
+    resolved = _resolved(network={"zones": listed})
+    assert vpc_zones(resolved, ["us-east-1f"]) == ["us-east-1d", "us-east-1a", "us-east-1b"]
+    assert vpc_zones(resolved) == vpc_zones(resolved, ["us-east-1f"])

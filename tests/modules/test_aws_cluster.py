@@ -7,8 +7,8 @@ import json
 
 import pytest
 
+from clusterforge.catalog.ipspace import subnet_layout
 from clusterforge.graph import ResourceGraph
-from clusterforge.modules.aws.network import subnet_layout
 
 from helpers import plan
 

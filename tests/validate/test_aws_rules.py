@@ -161,7 +161,7 @@ CASES = [
         h100(nodes=330),
         ERROR,
         "network.cidr",
-        "10.0.0.0/18 of us-east-1a has 16,379 usable addresses",
+        "10.0.0.0/18 of us-east-1a has 16,379 usable addresses (AWS reserves 5)",
         "need 16,560",
         "node_pools[1] (h100): 330 nodes x 50",
         "a /16 VPC (the largest EC2 allows)",
@@ -183,7 +183,7 @@ CASES = [
         ERROR,
         "network.cidr",
         "90 nodes x 200 (198 max pods",
-        "prefix_delegation: true needs 11,739 here",
+        "prefix_delegation: true needs 11,739 here (max pods 110 per node, in /28 prefixes of 16)",
     ),
     good(
         "AWS007",
@@ -220,6 +220,28 @@ CASES = [
 ]
 
 CASES += [
+    # AWS010: pod addresses for every pod max pods admits. p5.48xlarge: card 0 has 2 interfaces
+    # of 50 addresses (max pods 2 x 49 + 2 = 100); the efa-only at card 0 / device 1 leaves the
+    # CNI one interface, 49 pod addresses. p6-b300's card 0 has no EFA.
+    good("AWS010", "b300-card-0-without-efa", h100(instance_type="p6-b300.48xlarge")),
+    good("AWS010", "p5-without-efa", h100(fabric="none")),
+    good(
+        "AWS010",
+        "p5-prefix-delegation",
+        {"network": {"vpc_cni": {"prefix_delegation": True}}, **h100()},
+    ),
+    bad(
+        "AWS010",
+        "p5-efa-only-on-card-0",
+        h100(),
+        WARNING,
+        "node_pools[1].fabric",
+        "p5.48xlarge: the EKS AMI admits 100 pods per node",
+        "1 card-0 interface(s) and 49 pod addresses (secondary IPs); pods beyond 51",
+        "prefix_delegation: true (/28 prefixes of 16 per interface slot: 108 pod addresses for "
+        "110 max pods)",
+        "at most 49 pod-network pods per node",
+    ),
     # AWS009: the EFA DRA driver on Kubernetes 1.34+, with EFA pools to serve.
     good("AWS009", "no-dra", {}),
     good(

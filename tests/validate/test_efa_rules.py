@@ -159,7 +159,7 @@ CASES = [
         INFO,
         "node_pools[1].fabric",
         "p5.48xlarge: 32 EFA interfaces on cards 0-31 (32 efa-only) of 32 network cards",
-        "VPC CNI >= 1.19.0",
+        "VPC CNI >= 1.18.5",
     ),
     bad(
         "EFA006",

@@ -39,11 +39,15 @@ FIVE_PROBLEMS = {
 }
 
 
-def test_baseline_has_no_errors_or_warnings() -> None:
+def test_baseline_has_no_errors_and_one_warning() -> None:
     findings = run()
-    assert [f for f in findings if f.severity is not Severity.INFO] == [], describe(findings)
+    # The one warning: p5.48xlarge's efa-only on card 0 leaves the VPC CNI 49 pod addresses for
+    # 100 max pods (AWS010; the baseline keeps the CNI's defaults).
+    assert [(f.rule, f.path) for f in findings if f.severity is not Severity.INFO] == [
+        ("AWS010", "node_pools[1].fabric")
+    ], describe(findings)
     # The only remarks: the EFA layout of p5.48xlarge and the add-ons the pools and storage need.
-    assert [(f.rule, f.path) for f in findings if f.rule not in ("ADD003", "ADD010")] == [
+    assert [(f.rule, f.path) for f in findings if f.rule not in ("ADD003", "ADD010", "AWS010")] == [
         ("EFA006", "node_pools[1].fabric")
     ]
     assert sorted(f.message.split(" ")[1] for f in findings if f.rule == "ADD003") == [
@@ -155,8 +159,9 @@ def test_skip_skips_a_rule_case_insensitively() -> None:
 
 def test_skip_through_validate_resolved() -> None:
     resolved = resolve(cluster_from())
-    assert sorted({f.rule for f in validate_resolved(resolved)}) == ["ADD003", "ADD010", "EFA006"]
-    assert validate_resolved(resolved, skip=("EFA006", "ADD003", "ADD010")) == []
+    rules = ["ADD003", "ADD010", "AWS010", "EFA006"]
+    assert sorted({f.rule for f in validate_resolved(resolved)}) == rules
+    assert validate_resolved(resolved, skip=tuple(rules)) == []
 
 
 def test_all_findings_are_collected() -> None:

@@ -460,6 +460,15 @@ CASES += [
     ),
     bad(
         "FSX005",
+        "efa-tier-without-capacity-step",
+        fs(efa=True, capacity_gib=19200, throughput_mbps_per_tib=200),
+        ERROR,
+        "storage[0].throughput_mbps_per_tib",
+        "FSx documents no EFA capacity step for 200 MB/s/TiB",
+        "use 125, 250, 500 or 1000 MB/s/TiB",  # the tiers of capacity_increment_gib_by_throughput
+    ),
+    bad(
+        "FSX005",
         "efa-on-scratch",
         fs(efa=True, deployment_type="SCRATCH_2", throughput_mbps_per_tib=None),
         ERROR,

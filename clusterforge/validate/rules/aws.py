@@ -7,6 +7,7 @@ from __future__ import annotations
 import difflib
 import ipaddress
 from collections.abc import Iterator
+from typing import Any
 
 from clusterforge.catalog.ami import al2_last_kubernetes, known_ami_types, traits
 from clusterforge.catalog.efa import efa_layout
@@ -14,17 +15,16 @@ from clusterforge.catalog.ipspace import (
     MAX_ZONES,
     CniSettings,
     PoolDemand,
+    cidr_prefix_range,
     node_ips,
     nodes_in_zone,
     subnet_layout,
     usable_ips,
+    vpc_zones,
 )
 from clusterforge.findings import Finding, Severity
 from clusterforge.validate.registry import Context, rule
 from clusterforge.validate.rules._util import did_you_mean
-
-#: The VPC has at most this many zones (catalog/ipspace.py splits the CIDR in quarters).
-MAX_VPC_ZONES = MAX_ZONES
 
 
 def _minor(version: str) -> tuple[int, ...]:
@@ -107,11 +107,11 @@ def zones_in_vpc(ctx: Context) -> Iterator[Finding]:
                 )
         return
     distinct = list(dict.fromkeys(zone for _, zone in needed))
-    if len(distinct) > MAX_VPC_ZONES:
+    if len(distinct) > MAX_ZONES:
         yield ctx.finding(
             "network.zones",
             f"the pools and storage need {len(distinct)} zones ({', '.join(distinct)}); "
-            f"the VPC has at most {MAX_VPC_ZONES}",
+            f"the VPC has at most {MAX_ZONES}",
             "put the pools and file systems in at most three zones",
         )
 
@@ -172,30 +172,13 @@ def bottlerocket_local_disks(ctx: Context) -> Iterator[Finding]:
             )
 
 
-def _vpc_zone_names(ctx: Context) -> list[str]:
-    """The VPC's zones as the network component picks them (modules/aws/cluster.py vpc_zones):
-    the listed ones, else the zones pools and storage name, topped up to three from the region
-    (named here by position: the region's zones are known only at plan time)."""
-    listed = ctx.cluster.network.zones
-    if listed:
-        return list(dict.fromkeys(listed))[:MAX_ZONES]
-    wanted = [ctx.cluster.zone, *(p.zone for p in ctx.resolved.pools)]
-    wanted += [s.zone for s in ctx.resolved.storage]
-    zones = list(dict.fromkeys(z for z in wanted if z))[:MAX_ZONES]
-    while len(zones) < MAX_ZONES:
-        zones.append(f"zone {len(zones) + 1} of the region")
-    return zones
-
-
-#: The largest VPC/subnet is a /16 (EC2 API Reference, CreateSubnet: "between a /28 netmask
-#: and a /16 netmask"; read 2026-12-03).
-VPC_LARGEST_PREFIX = 16
-
-
-def _vpc_prefix_for(need: int, facts: dict[str, object]) -> int | None:
-    """The longest VPC prefix (smallest VPC) whose per-zone private subnet holds ``need``."""
-    for prefix in range(24, VPC_LARGEST_PREFIX - 1, -1):
-        if usable_ips(f"10.0.0.0/{prefix + 2}", facts) >= need:  # type: ignore[arg-type]
+def _vpc_prefix_for(need: int, facts: dict[str, Any]) -> int | None:
+    """The longest VPC prefix (smallest VPC) whose per-zone private subnet — a quarter, two bits
+    longer — holds ``need``; from the smallest subnet EC2 allows up to its largest VPC
+    (services.json ``network``, with source)."""
+    largest, smallest = cidr_prefix_range(facts)
+    for prefix in range(smallest - 2, largest - 1, -1):
+        if usable_ips(f"10.0.0.0/{prefix + 2}", facts) >= need:
             return prefix
     return None
 
@@ -213,7 +196,7 @@ def ip_space(ctx: Context) -> Iterator[Finding]:
     if not facts:
         return
     try:
-        zones = _vpc_zone_names(ctx)
+        zones = vpc_zones(ctx.resolved)
         plans = subnet_layout(ctx.cluster.network.cidr, zones)
     except ValueError:
         return  # the CIDR itself is another rule's finding
@@ -252,9 +235,10 @@ def ip_space(ctx: Context) -> Iterator[Finding]:
         if prefix is not None and prefix < current:
             fixes.append(f"network.cidr a /{prefix} or larger (each zone gets a quarter)")
         elif prefix is None:
+            largest, _ = cidr_prefix_range(facts)
             fixes.append(
-                f"a /{VPC_LARGEST_PREFIX} VPC (the largest EC2 allows) gives each zone "
-                f"{usable_ips(f'10.0.0.0/{VPC_LARGEST_PREFIX + 2}', facts):,}"
+                f"a /{largest} VPC (the largest EC2 allows) gives each zone "
+                f"{usable_ips(f'10.0.0.0/{largest + 2}', facts):,}"
             )
         if not cni.prefix_delegation:
             pd = CniSettings(prefix_delegation=True)
@@ -263,15 +247,62 @@ def ip_space(ctx: Context) -> Iterator[Finding]:
                 for d in pools
             )
             if with_pd < need:
+                cni_facts = facts["vpc_cni"]
                 fixes.append(
                     f"network.vpc_cni.prefix_delegation: true needs {with_pd:,} here (max pods "
-                    f"110 per node, in /28 prefixes)"
+                    f"{cni_facts['prefix_delegation_max_pods']} per node, in "
+                    f"/{cni_facts['prefix_length']} prefixes of {cni_facts['prefix_size']})"
                 )
         fixes.append("fewer max nodes in this zone, or spread the pools over more zones")
         yield ctx.finding(
             "network.cidr",
             f"the private subnet {plan.private_cidr} of {plan.zone} has {have:,} usable addresses "
-            f"(AWS reserves 5); at max size with {cni.mode} its pools need {need:,}: {parts}",
+            f"(AWS reserves {facts['subnet_reserved_ips']}); at max size with {cni.mode} its pools need {need:,}: {parts}",
+            "; ".join(fixes),
+        )
+
+
+@rule(
+    "AWS010",
+    "The VPC CNI has a pod address for every pod the node's max pods admits",
+    severity=Severity.WARNING,
+    clouds=("aws",),
+)
+def pod_density(ctx: Context) -> Iterator[Finding]:
+    """An EFA interface on card 0 (p5, p5en, p6-b200: ``efa-only`` at card 0 / device 1) takes
+    the card-0 slot the VPC CNI would attach a second interface to, while the EKS AMI's max pods
+    (misc/eni-max-pods.txt: card-0 interfaces x (addresses per interface - 1) + 2) counts it:
+    pods beyond the addresses the CNI has stay in ContainerCreating (catalog/ipspace.py)."""
+    facts = ctx.catalog.extra.get("network") if ctx.catalog else None
+    if not facts:
+        return
+    cni = CniSettings.of(ctx.cluster.network.vpc_cni)
+    host_pods = int(facts["vpc_cni"]["host_network_pods"])
+    for pool in ctx.resolved.pools:
+        offering = pool.offering
+        if offering is None or pool.fabric != "efa":
+            continue
+        layout = efa_layout(offering)
+        ips = node_ips(offering, layout, cni, facts)
+        if ips is None or ips.pod_ips >= ips.max_pods - host_pods:
+            continue
+        fixes = []
+        if not cni.prefix_delegation:
+            pd = node_ips(offering, layout, CniSettings(prefix_delegation=True), facts)
+            if pd is not None and pd.pod_ips >= pd.max_pods - host_pods:
+                fixes.append(
+                    f"network.vpc_cni.prefix_delegation: true (/{facts['vpc_cni']['prefix_length']}"
+                    f" prefixes of {facts['vpc_cni']['prefix_size']} per interface slot: "
+                    f"{pd.pod_ips} pod addresses for {pd.max_pods} max pods)"
+                )
+        fixes.append(f"or run at most {ips.pod_ips} pod-network pods per node on this pool")
+        yield ctx.finding(
+            f"{pool.path}.fabric",
+            f"{offering.instance_type}: the EKS AMI admits {ips.max_pods} pods per node, but with "
+            f"the EFA interface on card 0 the VPC CNI has {ips.cni_interfaces} card-0 "
+            f"interface(s) and {ips.pod_ips} pod addresses ({cni.mode}); pods beyond "
+            f"{ips.pod_ips + host_pods} (with the {host_pods} host-network pods) stay in "
+            "ContainerCreating",
             "; ".join(fixes),
         )
 
@@ -299,11 +330,6 @@ def vpc_cni_settings(ctx: Context) -> Iterator[Finding]:
         )
 
 
-#: The EFA DRA driver runs on Kubernetes 1.34 and later (EKS User Guide, "Manage EFA devices on
-#: Amazon EKS": minimum Kubernetes version 1.34; read 2026-12-03).
-EFA_DRA_MIN_KUBERNETES = "1.34"
-
-
 @rule("AWS009", "The EFA DRA driver runs on Kubernetes 1.34+ with EFA pools", clouds=("aws",))
 def efa_dra_driver(ctx: Context) -> Iterator[Finding]:
     addon = ctx.resolved.addon("aws-dranet")
@@ -311,12 +337,13 @@ def efa_dra_driver(ctx: Context) -> Iterator[Finding]:
         return
     path = addon.path
     version = ctx.cluster.kubernetes.version
-    if version and _minor(version) < _minor(EFA_DRA_MIN_KUBERNETES):
+    least = addon.facts.min_kubernetes  # addons.json, with its source
+    if version and least and _minor(version) < _minor(least):
         yield ctx.finding(
             path,
-            f"the EFA DRA driver (aws-dranet) needs Kubernetes {EFA_DRA_MIN_KUBERNETES} or later "
+            f"the EFA DRA driver (aws-dranet) needs Kubernetes {least} or later "
             f"(DRA is GA there); the cluster runs {version}",
-            f"set kubernetes.version to {EFA_DRA_MIN_KUBERNETES} or later, or use the EFA device "
+            f"set kubernetes.version to {least} or later, or use the EFA device "
             "plugin (the default)",
         )
     if not any(p.fabric == "efa" for p in ctx.resolved.pools):

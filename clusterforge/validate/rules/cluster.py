@@ -8,6 +8,7 @@ import ipaddress
 from collections import Counter
 from collections.abc import Iterator
 
+from clusterforge.catalog.ipspace import cidr_prefix_range
 from clusterforge.catalog.network import internet_open_endpoint, parse_cidrs
 from clusterforge.catalog.regions import aws_regions
 from clusterforge.clouds import profile
@@ -16,8 +17,9 @@ from clusterforge.validate.registry import Context, rule
 from clusterforge.validate.rules import _util
 from clusterforge.validate.rules._util import did_you_mean, name_problem
 
-#: VPC sizes AWS accepts (CreateVpc: /16 … /28); clusterforge carves per-zone subnets and needs /20.
-MIN_PREFIX, MAX_PREFIX, MAX_USABLE_PREFIX = 16, 28, 20
+#: clusterforge carves per-zone subnets from the VPC and needs at least a /20. The sizes AWS
+#: accepts (/16 to /28) are catalog facts (catalog.ipspace.cidr_prefix_range).
+MAX_USABLE_PREFIX = 20
 
 
 @rule("NAME001", "Names are DNS-1123 labels of at most 40 characters")
@@ -83,13 +85,14 @@ def vpc_cidr(ctx: Context) -> Iterator[Finding]:
             "use 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16 space",
             severity=Severity.WARNING,
         )
-    if ctx.cluster.cloud != "aws":
+    if ctx.cluster.cloud != "aws" or ctx.catalog is None:
         return
-    if not MIN_PREFIX <= network.prefixlen <= MAX_PREFIX:
+    largest, smallest = cidr_prefix_range(ctx.catalog.extra["network"])
+    if not largest <= network.prefixlen <= smallest:
         yield ctx.finding(
             "network.cidr",
-            f"a /{network.prefixlen} VPC is outside what AWS accepts (/16 to /28)",
-            "use a /16",
+            f"a /{network.prefixlen} VPC is outside what AWS accepts (/{largest} to /{smallest})",
+            f"use a /{largest}",
         )
     elif network.prefixlen > MAX_USABLE_PREFIX:
         yield ctx.finding(

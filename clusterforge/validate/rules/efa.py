@@ -121,8 +121,8 @@ def placement_supported(ctx: Context) -> Iterator[Finding]:
 
 def _efa_only_cni(ctx: Context) -> str:
     """The oldest VPC CNI release that handles efa-only interfaces (services.json, with source)."""
-    facts = ctx.catalog.extra.get("network", {}) if ctx.catalog else {}
-    return str(facts.get("vpc_cni", {}).get("efa_only_min_version", "1.19.0"))
+    assert ctx.catalog is not None  # EFA006 reports only pools whose type the catalog resolved
+    return str(ctx.catalog.extra["network"]["vpc_cni"]["efa_only_min_version"])
 
 
 @rule(

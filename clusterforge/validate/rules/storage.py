@@ -8,7 +8,12 @@ from collections.abc import Iterator
 from typing import Any
 
 from clusterforge.catalog import gcp_network
-from clusterforge.catalog.fsx import data_paths, efa_capacity_increment, metadata_iops_problem
+from clusterforge.catalog.fsx import (
+    data_paths,
+    efa_capacity_increment,
+    efa_throughput_tiers,
+    metadata_iops_problem,
+)
 from clusterforge.clouds import profile
 from clusterforge.findings import Finding, Severity
 from clusterforge.validate.registry import Context, rule
@@ -36,6 +41,12 @@ def nearest_capacity(deployment: dict[str, Any], capacity_gib: int) -> int:
     step = rule_["increment"]
     candidates = list(rule_["allowed"]) + [max(step, -(-capacity_gib // step) * step)]
     return min((c for c in candidates if c >= capacity_gib), default=candidates[-1])
+
+
+def _one_of(values: list[int]) -> str:
+    """``125, 250, 500 or 1000``."""
+    words = [str(v) for v in values]
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} or {words[-1]}"
 
 
 @rule("STO001", "The storage type exists on this cloud")
@@ -276,7 +287,7 @@ def fsx_efa(ctx: Context) -> Iterator[Finding]:
             yield ctx.finding(
                 f"{item.path}.throughput_mbps_per_tib",
                 f"FSx documents no EFA capacity step for {item.throughput_mbps_per_tib} MB/s/TiB",
-                "use 125, 250, 500 or 1000 MB/s/TiB",
+                f"use {_one_of(efa_throughput_tiers(facts))} MB/s/TiB",
             )
         elif capacity is not None and (capacity < step or capacity % step):
             up = max(step, -(-capacity // step) * step)
