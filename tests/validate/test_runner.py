@@ -22,6 +22,7 @@ TABLES = {
     "efa": "tests.validate.test_efa_rules",
     "storage": "tests.validate.test_storage_rules",
     "gcp": "tests.validate.test_gcp_rules",
+    "gke_ipspace": "tests.validate.test_gke_ipspace",
     "tpu": "tests.validate.test_tpu_rules",
     "addons": "tests.validate.test_addon_rules",
     "portability": "tests.validate.test_portability_rules",

@@ -7,6 +7,7 @@ from clusterforge.validate.rules import (  # noqa: F401
     cluster,
     efa,
     gcp,
+    gke_ipspace,
     lifecycle,
     pools,
     portability,
