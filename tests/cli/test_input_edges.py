@@ -46,3 +46,20 @@ def test_a_plan_of_another_format_version_is_named_as_such(
         f"error: {plan}: plan format version {shown} is not supported (this clusterforge reads 1)"
     )
     assert "unknown field" not in err
+
+
+def test_an_env_secret_in_addon_values_is_in_no_plan_or_check_output(tmp_path: Path) -> None:
+    stack = tmp_path / "env.yaml"
+    stack.write_text(
+        (EXAMPLES / "byo-infiniband.yaml")
+        .read_text()
+        .replace(
+            "  - {name: kueue}",
+            "  - {name: kueue, values: {env: [{name: HF_TOKEN, value: hf_SECRETVALUE}]}}",
+        )
+    )
+    assert "hf_SECRETVALUE" in stack.read_text()
+    for args in (("plan", "--format", "json"), ("check", "--format", "sarif")):
+        code, out, err = run(args[0], str(stack), *args[1:])
+        assert code == 0, err
+        assert "hf_SECRETVALUE" not in out + err
