@@ -127,7 +127,10 @@ def _plan_document(path: Path) -> dict[str, Any] | None:
     A plan document's shape is checked here, before any of it is used: a malformed one is a
     UsageError naming the first bad field (``resources[3].parent``), never a crash further on.
     """
+    import json
+
     from clusterforge.errors import StackLoadError, UsageError
+    from clusterforge.report.model import PLAN_FORMAT_VERSION
     from clusterforge.spec.files import load_json_file
 
     try:
@@ -136,8 +139,18 @@ def _plan_document(path: Path) -> dict[str, Any] | None:
         data = load_json_file(path, "plan")
     except (OSError, StackLoadError):
         return None  # the stack loader reports it
-    if not (isinstance(data, dict) and "resources" in data and "version" in data):
+    # A stack has no top-level `version`: a JSON document with one is a plan, of some version.
+    if not (isinstance(data, dict) and "version" in data):
         return None
+    version = data["version"]
+    if not (type(version) is int and version == PLAN_FORMAT_VERSION):
+        shown = json.dumps(version)
+        shown = shown if len(shown) <= 40 else _kind(version)
+        raise UsageError(
+            f"{path}: plan format version {shown} is not supported "
+            f"(this clusterforge reads {PLAN_FORMAT_VERSION})",
+            hint="write the plan again with this clusterforge: clusterforge plan STACK --format json",
+        )
     problem = plan_shape_problem(data)
     if problem:
         raise UsageError(

@@ -36,6 +36,7 @@ import shutil
 import signal
 import tempfile
 import threading
+import urllib.parse
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
@@ -50,7 +51,7 @@ from clusterforge.catalog.resolve import ResolvedCluster
 from clusterforge.errors import UsageError
 from clusterforge.modules.kubernetes import objects
 from clusterforge.modules.kubernetes.values import chart_values
-from clusterforge.secrets import MASK, secret_paths
+from clusterforge.secrets import MASK, env_secret_paths, redact_text, secret_paths
 
 if TYPE_CHECKING:
     from clusterforge.graph import PlannedResource, ResourceGraph
@@ -315,6 +316,26 @@ def _helm_path(values: Any, path: tuple[str, ...]) -> str:
     return out
 
 
+def _refuse_literal_env_secrets(addon: str, values: dict[str, Any]) -> None:
+    """A literal secret in a name/value pair (``env: [{name: HF_TOKEN, value: ...}]``) cannot be
+    held back like a secret key: Helm replaces lists whole, so a Secret holding ``env[0].value``
+    would drop the rest of the entry. Render refuses it rather than write it into Git."""
+    paths = env_secret_paths(values)
+    if not paths:
+        return
+    path = paths[0]
+    entry = values
+    for part in path[:-1]:
+        entry = _child(entry, part)
+    name = entry["name"]
+    raise UsageError(
+        f"add-on {addon}: values {_helm_path(values, path)} (env {name}) is a literal secret; "
+        "render writes values into Git",
+        hint=f"reference an existing Secret instead: {{name: {name}, valueFrom: {{secretKeyRef: "
+        "{name: SECRET, key: KEY}}} (kubectl create secret generic SECRET --from-literal=KEY=...)",
+    )
+
+
 def split_secrets(
     values: dict[str, Any], install: ChartInstall, secret_namespace: str
 ) -> tuple[dict[str, Any], list[SecretValue]]:
@@ -460,6 +481,7 @@ def _charts(
                 continue
             rendered.rendered_resources.append(install.resource)
             own = values if install.main else {}
+            _refuse_literal_env_secrets(addon.name, own)
             secret_namespace = FLUX_NAMESPACE if flavor == "flux" else install.namespace
             public, held = split_secrets(own, install, secret_namespace)
             rendered.secrets += held
@@ -1020,7 +1042,35 @@ def git_target(
     path = (repo_path or "").strip().strip("/")
     if ".." in Path(path).parts:
         raise UsageError(f"--repo-path {repo_path!r} leaves the repository")
+    if repo_url is not None and _url_credentials(repo_url):
+        raise UsageError(
+            f"--repo-url {_masked_userinfo(repo_url)} carries credentials, which render would write "
+            "into every Application/GitRepository",
+            hint="pass the URL without user:token@; give Argo CD the credentials in a repository "
+            "Secret (label argocd.argoproj.io/secret-type: repository), Flux in the GitRepository's "
+            "secretRef",
+        )
     return GitTarget(url=repo_url, path=path, branch=branch)
+
+
+def _masked_userinfo(url: str) -> str:
+    """``url`` with its whole user:password@ part shown as ``[secret]@`` (a token can be the user)."""
+    scheme, sep, rest = url.partition("://")
+    host, slash, tail = rest.partition("/")
+    if not sep or "@" not in host:
+        return redact_text(url)
+    return redact_text(f"{scheme}://{MASK}@{host.rpartition('@')[2]}{slash}{tail}")
+
+
+def _url_credentials(url: str) -> bool:
+    """Whether ``url`` carries credentials: a password, or any user of an http(s) URL (a token
+    passed as the user name). ``ssh://git@host/...`` and ``git@host:org/repo`` name a user only."""
+    try:
+        parts = urllib.parse.urlsplit(url.strip())
+        user, password = parts.username, parts.password
+    except ValueError:
+        return "@" in url.partition("://")[2].partition("/")[0]
+    return password is not None or (user is not None and parts.scheme.lower() in ("http", "https"))
 
 
 # ------------------------------------------------------------------------------ writing

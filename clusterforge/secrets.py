@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 #: How every output shows a secret value.
@@ -70,14 +70,46 @@ def is_secret_key(key: str) -> bool:
     if not words:
         return False
     pairs = set(zip(words, words[1:], strict=False))
-    reference = words[0] in _REFERENCE_HEADS or (len(words) > 1 and words[-1] in _REFERENCE_TAILS)
-    # A reference by name (existingSecret, passwordSecretRef, tokenFile) is not the value;
-    # "secretKey" / "accessKey" / "apiKey" end in "key" but are credential pairs.
-    if reference and not pairs & _SECRET_PAIRS:
+    tail = words[-1] if len(words) > 1 and words[-1] in _REFERENCE_TAILS else None
+    # A reference by name (existingSecret, passwordSecretRef, tokenFile, a Kubernetes EnvVar's
+    # secretKeyRef) is not the value; "secretKey" / "accessKey" / "apiKey" end in "key" but are
+    # credential pairs.
+    if words[0] in _REFERENCE_HEADS or (tail is not None and tail not in ("key", "keys")):
+        return False
+    if tail is not None and not pairs & _SECRET_PAIRS:
         return False
     if any(word in _SECRET_WORDS for word in words):
         return True
     return bool(pairs & _SECRET_PAIRS)
+
+
+def is_secret_entry(mapping: Mapping[Any, Any], key: Any) -> bool:
+    """Whether ``mapping[key]`` is a secret: its key names a credential, or it is the ``value``
+    of a name/value pair whose ``name`` does (a Kubernetes EnvVar ``{name: HF_TOKEN, value: ...}``
+    hides the credential's name in ``name``). Empty values are not secrets.
+
+    >>> is_secret_entry({"name": "HF_TOKEN", "value": "hf_x"}, "value")
+    True
+    >>> is_secret_entry({"name": "LOG_LEVEL", "value": "debug"}, "value")
+    False
+    """
+    if not isinstance(key, str) or mapping[key] in (None, ""):
+        return False
+    if is_secret_key(key):
+        return True
+    name = mapping.get("name") if key == "value" else None
+    return isinstance(name, str) and is_secret_key(name)
+
+
+def env_secret_paths(value: Any) -> list[tuple[str, ...]]:
+    """The key paths of literal secrets in name/value pairs (``env[0].value`` of ``HF_TOKEN``):
+    :func:`secret_paths` without the values under secret keys."""
+    under_keys = set(secret_paths(value))
+    return [path for path in _paths(value, (), is_secret_entry) if path not in under_keys]
+
+
+def _under_secret_key(mapping: Mapping[Any, Any], key: Any) -> bool:
+    return isinstance(key, str) and is_secret_key(key) and mapping[key] not in (None, "")
 
 
 # user:password@ in any URL-like string, and credential-looking query parameters.
@@ -129,11 +161,7 @@ def _redact(value: Any, depth: int) -> Any:
         return value
     if isinstance(value, Mapping):
         return {
-            key: (
-                MASK
-                if isinstance(key, str) and is_secret_key(key) and value[key] not in (None, "")
-                else _redact(value[key], depth + 1)
-            )
+            key: MASK if is_secret_entry(value, key) else _redact(value[key], depth + 1)
             for key in value
         }
     if isinstance(value, (list, tuple)):
@@ -144,9 +172,16 @@ def _redact(value: Any, depth: int) -> Any:
 
 
 def secret_paths(value: Any, prefix: Sequence[str] = ()) -> list[tuple[str, ...]]:
-    """The key paths under ``value`` whose values are secret (for moving them into a Secret)."""
+    """The key paths under ``value`` whose values are under secret keys (for moving them into a
+    Secret); :func:`env_secret_paths` finds the secrets of name/value pairs."""
+    return _paths(value, tuple(prefix), _under_secret_key)
+
+
+def _paths(
+    value: Any, prefix: tuple[str, ...], secret: Callable[[Mapping[Any, Any], Any], bool]
+) -> list[tuple[str, ...]]:
     found: list[tuple[str, ...]] = []
-    stack: list[tuple[Any, tuple[str, ...]]] = [(value, tuple(prefix))]
+    stack: list[tuple[Any, tuple[str, ...]]] = [(value, prefix)]
     while stack:
         node, path = stack.pop()
         if len(path) > _MAX_DEPTH:
@@ -154,7 +189,7 @@ def secret_paths(value: Any, prefix: Sequence[str] = ()) -> list[tuple[str, ...]
         if isinstance(node, Mapping):
             for key, item in node.items():
                 here = (*path, str(key))
-                if isinstance(key, str) and is_secret_key(key) and item not in (None, ""):
+                if secret(node, key):
                     found.append(here)
                 else:
                     stack.append((item, here))

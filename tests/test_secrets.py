@@ -29,6 +29,8 @@ from clusterforge import secrets
         ("passwordSecretRef", False),
         ("secretName", False),
         ("tokenFile", False),
+        ("secretKeyRef", False),  # the EnvVar reference to a Secret, not a secret
+        ("HF_TOKEN", True),
         ("tolerations", False),
         ("", False),
     ],
@@ -67,6 +69,26 @@ def test_secret_paths() -> None:
     assert secrets.secret_paths({"a": {"password": "x", "user": "u"}, "token": ""}) == [
         ("a", "password")
     ]
+
+
+ENV = {
+    "env": [
+        {"name": "HF_TOKEN", "value": "hf_SECRETVALUE"},
+        {"name": "LOG_LEVEL", "value": "debug"},
+        {"name": "AWS_SECRET_ACCESS_KEY", "valueFrom": {"secretKeyRef": {"name": "s", "key": "k"}}},
+        {"name": "EMPTY_TOKEN", "value": ""},
+    ]
+}
+
+
+def test_an_env_value_named_like_a_secret_is_one() -> None:
+    out = secrets.redact(ENV)["env"]
+    assert out[0] == {"name": "HF_TOKEN", "value": "[secret]"}
+    assert out[1] == {"name": "LOG_LEVEL", "value": "debug"}
+    assert out[2] == ENV["env"][2]  # a secretKeyRef is kept: it is how to pass a secret
+    assert secrets.env_secret_paths(ENV) == [("env", "0", "value")]
+    assert secrets.secret_paths(ENV) == []
+    assert secrets.env_secret_paths({"password": {"name": "TOKEN", "value": "x"}}) == []
 
 
 def test_doctests() -> None:

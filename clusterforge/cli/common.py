@@ -272,13 +272,13 @@ def emit_report(
     inputs: tuple[Path | None, ...],
     force: bool,
 ) -> None:
-    """Emit a validate/plan/check report. When the input could not be loaded (exit 2) an existing
-    ``--out`` keeps what it holds: the report goes to stdout and stderr says so."""
-    if out is not None and not loaded:
-        emit(text, None)
-        click.echo(f"note: --out {out} not written: the input could not be loaded", err=True)
-        return
+    """Emit a validate/plan/check report: to ``--out`` when given (the safe-write rules of
+    :func:`emit`), else stdout. A report on input that could not be loaded (exit 2) goes to
+    ``--out`` too: it holds the input errors (SARIF results for code scanning), and a report left
+    from an earlier run would be read as this run's."""
     emit(text, out, inputs=inputs, report=True, force=force)
+    if out is not None and not loaded:
+        click.echo(f"note: {out} reports the input errors: the input could not be loaded", err=True)
 
 
 def findings_exit(findings: list[Any], fail_on: str) -> int:

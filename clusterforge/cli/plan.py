@@ -55,7 +55,7 @@ def validate(
 ) -> None:
     """Check STACK (.yaml, .json or .py) against the hardware catalog and the rules; no engine."""
     loaded, report = api.validate_stack(stack_file, skip=skip, cloud=cloud)
-    text = render(report, fmt, color=use_color(ctx) and out is None)
+    text = render(report, fmt, color=use_color(ctx) and out is None, command="validate")
     emit_report(text, out, loaded=loaded.cluster is not None, inputs=(stack_file,), force=force)
     sys.exit(EXIT_INPUT if loaded.cluster is None else findings_exit(report.findings, fail_on))
 

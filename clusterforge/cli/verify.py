@@ -17,6 +17,7 @@ from clusterforge.cli.common import (
     stack_argument,
     stack_name_callback,
 )
+from clusterforge.errors import UsageError
 
 
 @click.command()
@@ -114,6 +115,13 @@ def verify(
     """
     from clusterforge.verify.results import RENDERERS
     from clusterforge.verify.run import VerifyOptions, verify_stack
+
+    if kubeconfig is not None and not Path(kubeconfig).expanduser().is_file():
+        # The Kubernetes client reads a missing file as an empty one ("No configuration found").
+        raise UsageError(
+            f"--kubeconfig {kubeconfig}: no such file",
+            hint="pass the path of an existing kubeconfig, or write the jobs with --render DIR",
+        )
 
     options = VerifyOptions(
         stack_name=stack_name,

@@ -96,8 +96,12 @@ def _where(finding: Finding) -> str:
     return where + (f"<br/>resource `{md_cell(resource)}`" if resource else "")
 
 
+def _count(count: int, word: str) -> str:
+    return f"{count} {word}" + ("" if count == 1 else "s")
+
+
 def render_markdown(report: Report, command: str = "plan") -> str:
-    """The report as a Markdown pull-request comment; ``command`` (plan, check) titles it."""
+    """The report as a Markdown pull-request comment; ``command`` (plan, validate, check) titles it."""
     out = [_heading(report, command), ""]
     errors, warnings = report.count(Severity.ERROR), report.count(Severity.WARNING)
     status = (
@@ -106,7 +110,8 @@ def render_markdown(report: Report, command: str = "plan") -> str:
         else ("⚠️ warnings" if warnings else "✅ no blocking findings")
     )
     summary = (
-        f"**{status}** — {errors} errors, {warnings} warnings, {report.count(Severity.INFO)} info"
+        f"**{status}** — {_count(errors, 'error')}, {_count(warnings, 'warning')}, "
+        f"{report.count(Severity.INFO)} info"
     )
     if report.graph is not None:
         summary += f"; {len(report.graph.custom_resources)} resources"

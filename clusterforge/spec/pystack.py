@@ -2,7 +2,7 @@
 
 A Python stack is the user's own program. Whatever it does — raise anything (including
 ``BaseException`` subclasses, ``KeyboardInterrupt`` or an exception whose ``str`` raises), call
-``sys.exit()``, loop forever — the tool reports it as a finding with the file and line and goes
+``sys.exit()`` or ``os._exit()``, loop forever — the tool reports it as a finding with the file and line and goes
 on to print its report. Only a real Ctrl-C from the user stops the tool.
 """
 
@@ -35,6 +35,40 @@ _MAX_MESSAGE = 500
 class StackTimeout(BaseException):
     """Raised inside a Python stack that ran past its time limit (a BaseException, so the
     stack's own ``except Exception`` cannot swallow it)."""
+
+
+class StackExit(BaseException):
+    """Raised in place of ``os._exit()`` inside a Python stack: ending the process there would
+    end the tool with no report and the stack's exit code (``os._exit(0)``: a green CI run)."""
+
+    def __init__(self, code: Any) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+@contextlib.contextmanager
+def _no_process_exit(state: dict[str, bool]) -> Iterator[None]:
+    """``os._exit`` (and its ``posix``/``nt`` original) raise StackExit while the stack runs.
+
+    ``state["exited"]`` remembers the call, so a stack that catches StackExit still fails.
+    """
+    original = os._exit
+    modules = [m for m in (sys.modules.get("posix"), sys.modules.get("nt")) if m is not None]
+    modules = [m for m in modules if getattr(m, "_exit", None) is original]
+
+    def exit_(code: int = 0) -> Any:
+        state["exited"] = True
+        raise StackExit(code)
+
+    os._exit = exit_  # type: ignore[assignment]
+    for module in modules:
+        module._exit = exit_  # type: ignore[attr-defined]
+    try:
+        yield
+    finally:
+        os._exit = original
+        for module in modules:
+            module._exit = original  # type: ignore[attr-defined]
 
 
 @dataclass
@@ -139,10 +173,17 @@ def run(path: Path, text: str) -> Outcome:
         line = getattr(exc, "lineno", None)
         return Outcome(finding=stack_finding(path, f"cannot compile: {describe(exc)}", line))
     state: dict[str, bool] = {"interrupted": False}
+    exits = {"exited": False}
     try:
         # A stack's own print() must not corrupt --format json on stdout.
-        with contextlib.redirect_stdout(sys.stderr), _guarded(limit) as state:
+        with (
+            contextlib.redirect_stdout(sys.stderr),
+            _no_process_exit(exits),
+            _guarded(limit) as state,
+        ):
             exec(code, namespace)  # noqa: S102 - running the user's stack is the point
+    except StackExit as exc:
+        return Outcome(finding=_exit_finding(path, frame_line(path, exc)))
     except StackTimeout as exc:
         return Outcome(
             finding=stack_finding(
@@ -176,7 +217,18 @@ def run(path: Path, text: str) -> Outcome:
         return Outcome(
             finding=stack_finding(path, f"the stack raised {describe(exc)}", frame_line(path, exc))
         )
+    if exits["exited"]:  # it caught the StackExit and went on: still not a stack that runs
+        return Outcome(finding=_exit_finding(path, None))
     return Outcome(namespace=namespace)
+
+
+def _exit_finding(path: Path, line: int | None) -> Finding:
+    return stack_finding(
+        path,
+        "the stack called os._exit(), which would end clusterforge with no report",
+        line,
+        "a stack only builds its `cluster`: remove the os._exit() call",
+    )
 
 
 def _loc(loc: tuple[Any, ...]) -> str:

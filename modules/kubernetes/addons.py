@@ -21,7 +21,7 @@ from clusterforge.catalog.releases import chart_installs
 from clusterforge.catalog.resolve import ResolvedCluster
 from clusterforge.modules.kubernetes import objects
 from clusterforge.modules.kubernetes.values import chart_values
-from clusterforge.secrets import is_secret_key
+from clusterforge.secrets import is_secret_entry
 
 #: Typed classes for core kinds; everything else is a CustomResource of its CRD.
 CORE_KINDS = {
@@ -52,13 +52,13 @@ def _key(manifest: dict[str, Any]) -> str:
 
 
 def secret_values(values: Any) -> Any:
-    """Chart values with every value under a secret key (``adminPassword``, ``apiToken``; the one
-    rule in :mod:`clusterforge.secrets`) wrapped as a Pulumi secret: encrypted in the state, and
+    """Chart values with every secret (under a secret key such as ``adminPassword``, or the
+    ``value`` of an EnvVar named ``HF_TOKEN``; the one rule in :mod:`clusterforge.secrets`) wrapped as a Pulumi secret: encrypted in the state, and
     ``[secret]`` in every plan and preview."""
     if isinstance(values, dict):
         return {
             key: pulumi.Output.secret(value)
-            if isinstance(key, str) and is_secret_key(key) and value not in (None, "")
+            if is_secret_entry(values, key)
             else secret_values(value)
             for key, value in values.items()
         }

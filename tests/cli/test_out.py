@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import json
 import os
 import signal
 from pathlib import Path
@@ -72,15 +73,36 @@ def test_check_refuses_its_config_as_out(tmp_path: Path) -> None:
     assert code == 2 and "is the input file" in err and config.read_text() == "{}"
 
 
-def test_bad_input_leaves_an_existing_out_untouched(tmp_path: Path) -> None:
+def test_bad_input_replaces_an_earlier_report_with_its_errors(tmp_path: Path) -> None:
+    # A report left from an earlier good run would be read as this run's: --out gets the errors.
     target = tmp_path / "keep.json"
     assert run("validate", str(STACK), "--format", "json", "--out", str(target))[0] == 0
-    good = target.read_text()
     bad = tmp_path / "bad.yaml"
     bad.write_text("cloud: aws\n")  # no name: SPEC001, exit 2
     code, out, err = run("validate", str(bad), "--format", "json", "--out", str(target))
-    assert code == 2 and "not written" in err and '"SPEC001"' in out
-    assert target.read_text() == good
+    assert code == 2 and out == "" and "input could not be loaded" in err
+    assert '"SPEC001"' in target.read_text()
+
+
+def test_bad_input_never_replaces_a_file_clusterforge_did_not_write(tmp_path: Path) -> None:
+    target = tmp_path / "notes.sarif"
+    target.write_text("mine\n")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("cloud: aws\n")
+    code, out, err = run("check", str(bad), "--format", "sarif", "--out", str(target))
+    assert code == 2 and out == "" and "was not written by clusterforge" in err
+    assert target.read_text() == "mine\n"
+
+
+def test_check_sarif_on_bad_input_writes_the_errors_to_out_not_stdout(tmp_path: Path) -> None:
+    bad = tmp_path / "typo.yaml"
+    bad.write_text("name: a\ncloud: aws\nregoin: us-east-1\n")
+    target = tmp_path / "x.sarif"
+    code, out, _ = run("check", str(bad), "--format", "sarif", "--out", str(target))
+    assert code == 2 and out == ""
+    (result,) = json.loads(target.read_text())["runs"][0]["results"]
+    assert result["ruleId"] == "SPEC001" and "regoin" in result["message"]["text"]
+    assert result["locations"][0]["physicalLocation"]["region"]["startLine"] == 3
 
 
 def test_out_into_a_missing_directory_is_refused(tmp_path: Path) -> None:

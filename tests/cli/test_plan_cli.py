@@ -87,6 +87,19 @@ def test_markdown_is_a_pr_comment() -> None:
     assert "```mermaid" in out and "### Cost" in out and "| h100 | `p5.48xlarge` |" in out
 
 
+def test_validate_markdown_is_titled_validate_and_counts_in_the_singular(tmp_path: Path) -> None:
+    stack = tmp_path / "one.yaml"
+    stack.write_text(
+        "name: one-error\ncloud: aws\nregion: us-east-1\nzone: us-east-1a\n"
+        'kubernetes: {version: "1.27"}\n'
+        "node_pools:\n  - {name: system, instance_type: m7i.2xlarge, nodes: 2}\n"
+    )
+    code, out, _ = run("validate", str(stack), "--format", "markdown")
+    assert code == 1
+    assert out.startswith("## clusterforge validate: `one-error`")
+    assert "— 1 error, 0 warnings, 0 info" in out
+
+
 BROKEN = """\
 name: Broken_Cluster
 cloud: aws

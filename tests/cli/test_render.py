@@ -332,6 +332,62 @@ def test_secret_values_never_reach_the_files() -> None:
             )
 
 
+def test_a_literal_env_secret_is_refused_not_rendered() -> None:
+    cluster = cluster_from(
+        {
+            "addons": [
+                {
+                    "name": "kueue",
+                    "values": {"env": [{"name": "HF_TOKEN", "value": "hf_SECRETVALUE"}]},
+                }
+            ]
+        }
+    )
+    resolved, _ = validate(cluster)
+    graph = plan_offline(resolved)
+    for flavor in FLAVORS:
+        with pytest.raises(UsageError) as raised:
+            render(resolved, flavor, graph, git=GIT)
+        assert "add-on kueue: values env[0].value (env HF_TOKEN) is a literal secret" in str(
+            raised.value
+        )
+        assert "hf_SECRETVALUE" not in str(raised.value)
+        assert "valueFrom: {secretKeyRef:" in (raised.value.hint or "")
+    # The fix the error names renders, its reference in the values file.
+    ref = {"name": "HF_TOKEN", "valueFrom": {"secretKeyRef": {"name": "hf", "key": "token"}}}
+    cluster = cluster_from({"addons": [{"name": "kueue", "values": {"env": [ref]}}]})
+    resolved, _ = validate(cluster)
+    result = render(resolved, "argocd", plan_offline(resolved), git=GIT)
+    assert any("secretKeyRef" in c and "HF_TOKEN" in c for c in result.files.values())
+    assert result.secrets == []
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://user:ghp_TOKENXYZ@github.com/org/infra",
+        "https://ghp_TOKENXYZ@github.com/org/infra",
+        "ssh://git:ghp_TOKENXYZ@github.com/org/infra",
+    ],
+)
+def test_a_repo_url_with_credentials_is_refused(tmp_path: Path, url: str) -> None:
+    out = tmp_path / "gitops"
+    result = _render_cli(
+        str(EXAMPLES / "byo-infiniband.yaml"), "--out", str(out), "--flavor", "argocd",
+        "--repo-url", url,
+    )  # fmt: skip
+    assert result.exit_code == 2 and result.stdout == ""
+    first = result.stderr.splitlines()[0]
+    assert first.startswith("error: --repo-url ") and "carries credentials" in first
+    assert "ghp_TOKENXYZ" not in result.stderr and "repository Secret" in result.stderr
+    assert not out.exists()
+
+
+def test_an_ssh_repo_url_with_only_a_user_renders() -> None:
+    for url in ("ssh://git@github.com/org/infra.git", "git@github.com:org/infra.git"):
+        assert render_module.git_target(Path("out"), url, "x", "main").url == url
+
+
 def test_volumes_need_the_stack_outputs() -> None:
     result = rendered("aws-h100-training.py", "plain")
     assert any(s.startswith("PersistentVolume ") for s in result.skipped)

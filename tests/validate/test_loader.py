@@ -282,6 +282,29 @@ def test_python_stack_calling_exit(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        ("import os\nos._exit(0)\n", 2),
+        ("from os import _exit\n\n_exit(0)\n", 3),
+        ("import posix\nposix._exit(0)\n", 2),
+        ("import os\ntry:\n    os._exit(0)\nexcept BaseException:\n    pass\n", None),
+    ],
+    ids=["os", "from-import", "posix", "caught"],
+)
+def test_python_stack_calling_os_exit_is_an_error_not_a_silent_exit(
+    tmp_path: Path, text: str, line: int | None
+) -> None:
+    import os
+
+    original = os._exit
+    path = write(tmp_path, "cluster.py", text)
+    finding = program_finding(path)  # the test process is still here: os._exit did not run
+    assert finding.message.startswith("the stack called os._exit()")
+    assert finding.location == (f"{path}:{line}" if line else str(path))
+    assert os._exit is original
+
+
+@pytest.mark.parametrize(
     ("text", "message"),
     [
         ("name: a\ncloud: aws\nzone:\n", None),

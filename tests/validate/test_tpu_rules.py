@@ -116,6 +116,9 @@ CASES = [
         "not a tpu-v5p topology",
     ),
     good("TPU005", "tpu-slices", tpu(slices=2)),
+    # A rejected topology (TPU001's error) leaves the pool unresolved: still a TPU pool.
+    good("TPU005", "v6e-bad-topology", tpu(accelerator="tpu-v6e", topology="3x3", slices=4)),
+    good("TPU005", "tpu7x-bad-topology", tpu(accelerator="tpu7x", topology="8x4x4", slices=4)),
     bad(
         "TPU005",
         "gpu-slices",

@@ -128,7 +128,11 @@ def tpu_placement(ctx: Context) -> Iterator[Finding]:
 @rule("TPU005", "Slices are for TPU pools", clouds=("aws", "gcp", "kubernetes"))
 def slices_only_for_tpu(ctx: Context) -> Iterator[Finding]:
     for pool in ctx.resolved.pools:
-        if pool.spec.slices > 1 and not pool.is_tpu:
+        # By accelerator/machine type, not the resolved offering: a rejected topology (TPU001)
+        # leaves the pool without one, and it is still a TPU pool.
+        spec = pool.spec
+        tpu = pool.is_tpu or _generation(ctx, spec.accelerator, spec.instance_type) is not None
+        if spec.slices > 1 and not tpu:
             yield ctx.finding(
                 f"{pool.path}.slices",
                 f"slices: {pool.spec.slices} on a pool that is not a TPU pool",
