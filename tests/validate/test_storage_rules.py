@@ -7,7 +7,7 @@ import pytest
 from clusterforge.findings import Severity
 
 from tests.validate.gcp_support import gcp
-from tests.validate.support import Case, bad, check, good
+from tests.validate.support import Case, bad, check, good, run
 
 ERROR, WARNING, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
 
@@ -456,7 +456,7 @@ CASES += [
         ERROR,
         "storage[0].capacity_gib",
         "grows in steps of 19,200 GiB; 2,400 GiB is not one",
-        "the next valid size up: 19200 GiB",
+        "the next valid size up: 19200 GiB (or a higher throughput tier, whose step is smaller)",
     ),
     bad(
         "FSX005",
@@ -518,3 +518,13 @@ CASES += GCP_CASES
 @pytest.mark.parametrize("case", CASES)
 def test_storage_rule(case: Case) -> None:
     check(case)
+
+
+def test_efa_step_hint_at_the_highest_tier_offers_no_higher_tier() -> None:
+    """At 1000 MB/s/TiB (the highest EFA tier) the hint names only the next valid size."""
+    findings = [
+        f
+        for f in run(fs(efa=True, capacity_gib=2400, throughput_mbps_per_tib=1000))
+        if f.rule == "FSX005" and f.path == "storage[0].capacity_gib"
+    ]
+    assert [f.hint for f in findings] == ["the next valid size up: 4800 GiB"]

@@ -291,12 +291,15 @@ def fsx_efa(ctx: Context) -> Iterator[Finding]:
             )
         elif capacity is not None and (capacity < step or capacity % step):
             up = max(step, -(-capacity // step) * step)
+            higher = [
+                t for t in efa_throughput_tiers(facts) if t > (item.throughput_mbps_per_tib or 0)
+            ]
             yield ctx.finding(
                 f"{item.path}.capacity_gib",
                 f"an EFA-enabled file system at {item.throughput_mbps_per_tib} MB/s/TiB grows in "
                 f"steps of {step:,} GiB; {capacity:,} GiB is not one",
-                f"the next valid size up: {up} GiB (or a higher throughput tier, whose step is "
-                "smaller)",
+                f"the next valid size up: {up} GiB"
+                + (" (or a higher throughput tier, whose step is smaller)" if higher else ""),
             )
         clients = [p for p in ctx.resolved.pools if p.name in item.pools]
         excluded = [
