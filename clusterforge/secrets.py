@@ -114,6 +114,9 @@ def _under_secret_key(mapping: Mapping[Any, Any], key: Any) -> bool:
 
 # user:password@ in any URL-like string, and credential-looking query parameters.
 _URL_USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*://)(?P<user>[^/@\s:]*):[^/@\s]*@")
+# A bare user on an http(s) URL is how tokens are passed (https://ghp_...@github.com/org/repo):
+# masked whole, since no password follows to tell a user name from a token.
+_URL_TOKEN_USER = re.compile(r"(?P<scheme>https?://)[^/@\s:]+@", re.IGNORECASE)
 _URL_QUERY_SECRET = re.compile(r"(?P<name>[?&;][^=&#\s]*=)(?P<value>[^&#\s]*)")
 
 
@@ -122,12 +125,15 @@ def redact_text(text: str) -> str:
 
     >>> redact_text("login to https://admin:hunter2@state.example.com failed")
     'login to https://admin:[secret]@state.example.com failed'
+    >>> redact_text("clone https://ghp_abc123@github.com/org/infra")
+    'clone https://[secret]@github.com/org/infra'
     >>> redact_text("s3://state?region=us-east-1&secret_key=abc")
     's3://state?region=us-east-1&secret_key=[secret]'
     """
     # Each pattern needs its own marker ('://' or '='): most strings of a plan have neither.
     if "://" in text:
         text = _URL_USERINFO.sub(lambda m: f"{m['scheme']}{m['user']}:{MASK}@", text)
+        text = _URL_TOKEN_USER.sub(lambda m: f"{m['scheme']}{MASK}@", text)
     if "=" not in text:
         return text
 

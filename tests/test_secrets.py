@@ -55,6 +55,19 @@ def test_redact_walks_values_and_urls() -> None:
     assert out["backend"] == "postgres://admin:[secret]@db:5432/state"
 
 
+def test_a_token_as_the_user_of_an_https_url_is_masked() -> None:
+    """A Git token is passed as the URL's user (no password): masked; ssh users are kept."""
+    assert secrets.redact_text("https://ghp_TOKEN@github.com/org/infra") == (
+        "https://[secret]@github.com/org/infra"
+    )
+    assert secrets.redact_text("HTTP://x-token@host/r") == "HTTP://[secret]@host/r"
+    assert secrets.redact_text("ssh://git@github.com/org/infra") == "ssh://git@github.com/org/infra"
+    assert secrets.redact_text("https://github.com/org/infra") == "https://github.com/org/infra"
+    assert secrets.redact({"repo": "https://glpat-x@gitlab.com/a/b"}) == {
+        "repo": "https://[secret]@gitlab.com/a/b"
+    }
+
+
 def test_redact_survives_hostile_nesting() -> None:
     deep: dict = {}
     node = deep
