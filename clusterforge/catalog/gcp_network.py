@@ -52,19 +52,24 @@ class PlannedNetwork:
     subnets: tuple[str, ...]
 
 
-def facts(catalog: Any) -> dict[str, Any]:
-    """The ``network`` facts of the GCP catalog (services.json, with their source); ``None``
-    reads the installed GCP catalog. A catalog without them is an error, never a silent copy."""
+def section(catalog: Any, key: str) -> dict[str, Any]:
+    """The ``key`` facts of the GCP catalog (services.json, with their source); ``None`` reads
+    the installed GCP catalog. A catalog without them is an error, never a silent copy."""
     if catalog is None:
         from clusterforge.catalog import load
 
         catalog = load("gcp")
-    data = (getattr(catalog, "extra", None) or {}).get("network")
+    data = (getattr(catalog, "extra", None) or {}).get(key)
     if not data:
         from clusterforge.errors import CatalogError
 
-        raise CatalogError("the GCP catalog has no `network` facts (data/gcp/services.json)")
+        raise CatalogError(f"the GCP catalog has no `{key}` facts (data/gcp/services.json)")
     return dict(data)
+
+
+def facts(catalog: Any) -> dict[str, Any]:
+    """The ``network`` facts of the GCP catalog (see :func:`section`)."""
+    return section(catalog, "network")
 
 
 def gke_managed_networks(offering: Offering | None) -> bool:

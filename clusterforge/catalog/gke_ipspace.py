@@ -38,18 +38,8 @@ class IpSpaceProblem:
 
 
 def facts(catalog: Any) -> dict[str, Any]:
-    """The ``gke_ipspace`` facts of the GCP catalog (services.json, with their source); ``None``
-    reads the installed GCP catalog. A catalog without them is an error, never a silent copy."""
-    if catalog is None:
-        from clusterforge.catalog import load
-
-        catalog = load("gcp")
-    data = (getattr(catalog, "extra", None) or {}).get("gke_ipspace")
-    if not data:
-        from clusterforge.errors import CatalogError
-
-        raise CatalogError("the GCP catalog has no `gke_ipspace` facts (data/gcp/services.json)")
-    return dict(data)
+    """The ``gke_ipspace`` facts of the GCP catalog (see :func:`gcp_network.section`)."""
+    return gcp_network.section(catalog, "gke_ipspace")
 
 
 def pool_nodes(pool: ResolvedPool) -> int:
