@@ -29,7 +29,8 @@ def launcher(fabric: str) -> dict[str, Any] | None:
 
         pins = gpudirect_set(fabric)
         if pins is not None:
-            recipe["sidecar_image"] = pins.rxdm_image
+            if pins.rxdm_image:  # TCPX/TCPXO run the rxdm daemon beside the test; RDMA has none
+                recipe["sidecar_image"] = pins.rxdm_image
             recipe["image"] = pins.nccl_test_image
     return recipe
 
