@@ -14,6 +14,7 @@ windows.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import tempfile
 from dataclasses import dataclass, field
@@ -42,6 +43,17 @@ def replace_rules() -> dict[str, dict[str, Any]]:
     return dict(json.loads(path.read_text(encoding="utf-8"))["types"])
 
 
+def _ordered(value: Any) -> tuple[float, ...] | None:
+    """A number, or a dotted version string (``"2.15"``), as something that orders; else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return (float(value),)
+    if isinstance(value, str) and re.fullmatch(r"\d+(\.\d+)*", value):
+        return tuple(float(part) for part in value.split("."))
+    return None
+
+
 def replacing_properties(type_token: str, old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     """The inputs whose change from ``old`` to ``new`` makes the provider replace a resource of
     ``type_token`` (empty: an in-place update, or a type with no recorded rules)."""
@@ -50,8 +62,8 @@ def replacing_properties(type_token: str, old: dict[str, Any], new: dict[str, An
         return []
     found = [p for p in rules["replace_on_change"] if old.get(p) != new.get(p)]
     for prop in rules.get("replace_on_decrease", []):
-        before, after = old.get(prop), new.get(prop)
-        if isinstance(before, (int, float)) and isinstance(after, (int, float)) and after < before:
+        before, after = _ordered(old.get(prop)), _ordered(new.get(prop))
+        if before is not None and after is not None and after < before:
             found.append(prop)
     for prop, when in rules.get("replace_on_change_when", {}).items():
         if old.get(prop) != new.get(prop) and all(old.get(k) == v for k, v in when.items()):

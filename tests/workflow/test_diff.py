@@ -109,6 +109,11 @@ def test_changing_the_fsx_deployment_type_is_data_loss(
         ({"storageCapacity": 1200, "deploymentType": "SCRATCH_1"}, {"storageCapacity": 2400, "deploymentType": "SCRATCH_1"}, ["storageCapacity"]),
         ({"tags": {"a": "1"}}, {"tags": {"a": "2"}}, []),
         ({"subnetIds": ["subnet-1"]}, {"subnetIds": ["subnet-2"]}, ["subnetIds"]),
+        # Throughput changes in place; a Lustre upgrade is in place, a downgrade replaces.
+        ({"perUnitStorageThroughput": 250}, {"perUnitStorageThroughput": 500}, []),
+        ({"fileSystemTypeVersion": "2.12"}, {"fileSystemTypeVersion": "2.15"}, []),
+        ({"fileSystemTypeVersion": "2.15"}, {"fileSystemTypeVersion": "2.12"}, ["fileSystemTypeVersion"]),
+        ({"fileSystemTypeVersion": "2.15"}, {"fileSystemTypeVersion": "2.15"}, []),
         # EFA is set at creation only (turning it off or on is a new file system).
         ({"efaEnabled": True, "deploymentType": "PERSISTENT_2"}, {"deploymentType": "PERSISTENT_2"}, ["efaEnabled"]),
         ({"deploymentType": "PERSISTENT_2"}, {"efaEnabled": True, "deploymentType": "PERSISTENT_2"}, ["efaEnabled"]),
