@@ -271,8 +271,11 @@ def ip_space(ctx: Context) -> Iterator[Finding]:
 def pod_density(ctx: Context) -> Iterator[Finding]:
     """An EFA interface on card 0 (p5, p5en, p6-b200: ``efa-only`` at card 0 / device 1) takes
     the card-0 slot the VPC CNI would attach a second interface to, while the EKS AMI's max pods
-    (misc/eni-max-pods.txt: card-0 interfaces x (addresses per interface - 1) + 2) counts it:
-    pods beyond the addresses the CNI has stay in ContainerCreating (catalog/ipspace.py)."""
+    counts it: nodeadm's CalcMaxPods is card 0's MaximumNetworkInterfaces x (addresses per
+    interface - 1) + 2, with no regard to efa-only interfaces (awslabs/amazon-eks-ami @81fec2e8,
+    nodeadm/internal/kubelet/eni_max_pods.go and internal/util/ec2.go; the same figures as the VPC
+    CNI's misc/eni-max-pods.txt; checked 2026-12-03). Pods beyond the addresses the CNI has stay
+    in ContainerCreating (catalog/ipspace.py). A user's kubelet maxPods overrides the AMI's."""
     facts = ctx.catalog.extra.get("network") if ctx.catalog else None
     if not facts:
         return
