@@ -15,7 +15,7 @@ from clusterforge.cli.main import cli
 from clusterforge.findings import Finding, Severity
 from clusterforge.report import render
 from clusterforge.report.plaintext import render_plain
-from clusterforge.report.text import render_rich
+from clusterforge.report.text import render_text
 
 from helpers import EXAMPLES
 
@@ -27,7 +27,7 @@ def test_validate_text_is_rich_text(stack: Path) -> None:
     _, report = api.validate_stack(stack)
     for width in (140, 40):
         text = render_plain(report, width)
-        assert text is None or text == render_rich(report, width=width), (stack.name, width)
+        assert text is None or text == render_text(report, width=width), (stack.name, width)
     assert render_plain(report, 140) is not None, "every example fits the rich-free layout"
 
 

@@ -24,7 +24,6 @@ from clusterforge.report.plaintext import (
     finding_spans,
     heading,
     pools_grid,
-    render_plain,
 )
 
 
@@ -150,15 +149,8 @@ def cost_table(report: Report) -> Table:
 
 
 def render_text(report: Report, *, color: bool = False, width: int | None = None) -> str:
-    if not color:
-        text = render_plain(report, width or 140)
-        if text is not None:
-            return text
-    return render_rich(report, color=color, width=width)
-
-
-def render_rich(report: Report, *, color: bool = False, width: int | None = None) -> str:
-    """The terminal report through rich's console (colour, the resource tree, any text)."""
+    """The terminal report through rich's console (colour, the resource tree, any text);
+    :func:`clusterforge.report.render` prints the uncoloured report without it where it can."""
     buffer = io.StringIO()
     console = Console(
         file=buffer, force_terminal=color, no_color=not color, width=width or 140, highlight=False
