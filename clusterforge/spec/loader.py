@@ -19,6 +19,7 @@ from pydantic import ValidationError
 
 from clusterforge.errors import StackLoadError
 from clusterforge.findings import Finding, Severity
+from clusterforge.spec import schema
 from clusterforge.spec.files import MAX_DEPTH, depth_exceeded, read_text
 from clusterforge.spec.models import Cluster
 from clusterforge.spec.sourcemap import SourceMap, join_path
@@ -48,12 +49,13 @@ def schema_findings(error: ValidationError, source: SourceMap) -> list[Finding]:
     """Every pydantic error as a SPEC001 finding with its spec path and line."""
     findings = []
     for item in error.errors(include_url=False):
-        path = pydantic_path(tuple(p for p in item["loc"] if not str(p).startswith("function-")))
+        loc = tuple(p for p in item["loc"] if not str(p).startswith("function-"))
+        path = pydantic_path(loc)
         message = item["msg"]
         hint = ""
         if item["type"] == "extra_forbidden":
             message = f"unknown field {str(item['loc'][-1])!r}"
-            hint = "check the spelling; `clusterforge schema` prints every field"
+            hint = schema.spelling_hint(str(loc[-1]), schema.field_names(loc[:-1]))
         elif item["type"] == "missing":
             message = "required field is missing"
         elif item["type"] == "literal_error":
