@@ -110,7 +110,7 @@ def render_plain(report: Report, width: int) -> str | None:
     it; None when it needs rich (a resource tree or cost table, text beyond printable ASCII)."""
     if report.graph is not None or (report.cost is not None and report.cost.items):
         return None
-    texts = [*("".join(s for s, _ in spans) for spans in heading(report))]
+    texts = ["".join(text for text, _ in spans) for spans in heading(report)]
     blocks: list[list[str] | str] = [*texts, *([""] if texts else [])]
     if report.resolved is not None and report.resolved.pools:
         blocks.append(pools_grid(report).render(width) or [])
@@ -132,5 +132,5 @@ def render_plain(report: Report, width: int) -> str | None:
         elif not all(plain(part) for part in block.split("\n")):
             return None
         else:
-            out += wrap(block, width) if block else [""]
+            out += wrap(block, width)
     return "\n".join(out) + "\n"
