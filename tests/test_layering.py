@@ -37,6 +37,7 @@ LEVEL = {
     "clusterforge.clouds": 0,
     "clusterforge.generated": 0,  # reading and regenerating the prebuilt files
     "clusterforge.ruleindex": 0,  # the generated index of rule ids and titles (data, read-only)
+    "clusterforge.plainbox": 0,  # rich's uncoloured text layout without rich's console
     "clusterforge.spec": 1,
     "clusterforge": 1,  # the package root: the spec models re-exported (lazily), __version__
     "clusterforge.catalog": 2,

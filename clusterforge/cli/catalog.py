@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import click
@@ -11,6 +12,10 @@ from clusterforge.catalog.model import Offering
 from clusterforge.cli.common import emit, handle_errors, use_color
 from clusterforge.clouds import cluster_clouds, profile
 from clusterforge.errors import UsageError
+from clusterforge.plainbox import Column, Table
+
+#: Columns of the `catalog` table (wide: one offering per line with every region's price).
+CATALOG_WIDTH = 160
 
 LIST_FIELDS = (
     "instance_type", "accelerator", "accelerator_count", "accelerator_memory_gib", "vcpus", "memory_gib",
@@ -62,31 +67,20 @@ def catalog(
         rows = [{k: v for k, v in o.to_row().items() if k in LIST_FIELDS} for o in offerings]
         emit(json.dumps(rows, indent=2) + "\n", None)
         return
-    from rich.console import Console
-    from rich.table import Table
-
     regions = profile(cloud).price_regions
-    table = Table(
-        title=f"{cloud} offerings ({', '.join(s['file'] + ' ' + s['date'] for s in data.sources)})",
-        title_justify="left",
+    title = f"{cloud} offerings ({', '.join(s['file'] + ' ' + s['date'] for s in data.sources)})"
+    left = ("instance type", "accelerator", "fabric")
+    headers = ("instance type", "accelerator", "memory/acc", "vCPU", "memory", "fabric", "network")
+    grid = Table(
+        title,
+        [
+            Column(c, "left" if c in left else "right")
+            for c in (*headers, *(f"{r} $/h" for r in regions))
+        ],
     )
-    for column in (
-        "instance type",
-        "accelerator",
-        "memory/acc",
-        "vCPU",
-        "memory",
-        "fabric",
-        "network",
-        *(f"{r} $/h" for r in regions),
-    ):
-        table.add_column(
-            column,
-            justify="left" if column in ("instance type", "accelerator", "fabric") else "right",
-        )
     for o in offerings:
         price = o.price_usd_per_hour
-        table.add_row(
+        grid.add_row(
             o.instance_type,
             f"{o.accelerator_count} x {o.accelerator}" if o.accelerator else "-",
             f"{o.accelerator_memory_gib:g} GiB" if o.accelerator else "-",
@@ -96,7 +90,28 @@ def catalog(
             f"{o.network_bandwidth_gbps:g} Gbps" if o.network_bandwidth_gbps else "-",
             *(f"{price[r]:.2f}" if r in price else "n/a" for r in regions),
         )
-    Console(force_terminal=use_color(ctx), no_color=not use_color(ctx), width=160).print(table)
+    _print_table(grid, color=use_color(ctx))
+
+
+def _print_table(grid: Table, *, color: bool) -> None:
+    """``grid`` on stdout, 160 columns wide: laid out without rich's console when that gives
+    rich's own output (no colour, a UTF-8 stdout, no text rich would read as markup)."""
+    encoding = (getattr(sys.stdout, "encoding", None) or "utf-8").lower()
+    texts = [grid.title, *(c for row in grid.rows for c in row)]
+    if not color and encoding.startswith("utf") and not any("[" in t or ":" in t for t in texts):
+        lines = grid.render(CATALOG_WIDTH)
+        if lines is not None:
+            emit("\n".join(lines) + "\n", None)
+            return
+    from rich.console import Console
+    from rich.table import Table as RichTable
+
+    table = RichTable(title=grid.title, title_justify="left")
+    for column in grid.columns:
+        table.add_column(column.header, justify=column.justify)
+    for row in grid.rows:
+        table.add_row(*row)
+    Console(force_terminal=color, no_color=not color, width=CATALOG_WIDTH).print(table)
 
 
 @catalog.command()

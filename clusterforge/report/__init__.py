@@ -40,6 +40,12 @@ def render(
         from clusterforge.report.checktext import render_check_text
 
         return render_check_text(report, color=color, width=width, verbose=verbose)
+    if not color:  # rich's console is most of validate's start-up: only where it is needed
+        from clusterforge.report.plaintext import render_plain
+
+        text = render_plain(report, width or 140)
+        if text is not None:
+            return text
     from clusterforge.report.text import render_text
 
     return render_text(report, color=color, width=width)

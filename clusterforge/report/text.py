@@ -12,13 +12,19 @@ from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
-from clusterforge.findings import Severity
 from clusterforge.graph import STACK_TYPE, PlannedResource, ResourceGraph, short_type
-from clusterforge.report.cells import nodes_cell, placement_cell
+from clusterforge.plainbox import Table as Grid
 from clusterforge.report.describe import describe
 from clusterforge.report.model import Report
-
-STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
+from clusterforge.report.plaintext import (
+    Span,
+    accelerators_line,
+    addons_grid,
+    finding_counts,
+    finding_spans,
+    heading,
+    pools_grid,
+)
 
 
 def _cells(*values: object) -> list[Text]:
@@ -33,89 +39,36 @@ def _money(value: float | None) -> str:
     return f"${value:,.3f}" if 0 < abs(value) < 1 else f"${value:,.2f}"
 
 
+def _text(spans: list[Span]) -> Text:
+    line = Text()
+    for text, style in spans:
+        line.append(text, style=style or None)
+    return line
+
+
+def _table(grid: Grid) -> Table:
+    table = Table(title=grid.title, title_justify="left")
+    for column in grid.columns:
+        table.add_column(column.header, justify=column.justify)
+    for row in grid.rows:
+        table.add_row(*_cells(*row))
+    return table
+
+
 def findings_block(report: Report) -> Group | Text:
     if not report.findings:
         return Text("No findings.", style="green")
-    lines: list[Text] = []
-    for finding in report.findings:
-        line = Text()
-        line.append(f"{finding.severity.value.upper():7} ", style=STYLE[finding.severity])
-        line.append(f"{finding.rule} ", style="bold")
-        line.append(finding.path, style="magenta")
-        if finding.location:
-            line.append(f"  ({finding.location})", style="dim")
-        line.append(f"\n        {finding.message}")
-        if finding.hint:
-            line.append(f"\n        hint: {finding.hint}", style="dim")
-        lines.append(line)
-    counts = ", ".join(
-        f"{report.count(s)} {s.value}{'s' if report.count(s) != 1 else ''}" for s in Severity
-    )
-    lines.append(Text(counts, style="bold"))
+    lines = [_text(finding_spans(finding)) for finding in report.findings]
+    lines.append(Text(finding_counts(report), style="bold"))
     return Group(*lines)
 
 
 def pools_table(report: Report) -> Table:
-    table = Table(title="Node pools", title_justify="left", show_lines=False)
-    for column in (
-        "pool",
-        "instance type",
-        "accelerators",
-        "nodes",
-        "zone",
-        "fabric",
-        "placement",
-        "capacity",
-    ):
-        table.add_column(column)
-    for row in report.pool_rows():
-        accel = (
-            f"{row['accelerators_per_node']} x {row['accelerator']}" if row["accelerator"] else "-"
-        )
-        nodes = nodes_cell(row)
-        fabric = row["fabric"]
-        if row["efa_interfaces"]:
-            fabric = f"efa x{row['efa_interfaces']} ({row['network_bandwidth_gbps']:g} Gbps)"
-        table.add_row(
-            *_cells(
-                row["name"],
-                row["instance_type"] or "(unresolved)",
-                accel,
-                nodes,
-                row["zone"] or "all",
-                fabric,
-                placement_cell(row),
-                row["capacity"],
-            )
-        )
-    return table
+    return _table(pools_grid(report))
 
 
 def addons_table(report: Report) -> Table:
-    table = Table(title="Add-ons (install order)", title_justify="left")
-    for column in (
-        "#",
-        "add-on",
-        "version",
-        "namespace",
-        "installed with",
-        "after",
-        "added because",
-    ):
-        table.add_column(column)
-    for row in report.addon_rows():
-        table.add_row(
-            *_cells(
-                row["order"],
-                row["name"],
-                row["version"],
-                row["namespace"],
-                row["engine"],
-                ", ".join(row["after"]) or "-",
-                row["added_because"] or "listed in the stack",
-            )
-        )
-    return table
+    return _table(addons_grid(report))
 
 
 def _label(graph: ResourceGraph, resource: PlannedResource) -> Text:
@@ -196,27 +149,22 @@ def cost_table(report: Report) -> Table:
 
 
 def render_text(report: Report, *, color: bool = False, width: int | None = None) -> str:
+    """The terminal report through rich's console (colour, the resource tree, any text);
+    :func:`clusterforge.report.render` prints the uncoloured report without it where it can."""
     buffer = io.StringIO()
     console = Console(
         file=buffer, force_terminal=color, no_color=not color, width=width or 140, highlight=False
     )
-    info = report.cluster_info
-    if info["name"]:
-        where = (
-            info["region"] if info["cloud"] != "kubernetes" else f"context {info.get('context')}"
-        )
-        console.print(
-            Text(f"{info['name']}  ({info['cloud']}, {where}, stack {report.stack})", style="bold")
-        )
-        console.print(Text(f"from {report.stack_file}", style="dim"))
+    lines = heading(report)
+    for spans in lines:
+        console.print(_text(spans))
+    if lines:
         console.print()
     if report.resolved is not None and report.resolved.pools:
         console.print(pools_table(report))
-        totals = report.accelerator_totals()
-        if totals:
-            console.print(
-                Text("Accelerators: " + ", ".join(f"{n} x {a}" for a, n in totals.items()))
-            )
+        accelerators = accelerators_line(report)
+        if accelerators:
+            console.print(Text(accelerators))
         console.print()
     if report.addon_rows():
         console.print(addons_table(report))

@@ -23,6 +23,7 @@ from pydantic import BaseModel, ValidationError
 
 from clusterforge.findings import Finding, Severity
 from clusterforge.secrets import redact_text
+from clusterforge.spec import schema
 from clusterforge.spec.files import MAX_DEPTH
 
 #: Rule id of "the Python stack program failed" (its schema errors stay SPEC001).
@@ -208,9 +209,17 @@ def run(path: Path, text: str) -> Outcome:
             f"{_loc(e['loc'])}: {e['msg']}" if e["loc"] else e["msg"]
             for e in exc.errors(include_url=False)
         )
+        unknown = [e["loc"] for e in exc.errors() if e["type"] == "extra_forbidden"]
+        hint = (
+            schema.spelling_hint(
+                str(unknown[0][-1]), schema.field_names(unknown[0][:-1], exc.title)
+            )
+            if unknown
+            else ""
+        )
         return Outcome(
             finding=stack_finding(
-                path, f"invalid {exc.title}: {redact_text(problems)}", frame_line(path, exc)
+                path, f"invalid {exc.title}: {redact_text(problems)}", frame_line(path, exc), hint
             )
         )
     except BaseException as exc:  # noqa: BLE001 - user code: report where it failed

@@ -27,7 +27,8 @@ for args in COMMANDS_TO_RUN:
 heavy = sorted({m.split(".")[0] for m in sys.modules
                 if m.split(".")[0] in ("pulumi", "pulumi_aws", "pulumi_gcp", "pulumi_kubernetes",
                                        "pulumi_policy", "grpc", "boto3", "botocore")})
-loaded = sorted(m for m in sys.modules if m.split(".")[0] in ("pydantic", "rich", "clusterforge"))
+loaded = sorted(m for m in sys.modules
+                if m.split(".")[0] in ("pydantic", "rich", "clusterforge", "yaml"))
 print(json.dumps({"codes": codes, "heavy": heavy, "loaded": loaded}))
 """
 
@@ -76,6 +77,24 @@ def test_json_output_needs_no_terminal_renderer() -> None:
     assert set(result["codes"].values()) <= {0, 1}, result  # type: ignore[union-attr]
     assert not any(m.startswith("rich") for m in result["loaded"]), result  # type: ignore[union-attr]
     assert result["heavy"] == [], result
+
+
+def test_uncoloured_text_needs_no_rich_console() -> None:
+    """`validate` and `catalog` print text without colour (a pipe, CI) through the rich-free
+    layout: rich's console, tables and markup stay unimported (only its word-wrap helper loads),
+    and a Python stack leaves PyYAML unimported too."""
+    result = probe(
+        ["validate", str(EXAMPLES / "aws-h100-training.py")],
+        ["catalog"],
+        ["catalog", "--cloud", "gcp", "--all"],
+    )
+    assert set(result["codes"].values()) <= {0, 1}, result  # type: ignore[union-attr]
+    loaded = result["loaded"]
+    assert not any(m.startswith(("rich.console", "rich.table", "rich.markup")) for m in loaded), (
+        loaded
+    )
+    assert "yaml" not in loaded, loaded  # type: ignore[operator]
+    assert "clusterforge.report.text" not in loaded, loaded  # type: ignore[operator]
 
 
 def test_the_prebuilt_schema_equals_the_models() -> None:

@@ -357,3 +357,33 @@ def test_print_in_a_python_stack_goes_to_stderr(
     load_stack(write(tmp_path, "cluster.py", text))
     captured = capsys.readouterr()
     assert "hello" in captured.err and "hello" not in captured.out
+
+
+@pytest.mark.parametrize(
+    ("typo", "where", "suggestion"),
+    [
+        ("    nodes: 2\n", "    nodes_count: 2\n", "'nodes'"),
+        ("name: train\n", "name: train\ncolud: aws\n", "'cloud'"),
+        ("    nodes: 2\n", "    nodes: 2\n    capacity: {typ: spot}\n", "'type'"),
+        ("name: train\n", "name: train\nxyzzy: 1\n", None),
+    ],
+)
+def test_an_unknown_field_suggests_the_closest_field_of_its_model(
+    tmp_path: Path, typo: str, where: str, suggestion: str | None
+) -> None:
+    assert typo in GOOD_YAML
+    stack = load_stack(write(tmp_path, "cluster.yaml", GOOD_YAML.replace(typo, where, 1)))
+    (finding,) = stack.findings
+    assert finding.message.startswith("unknown field")
+    if suggestion:
+        assert finding.hint.startswith(f"did you mean {suggestion}?"), finding.hint
+    else:
+        assert finding.hint.startswith("check the spelling"), finding.hint
+
+
+def test_a_python_stack_with_an_unknown_keyword_gets_the_closest_field(tmp_path: Path) -> None:
+    text = PYTHON_STACK.replace('instance_type="m7i.2xlarge", nodes=2', "nodes_count=2", 1)
+    assert text != PYTHON_STACK
+    (finding,) = load_stack(write(tmp_path, "cluster.py", text)).findings
+    assert finding.message == "invalid NodePool: nodes_count: Extra inputs are not permitted"
+    assert finding.hint.startswith("did you mean 'nodes'?"), finding.hint
