@@ -100,3 +100,21 @@ def test_the_cli_offers_the_clouds_of_the_profiles() -> None:
 
     [option] = command.__click_params__  # type: ignore[attr-defined]
     assert tuple(option.type.choices) == cluster_clouds()
+
+
+@pytest.mark.parametrize("cloud", names())
+def test_each_profile_names_every_hook_and_each_takes_what_its_caller_passes(cloud: str) -> None:
+    """A profile without a hook, or one naming a function that is not there or takes other
+    parameters, fails here rather than in `verify`, `ci` or a plan's cost table."""
+    import inspect
+
+    from clusterforge.clouds import HOOKS
+
+    cloud_profile = profile(cloud)
+    assert set(cloud_profile.hooks) == set(HOOKS)
+    for name, parameters in HOOKS.items():
+        module, _, function = cloud_profile.hooks[name].partition(":")
+        assert module == f"clusterforge.clouds.{cloud}", "a cloud's hooks live in its own module"
+        hook = cloud_profile.hook(name)
+        assert hook.__name__ == function
+        assert tuple(inspect.signature(hook).parameters) == parameters, name
