@@ -12,6 +12,7 @@ from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
+from clusterforge.clouds import names, profile
 from clusterforge.findings import Severity
 from clusterforge.graph import STACK_TYPE, PlannedResource, ResourceGraph, short_type
 from clusterforge.report.cells import nodes_cell, placement_cell
@@ -203,7 +204,9 @@ def render_text(report: Report, *, color: bool = False, width: int | None = None
     info = report.cluster_info
     if info["name"]:
         where = (
-            info["region"] if info["cloud"] != "kubernetes" else f"context {info.get('context')}"
+            info["region"]
+            if info["cloud"] not in names() or profile(info["cloud"]).creates_cluster
+            else f"context {info.get('context')}"
         )
         console.print(
             Text(f"{info['name']}  ({info['cloud']}, {where}, stack {report.stack})", style="bold")
