@@ -83,7 +83,9 @@ def test_provider_settings_and_prices_exist(cloud: str) -> None:
     assert all(key.startswith(f"{cloud}:") for key in cloud_profile.provider_config)
     if not cloud_profile.creates_cluster:
         assert cloud_profile.price_regions == () and cloud_profile.storage == {}
+        assert cloud_profile.network_cidr is None
         return
+    assert cloud_profile.network_cidr  # NET001 says what network.cidr is there
     priced = {r for o in load(cloud).offerings.values() for r in o.price_usd_per_hour}
     assert set(cloud_profile.price_regions) <= priced
     assert cloud_profile.default_region in priced

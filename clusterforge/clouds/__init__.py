@@ -87,6 +87,9 @@ class CloudProfile:
     creates_cluster: bool
     #: Every pool pinned to one zone (GKE counts a pool's nodes per zone).
     zonal_pools: bool
+    #: What the spec's ``network.cidr`` becomes here, in findings (``the VPC``; None: no network
+    #: is built).
+    network_cidr: str | None
     #: Hook name (:data:`HOOKS`) → ``module:function`` in the cloud's own module.
     hooks: dict[str, str]
 
@@ -132,6 +135,7 @@ def _profiles() -> dict[str, CloudProfile]:
             price_regions=tuple(entry["price_regions"]),
             creates_cluster=entry["creates_cluster"],
             zonal_pools=entry["zonal_pools"],
+            network_cidr=entry["network_cidr"],
             hooks=dict(entry["hooks"]),
         )
         for name, entry in data.items()
