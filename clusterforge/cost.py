@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from clusterforge.catalog.resolve import ResolvedCluster, ResolvedPool
+from clusterforge.clouds import profile
 
 HOURS_PER_MONTH = 730
 
@@ -85,16 +86,13 @@ def estimate(resolved: ResolvedCluster, today: dt.date | None = None) -> CostEst
     catalog = resolved.catalog
     if catalog is None:
         return result
-    services = catalog.services
 
     for pool in resolved.pools:
         item = _pool_item(pool, region)
         if item is not None:
             result.items.append(item)
-    if spec.cloud == "aws":
-        result.items += _aws_services(resolved, services, today)
-    elif spec.cloud == "gcp":
-        result.items += _gcp_services(resolved, services)
+    # The cloud's managed services (control plane, NAT, file systems): its profile's hook.
+    result.items += profile(spec.cloud).hook("service_costs")(resolved, today)
     return result
 
 
@@ -145,101 +143,10 @@ def _pool_item(pool: ResolvedPool, region: str | None) -> CostItem | None:
     )
 
 
-def _aws_services(
-    resolved: ResolvedCluster, services: dict[str, Any], today: dt.date | None
-) -> list[CostItem]:
-    spec = resolved.spec
-    region = spec.region
-    catalog = resolved.catalog
-    items: list[CostItem] = []
-    control_plane = services.get("eks_control_plane_usd_per_hour", {})
-    if control_plane and catalog is not None:
-        version = catalog.kubernetes_version(spec.kubernetes.version)
-        now = today or dt.date.today()
-        extended = bool(
-            version
-            and version.end_of_standard_support
-            and dt.date.fromisoformat(version.end_of_standard_support) <= now
-        )
-        rate = control_plane["extended" if extended else "standard"]
-        items.append(
-            CostItem(
-                "EKS control plane",
-                "control-plane",
-                1,
-                "cluster-hour",
-                rate,
-                rate,
-                "extended support rate" if extended else "",
-            )
-        )
-    nat_rate = services.get("nat_gateway_usd_per_hour", {}).get(region or "")
-    zones = len(spec.network.zones or []) or 3
-    count = zones if spec.network.nat == "per_zone" else 1
-    items.append(
-        CostItem(
-            "NAT gateway",
-            "network",
-            count,
-            "gateway-hour",
-            nat_rate,
-            nat_rate * count if nat_rate is not None else None,
-            "data processing per GB not included"
-            if nat_rate is not None
-            else f"no NAT price for {region} in the catalog",
-        )
-    )
-    fsx_prices = services.get("fsx_lustre_usd_per_gib_month", {}).get(region or "", {})
-    for storage in resolved.storage:
-        if storage.deployment_type is None or storage.spec.capacity_gib is None:
-            continue
-        key = storage.deployment_type
-        if storage.deployment_type.startswith("PERSISTENT"):
-            key = f"{storage.deployment_type}_{storage.throughput_mbps_per_tib}"
-        items.append(
-            _storage_item(
-                f"FSx for Lustre {storage.name}",
-                storage.spec.capacity_gib,
-                key,
-                fsx_prices.get(key),
-                region,
-            )
-        )
-    return items
-
-
-def _gcp_services(resolved: ResolvedCluster, services: dict[str, Any]) -> list[CostItem]:
-    region = resolved.spec.region
-    items: list[CostItem] = []
-    fee = services.get("gke_cluster_management_usd_per_hour")
-    if fee is not None:
-        items.append(
-            CostItem("GKE cluster management fee", "control-plane", 1, "cluster-hour", fee, fee)
-        )
-    tables = {
-        "managed-lustre": ("Managed Lustre", "managed_lustre_usd_per_gib_month"),
-        "filestore": ("Filestore", "filestore_usd_per_gib_month"),
-        "parallelstore": ("Parallelstore", "parallelstore_usd_per_gib_month"),
-    }
-    for storage in resolved.storage:
-        if storage.service not in tables or storage.spec.capacity_gib is None:
-            continue
-        label, table = tables[storage.service]
-        key = str(
-            storage.throughput_mbps_per_tib
-            if storage.service == "managed-lustre"
-            else storage.tier or ""
-        )
-        price = services.get(table, {}).get(region or "", {}).get(key)
-        items.append(
-            _storage_item(f"{label} {storage.name}", storage.spec.capacity_gib, key, price, region)
-        )
-    return items
-
-
-def _storage_item(
+def storage_item(
     name: str, capacity_gib: int, key: str, per_gib_month: float | None, region: str | None
 ) -> CostItem:
+    """A file system's cost item: ``capacity_gib`` at ``per_gib_month`` (None: not priced)."""
     hourly = per_gib_month * capacity_gib / HOURS_PER_MONTH if per_gib_month is not None else None
     return CostItem(
         name,

@@ -83,7 +83,9 @@ def test_provider_settings_and_prices_exist(cloud: str) -> None:
     assert all(key.startswith(f"{cloud}:") for key in cloud_profile.provider_config)
     if not cloud_profile.creates_cluster:
         assert cloud_profile.price_regions == () and cloud_profile.storage == {}
+        assert cloud_profile.network_cidr is None
         return
+    assert cloud_profile.network_cidr  # NET001 says what network.cidr is there
     priced = {r for o in load(cloud).offerings.values() for r in o.price_usd_per_hour}
     assert set(cloud_profile.price_regions) <= priced
     assert cloud_profile.default_region in priced
@@ -100,3 +102,21 @@ def test_the_cli_offers_the_clouds_of_the_profiles() -> None:
 
     [option] = command.__click_params__  # type: ignore[attr-defined]
     assert tuple(option.type.choices) == cluster_clouds()
+
+
+@pytest.mark.parametrize("cloud", names())
+def test_each_profile_names_every_hook_and_each_takes_what_its_caller_passes(cloud: str) -> None:
+    """A profile without a hook, or one naming a function that is not there or takes other
+    parameters, fails here rather than in `verify`, `ci` or a plan's cost table."""
+    import inspect
+
+    from clusterforge.clouds import HOOKS
+
+    cloud_profile = profile(cloud)
+    assert set(cloud_profile.hooks) == set(HOOKS)
+    for name, parameters in HOOKS.items():
+        module, _, function = cloud_profile.hooks[name].partition(":")
+        assert module == f"clusterforge.clouds.{cloud}", "a cloud's hooks live in its own module"
+        hook = cloud_profile.hook(name)
+        assert hook.__name__ == function
+        assert tuple(inspect.signature(hook).parameters) == parameters, name

@@ -231,10 +231,13 @@ def _new_stack_file(name: str, *, cloud: str, accelerator: str, per_node: int, n
     text = render_stack(
         name=name,
         cloud=cloud,
-        catalog_cloud=cloud if cloud != "kubernetes" else "aws",
+        # An existing cluster has no offerings catalog of its own: its pools are AWS-shaped.
+        catalog_cloud=cloud if profile(cloud).creates_cluster else "aws",
         region=region,
         zone=zone or (profile(cloud).example_zone(region) if region else None),
-        project=project or ("my-project" if cloud == "gcp" else None),
+        # A placeholder project where the cloud's provider takes one (its profile's provider_config).
+        project=project
+        or ("my-project" if "project" in profile(cloud).provider_config.values() else None),
         context=context,
         team=team,
         kubernetes_version=new_stack_kubernetes_version(cloud),

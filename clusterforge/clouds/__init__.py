@@ -8,21 +8,49 @@ it appears in. The values live in
 ``clusterforge/catalog/data/common/clouds.json``; :func:`profile` and :data:`CLOUDS` are what
 resolve, validation, the engine, the CLI and the report read.
 
+What is code rather than data (the command that fetches a cluster's credentials, the prices of a
+cloud's managed services, the CI login steps) is a hook: a function in the cloud's own module
+``clusterforge/clouds/<cloud>.py`` that the profile names as ``module:function`` (as it names
+``module:Class`` of the top component). :data:`HOOKS` lists them; the callers reach them only
+through :meth:`CloudProfile.hook`.
+
 A branch about one cloud's own facts (the AWS reservation-id format, EC2 usage classes, what an
 empty GKE authorized-networks list means) stays in that cloud's rule or catalog module.
 
 Adding a cloud: a profile entry in ``clouds.json``, the cloud's name in the spec's ``Cloud``
-literal, its catalog folder under ``catalog/data/<cloud>/`` and its ``modules/<cloud>/`` folder
-whose top component the profile names (README, "Architecture").
+literal, its catalog folder under ``catalog/data/<cloud>/``, its ``modules/<cloud>/`` folder
+whose top component the profile names and its hooks module ``clusterforge/clouds/<cloud>.py``
+(README, "Architecture"; tests/test_clouds.py checks that every profile names every hook).
 """
 
 from __future__ import annotations
 
 import functools
+import importlib
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
+from typing import Any
+
+#: The hooks every profile names (``module:function``), each with the parameters it takes:
+#:
+#: - ``credentials_command(resolved)``: the cloud CLI command that writes the stack's cluster
+#:   into ~/.kube/config, or None (verify prints it when it cannot read the stack's kubeconfig);
+#: - ``service_costs(resolved, today)``: the cost items of the cloud's managed services (control
+#:   plane, NAT, file systems) beside the node pools (cost.py);
+#: - ``github_login(region, step)``: the GitHub Actions job condition that says credentials are
+#:   configured and the steps that log in (``step(action, name, **with)`` makes a pinned action
+#:   step; workflow/ci.py);
+#: - ``gitlab_login()``: the GitLab rule variable that says credentials are configured, the
+#:   script lines that log in and the job's ``id_tokens`` (workflow/ci.py).
+HOOKS: dict[str, tuple[str, ...]] = {
+    "credentials_command": ("resolved",),
+    "service_costs": ("resolved", "today"),
+    "github_login": ("region", "step"),
+    "gitlab_login": (),
+}
 
 
 @dataclass(frozen=True)
@@ -59,6 +87,15 @@ class CloudProfile:
     creates_cluster: bool
     #: Every pool pinned to one zone (GKE counts a pool's nodes per zone).
     zonal_pools: bool
+    #: What the spec's ``network.cidr`` becomes here, in findings (``the VPC``; None: no network
+    #: is built).
+    network_cidr: str | None
+    #: Hook name (:data:`HOOKS`) → ``module:function`` in the cloud's own module.
+    hooks: dict[str, str]
+
+    def hook(self, name: str) -> Callable[..., Any]:
+        """The function this cloud names for hook ``name`` (imported when first asked for)."""
+        return _hook(self.hooks[name])
 
     def example_zone(self, region: str) -> str:
         """A zone of ``region``, for hints (``us-east-1a``, ``us-central1-a``)."""
@@ -98,10 +135,19 @@ def _profiles() -> dict[str, CloudProfile]:
             price_regions=tuple(entry["price_regions"]),
             creates_cluster=entry["creates_cluster"],
             zonal_pools=entry["zonal_pools"],
+            network_cidr=entry["network_cidr"],
+            hooks=dict(entry["hooks"]),
         )
         for name, entry in data.items()
         if not name.startswith("_")
     }
+
+
+@functools.cache
+def _hook(target: str) -> Callable[..., Any]:
+    module, _, name = target.partition(":")
+    function: Callable[..., Any] = getattr(importlib.import_module(module), name)
+    return function
 
 
 def profile(cloud: str) -> CloudProfile:

@@ -8,6 +8,7 @@ through :func:`render_plain` and leaves rich's console unimported (start-up, iss
 
 from __future__ import annotations
 
+from clusterforge.clouds import names, profile
 from clusterforge.findings import Finding, Severity
 from clusterforge.plainbox import Column, Table, plain, wrap
 from clusterforge.report.cells import nodes_cell, placement_cell
@@ -24,7 +25,11 @@ def heading(report: Report) -> list[list[Span]]:
     info = report.cluster_info
     if not info["name"]:
         return []
-    where = info["region"] if info["cloud"] != "kubernetes" else f"context {info.get('context')}"
+    where = (
+        info["region"]
+        if info["cloud"] not in names() or profile(info["cloud"]).creates_cluster
+        else f"context {info.get('context')}"
+    )
     return [
         [(f"{info['name']}  ({info['cloud']}, {where}, stack {report.stack})", "bold")],
         [(f"from {report.stack_file}", "dim")],

@@ -30,22 +30,12 @@ class ClusterAccess:
 
 def credentials_command(resolved: ResolvedCluster) -> str | None:
     """The cloud CLI command that writes this stack's cluster into ~/.kube/config, or None for a
-    cluster clusterforge did not create (the names are those the modules give the cluster)."""
-    from clusterforge.clouds import default_region
+    cluster clusterforge did not create (the cloud profile's ``credentials_command`` hook, with
+    the names the modules give the cluster)."""
+    from clusterforge.clouds import profile
 
-    spec = resolved.spec
-    if spec.cloud == "aws":
-        region = spec.region or default_region("aws")
-        return f"aws eks update-kubeconfig --name {spec.name} --region {region}"
-    if spec.cloud == "gcp":
-        from clusterforge.modules.gcp.gke import gke_cluster_name
-
-        command = (
-            f"gcloud container clusters get-credentials {gke_cluster_name(spec.name)} "
-            f"--region {spec.region or default_region('gcp')}"
-        )
-        return command + (f" --project {spec.project}" if spec.project else "")
-    return None
+    command: str | None = profile(resolved.spec.cloud).hook("credentials_command")(resolved)
+    return command
 
 
 def _fallback(resolved: ResolvedCluster, why: str) -> ClusterAccess:

@@ -25,6 +25,8 @@ from typing import Any
 
 import yaml
 
+from clusterforge.clouds import profile
+
 PYTHON = "3.12"
 GITHUB_WORKFLOW_DIR = ".github/workflows"
 GITLAB_FILE = ".gitlab-ci.yml"
@@ -89,25 +91,6 @@ def _github_setup(workdir: str, *, history: bool = False) -> list[dict[str, Any]
     ]
 
 
-def _github_credentials(cloud: str, region: str | None) -> tuple[str, list[dict[str, Any]]]:
-    """The job condition that says credentials are configured, and the steps that log in."""
-    if cloud == "aws":
-        return "vars.AWS_ROLE_ARN != ''", [
-            _step("aws-actions/configure-aws-credentials", "AWS credentials (OIDC)",
-                  **{"role-to-assume": "${{ vars.AWS_ROLE_ARN }}", "aws-region": region or "us-east-1"}),
-        ]  # fmt: skip
-    if cloud == "gcp":
-        return "vars.GCP_WORKLOAD_IDENTITY_PROVIDER != ''", [
-            _step("google-github-actions/auth", "Google Cloud credentials (OIDC)",
-                  workload_identity_provider="${{ vars.GCP_WORKLOAD_IDENTITY_PROVIDER }}",
-                  service_account="${{ vars.GCP_SERVICE_ACCOUNT }}"),
-        ]  # fmt: skip
-    return "vars.CLUSTERFORGE_DEPLOY == 'true'", [
-        {"name": "kubeconfig", "env": {"KUBECONFIG_DATA": "${{ secrets.KUBECONFIG }}"},
-         "run": 'mkdir -p ~/.kube && printf "%s" "$KUBECONFIG_DATA" > ~/.kube/config && chmod 600 ~/.kube/config'},
-    ]  # fmt: skip
-
-
 def github_workflow(
     spec: str,
     *,
@@ -126,7 +109,8 @@ def github_workflow(
     config = f" --config {_quote(policy_config)}" if policy_config else ""
     # The engine gets the same policy config as the offline check (preview/up --policy-config).
     engine_config = f" --policy-config {_quote(policy_config)}" if policy_config else ""
-    deploy_if, login = _github_credentials(cloud, region)
+    # The job condition that says credentials are configured, and the login steps: the cloud's.
+    deploy_if, login = profile(cloud).hook("github_login")(region, _step)
     pulumi_cli = _step("pulumi/actions", "Install the Pulumi CLI")
     review_steps = [
         *_github_setup(workdir, history=True),
@@ -230,32 +214,7 @@ def gitlab_pipeline(
     engine_config = f" --policy-config {_quote(policy_config)}" if policy_config else ""
     install = [*cd, INSTALL]
     mr = '$CI_PIPELINE_SOURCE == "merge_request_event"'
-    if cloud == "aws":
-        creds = "$AWS_ROLE_ARN"
-        login = ['printf "%s" "$AWS_ID_TOKEN" > "$CI_PROJECT_DIR/.aws-web-identity-token"',
-                 'export AWS_WEB_IDENTITY_TOKEN_FILE="$CI_PROJECT_DIR/.aws-web-identity-token"']  # fmt: skip
-        id_tokens = {"AWS_ID_TOKEN": {"aud": "sts.amazonaws.com"}}
-    elif cloud == "gcp":
-        creds = "$GCP_WORKLOAD_IDENTITY_PROVIDER"
-        login = [
-            'printf "%s" "$GCP_ID_TOKEN" > "$CI_PROJECT_DIR/.gcp-id-token"',
-            "python -c 'import json,os; print(json.dumps({\"type\": \"external_account\", "
-            "\"audience\": \"//iam.googleapis.com/\" + os.environ[\"GCP_WORKLOAD_IDENTITY_PROVIDER\"], "
-            "\"subject_token_type\": \"urn:ietf:params:oauth:token-type:jwt\", "
-            "\"token_url\": \"https://sts.googleapis.com/v1/token\", "
-            "\"service_account_impersonation_url\": \"https://iamcredentials.googleapis.com/v1/projects/-/serviceAccounts/\" "
-            "+ os.environ[\"GCP_SERVICE_ACCOUNT\"] + \":generateAccessToken\", "
-            "\"credential_source\": {\"file\": os.environ[\"CI_PROJECT_DIR\"] + \"/.gcp-id-token\"}}))' "
-            '> "$CI_PROJECT_DIR/.gcp-credentials.json"',
-            'export GOOGLE_APPLICATION_CREDENTIALS="$CI_PROJECT_DIR/.gcp-credentials.json"',
-        ]  # fmt: skip
-        id_tokens = {
-            "GCP_ID_TOKEN": {"aud": "https://iam.googleapis.com/$GCP_WORKLOAD_IDENTITY_PROVIDER"}
-        }
-    else:
-        creds = "$KUBECONFIG_DATA"
-        login = ['mkdir -p ~/.kube && printf "%s" "$KUBECONFIG_DATA" > ~/.kube/config']
-        id_tokens = {}
+    creds, login, id_tokens = profile(cloud).hook("gitlab_login")()
     pulumi = 'curl -fsSL https://get.pulumi.com | sh && export PATH="$HOME/.pulumi/bin:$PATH"'
     deploy_base: dict[str, Any] = {"image": f"python:{PYTHON}", "resource_group": group,
                                    "before_script": [*install, pulumi, *login]}  # fmt: skip

@@ -25,6 +25,8 @@ class ControlPlaneArgs:
     cluster_name: str
     version: str
     subnet_ids: list[pulumi.Input[str]]
+    #: The stack's region (the spec's, or the profile's default_region).
+    region: str
     endpoint_private_access: bool = True
     endpoint_public_access: bool = False
     public_access_cidrs: list[str] = field(default_factory=list)
@@ -32,7 +34,6 @@ class ControlPlaneArgs:
     log_types: list[str] = field(default_factory=lambda: ["api", "audit", "authenticator"])
     admins: list[str] = field(default_factory=list)
     partition: str = "aws"
-    region: str = "us-east-1"
     tags: dict[str, str] = field(default_factory=dict)
 
 

@@ -21,8 +21,9 @@ class NetworkArgs:
     cluster_name: str
     cidr: str
     zones: list[str]
+    #: The stack's region (the spec's, or the profile's default_region).
+    region: str
     nat: str = "single"
-    region: str = "us-east-1"
     tags: dict[str, str] = field(default_factory=dict)
 
 

@@ -26,10 +26,11 @@ class StorageArgs:
     #: The private services access range (spec network.psa_cidr): Lustre servers' addresses.
     psa_cidr: str
     storage: ResolvedStorage
+    #: Managed Lustre's port and legacy port (catalog gcp_network.lustre_ports).
+    lustre_ports: tuple[int, int]
     #: Managed Lustre: serve on the legacy port 6988 with gke_support_enabled (GKE node versions
     #: older than 1.33.2-gke.4655000; catalog gcp_network.lustre_legacy_port).
     lustre_legacy_port: bool = False
-    lustre_ports: tuple[int, int] = (988, 6988)
     #: Team namespaces whose pods (their Kubernetes service accounts) may use a GCS FUSE bucket.
     namespaces: list[str] = field(default_factory=list)
     private_service_access: pulumi.Resource | None = None

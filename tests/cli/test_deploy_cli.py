@@ -17,6 +17,7 @@ tests/engine/test_automation.py.
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -477,6 +478,8 @@ def test_engine_policy_violations_are_findings_like_check(pulumi: Pulumi) -> Non
     assert code == 1 and "Traceback" not in out + err
     assert "Policy findings (the engine ran the pack)" in out
     assert "ERROR   CF-DATA-001 storage[0].protect" in out and "hint: Set `protect: true`" in out
+    # file:line of the stack element the resource was built from, as `check` shows it
+    assert re.search(r"CF-DATA-001 storage\[0\]\.protect  \(\S+aws-h100-training\.py:\d+\)", out)
     code, out, _ = run("preview", EXAMPLE, "--stack", "dev", "--json")
     found = [f for f in json.loads(out)["findings"] if f["rule"] == "CF-DATA-001"]
     assert code == 1 and [(f["path"], f["source"], f["severity"]) for f in found] == [

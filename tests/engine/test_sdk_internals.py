@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import importlib
 import importlib.metadata
+from pathlib import Path
 
 import pytest
 from packaging.requirements import Requirement
+
+ROOT = Path(__file__).resolve().parents[2]
 
 # module -> the private (or undocumented) names clusterforge reads from it
 INTERNALS = {
@@ -56,14 +59,28 @@ def test_mock_monitor_internals() -> None:
 
 @pytest.mark.parametrize("distribution", ["pulumi", "pulumi-policy"])
 def test_the_installed_sdk_is_in_the_pinned_range(distribution: str) -> None:
-    declared = [
+    """pyproject.toml is where the range is written (the installed metadata of an editable install
+    may predate an edit of it): the SDK this suite runs against must be inside it, and so must the
+    installed metadata's copy of it."""
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+; the suite's interpreter
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    written = [
+        Requirement(r) for r in project["dependencies"] if Requirement(r).name == distribution
+    ]
+    assert written, f"pyproject.toml declares no {distribution} range"
+    installed = importlib.metadata.version(distribution)
+    assert written[0].specifier.contains(installed), (
+        f"{distribution} {installed} is installed but pyproject.toml pins {written[0].specifier}: "
+        "run the suite against the pinned SDK, or check the internals above and move the pin"
+    )
+    assert any(s.operator in ("<", "<=", "~=", "==") for s in written[0].specifier), (
+        f"{distribution} needs an upper bound: the engine uses its private internals"
+    )
+    metadata = [
         Requirement(r)
         for r in importlib.metadata.requires("clusterforge") or []
         if Requirement(r).name == distribution
     ]
-    assert declared, f"pyproject.toml declares no {distribution} range"
-    installed = importlib.metadata.version(distribution)
-    assert declared[0].specifier.contains(installed), (distribution, installed)
-    assert any(s.operator in ("<", "<=", "~=", "==") for s in declared[0].specifier), (
-        f"{distribution} needs an upper bound: the engine uses its private internals"
+    assert [r.specifier for r in metadata] == [written[0].specifier], (
+        "the installed clusterforge metadata has another range than pyproject.toml: reinstall"
     )

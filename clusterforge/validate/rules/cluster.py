@@ -65,7 +65,7 @@ def vpc_cidr(ctx: Context) -> Iterator[Finding]:
     and the VPC CNI gives every pod a VPC address. On GCP `network.cidr` is the nodes' subnet
     (pods and services use secondary ranges, which GKE003 checks), so no AWS size is applied."""
     cidr = ctx.cluster.network.cidr
-    where = "the VPC" if ctx.cluster.cloud == "aws" else "the nodes' subnet"
+    where = profile(ctx.cluster.cloud).network_cidr or "the network"
     try:
         network = ipaddress.ip_network(cidr, strict=True)
     except ValueError as exc:
