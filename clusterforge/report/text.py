@@ -14,7 +14,7 @@ from rich.tree import Tree
 
 from clusterforge.findings import Severity
 from clusterforge.graph import STACK_TYPE, PlannedResource, ResourceGraph, short_type
-from clusterforge.report.cells import nodes_cell, placement_cell
+from clusterforge.report.cells import nic_networks_cell, nodes_cell, placement_cell
 from clusterforge.report.describe import describe
 from clusterforge.report.model import Report
 
@@ -73,7 +73,7 @@ def pools_table(report: Report) -> Table:
             f"{row['accelerators_per_node']} x {row['accelerator']}" if row["accelerator"] else "-"
         )
         nodes = nodes_cell(row)
-        fabric = row["fabric"]
+        fabric = nic_networks_cell(row) or row["fabric"]
         if row["efa_interfaces"]:
             fabric = f"efa x{row['efa_interfaces']} ({row['network_bandwidth_gbps']:g} Gbps)"
         table.add_row(
