@@ -329,3 +329,17 @@ def test_a_tpu_v6e_pool_with_fabric_none_shows_no_extra_network(tmp_path: Path) 
     code, out, err = run("validate", str(stack), "--format", "json")
     pools = {p["name"]: p for p in json.loads(out)["summary"]["node_pools"]}
     assert pools["v6e"]["nic_networks"] == [], err
+
+
+@pytest.mark.parametrize(
+    "example", ["aws-h100-training.py", "aws-capacity-block.yaml", "portable-h100.yaml"]
+)
+def test_p5_examples_give_every_pod_an_address(example: str) -> None:
+    """Examples are what users copy: the p5 ones use prefix delegation, the fix AWS010 gives for
+    the one card-0 interface the VPC CNI has next to the efa-only one."""
+    from clusterforge import api
+
+    _, report = api.validate_stack(EXAMPLES / example, cloud="aws")
+    assert report.resolved is not None
+    assert report.resolved.spec.network.vpc_cni.prefix_delegation
+    assert [f for f in report.findings if f.rule == "AWS010"] == []
