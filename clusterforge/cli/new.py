@@ -88,6 +88,12 @@ def templates_command(fmt: str) -> None:
             )
             click.echo(f"    --set {variable.name}={variable.default}{allowed}  {variable.help}")
         click.echo("")
+    # A range is one variable's; what fits together (nodes in a zone's subnet, AWS007) depends on
+    # the instance type, size and network chosen with it, so the rendered stack is validated.
+    click.echo(
+        "ranges bound each value alone: the stack they make is validated before anything is "
+        "written (e.g. AWS007 when a zone's subnet cannot hold the nodes at max size)"
+    )
     click.echo("start one: clusterforge new TEMPLATE DIR [--set key=value ...]")
 
 
