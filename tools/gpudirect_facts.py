@@ -115,14 +115,6 @@ def main(argv: list[str]) -> int:
             .replace(",\n]", "\n]")
             .replace(",\n      ]", "\n      ]")
         )
-        gpu = next(
-            (
-                c["resources"]["limits"]["nvidia.com/gpu"]
-                for c in containers.values()
-                if "nvidia.com/gpu" in (c.get("resources", {}).get("limits") or {})
-            ),
-            None,
-        )
         rxdm = containers.get(want["rxdm_container"] or "", {}).get("image")
         # the NCCL test container: the one that requests the GPUs
         nccl_test = next(
@@ -139,7 +131,6 @@ def main(argv: list[str]) -> int:
                 "source": f"{want['test']} @ {commit[:8]}",
                 "annotations": sorted(meta),
                 "networks": [i["network"] for i in interfaces if i["network"] != "default"],
-                "gpus": gpu,
                 "images": sorted({c["image"] for c in containers.values()}),
             },
         }

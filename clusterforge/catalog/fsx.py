@@ -195,6 +195,26 @@ class MetadataConfiguration:
     iops: int | None = None
 
 
+#: The storage class clusterforge builds: the spec has no option for another, and SSD is the one
+#: every Lustre deployment type offers (services.json ``storage_types``, botocore's FSx model).
+BUILT_STORAGE_TYPE = "SSD"
+
+
+def storage_type(facts: dict[str, Any], deployment_type: str) -> str:
+    """The ``StorageType`` of a file system of ``deployment_type``: :data:`BUILT_STORAGE_TYPE`,
+    checked against what the type offers (PERSISTENT_1 also HDD, PERSISTENT_2 also
+    INTELLIGENT_TIERING; services.json ``deployment_types.*.storage_types``, with its source)."""
+    from clusterforge.errors import CatalogError
+
+    offered = facts.get("deployment_types", {}).get(deployment_type, {}).get("storage_types")
+    if not offered or BUILT_STORAGE_TYPE not in offered:
+        raise CatalogError(
+            f"the FSx catalog (data/aws/services.json) lists no {BUILT_STORAGE_TYPE} storage for "
+            f"{deployment_type} (storage_types: {offered})"
+        )
+    return BUILT_STORAGE_TYPE
+
+
 def metadata_configuration(spec: Storage) -> MetadataConfiguration | None:
     """USER_PROVISIONED with the IOPS the spec gives; AUTOMATIC for an EFA-enabled file system
     (EFA needs a metadata configuration); none otherwise (FSx's default)."""

@@ -97,10 +97,12 @@ def nic_networks(
     offering: Offering, network_facts: dict[str, Any] | None = None
 ) -> list[NicNetwork]:
     """The extra VPCs ``offering`` needs (empty without GPUDirect NICs, or when GKE builds them)."""
-    mtu = (network_facts or facts(None))["mtu_by_fabric"]
     kind = offering.fabric_kind
-    if gke_managed_networks(offering):
-        return []
+    if gke_managed_networks(offering) or not (
+        kind in TCPX_FABRICS or kind == "rdma" or offering.is_tpu
+    ):
+        return []  # before the MTU facts: an AWS pool never loads the GCP catalog for this
+    mtu = (network_facts or facts(None))["mtu_by_fabric"]
     if kind in TCPX_FABRICS:
         return [
             NicNetwork(f"gpu{i}", kind, 1, "NetDevice", mtu[kind]) for i in range(offering.gpu_nics)
@@ -144,6 +146,14 @@ def pools_with_nic_networks(pools: Iterable[ResolvedPool]) -> list[ResolvedPool]
         and not uses_network_profile(p)
         and nic_networks(p.offering)
     ]
+
+
+def built_nic_networks(pool: ResolvedPool) -> list[NicNetwork]:
+    """The extra NIC networks clusterforge builds for ``pool`` (the decision of
+    :func:`pools_with_nic_networks`): what the plan table shows as a TPU pool's fabric."""
+    if pool.offering is None or not pools_with_nic_networks([pool]):
+        return []
+    return nic_networks(pool.offering)
 
 
 def subnet_prefix(max_nodes: int, network_facts: dict[str, Any] | None = None) -> int:

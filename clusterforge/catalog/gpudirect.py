@@ -4,8 +4,9 @@ One matched set per fabric (TCPX for A3 High, TCPXO for A3 Mega, RDMA/gIB for A3
 all read at one commit of GoogleCloudPlatform/container-engine-accelerators by
 tools/gpudirect_facts.py (``data/common/gpudirect.json``): the manifests clusterforge applies, the
 rxdm sidecar a training pod runs next to NCCL, and what such a pod declares (annotations, the
-networks it lists, the GPUs it requests). The pod parts are not applied by clusterforge; the plan
-and README tell users what their pods need.
+networks it lists). The GPUs it requests are the machine type's (the offering's accelerator
+count, which ADD014 and `verify` read), so the data holds no second copy. The pod parts are not
+applied by clusterforge; the plan and README tell users what their pods need.
 """
 
 from __future__ import annotations

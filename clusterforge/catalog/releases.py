@@ -105,3 +105,28 @@ def helm_releases(addons: Iterable[ResolvedAddon], cluster_name: str) -> list[Ch
         if addon.facts.kind == "helm"
         for install in chart_installs(addon, component)
     ]
+
+
+@dataclass(frozen=True)
+class ClusterNameBudget:
+    """How long the cluster name may be so that every Helm release named after it fits Helm's
+    limit: NAME001 reports a longer name, ADD015 what no shorter name fixes."""
+
+    #: The longest cluster name whose releases all fit (below 1: no name fits; leave out
+    #: :attr:`longest`'s add-on).
+    max_length: int
+    #: The release that sets the budget (the longest one named after the cluster), if any.
+    longest: ChartInstall | None
+    limit: ReleaseNameLimit
+
+
+def cluster_name_budget(addons: Iterable[ResolvedAddon], cluster_name: str) -> ClusterNameBudget:
+    """The cluster-name budget of ``addons`` (:class:`ClusterNameBudget`), from the release names
+    :func:`helm_releases` gives: a catalog row's fixed release name does not depend on it."""
+    limit = release_name_limit()
+    named = [r for r in helm_releases(addons, cluster_name) if r.release == r.resource]
+    if not named:
+        return ClusterNameBudget(limit.max_length, None, limit)
+    longest = max(named, key=lambda r: len(r.release))
+    suffix = len(longest.release) - len(cluster_name)
+    return ClusterNameBudget(limit.max_length - suffix, longest, limit)

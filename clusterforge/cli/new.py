@@ -23,7 +23,7 @@ from clusterforge.catalog import load as load_catalog
 from clusterforge.cli.common import EXIT_FINDINGS, emit, format_option, handle_errors
 from clusterforge.clouds import cluster_clouds, names, profile
 from clusterforge.errors import UsageError
-from clusterforge.validate.rules._util import name_problem
+from clusterforge.validate.rules._util import DNS_LABEL_MAX, name_problem
 from clusterforge.workflow import templates as library
 
 #: What a value from the command line may contain before it goes into the stack file.
@@ -88,6 +88,12 @@ def templates_command(fmt: str) -> None:
             )
             click.echo(f"    --set {variable.name}={variable.default}{allowed}  {variable.help}")
         click.echo("")
+    # A range is one variable's; what fits together (nodes in a zone's subnet, AWS007) depends on
+    # the instance type, size and network chosen with it, so the rendered stack is validated.
+    click.echo(
+        "ranges bound each value alone: the stack they make is validated before anything is "
+        "written (e.g. AWS007 when a zone's subnet cannot hold the nodes at max size)"
+    )
     click.echo("start one: clusterforge new TEMPLATE DIR [--set key=value ...]")
 
 
@@ -201,7 +207,9 @@ def _new_project(
 def _new_stack_file(name: str, *, cloud: str, accelerator: str, per_node: int, nodes: int,
                     topology: str | None, region: str | None, zone: str | None, project: str | None,
                     context: str, team: str, out: Path | None) -> None:  # fmt: skip
-    problem = name_problem(name)
+    # The label's shape only (63, DNS-1123): the real length limit depends on the add-ons, and
+    # validating the stack below reports it (NAME001, ADD015) before anything is written.
+    problem = name_problem(name, DNS_LABEL_MAX)
     if problem:
         raise UsageError(
             f"name {name!r} {problem}", hint="a short lowercase name such as 'llm-train'"

@@ -29,6 +29,16 @@ def nodes_cell(row: dict[str, Any]) -> str:
     return nodes
 
 
+def nic_networks_cell(row: dict[str, Any]) -> str | None:
+    """The extra NIC networks of a pool without a GPU fabric (a multi-host TPU v6e pool's second
+    gVNIC: ``1 extra gvnic VPC``), or None when it gets none."""
+    kinds: list[str] = row.get("nic_networks") or []
+    if row.get("fabric") != "none" or not kinds:
+        return None
+    counts = {kind: kinds.count(kind) for kind in kinds}
+    return ", ".join(f"{n} extra {kind} VPC{'s' if n > 1 else ''}" for kind, n in counts.items())
+
+
 def md_cell(value: object) -> str:
     """``value`` as the text of one Markdown table cell: a ``|`` escaped (it would end the cell),
     line breaks as spaces (they would end the row), ``<`` as ``&lt;`` (a PR comment renders

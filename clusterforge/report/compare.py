@@ -17,6 +17,7 @@ from rich.table import Table
 from rich.text import Text
 
 from clusterforge.findings import Severity
+from clusterforge.report.cells import nic_networks_cell
 from clusterforge.report.model import Report
 
 STORAGE_LABEL = {
@@ -192,7 +193,7 @@ class Comparison:
 def _fabric(row: dict[str, Any]) -> str:
     fabric = row.get("fabric")
     if not fabric or fabric == "none":
-        return "none"
+        return nic_networks_cell(row) or "none"
     if row.get("efa_interfaces"):
         return f"efa x{row['efa_interfaces']}"
     return str(fabric)

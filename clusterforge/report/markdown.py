@@ -6,7 +6,7 @@ import re
 
 from clusterforge.findings import Finding, Severity
 from clusterforge.graph import ResourceGraph, short_type
-from clusterforge.report.cells import md_cell, nodes_cell, placement_cell
+from clusterforge.report.cells import md_cell, nic_networks_cell, nodes_cell, placement_cell
 from clusterforge.report.describe import describe
 from clusterforge.report.model import Report
 from clusterforge.report.rules import rule_docs
@@ -146,7 +146,11 @@ def render_markdown(report: Report, command: str = "plan") -> str:
                 if row["accelerator"]
                 else "-"
             )
-            fabric = f"EFA x{row['efa_interfaces']}" if row["efa_interfaces"] else row["fabric"]
+            fabric = (
+                f"EFA x{row['efa_interfaces']}"
+                if row["efa_interfaces"]
+                else nic_networks_cell(row) or row["fabric"]
+            )
             nodes = nodes_cell(row)
             pools.append(
                 f"| {row['name']} | `{row['instance_type'] or '(unresolved)'}` | {accel} | {nodes} | {row['zone'] or 'all'} | {fabric} | "

@@ -67,6 +67,8 @@ class Report:
         return info
 
     def pool_rows(self) -> list[dict[str, Any]]:
+        from clusterforge.catalog.gcp_network import built_nic_networks
+
         rows = []
         for pool in self.resolved.pools if self.resolved else ():
             offering = pool.offering
@@ -84,6 +86,7 @@ class Report:
                     "zone": pool.zone,
                     "fabric": pool.fabric,
                     "efa_interfaces": pool.efa_interfaces,
+                    "nic_networks": [n.kind for n in built_nic_networks(pool)],
                     "network_bandwidth_gbps": offering.network_bandwidth_gbps if offering else None,
                     "placement_group": pool.placement_group,
                     "placement": profile(pool.cloud).placement if pool.placement_group else None,

@@ -11,7 +11,7 @@ from __future__ import annotations
 from clusterforge.clouds import names, profile
 from clusterforge.findings import Finding, Severity
 from clusterforge.plainbox import Column, Table, plain, wrap
-from clusterforge.report.cells import nodes_cell, placement_cell
+from clusterforge.report.cells import nic_networks_cell, nodes_cell, placement_cell
 from clusterforge.report.model import Report
 
 #: A run of text and its rich style ("" for none).
@@ -68,7 +68,7 @@ def pools_grid(report: Report) -> Table:
         accel = (
             f"{row['accelerators_per_node']} x {row['accelerator']}" if row["accelerator"] else "-"
         )
-        fabric = row["fabric"]
+        fabric = nic_networks_cell(row) or row["fabric"]
         if row["efa_interfaces"]:
             fabric = f"efa x{row['efa_interfaces']} ({row['network_bandwidth_gbps']:g} Gbps)"
         table.add_row(

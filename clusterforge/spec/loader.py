@@ -181,6 +181,27 @@ def _load_python(path: Path, text: str) -> LoadedStack:
 # ---------------------------------------------------------------- entry point
 
 
+def is_plan_document(data: dict[Any, Any]) -> bool:
+    """Whether ``data`` has the shape of a plan (`clusterforge plan --format json`): a top-level
+    ``version`` and ``resources``, neither of which is a stack field."""
+    return "version" in data and "resources" in data
+
+
+def _plan_given(path: Path, data: dict[Any, Any]) -> StackLoadError:
+    """The error for a plan document given where a stack is expected: what it is, what reads it."""
+    as_json = "" if path.suffix.lower() == ".json" else " (saved as .json)"
+    planned_from = data.get("stack_file")
+    hint = "validate, plan, render, preview and up take the stack file it was planned from"
+    if isinstance(planned_from, str) and 0 < len(planned_from) <= 200:
+        hint += f": {planned_from}"
+    return StackLoadError(
+        "this is a clusterforge plan (written by `clusterforge plan --format json`), not a stack: "
+        f"`clusterforge check` and `clusterforge diff` read plans{as_json}",
+        location=str(path),
+        hint=hint,
+    )
+
+
 def load_stack(path: str | Path) -> LoadedStack:
     """Read ``path`` (YAML, JSON or Python) into a cluster spec; raise StackLoadError if unreadable."""
     path = Path(path)
@@ -225,6 +246,8 @@ def load_stack(path: str | Path) -> LoadedStack:
         raise StackLoadError(
             f"the document nests more than {MAX_DEPTH} levels deep", location=str(path)
         )
+    if is_plan_document(data):
+        raise _plan_given(path, data)
     # `x-` keys hold YAML anchors for reuse (`x-gpu: &gpu {...}` then `<<: *gpu`), as in Compose files.
     data = {k: v for k, v in data.items() if not (isinstance(k, str) and k.startswith("x-"))}
     try:

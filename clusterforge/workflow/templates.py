@@ -78,10 +78,10 @@ class Variable:
         return text
 
     def problem(self, text: str) -> str | None:
-        from clusterforge.validate.rules._util import name_problem
+        from clusterforge.validate.rules._util import DNS_LABEL_MAX, name_problem
 
-        if self.kind == "name":
-            return name_problem(text)
+        if self.kind == "name":  # the length the stack allows is validated after rendering
+            return name_problem(text, DNS_LABEL_MAX)
         if self.kind == "token" and not TOKEN.match(text):
             return "letters, digits and '-', '_', '.', '/', ':' only (at most 200)"
         if self.kind == "s3" and not S3_PREFIX.match(text):

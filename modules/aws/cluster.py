@@ -10,7 +10,7 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from clusterforge.catalog.addons import images
-from clusterforge.catalog.fsx import data_paths, lustre_ports
+from clusterforge.catalog.fsx import data_paths, lustre_ports, storage_type
 from clusterforge.catalog.ipspace import CniSettings, vpc_zones
 from clusterforge.catalog.resolve import ResolvedCluster
 from clusterforge.clouds import default_region
@@ -241,6 +241,7 @@ class AwsCluster(pulumi.ComponentResource):
                     client_security_group_id=self.control_plane.cluster_security_group_id,
                     ports=lustre_ports(fsx),
                     file_system_type_version=fsx["file_system_type_version"],
+                    storage_type=storage_type(fsx, storage.deployment_type),
                     data_paths=data_paths(fsx, storage.deployment_type, storage.spec),
                     tags=base,
                 ),

@@ -38,6 +38,8 @@ class LustreArgs:
     #: Port ranges Lustre uses — catalog services.json (catalog.fsx.lustre_ports).
     ports: list[LustrePort]
     file_system_type_version: str
+    #: FSx ``StorageType`` (catalog.fsx.storage_type: SSD, which every deployment type offers).
+    storage_type: str
     #: How the file system links S3 (catalog.fsx.data_paths).
     data_paths: DataPaths
     tags: dict[str, str] = field(default_factory=dict)
@@ -102,7 +104,7 @@ class LustreFileSystem(pulumi.ComponentResource):
         self.file_system = aws.fsx.LustreFileSystem(
             f"{name}-fs",
             storage_capacity=spec.capacity_gib,
-            storage_type="SSD",
+            storage_type=args.storage_type,
             deployment_type=storage.deployment_type,
             per_unit_storage_throughput=storage.throughput_mbps_per_tib if persistent else None,
             subnet_ids=args.subnet_id,  # FSx for Lustre takes exactly one subnet

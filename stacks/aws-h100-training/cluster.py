@@ -7,7 +7,15 @@ the file system need them.
     clusterforge plan examples/aws-h100-training.py
 """
 
-from clusterforge import Addon, Capacity, Cluster, KubernetesConfig, NodePool, Storage
+from clusterforge import (
+    Addon,
+    Capacity,
+    Cluster,
+    KubernetesConfig,
+    NetworkConfig,
+    NodePool,
+    Storage,
+)
 
 cluster = Cluster(
     name="llm-train",
@@ -17,6 +25,9 @@ cluster = Cluster(
     kubernetes=KubernetesConfig(
         version="1.35", admins=["arn:aws:iam::111122223333:role/platform-admin"]
     ),
+    # p5's card 0 carries an efa-only interface, leaving the VPC CNI one card-0 interface: /28
+    # prefixes give its pods the addresses the AMI's 100 max pods need (AWS010, docs/aws-ip-space.md).
+    network=NetworkConfig(vpc_cni={"prefix_delegation": True}),
     tags={"team": "research", "cost-center": "ml-42"},
     node_pools=[
         NodePool(name="system", instance_type="m7i.2xlarge", nodes=2),

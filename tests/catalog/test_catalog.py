@@ -193,3 +193,11 @@ def test_kubernetes_versions(aws: CloudCatalog) -> None:
 def test_fsx_lustre_facts(aws: CloudCatalog) -> None:
     persistent_2 = aws.storage["fsx_lustre"]["deployment_types"]["PERSISTENT_2"]
     assert 250 in persistent_2["throughput_mbps_per_tib"]
+
+
+def test_gpudirect_pod_facts_hold_only_what_the_machine_type_does_not() -> None:
+    """A GPUDirect pod requests all its machine type's GPUs, which the offering states (ADD014 and
+    `verify` read it there): gpudirect.json keeps no second copy of that count."""
+    data = json.loads(data_path("common", "gpudirect.json").read_text())
+    for fabric, row in data["fabrics"].items():
+        assert set(row["pod"]) == {"source", "annotations", "networks", "images"}, fabric

@@ -48,6 +48,41 @@ def test_a_plan_of_another_format_version_is_named_as_such(
     assert "unknown field" not in err
 
 
+@pytest.mark.parametrize(
+    ("command", "suffix"),
+    [
+        (["validate"], ".json"),
+        (["plan", "--format", "json"], ".json"),
+        (["check"], ".yaml"),  # check reads a plan by its .json name; this one is a "stack"
+        (["render", "--out", "rendered"], ".json"),
+        (["preview", "--stack", "dev"], ".json"),
+        (["up", "--stack", "dev", "--yes"], ".json"),
+    ],
+    ids=["validate", "plan", "check", "render", "preview", "up"],
+)
+def test_a_plan_given_where_a_stack_is_expected_is_named_with_the_commands_that_read_it(
+    tmp_path: Path, command: list[str], suffix: str
+) -> None:
+    plan = tmp_path / f"plan{suffix}"
+    plan.write_text(
+        '{"version": 1, "stack": "dev", "stack_file": "cluster.yaml", "cluster": {"name": "x"},'
+        ' "resources": [], "summary": {}, "findings": [], "cost": {}}'
+    )
+    name, *options = command
+    code, out, err = run(
+        name, str(plan), *[str(tmp_path / o) if o == "rendered" else o for o in options]
+    )
+    assert code == 2 and out == ""
+    as_json = "" if suffix == ".json" else " (saved as .json)"
+    assert err.splitlines() == [
+        f"error: {plan}: this is a clusterforge plan (written by `clusterforge plan --format json`),"
+        f" not a stack: `clusterforge check` and `clusterforge diff` read plans{as_json}",
+        "hint: validate, plan, render, preview and up take the stack file it was planned from:"
+        " cluster.yaml",
+    ]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [plan.name]  # nothing written
+
+
 def test_an_env_secret_in_addon_values_is_in_no_plan_or_check_output(tmp_path: Path) -> None:
     stack = tmp_path / "env.yaml"
     stack.write_text(

@@ -112,3 +112,20 @@ def test_new_stack_kubernetes_version_comes_from_the_catalog(cloud: str, version
         assert version == released[-1]
     if cloud == "gcp":
         assert load("gcp").extra["gke"]["regular_default_minor"] == version
+
+
+@pytest.mark.parametrize("form", ["name", "template"])
+def test_new_refuses_a_cluster_name_its_helm_releases_would_not_fit(
+    tmp_path: Path, form: str
+) -> None:
+    # 26 characters: a valid label, but <name>-addons-nvidia-device-plugin is 54 (> Helm's 53).
+    name = "a" * 26
+    args = (
+        ["new", name, "--out", str(tmp_path / "stack.yaml")]
+        if form == "name"
+        else ["new", "aws-llm-training", str(tmp_path / "p"), "--set", f"name={name}"]
+    )
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 1, result.output
+    assert "ADD015 name:" in result.stderr and "shorten name to at most" in result.stderr
+    assert list(tmp_path.iterdir()) == []

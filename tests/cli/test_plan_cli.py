@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from clusterforge.cli.main import cli
 
-from helpers import EXAMPLES
+from helpers import EXAMPLES, PlannedExample
 
 EXAMPLE_FILES = sorted(
     p for p in EXAMPLES.iterdir() if p.suffix in (".py", ".yaml", ".yml", ".json")
@@ -300,3 +300,46 @@ def test_invalid_tpu_topology_lists_the_valid_ones(tmp_path: Path) -> None:
     finding = next(f for f in json.loads(out)["findings"] if f["rule"] == "TPU001")
     assert finding["path"] == "node_pools[1].topology" and finding["location"] == f"{stack}:8"
     assert "2x2x1, 2x2x2, 2x2x4, 2x4x4" in finding["hint"]
+
+
+def test_a_multi_host_tpu_v6e_pool_shows_the_second_nic_network_it_gets(
+    planned_example: PlannedExample,
+) -> None:
+    from clusterforge.report import render
+
+    _, report = planned_example(EXAMPLES / "gcp-tpu-v6e-multislice.yaml")
+    rows = {row["name"]: row for row in report.pool_rows()}
+    assert rows["v6e"]["fabric"] == "none" and rows["v6e"]["nic_networks"] == ["gvnic"]
+    assert rows["system"]["nic_networks"] == []
+    assert report.graph is not None  # the network the row names is the one planned
+    built = [r.name for r in report.graph.resources if r.type == "gcp:compute/network:Network"]
+    assert "v6e-train-v6e-fabric-gvnic1" in built
+    text = render(report, "text", width=200)
+    v6e_line = next(line for line in text.splitlines() if "ct6e-standard-4t" in line)
+    assert "1 extra gvnic VPC" in v6e_line
+    assert "| 1 extra gvnic VPC |" in render(report, "markdown")
+
+
+def test_a_tpu_v6e_pool_with_fabric_none_shows_no_extra_network(tmp_path: Path) -> None:
+    stack = tmp_path / "no-dcn.yaml"
+    text = (EXAMPLES / "gcp-tpu-v6e-multislice.yaml").read_text()
+    stack.write_text(
+        text.replace("    topology: 16x16\n", "    topology: 16x16\n    fabric: none\n")
+    )
+    code, out, err = run("validate", str(stack), "--format", "json")
+    pools = {p["name"]: p for p in json.loads(out)["summary"]["node_pools"]}
+    assert pools["v6e"]["nic_networks"] == [], err
+
+
+@pytest.mark.parametrize(
+    "example", ["aws-h100-training.py", "aws-capacity-block.yaml", "portable-h100.yaml"]
+)
+def test_p5_examples_give_every_pod_an_address(example: str) -> None:
+    """Examples are what users copy: the p5 ones use prefix delegation, the fix AWS010 gives for
+    the one card-0 interface the VPC CNI has next to the efa-only one."""
+    from clusterforge import api
+
+    _, report = api.validate_stack(EXAMPLES / example, cloud="aws")
+    assert report.resolved is not None
+    assert report.resolved.spec.network.vpc_cni.prefix_delegation
+    assert [f for f in report.findings if f.rule == "AWS010"] == []

@@ -72,6 +72,7 @@ def test_dependencies_are_recorded() -> None:
     assert first.urn in second.dependencies
 
 
+@pytest.mark.usefixtures("collect_failed_run")
 def test_a_misspelt_typed_input_fails_as_it_would_in_the_engine() -> None:
     def program() -> None:
         aws.ec2.LaunchTemplate(
@@ -82,6 +83,7 @@ def test_a_misspelt_typed_input_fails_as_it_would_in_the_engine() -> None:
         offline.run(program, project="p", stack="s", region="us-east-1")
 
 
+@pytest.mark.usefixtures("collect_failed_run")
 def test_wrong_input_type_names_the_resource() -> None:
     def program() -> None:
         aws.fsx.LustreFileSystem(
@@ -92,6 +94,7 @@ def test_wrong_input_type_names_the_resource() -> None:
         offline.run(program, project="p", stack="s", region="us-east-1")
 
 
+@pytest.mark.usefixtures("collect_failed_run")
 def test_an_invoke_without_a_canned_answer_is_a_clear_engine_error() -> None:
     def program() -> None:
         aws.ec2.get_vpc(default=True)
@@ -136,6 +139,7 @@ def test_resources_map_back_to_the_spec_element_they_were_built_from(
     assert base_graph.spec_path(by_name["test-cluster-node-role"]) is None
 
 
+@pytest.mark.usefixtures("collect_failed_run")
 def test_duplicate_urns_are_an_engine_error_as_in_pulumi() -> None:
     def program() -> None:
         aws.s3.Bucket("same")

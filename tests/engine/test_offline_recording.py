@@ -57,6 +57,7 @@ def test_the_collector_is_paused_for_a_plan_and_restored_after() -> None:
     assert gc.isenabled() and gc.get_freeze_count() == frozen
 
 
+@pytest.mark.usefixtures("collect_failed_run")
 def test_the_collector_is_restored_when_the_program_fails() -> None:
     def program() -> None:
         raise ValueError("broken program")

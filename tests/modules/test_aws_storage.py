@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
+from clusterforge.catalog import load
+from clusterforge.catalog.fsx import storage_type
+from clusterforge.errors import CatalogError
 from clusterforge.graph import ResourceGraph
 
 from helpers import plan
@@ -190,3 +195,17 @@ def test_user_provisioned_metadata_iops() -> None:
     fs = graph.of_type(FS)[0]
     assert fs.inputs["metadataConfiguration"] == {"mode": "USER_PROVISIONED", "iops": 24000}
     assert "efaEnabled" not in fs.inputs
+
+
+def test_the_storage_type_is_ssd_from_the_catalog_on_every_deployment_type(
+    base_graph: ResourceGraph,
+) -> None:
+    assert base_graph.of_type(FS)[0].inputs["storageType"] == "SSD"
+    facts = load("aws").storage["fsx_lustre"]
+    offered = {k: v["storage_types"] for k, v in facts["deployment_types"].items()}
+    # botocore 1.44.8's FSx model: HDD only on PERSISTENT_1, SSD on every Lustre deployment type.
+    assert [k for k, types in offered.items() if "HDD" in types] == ["PERSISTENT_1"]
+    assert {storage_type(facts, k) for k in offered} == {"SSD"}
+    without_ssd = {"deployment_types": {"PERSISTENT_1": {"storage_types": ["HDD"]}}}
+    with pytest.raises(CatalogError, match="no SSD storage for PERSISTENT_1"):
+        storage_type(without_ssd, "PERSISTENT_1")

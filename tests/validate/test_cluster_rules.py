@@ -23,6 +23,17 @@ CASES = [
         {"node_pools": {1: {"name": "a" * 40}}, "storage": {0: {"pools": ["a" * 40]}}},
     ),
     good("NAME001", "digits-and-dashes", {"name": "llm-7b-2026"}),
+    # The cluster name starts every Helm release: the baseline's longest is
+    # <name>-addons-nvidia-device-plugin, so a name over 40 is told 53 - 28 = 25 (ADD015's budget).
+    bad(
+        "NAME001",
+        "41-character-cluster-name",
+        {"name": "a" * 41},
+        ERROR,
+        "name",
+        "is 41 characters long (at most 25: the Helm release "
+        f"{'a' * 41}-addons-nvidia-device-plugin must fit Helm's 53 characters",
+    ),
     bad(
         "NAME001",
         "uppercase-cluster",

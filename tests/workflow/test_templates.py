@@ -114,3 +114,25 @@ def test_unknown_template_and_mixed_forms() -> None:
     assert mixed.exit_code == 2 and "--cloud" in mixed.stderr and "--set" in mixed.stderr
     no_dir = runner.invoke(cli, ["new", "aws-llm-training"])
     assert no_dir.exit_code == 2 and "needs a DIR" in no_dir.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "variable"),
+    [("aws-llm-training", "nodes"), ("aws-inference", "max_nodes")],
+)
+def test_a_range_end_the_subnet_cannot_hold_is_refused_with_the_ip_numbers(
+    tmp_path: Path, name: str, variable: str
+) -> None:
+    # The range bounds the value alone; the IP space of the zone depends on the instance type,
+    # size and network chosen with it, which validation of the rendered stack knows.
+    declared = templates.get(name).variable(variable)
+    assert declared is not None and declared.maximum is not None
+    maximum = declared.maximum
+    target = tmp_path / "p"
+    result = CliRunner().invoke(cli, ["new", name, str(target), "--set", f"{variable}={maximum}"])
+    assert result.exit_code == 1 and "nothing was written" in result.stderr
+    first = result.stderr.splitlines()[0]
+    assert first.startswith("error: AWS007 network.cidr: the private subnet ") and "usable" in first
+    assert list(tmp_path.iterdir()) == []
+    listing = CliRunner().invoke(cli, ["templates"]).stdout
+    assert f"--set {variable}=" in listing and "validated before anything is written" in listing

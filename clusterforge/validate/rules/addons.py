@@ -21,7 +21,7 @@ from clusterforge.catalog.gpudirect import (
     network_object_prefixes,
     pod_network_names,
 )
-from clusterforge.catalog.releases import helm_releases, release_name_limit
+from clusterforge.catalog.releases import cluster_name_budget, helm_releases
 from clusterforge.findings import Finding, Severity
 from clusterforge.validate.registry import Context, rule
 from clusterforge.validate.rules._util import did_you_mean, name_problem
@@ -420,13 +420,15 @@ def gpudirect_pod_needs(ctx: Context) -> Iterator[Finding]:
 def release_name_length(ctx: Context) -> Iterator[Finding]:
     """Release names are ``<name>-addons-<add-on>`` (catalog/releases.py, the names `up` and
     `render` use); Helm refuses one longer than its limit, so `up` would fail halfway."""
-    limit = release_name_limit()
+    budget = cluster_name_budget(ctx.resolved.addons, ctx.cluster.name)  # NAME001's too
+    limit = budget.limit
     releases = helm_releases(ctx.resolved.addons, ctx.cluster.name)
     too_long = [r for r in releases if len(r.release) > limit.max_length]
     if not too_long:
         return
     longest = max(too_long, key=lambda r: len(r.release))
-    fits = limit.max_length - (len(longest.release) - len(ctx.cluster.name))
+    # A release named after the cluster: the budget; a fixed name no shorter cluster name fixes.
+    fits = budget.max_length if longest.release == longest.resource else 0
     listed = ", ".join(f"{r.release} ({len(r.release)})" for r in too_long[:3])
     more = f" and {len(too_long) - 3} more" if len(too_long) > 3 else ""
     yield ctx.finding(

@@ -11,11 +11,12 @@ from collections.abc import Iterator
 from clusterforge.catalog.ipspace import cidr_prefix_range
 from clusterforge.catalog.network import internet_open_endpoint, parse_cidrs
 from clusterforge.catalog.regions import aws_regions
+from clusterforge.catalog.releases import cluster_name_budget
 from clusterforge.clouds import profile
 from clusterforge.findings import Finding, Severity
 from clusterforge.validate.registry import Context, rule
 from clusterforge.validate.rules import _util
-from clusterforge.validate.rules._util import did_you_mean, name_problem
+from clusterforge.validate.rules._util import MAX_NAME, did_you_mean, name_problem
 
 #: clusterforge carves per-zone subnets from the VPC and needs at least a /20. The sizes AWS
 #: accepts (/16 to /28) are catalog facts (catalog.ipspace.cidr_prefix_range).
@@ -24,10 +25,26 @@ MAX_USABLE_PREFIX = 20
 
 @rule("NAME001", "Names are DNS-1123 labels of at most 40 characters")
 def invalid_names(ctx: Context) -> Iterator[Finding]:
-    """Cluster, pool and storage names become Kubernetes labels and parts of cloud resource names."""
-    named = [("name", ctx.cluster.name)]
-    named += [(f"node_pools[{i}].name", p.name) for i, p in enumerate(ctx.cluster.node_pools)]
+    """Cluster, pool and storage names become Kubernetes labels and parts of cloud resource names.
+    The cluster name also starts every Helm release name (``<name>-addons-<add-on>``): a name over
+    40 is told the limit those releases leave (catalog/releases.py's budget, the one ADD015 reports
+    for shorter names), so shortening it once is enough."""
+    named = [(f"node_pools[{i}].name", p.name) for i, p in enumerate(ctx.cluster.node_pools)]
     named += [(f"storage[{i}].name", s.name) for i, s in enumerate(ctx.cluster.storage)]
+    hint = "use a short lowercase name such as 'h100-train'"
+    name = ctx.cluster.name
+    budget = cluster_name_budget(ctx.resolved.addons, name)
+    problem = name_problem(name)
+    if len(name) > MAX_NAME and budget.longest is not None and 0 < budget.max_length < MAX_NAME:
+        # The limit a user can act on: ADD015 reports the same budget for shorter names.
+        problem = (
+            f"is {len(name)} characters long (at most {budget.max_length}: the Helm release "
+            f"{budget.longest.release} must fit Helm's {budget.limit.max_length} characters, "
+            f"{budget.limit.source}: maxReleaseNameLen)"
+        )
+        hint = f"shorten name to at most {budget.max_length} characters"
+    if problem:
+        yield ctx.finding("name", f"name {name!r} {problem}", hint)
     for path, value in named:
         problem = name_problem(value)
         if problem:
