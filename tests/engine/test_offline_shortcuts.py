@@ -1,5 +1,6 @@
-"""The offline engine's two shortcuts in the SDK's per-resource work (clusterforge/engine/offline.py
-``_sdk_shortcuts``): no stack trace inside an offline run, type unwrapping memoised by identity."""
+"""The offline engine's shortcuts in the SDK's per-resource work (clusterforge/engine/offline.py
+``_sdk_shortcuts``): no stack trace inside an offline run, type unwrapping memoised by identity,
+dependency declarations answered as the SDK's cycle breaker answers them."""
 
 from __future__ import annotations
 
@@ -56,3 +57,32 @@ def test_memoised_answers_follow_the_object_not_equality() -> None:
     assert [memoised(int_first), memoised(str_first)] == [int, str]
     assert [memoised(int_first), memoised(str_first)] == [int, str]
     assert calls == [int_first, str_first]  # each object asked once
+
+
+class _Node:  # what the cycle breaker reads of a resource: identity and one attribute
+    def __init__(self, index: int) -> None:
+        self.index = index
+
+
+def test_dependency_declarations_answer_as_the_sdk_does() -> None:
+    import random
+
+    from pulumi.runtime import resource_cycle_breaker, rpc
+
+    offline._sdk_shortcuts()
+    ours = rpc.declare_dependency
+    assert ours is resource_cycle_breaker.declare_dependency
+    sdk = ours.__wrapped__  # type: ignore[attr-defined]
+    edges = random.Random(9).choices(range(24), k=2 * 600)
+    mine, theirs = [_Node(i) for i in range(24)], [_Node(i) for i in range(24)]
+    answers = []
+    for a, b in zip(edges[::2], edges[1::2], strict=True):
+        answers.append(ours(mine[a], mine[b]))
+        assert answers[-1] == sdk(theirs[a], theirs[b]), (a, b)
+    # Both recorded the same graph; repeats, self-edges and cycle-closing edges all occurred.
+    attribute = resource_cycle_breaker._DEPENDENCIES_PROPERTY
+    for m, t in zip(mine, theirs, strict=True):
+        recorded = {n.index for n in getattr(m, attribute, set())}
+        assert recorded == {n.index for n in getattr(t, attribute, set())}
+    assert True in answers and False in answers
+    assert any(a == b for a, b in zip(edges[::2], edges[1::2], strict=True))
