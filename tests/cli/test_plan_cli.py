@@ -300,3 +300,23 @@ def test_invalid_tpu_topology_lists_the_valid_ones(tmp_path: Path) -> None:
     finding = next(f for f in json.loads(out)["findings"] if f["rule"] == "TPU001")
     assert finding["path"] == "node_pools[1].topology" and finding["location"] == f"{stack}:8"
     assert "2x2x1, 2x2x2, 2x2x4, 2x4x4" in finding["hint"]
+
+
+def test_one_shot_commands_run_without_the_cyclic_collector(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """plan, check, ... keep their heap (no collector, frozen at exit); deploy commands, which
+    wait on the engine for long, keep the collector and only freeze the heap at exit."""
+    import atexit
+    import gc
+
+    from clusterforge.cli import main
+
+    calls: list[str] = []
+    monkeypatch.setattr(gc, "disable", lambda: calls.append("disable"))
+    monkeypatch.setattr(atexit, "register", lambda func: calls.append(func.__name__))
+    main._one_shot_heap(["--no-color", "plan", "stack.yaml", "--format", "json"])
+    assert calls == ["disable", "freeze"]
+    calls.clear()
+    main._one_shot_heap(["--debug", "up", "stack.yaml"])
+    assert calls == ["freeze"]
