@@ -233,8 +233,13 @@ def main() -> None:
             "(see that file's docstring for what is measured). The floor is "
             "`benchmarks/floor.py`: a bare Pulumi program registering the same resources "
             "(type, name, inputs, parent, options, dependencies, read from the plan JSON) "
-            "under the stock `pulumi.runtime.set_mocks`. Ratios are measured in one run, side "
-            "by side, so they hold under load; absolute seconds do not.\n\n"
+            "under the stock `pulumi.runtime.set_mocks`. The *run* columns time the "
+            "registration alone, inside each process; the *process* columns time the whole "
+            "fresh process — for clusterforge what a user waits for (interpreter, imports of "
+            "the provider SDKs the components use, loading and validating the stack, the run, "
+            "the policies, cost, the report and its JSON), for the floor reading the plan and "
+            "registering it once. Ratios are measured in one run, side by side, so they hold "
+            "under load; absolute seconds do not.\n\n"
             f"- Date: {when}\n- Machine: {machine()}\n\n{body}\n",
             encoding="utf-8",
         )

@@ -60,9 +60,9 @@ def has(mapping: Any, key: str) -> bool:
     ``__contains__`` (the offline runner's proxy); the SDK's proxy inherits
     ``Mapping.__contains__``, which reads the value, so its keys are compared one by one.
     """
-    if type(mapping).__contains__ is not _READS_VALUE:
-        return isinstance(mapping, Mapping) and key in mapping
-    return any(k == key for k in mapping)
+    if getattr(type(mapping), "__contains__", None) is _READS_VALUE:
+        return isinstance(mapping, Mapping) and any(k == key for k in mapping)
+    return isinstance(mapping, Mapping) and key in mapping
 
 
 _READS_VALUE = Mapping.__contains__
@@ -77,10 +77,12 @@ def get(obj: Any, *path: str | int, default: Any = None) -> Any:
         try:
             if type(key) is str:  # has(current, key), inline: the step nearly every rule takes
                 kind = type(current)
-                if kind.__contains__ is _READS_VALUE:
+                if not (kind is dict or isinstance(current, Mapping)):
+                    return default
+                if getattr(kind, "__contains__", None) is _READS_VALUE:
                     if not any(k == key for k in current):
                         return default
-                elif not ((kind is dict or isinstance(current, Mapping)) and key in current):
+                elif key not in current:
                     return default
             elif isinstance(key, int):
                 if not _is_list(current) or not -len(current) <= key < len(current):

@@ -183,3 +183,6 @@ def test_has_answers_without_reading_on_both_proxies() -> None:
         assert has(props["vpcSecurityGroupIds"], "sg-1") is False  # a list has no keys
     assert get(lazy, "tags", "arn") is UNKNOWN and get(eager, "tags", "arn") is UNKNOWN
     assert get(lazy, "tags", "missing", default=5) == 5 == get(eager, "tags", "missing", default=5)
+    for not_a_map in (None, 3, "abc", ["a"]):  # no keys, and no crash on types without `in`
+        assert has(not_a_map, "a") is False
+        assert get({"step": not_a_map}, "step", "a", default=5) == 5
