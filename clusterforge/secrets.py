@@ -165,6 +165,8 @@ def _redact(value: Any, depth: int) -> Any:
         return redact_text(value)
     if kind is bool or kind is int or kind is float or value is None:
         return value
+    if kind is dict and depth < _MAX_DEPTH:
+        return _redact_dict(value, depth)
     if isinstance(value, Mapping):
         return {
             key: MASK if is_secret_entry(value, key) else _redact(value[key], depth + 1)
@@ -175,6 +177,37 @@ def _redact(value: Any, depth: int) -> Any:
     if isinstance(value, str):
         return redact_text(value)
     return value
+
+
+def _redact_dict(mapping: dict[Any, Any], depth: int) -> dict[Any, Any]:
+    """``_redact`` of a plain dict: the same answer, with the per-key and per-string work of the
+    common case inline (a plan's resource inputs are ~1.5 million values at 4,000 resources)."""
+    redacted: dict[Any, Any] = {}
+    child = depth + 1
+    for key, item in mapping.items():
+        if type(key) is not str:
+            if is_secret_entry(mapping, key):
+                redacted[key] = MASK
+                continue
+        elif item not in (None, "") and (
+            is_secret_key(key)
+            or (
+                key == "value"
+                and isinstance(name := mapping.get("name"), str)
+                and is_secret_key(name)
+            )
+        ):  # is_secret_entry, inline
+            redacted[key] = MASK
+            continue
+        kind = type(item)
+        if kind is str:
+            # redact_text's own test: a string with neither marker has no credential in it.
+            redacted[key] = item if "://" not in item and "=" not in item else redact_text(item)
+        elif kind is bool or kind is int or kind is float or item is None:
+            redacted[key] = item
+        else:
+            redacted[key] = _redact(item, child)
+    return redacted
 
 
 def secret_paths(value: Any, prefix: Sequence[str] = ()) -> list[tuple[str, ...]]:

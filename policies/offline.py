@@ -275,6 +275,9 @@ class _LazyDictProxy(_DictProxy):
             self._inputs = {**self._inputs, key: None}  # a copy: the plan stays as planned
         self._read[key] = value
 
+    def __contains__(self, key: object) -> bool:
+        return key in self._inputs  # without reading the value (Mapping's would read it)
+
     def __len__(self) -> int:
         return len(self._inputs)
 

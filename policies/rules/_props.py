@@ -54,18 +54,37 @@ def is_unknown(value: Any) -> bool:
 
 
 def has(mapping: Any, key: str) -> bool:
-    """Whether ``mapping`` sets ``key`` — without reading the value (which may be unknown)."""
-    return isinstance(mapping, Mapping) and any(k == key for k in mapping)
+    """Whether ``mapping`` sets ``key`` — without reading the value (which may be unknown).
+
+    ``in`` is used where it reads no value: a plain dict, and a mapping that defines its own
+    ``__contains__`` (the offline runner's proxy); the SDK's proxy inherits
+    ``Mapping.__contains__``, which reads the value, so its keys are compared one by one.
+    """
+    if getattr(type(mapping), "__contains__", None) is _READS_VALUE:
+        return isinstance(mapping, Mapping) and any(k == key for k in mapping)
+    return isinstance(mapping, Mapping) and key in mapping
+
+
+_READS_VALUE = Mapping.__contains__
 
 
 def get(obj: Any, *path: str | int, default: Any = None) -> Any:
     """``obj[path[0]][path[1]]...``; ``default`` when a step is missing, :data:`UNKNOWN` when unknown."""
     current = obj
     for key in path:
-        if is_unknown(current):
+        if current is UNKNOWN or (isinstance(current, str) and current in _SENTINELS):
             return UNKNOWN
         try:
-            if isinstance(key, int):
+            if type(key) is str:  # has(current, key), inline: the step nearly every rule takes
+                kind = type(current)
+                if not (kind is dict or isinstance(current, Mapping)):
+                    return default
+                if getattr(kind, "__contains__", None) is _READS_VALUE:
+                    if not any(k == key for k in current):
+                        return default
+                elif key not in current:
+                    return default
+            elif isinstance(key, int):
                 if not _is_list(current) or not -len(current) <= key < len(current):
                     return default
             elif not has(current, key):

@@ -343,3 +343,23 @@ def test_p5_examples_give_every_pod_an_address(example: str) -> None:
     assert report.resolved is not None
     assert report.resolved.spec.network.vpc_cni.prefix_delegation
     assert [f for f in report.findings if f.rule == "AWS010"] == []
+
+
+def test_one_shot_commands_run_without_the_cyclic_collector(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """plan, check, ... keep their heap (no collector, frozen at exit); deploy commands, which
+    wait on the engine for long, keep the collector and only freeze the heap at exit."""
+    import atexit
+    import gc
+
+    from clusterforge.cli import main
+
+    calls: list[str] = []
+    monkeypatch.setattr(gc, "disable", lambda: calls.append("disable"))
+    monkeypatch.setattr(atexit, "register", lambda func: calls.append(func.__name__))
+    main._one_shot_heap(["--no-color", "plan", "stack.yaml", "--format", "json"])
+    assert calls == ["disable", "freeze"]
+    calls.clear()
+    main._one_shot_heap(["--debug", "up", "stack.yaml"])
+    assert calls == ["freeze"]

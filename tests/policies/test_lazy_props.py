@@ -169,3 +169,20 @@ def test_the_pack_decides_the_same_on_lazy_and_eager_props(
     monkeypatch.setattr(_Run, "props", eager)
     assert lazy == [_findings(g) for g in variants]
     assert any(lazy[1:]), "the mutations should make some policy report or not run"
+
+
+def test_has_answers_without_reading_on_both_proxies() -> None:
+    """``has`` on the lazy proxy (``in``) and on the SDK's (key by key) agrees and never reads."""
+    from clusterforge.policies.rules._props import UNKNOWN, get, has
+
+    eager = unknown_checking_proxy(sdk_view(PLAN_INPUTS))
+    lazy = _LazyDictProxy(PLAN_INPUTS, [])
+    for props in (eager, lazy, PLAN_INPUTS):
+        tags = props["tags"]
+        assert (has(tags, "arn"), has(tags, "missing"), has(props, "none")) == (True, False, True)
+        assert has(props["vpcSecurityGroupIds"], "sg-1") is False  # a list has no keys
+    assert get(lazy, "tags", "arn") is UNKNOWN and get(eager, "tags", "arn") is UNKNOWN
+    assert get(lazy, "tags", "missing", default=5) == 5 == get(eager, "tags", "missing", default=5)
+    for not_a_map in (None, 3, "abc", ["a"]):  # no keys, and no crash on types without `in`
+        assert has(not_a_map, "a") is False
+        assert get({"step": not_a_map}, "step", "a", default=5) == 5
