@@ -15,7 +15,7 @@ import functools
 import pickle
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import pydantic_core
 from pydantic_core import ArgsKwargs, ValidationError
@@ -24,7 +24,15 @@ from clusterforge import generated
 from clusterforge.spec import schema
 
 if TYPE_CHECKING:
-    from typing_extensions import Self
+    from typing_extensions import Self, dataclass_transform
+else:
+
+    def dataclass_transform(**_: Any) -> Callable[[Any], Any]:
+        """Only type checkers read it (``typing`` has it from Python 3.11)."""
+        return lambda decorator: decorator
+
+
+_Model = TypeVar("_Model", bound="SpecModel")
 
 VALIDATORS_FILE = Path(__file__).with_name("validators.pickle")
 
@@ -37,8 +45,29 @@ class SpecModel:
     """Base of the spec models: pydantic's model API over a frozen dataclass."""
 
     __pydantic_config__: ClassVar[dict[str, Any]] = {"extra": "forbid"}
-    #: The model's fields by name, in declaration order (set by :func:`validating`).
+    #: The model's fields by name, in declaration order (set by :func:`spec_model`).
     model_fields: ClassVar[dict[str, dataclasses.Field[Any]]]
+
+    def _values(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, name) for name in self.model_fields)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._values() == other._values()  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash(self._values())
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.model_fields)
+        return f"{type(self).__qualname__}({fields})"
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        _frozen(self, name, value)
+
+    def __delattr__(self, name: str) -> None:
+        _frozen(self, name)
 
     @classmethod
     def model_validate(cls, obj: Any) -> Self:
@@ -101,15 +130,18 @@ class SpecModel:
         return schema.model_schema(cls.__name__)
 
 
-def validating(*classes: type[SpecModel]) -> None:
-    """Give each dataclass in ``classes`` an ``__init__`` that validates its keywords (the
-    dataclass's own ``__init__`` stays the signature type checkers see), its ``model_fields``,
-    and pydantic's error for assigning to a field of a frozen model."""
-    for cls in classes:
-        cls.model_fields = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
-        cls.__init__ = _init_for(cls.__name__)  # type: ignore[assignment,method-assign]
-        cls.__setattr__ = _frozen  # type: ignore[assignment,method-assign]
-        cls.__delattr__ = _frozen  # type: ignore[assignment,method-assign]
+@dataclass_transform(
+    kw_only_default=True, frozen_default=True, field_specifiers=(dataclasses.field,)
+)
+def spec_model(cls: type[_Model]) -> type[_Model]:
+    """Make ``cls`` a spec model: a keyword-only dataclass (type checkers see a frozen one with
+    its fields as ``__init__``'s keywords) whose ``__init__`` validates, with its
+    ``model_fields``. Equality, hashing, repr and freezing are :class:`SpecModel`'s, as a frozen
+    dataclass has them; not generating them per class keeps importing the models cheap."""
+    model = dataclasses.dataclass(init=False, repr=False, eq=False, kw_only=True)(cls)
+    model.model_fields = {f.name: f for f in dataclasses.fields(model)}  # type: ignore[arg-type]
+    model.__init__ = _init_for(model.__name__)  # type: ignore[assignment,method-assign]
+    return model
 
 
 def _init_for(name: str) -> Callable[..., None]:
@@ -120,9 +152,10 @@ def _init_for(name: str) -> Callable[..., None]:
     return __init__
 
 
-def _frozen(self: SpecModel, name: str, value: Any = None) -> None:
+def _frozen(model: SpecModel, name: str, value: Any = None) -> None:
+    """pydantic's error for changing a frozen model."""
     raise ValidationError.from_exception_data(
-        type(self).__name__, [{"type": "frozen_instance", "loc": (name,), "input": value}]
+        type(model).__name__, [{"type": "frozen_instance", "loc": (name,), "input": value}]
     )
 
 

@@ -21,7 +21,7 @@ import dataclasses
 import re
 from typing import TYPE_CHECKING, Any, Literal
 
-from clusterforge.spec.base import SpecModel, validating
+from clusterforge.spec.base import SpecModel, spec_model
 
 if TYPE_CHECKING:  # the build puts these names in this module before evaluating annotations
     from typing import Annotated
@@ -81,7 +81,7 @@ def _version_as_string(value: Any) -> Any:
     return value
 
 
-@dataclasses.dataclass(frozen=True, kw_only=True)
+@spec_model
 class Taint(SpecModel):
     """A Kubernetes node taint. Also accepted as the string ``key=value:Effect``."""
 
@@ -97,7 +97,7 @@ class Taint(SpecModel):
         )
 
 
-@dataclasses.dataclass(frozen=True, kw_only=True)
+@spec_model
 class Capacity(SpecModel):
     """How the pool's instances are bought."""
 
@@ -135,7 +135,7 @@ class Capacity(SpecModel):
     ] = None
 
 
-@dataclasses.dataclass(frozen=True, kw_only=True)
+@spec_model
 class NodePool(SpecModel):
     """A group of identical nodes: a CPU system pool or an accelerator pool."""
 
@@ -254,7 +254,7 @@ class NodePool(SpecModel):
     ] = None
 
 
-@dataclasses.dataclass(frozen=True, kw_only=True)
+@spec_model
 class Storage(SpecModel):
     """A shared file system (or bucket) the pools mount."""
 
@@ -347,7 +347,7 @@ class Storage(SpecModel):
     ] = True
 
 
-@dataclasses.dataclass(frozen=True, kw_only=True)
+@spec_model
 class Addon(SpecModel):
     """A Kubernetes add-on: a pinned chart or manifest set, with values that fit the cluster."""
 
@@ -400,7 +400,7 @@ def unsendable_value(value: Any, path: str) -> str | None:
     return None
 
 
-@dataclasses.dataclass(frozen=True, kw_only=True)
+@spec_model
 class KubernetesConfig(SpecModel):
     """The Kubernetes control plane."""
 
@@ -449,7 +449,7 @@ class KubernetesConfig(SpecModel):
     ] = None
 
 
-@dataclasses.dataclass(frozen=True, kw_only=True)
+@spec_model
 class VpcCni(SpecModel):
     """AWS: IP address management of the VPC CNI (the vpc-cni add-on's environment); unset
     fields keep the CNI's defaults (secondary IPs, one warm interface)."""
@@ -477,7 +477,7 @@ class VpcCni(SpecModel):
     ] = None
 
 
-@dataclasses.dataclass(frozen=True, kw_only=True)
+@spec_model
 class NetworkConfig(SpecModel):
     """The VPC the cluster runs in."""
 
@@ -521,7 +521,7 @@ class NetworkConfig(SpecModel):
     ] = "10.72.0.0/20"
 
 
-@dataclasses.dataclass(frozen=True, kw_only=True)
+@spec_model
 class CloudOverride(SpecModel):
     """Where the stack goes on one cloud, for portable stacks (`--cloud`, `--compare`)."""
 
@@ -531,7 +531,7 @@ class CloudOverride(SpecModel):
     zones: Annotated[list[str] | None, Field(description="VPC zones on this cloud.")] = None
 
 
-@dataclasses.dataclass(frozen=True, kw_only=True)
+@spec_model
 class Cluster(SpecModel):
     """An AI cluster: control plane, network, node pools, storage and add-ons."""
 
@@ -624,7 +624,3 @@ def json_schema() -> dict[str, Any]:
     from clusterforge.spec import schema
 
     return copy.deepcopy(schema.prebuilt())
-
-
-validating(Taint, Capacity, NodePool, Storage, Addon, KubernetesConfig, VpcCni)
-validating(NetworkConfig, CloudOverride, Cluster)
