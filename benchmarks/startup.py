@@ -9,7 +9,7 @@ least disturbed by other load on the machine). The children run without
 compiles it at install time); without it every run would recompile each module. CPU is the child's user + system time from
 ``wait4``; the target (issue 9) is 0.3 s each. ``python -c "import click"`` is the floor of
 every command (the interpreter and click); with ``clusterforge.spec.models`` it is the floor of
-``validate`` (pydantic and the built models, which validation needs). Prints a Markdown table, or one JSON line with ``--json``.
+``validate`` (pydantic-core and the spec models, which validation needs). Prints a Markdown table, or one JSON line with ``--json``.
 Not a test: figures depend on the machine and its load (the load average is printed with them).
 """
 
@@ -31,7 +31,7 @@ TARGET_SECONDS = 0.3
 
 COMMANDS: dict[str, list[str]] = {
     "python -c 'import click'": [PYTHON, "-c", "import click"],
-    # What validate cannot start without: click and the spec's pydantic models, built.
+    # What validate cannot start without: click, pydantic-core and the spec models.
     "python -c 'import click, clusterforge.spec.models'": [
         PYTHON, "-c", "import click, clusterforge.spec.models",
     ],

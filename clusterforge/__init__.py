@@ -2,7 +2,7 @@
 
 The public spec models are re-exported here so a Python stack can write
 ``from clusterforge import Cluster, NodePool, Storage``. They load on first use (PEP 562), so
-``clusterforge --help`` does not pay for pydantic.
+``clusterforge --help`` does not pay for them (nor pydantic-core).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The declarative cluster spec (pydantic models) and the stack file loader.
+"""The declarative cluster spec (frozen dataclasses validated by pydantic-core) and the loader.
 
 Never imports Pulumi or cloud SDKs: `clusterforge validate` starts fast. The models load on
 first use (PEP 562), so ``clusterforge schema`` (which prints the prebuilt

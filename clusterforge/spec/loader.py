@@ -15,11 +15,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic_core import ValidationError
 
 from clusterforge.errors import StackLoadError
 from clusterforge.findings import Finding, Severity
 from clusterforge.spec import schema
+from clusterforge.spec.base import error_details
 from clusterforge.spec.files import MAX_DEPTH, depth_exceeded, read_text
 from clusterforge.spec.models import Cluster
 from clusterforge.spec.sourcemap import SourceMap, join_path
@@ -48,7 +49,7 @@ def pydantic_path(loc: tuple[Any, ...]) -> str:
 def schema_findings(error: ValidationError, source: SourceMap) -> list[Finding]:
     """Every pydantic error as a SPEC001 finding with its spec path and line."""
     findings = []
-    for item in error.errors(include_url=False):
+    for item in error_details(error):
         loc = tuple(p for p in item["loc"] if not str(p).startswith("function-"))
         path = pydantic_path(loc)
         message = item["msg"]

@@ -19,11 +19,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic_core import ValidationError
 
 from clusterforge.findings import Finding, Severity
 from clusterforge.secrets import redact_text
 from clusterforge.spec import schema
+from clusterforge.spec.base import SpecModel, error_details, stored_values
 from clusterforge.spec.files import MAX_DEPTH
 
 #: Rule id of "the Python stack program failed" (its schema errors stay SPEC001).
@@ -205,11 +206,11 @@ def run(path: Path, text: str) -> Outcome:
             finding=stack_finding(path, "the stack called sys.exit()", frame_line(path, exc))
         )
     except ValidationError as exc:
+        errors = error_details(exc)
         problems = "; ".join(
-            f"{_loc(e['loc'])}: {e['msg']}" if e["loc"] else e["msg"]
-            for e in exc.errors(include_url=False)
+            f"{_loc(e['loc'])}: {e['msg']}" if e["loc"] else e["msg"] for e in errors
         )
-        unknown = [e["loc"] for e in exc.errors() if e["type"] == "extra_forbidden"]
+        unknown = [e["loc"] for e in errors if e["type"] == "extra_forbidden"]
         hint = (
             schema.spelling_hint(
                 str(unknown[0][-1]), schema.field_names(unknown[0][:-1], exc.title)
@@ -252,8 +253,8 @@ def plain_fields(value: Any, depth: int = 0) -> Any:
     """
     if depth > MAX_DEPTH:
         raise ValueError(f"the cluster nests more than {MAX_DEPTH} levels deep")
-    if isinstance(value, BaseModel):
-        return {key: plain_fields(item, depth + 1) for key, item in vars(value).items()}
+    if isinstance(value, SpecModel):
+        return {key: plain_fields(item, depth + 1) for key, item in stored_values(value).items()}
     if isinstance(value, dict):
         return {key: plain_fields(item, depth + 1) for key, item in value.items()}
     if isinstance(value, (list, tuple)):

@@ -97,8 +97,39 @@ def test_uncoloured_text_needs_no_rich_console() -> None:
     assert "clusterforge.report.text" not in loaded, loaded  # type: ignore[operator]
 
 
-def test_the_prebuilt_schema_equals_the_models() -> None:
-    assert schema.prebuilt_text() == schema.live_text(), f"run: {schema.REGENERATE}"
+def test_validate_leaves_pydantic_unimported() -> None:
+    """The spec models validate with prebuilt pydantic-core validators: a YAML, JSON or Python
+    stack validates (findings and an unknown field's hint included) without importing pydantic."""
+    result = probe(
+        ["validate", str(EXAMPLES / "aws-h100-training.py")],
+        ["validate", str(EXAMPLES / "gcp-a3-mega-training.yaml"), "--format", "json"],
+        ["validate", str(EXAMPLES / "aws-capacity-block.yaml")],
+    )
+    assert set(result["codes"].values()) <= {0, 1}, result  # type: ignore[union-attr]
+    loaded = result["loaded"]
+    assert not any(m == "pydantic" or m.startswith("pydantic.") for m in loaded), loaded  # type: ignore[union-attr]
+
+
+def test_the_prebuilt_schema_and_validators_equal_the_models() -> None:
+    """schema.json and validators.pickle are what the models build now, with the pydantic-core
+    the package pins (a pickled validator is only good for the version that wrote it)."""
+    import pickle
+    from pathlib import Path
+
+    import pydantic
+    import pydantic_core
+
+    from clusterforge.spec import base, build
+
+    assert schema.prebuilt_text() == build.schema_text(), f"run: {schema.REGENERATE}"
+    shipped = base.VALIDATORS_FILE.read_bytes()
+    assert pickle.loads(shipped)["pydantic_core"] == pydantic_core.__version__, (
+        f"built with another pydantic-core; run: {schema.REGENERATE}"
+    )
+    assert shipped == build.validators_bytes(), f"run: {schema.REGENERATE}"
+    project = (Path(base.__file__).parents[2] / "pyproject.toml").read_text(encoding="utf-8")
+    assert f'"pydantic=={pydantic.VERSION}"' in project, "pin the installed pydantic"
+    assert f'"pydantic-core=={pydantic_core.__version__}"' in project, "pin the pydantic-core"
 
 
 def test_the_lazy_table_matches_each_command() -> None:
