@@ -216,7 +216,6 @@ def _redact_dict(mapping: dict[Any, Any], depth: int, parent: str | None) -> dic
     common case inline (a plan's resource inputs are ~1.5 million values at 4,000 resources)."""
     redacted: dict[Any, Any] = {}
     child = depth + 1
-    context = _CONTEXT_SECRETS.get(parent, _NO_FIELDS) if parent is not None else _NO_FIELDS
     for key, item in mapping.items():
         if type(key) is not str:
             if is_secret_entry(mapping, key, parent):
@@ -224,13 +223,12 @@ def _redact_dict(mapping: dict[Any, Any], depth: int, parent: str | None) -> dic
                 continue
         elif item not in (None, "") and (
             is_secret_key(key)
-            or key in context
             or (
                 key == "value"
                 and isinstance(name := mapping.get("name"), str)
                 and is_secret_key(name)
             )
-        ):  # is_secret_entry, inline
+        ):  # is_secret_entry, inline (its Alertmanager fields: after the loop)
             redacted[key] = MASK
             continue
         kind = type(item)
@@ -240,7 +238,14 @@ def _redact_dict(mapping: dict[Any, Any], depth: int, parent: str | None) -> dic
         elif kind is bool or kind is int or kind is float or item is None:
             redacted[key] = item
         else:
-            redacted[key] = _redact(item, child, key if type(key) is str else str(key))
+            redacted[key] = _redact(item, child, key)
+    # Alertmanager's secret fields of this mapping, when its key holds some (rare: checked once
+    # per mapping, not per key).
+    context = _CONTEXT_SECRETS.get(parent) if parent is not None else None
+    if context is not None:
+        for key in context.intersection(mapping):
+            if mapping[key] not in (None, ""):
+                redacted[key] = MASK
     return redacted
 
 
