@@ -3,7 +3,11 @@
 A value is secret when the key that holds it names a credential (``password``, ``token``,
 ``secret``, ``apiKey``, ``privateKey``, ...; matched on word parts, so ``adminPassword`` and
 ``slack_webhook_token`` count while ``keyspace`` or ``monkey`` do not), or when it is a URL that
-carries credentials (``https://user:PW@host``, ``s3://bucket?secret_key=...``). Renderers, error
+carries credentials (``https://user:PW@host``, ``s3://bucket?secret_key=...``), or when it is one
+of Alertmanager's secret fields, whose names say nothing (``routing_key`` under
+``pagerduty_configs``, ``url`` under ``webhook_configs``, ``slack_api_url`` under ``global``): those
+count by the key of the mapping or list that holds them (catalog data
+``common/alertmanager_secrets.json``, extracted from Alertmanager's Go types). Renderers, error
 messages, the plan JSON and GitOps output all call these functions, so one rule decides.
 
 This module imports nothing heavy: validation and the CLI use it before Pulumi is loaded.
@@ -12,8 +16,10 @@ This module imports nothing heavy: validation and the CLI use it before Pulumi i
 from __future__ import annotations
 
 import functools
+import json
 import re
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 #: How every output shows a secret value.
@@ -52,6 +58,21 @@ _SECRET_PAIRS = frozenset(
 _REFERENCE_TAILS = frozenset({"ref", "name", "names", "file", "path", "existing", "key", "keys"})
 _REFERENCE_HEADS = frozenset({"existing", "use", "create"})
 
+
+def _context_secrets() -> dict[str, frozenset[str]]:
+    """Alertmanager's secret fields by the key that holds their mapping: ``global`` and each
+    receiver's ``*_configs`` list (data: catalog ``common/alertmanager_secrets.json``)."""
+    path = Path(__file__).parent / "catalog" / "data" / "common" / "alertmanager_secrets.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    fields = {key: frozenset(names) for key, names in data["receivers"].items()}
+    fields["global"] = frozenset(data["global"])
+    return fields
+
+
+#: Keys that are secret only inside a mapping held by one of these keys (or by a list under one).
+_CONTEXT_SECRETS = _context_secrets()
+_NO_FIELDS: frozenset[str] = frozenset()
+
 _WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
 
 
@@ -83,21 +104,25 @@ def is_secret_key(key: str) -> bool:
     return bool(pairs & _SECRET_PAIRS)
 
 
-def is_secret_entry(mapping: Mapping[Any, Any], key: Any) -> bool:
-    """Whether ``mapping[key]`` is a secret: its key names a credential, or it is the ``value``
-    of a name/value pair whose ``name`` does (a Kubernetes EnvVar ``{name: HF_TOKEN, value: ...}``
-    hides the credential's name in ``name``). Empty values are not secrets.
+def is_secret_entry(mapping: Mapping[Any, Any], key: Any, parent: str | None = None) -> bool:
+    """Whether ``mapping[key]`` is a secret: its key names a credential, or is a secret field of
+    the mapping ``parent`` holds (the key of the mapping, or of the list it is an item of:
+    ``routing_key`` under ``pagerduty_configs``), or it is the ``value`` of a name/value pair whose
+    ``name`` names one (a Kubernetes EnvVar ``{name: HF_TOKEN, value: ...}`` hides the
+    credential's name in ``name``). Empty values are not secrets.
 
     >>> is_secret_entry({"name": "HF_TOKEN", "value": "hf_x"}, "value")
     True
     >>> is_secret_entry({"name": "LOG_LEVEL", "value": "debug"}, "value")
     False
+    >>> is_secret_entry({"routing_key": "R0"}, "routing_key", parent="pagerduty_configs")
+    True
     """
-    if not isinstance(key, str) or mapping[key] in (None, ""):
-        return False
-    if is_secret_key(key):
+    if _under_secret_key(mapping, key, parent):
         return True
-    name = mapping.get("name") if key == "value" else None
+    if key != "value" or mapping[key] in (None, ""):
+        return False
+    name = mapping.get("name")
     return isinstance(name, str) and is_secret_key(name)
 
 
@@ -108,8 +133,12 @@ def env_secret_paths(value: Any) -> list[tuple[str, ...]]:
     return [path for path in _paths(value, (), is_secret_entry) if path not in under_keys]
 
 
-def _under_secret_key(mapping: Mapping[Any, Any], key: Any) -> bool:
-    return isinstance(key, str) and is_secret_key(key) and mapping[key] not in (None, "")
+def _under_secret_key(mapping: Mapping[Any, Any], key: Any, parent: str | None = None) -> bool:
+    return (
+        isinstance(key, str)
+        and mapping[key] not in (None, "")
+        and (is_secret_key(key) or key in _CONTEXT_SECRETS.get(parent or "", _NO_FIELDS))
+    )
 
 
 # user:password@ in any URL-like string, and credential-looking query parameters.
@@ -151,13 +180,14 @@ def redact(value: Any) -> Any:
     not relied on: depth is capped and anything deeper is masked whole, so hostile nesting cannot
     raise). Strings are passed through :func:`redact_text`.
     """
-    return _redact(value, 0)
+    return _redact(value, 0, None)
 
 
 _MAX_DEPTH = 200
 
 
-def _redact(value: Any, depth: int) -> Any:
+def _redact(value: Any, depth: int, parent: str | None) -> Any:
+    """``redact`` of ``value``, held by the key ``parent`` (a list passes its key on)."""
     if depth > _MAX_DEPTH:
         return MASK
     kind = type(value)  # the plain types of a plan first, by exact type (ABC checks are slow)
@@ -166,27 +196,29 @@ def _redact(value: Any, depth: int) -> Any:
     if kind is bool or kind is int or kind is float or value is None:
         return value
     if kind is dict and depth < _MAX_DEPTH:
-        return _redact_dict(value, depth)
+        return _redact_dict(value, depth, parent)
     if isinstance(value, Mapping):
         return {
-            key: MASK if is_secret_entry(value, key) else _redact(value[key], depth + 1)
+            key: MASK
+            if is_secret_entry(value, key, parent)
+            else _redact(value[key], depth + 1, str(key))
             for key in value
         }
     if isinstance(value, (list, tuple)):
-        return [_redact(item, depth + 1) for item in value]
+        return [_redact(item, depth + 1, parent) for item in value]
     if isinstance(value, str):
         return redact_text(value)
     return value
 
 
-def _redact_dict(mapping: dict[Any, Any], depth: int) -> dict[Any, Any]:
+def _redact_dict(mapping: dict[Any, Any], depth: int, parent: str | None) -> dict[Any, Any]:
     """``_redact`` of a plain dict: the same answer, with the per-key and per-string work of the
     common case inline (a plan's resource inputs are ~1.5 million values at 4,000 resources)."""
     redacted: dict[Any, Any] = {}
     child = depth + 1
     for key, item in mapping.items():
         if type(key) is not str:
-            if is_secret_entry(mapping, key):
+            if is_secret_entry(mapping, key, parent):
                 redacted[key] = MASK
                 continue
         elif item not in (None, "") and (
@@ -196,7 +228,7 @@ def _redact_dict(mapping: dict[Any, Any], depth: int) -> dict[Any, Any]:
                 and isinstance(name := mapping.get("name"), str)
                 and is_secret_key(name)
             )
-        ):  # is_secret_entry, inline
+        ):  # is_secret_entry, inline (its Alertmanager fields: after the loop)
             redacted[key] = MASK
             continue
         kind = type(item)
@@ -206,7 +238,14 @@ def _redact_dict(mapping: dict[Any, Any], depth: int) -> dict[Any, Any]:
         elif kind is bool or kind is int or kind is float or item is None:
             redacted[key] = item
         else:
-            redacted[key] = _redact(item, child)
+            redacted[key] = _redact(item, child, key)
+    # Alertmanager's secret fields of this mapping, when its key holds some (rare: checked once
+    # per mapping, not per key).
+    context = _CONTEXT_SECRETS.get(parent) if parent is not None else None
+    if context is not None:
+        for key in context.intersection(mapping):
+            if mapping[key] not in (None, ""):
+                redacted[key] = MASK
     return redacted
 
 
@@ -217,21 +256,26 @@ def secret_paths(value: Any, prefix: Sequence[str] = ()) -> list[tuple[str, ...]
 
 
 def _paths(
-    value: Any, prefix: tuple[str, ...], secret: Callable[[Mapping[Any, Any], Any], bool]
+    value: Any,
+    prefix: tuple[str, ...],
+    secret: Callable[[Mapping[Any, Any], Any, str | None], bool],
 ) -> list[tuple[str, ...]]:
     found: list[tuple[str, ...]] = []
-    stack: list[tuple[Any, tuple[str, ...]]] = [(value, prefix)]
+    # (node, its key path, the key that holds it: a list passes its own on to its items)
+    stack: list[tuple[Any, tuple[str, ...], str | None]] = [
+        (value, prefix, prefix[-1] if prefix else None)
+    ]
     while stack:
-        node, path = stack.pop()
+        node, path, parent = stack.pop()
         if len(path) > _MAX_DEPTH:
             continue
         if isinstance(node, Mapping):
             for key, item in node.items():
                 here = (*path, str(key))
-                if secret(node, key):
+                if secret(node, key, parent):
                     found.append(here)
                 else:
-                    stack.append((item, here))
+                    stack.append((item, here, str(key)))
         elif isinstance(node, (list, tuple)):
-            stack.extend((item, (*path, str(index))) for index, item in enumerate(node))
+            stack.extend((item, (*path, str(index)), parent) for index, item in enumerate(node))
     return sorted(found)

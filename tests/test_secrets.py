@@ -106,3 +106,46 @@ def test_an_env_value_named_like_a_secret_is_one() -> None:
 
 def test_doctests() -> None:
     assert doctest.testmod(secrets).failed == 0
+
+
+ALERTMANAGER = {
+    "global": {"slack_api_url": "https://hooks.slack.com/services/T0/B0/XSECRET", "resolve": "5m"},
+    "receivers": [
+        {
+            "name": "oncall",
+            "pagerduty_configs": [{"routing_key": "PDKEY-SECRET", "url": "https://events.pd"}],
+            "webhook_configs": [{"url": "https://hook.example/t/SECRET"}],
+        }
+    ],
+}
+
+
+def test_alertmanager_secret_fields_count_in_their_place_only() -> None:
+    out = secrets.redact({"alertmanager": {"config": ALERTMANAGER}})["alertmanager"]["config"]
+    assert out["global"] == {"slack_api_url": "[secret]", "resolve": "5m"}
+    receiver = out["receivers"][0]
+    assert receiver["name"] == "oncall"
+    # pagerduty's url is a plain URL; webhook's url is a SecretTemplateURL (Alertmanager's types)
+    assert receiver["pagerduty_configs"] == [
+        {"routing_key": "[secret]", "url": "https://events.pd"}
+    ]
+    assert receiver["webhook_configs"] == [{"url": "[secret]"}]
+    assert secrets.secret_paths(ALERTMANAGER) == [
+        ("global", "slack_api_url"),
+        ("receivers", "0", "pagerduty_configs", "0", "routing_key"),
+        ("receivers", "0", "webhook_configs", "0", "url"),
+    ]
+    assert secrets.env_secret_paths(ALERTMANAGER) == []
+    # the same names elsewhere are not secrets
+    plain = {"routing_key": "k", "url": "https://x", "other": [{"api_url": "https://y"}]}
+    assert secrets.redact(plain) == plain and secrets.secret_paths(plain) == []
+
+
+def test_every_alertmanager_secret_field_of_the_data_is_masked() -> None:
+    fields = secrets._CONTEXT_SECRETS
+    assert {"global", "slack_configs", "pagerduty_configs", "webhook_configs"} <= set(fields)
+    for parent, names in fields.items():
+        holder = {name: "SECRET" for name in names}
+        value = {parent: holder if parent == "global" else [holder]}
+        assert "SECRET" not in str(secrets.redact(value)), parent
+        assert len(secrets.secret_paths(value)) == len(names), parent

@@ -88,6 +88,8 @@ def ci(kind: str, stack_file: Path, stack_name: str, root: Path | None, policy_c
             if Path(policy_config).absolute().is_relative_to(stack_dir)
             else str(Path(policy_config).absolute())
         )
+    # The project layout (docs/workflow.md): requirements.txt, when there is one, beside STACK.
+    requirements = (stack_dir / pipelines.REQUIREMENTS).is_file()
     if kind == "operator":
         if not repo:
             raise UsageError(
@@ -116,6 +118,7 @@ def ci(kind: str, stack_file: Path, stack_name: str, root: Path | None, policy_c
             region=cluster.region,
             workdir=workdir or ".",
             policy_config=config_name,
+            requirements=requirements,
         )
     existing = [name for name in files if (root / name).exists()]
     if existing and not force:
@@ -133,3 +136,11 @@ def ci(kind: str, stack_file: Path, stack_name: str, root: Path | None, policy_c
                 f"cannot create {(root / name).parent}: {exc.strerror or exc}"
             ) from None
         emit(text, root / name)
+    if kind != "operator":
+        click.echo(
+            f"every job installs $CLUSTERFORGE_PACKAGE and {stack_dir / pipelines.REQUIREMENTS}"
+            if requirements
+            else f"note: {stack_dir} has no {pipelines.REQUIREMENTS}: every job installs only "
+            f"$CLUSTERFORGE_PACKAGE (add one there and rerun with --force for more packages)",
+            err=True,
+        )

@@ -62,17 +62,27 @@ def _quote(path: str) -> str:
     return "'" + path.replace("'", "'\\''") + "'"
 
 
-#: The install step of every job: clusterforge from the place the repository names (a variable:
-#: an internal index's `clusterforge==X`, a wheel URL or `git+https://...`), then requirements.txt.
-INSTALL = (
-    'test -n "$CLUSTERFORGE_PACKAGE" || { echo "set the CI variable CLUSTERFORGE_PACKAGE to '
-    "your clusterforge package (an internal index's clusterforge==X, a wheel URL or a git+https URL)"
-    '"; exit 1; }\n'
-    'python -m pip install "$CLUSTERFORGE_PACKAGE" -r requirements.txt'
-)
+#: The project's own pins beside the stack file (`clusterforge new` writes one): every job installs
+#: them with clusterforge when the stack's directory has the file.
+REQUIREMENTS = "requirements.txt"
 
 
-def _github_setup(workdir: str, *, history: bool = False) -> list[dict[str, Any]]:
+def install_script(requirements: bool) -> str:
+    """The install step of every job: clusterforge from the place the repository names (a
+    variable: an internal index's `clusterforge==X`, a wheel URL or `git+https://...`), then the
+    stack directory's requirements.txt when it has one (``requirements``)."""
+    return (
+        'test -n "$CLUSTERFORGE_PACKAGE" || { echo "set the CI variable CLUSTERFORGE_PACKAGE to '
+        "your clusterforge package (an internal index's clusterforge==X, a wheel URL or a "
+        'git+https URL)"; exit 1; }\n'
+        'python -m pip install "$CLUSTERFORGE_PACKAGE"'
+        + (f" -r {REQUIREMENTS}" if requirements else "")
+    )
+
+
+def _github_setup(
+    workdir: str, *, requirements: bool, history: bool = False
+) -> list[dict[str, Any]]:
     checkout = (
         _step("actions/checkout", "Check out", **{"fetch-depth": 0})
         if history
@@ -86,7 +96,7 @@ def _github_setup(workdir: str, *, history: bool = False) -> list[dict[str, Any]
             # clusterforge is not on PyPI: installing the bare name could fetch somebody else's
             # package into a job that holds cloud credentials. The repository says where it is.
             "env": {"CLUSTERFORGE_PACKAGE": "${{ vars.CLUSTERFORGE_PACKAGE }}"},
-            "run": INSTALL,
+            "run": install_script(requirements),
         },
     ]
 
@@ -101,9 +111,11 @@ def github_workflow(
     workdir: str = ".",
     policy_config: str | None = None,
     branch: str = "main",
+    requirements: bool = True,
 ) -> dict[str, Any]:
     """The GitHub Actions workflow for the stack file ``spec`` (relative to ``workdir``, itself
-    relative to the repository root)."""
+    relative to the repository root); ``requirements``: whether ``workdir`` has a
+    requirements.txt for the jobs to install."""
     group = f"clusterforge-{name}-{stack}"
     in_dir = "" if workdir in ("", ".") else workdir.rstrip("/") + "/"
     config = f" --config {_quote(policy_config)}" if policy_config else ""
@@ -113,7 +125,7 @@ def github_workflow(
     deploy_if, login = profile(cloud).hook("github_login")(region, _step)
     pulumi_cli = _step("pulumi/actions", "Install the Pulumi CLI")
     review_steps = [
-        *_github_setup(workdir, history=True),
+        *_github_setup(workdir, requirements=requirements, history=True),
         {"name": "Validate", "run": f"clusterforge validate {_quote(spec)}"},
         {"name": "Plan (offline)",
          "run": f"clusterforge plan {_quote(spec)} --stack {stack} --format json --out plan.json"},
@@ -142,7 +154,7 @@ def github_workflow(
          "env": {"STATUS": "${{ steps.diff.outputs.status }}"},
          "run": 'echo "::error::clusterforge diff exited $STATUS: 1 means the change deletes or replaces storage that holds data (DIFF001) or brings a new error finding, 2 that a side cannot be read or does not plan (see the diff comment)"; exit 1'},
     ]  # fmt: skip
-    deploy_setup = [*_github_setup(workdir), pulumi_cli, *login]
+    deploy_setup = [*_github_setup(workdir, requirements=requirements), pulumi_cli, *login]
     jobs: dict[str, Any] = {
         "review": {
             "name": "validate, plan, check, diff (offline)",
@@ -205,14 +217,16 @@ def gitlab_pipeline(
     cloud: str,
     workdir: str = ".",
     policy_config: str | None = None,
+    requirements: bool = True,
 ) -> dict[str, Any]:
-    """The GitLab CI pipeline for the stack file ``spec``."""
+    """The GitLab CI pipeline for the stack file ``spec`` (``requirements``: as for
+    :func:`github_workflow`)."""
     group = f"clusterforge-{name}-{stack}"
     cd = [] if workdir in ("", ".") else [f"cd {_quote(workdir)}"]
     config = f" --config {_quote(policy_config)}" if policy_config else ""
     # The engine gets the same policy config as the offline check (preview/up --policy-config).
     engine_config = f" --policy-config {_quote(policy_config)}" if policy_config else ""
-    install = [*cd, INSTALL]
+    install = [*cd, install_script(requirements)]
     mr = '$CI_PIPELINE_SOURCE == "merge_request_event"'
     creds, login, id_tokens = profile(cloud).hook("gitlab_login")()
     pulumi = 'curl -fsSL https://get.pulumi.com | sh && export PATH="$HOME/.pulumi/bin:$PATH"'
@@ -289,8 +303,10 @@ def pipeline_files(
     region: str | None = None,
     workdir: str = ".",
     policy_config: str | None = None,
+    requirements: bool = True,
 ) -> dict[str, str]:
-    """Relative path (from the repository root) → text of the pipeline ``kind`` (github, gitlab)."""
+    """Relative path (from the repository root) → text of the pipeline ``kind`` (github, gitlab);
+    ``requirements``: whether the jobs install ``workdir``'s requirements.txt."""
     header = (
         f"# clusterforge pipeline for {spec} (stack {stack}), written by `clusterforge ci {kind}`.\n"
         "# Deploy jobs run when the repository variables below are set; see docs/workflow.md.\n"
@@ -303,7 +319,7 @@ def pipeline_files(
             + "\n"
         )  # fmt: skip
         workflow = github_workflow(spec, name=name, stack=stack, cloud=cloud, region=region, workdir=workdir,
-                                   policy_config=policy_config)  # fmt: skip
+                                   policy_config=policy_config, requirements=requirements)  # fmt: skip
         return {f"{GITHUB_WORKFLOW_DIR}/clusterforge-{name}-{stack}.yml": dump(workflow, header)}
     if kind == "gitlab":
         header += (
@@ -313,6 +329,6 @@ def pipeline_files(
             + "\n"
         )  # fmt: skip
         pipeline = gitlab_pipeline(spec, name=name, stack=stack, cloud=cloud, workdir=workdir,
-                                   policy_config=policy_config)  # fmt: skip
+                                   policy_config=policy_config, requirements=requirements)  # fmt: skip
         return {GITLAB_FILE: dump(pipeline, header)}
     raise ValueError(f"unknown CI kind {kind!r}")

@@ -51,19 +51,21 @@ def _key(manifest: dict[str, Any]) -> str:
     return "-".join(p for p in parts if p)
 
 
-def secret_values(values: Any) -> Any:
-    """Chart values with every secret (under a secret key such as ``adminPassword``, or the
-    ``value`` of an EnvVar named ``HF_TOKEN``; the one rule in :mod:`clusterforge.secrets`) wrapped as a Pulumi secret: encrypted in the state, and
-    ``[secret]`` in every plan and preview."""
+def secret_values(values: Any, parent: str | None = None) -> Any:
+    """Chart values with every secret (under a secret key such as ``adminPassword``, an
+    Alertmanager secret field such as ``routing_key`` under ``pagerduty_configs``, or the
+    ``value`` of an EnvVar named ``HF_TOKEN``; the one rule in :mod:`clusterforge.secrets`)
+    wrapped as a Pulumi secret: encrypted in the state, and ``[secret]`` in every plan and
+    preview. ``parent`` is the key that holds ``values`` (a list passes its key on)."""
     if isinstance(values, dict):
         return {
             key: pulumi.Output.secret(value)
-            if is_secret_entry(values, key)
-            else secret_values(value)
+            if is_secret_entry(values, key, parent)
+            else secret_values(value, str(key))
             for key, value in values.items()
         }
     if isinstance(values, list):
-        return [secret_values(item) for item in values]
+        return [secret_values(item, parent) for item in values]
     return values
 
 

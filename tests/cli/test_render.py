@@ -332,6 +332,33 @@ def test_secret_values_never_reach_the_files() -> None:
             )
 
 
+def test_alertmanager_credentials_become_secrets_not_files() -> None:
+    slack, routing = "https://hooks.slack.com/services/T0/B0/PLANTEDX", "PDKEY-PLANTED"
+    config = {
+        "global": {"slack_api_url": slack},
+        "receivers": [{"name": "x", "pagerduty_configs": [{"routing_key": routing}]}],
+    }
+    cluster = cluster_from(
+        {
+            "addons": [
+                {"name": "kube-prometheus-stack", "values": {"alertmanager": {"config": config}}}
+            ]
+        }
+    )
+    resolved, _ = validate(cluster)
+    result = render(resolved, "plain", plan_offline(resolved))
+    for path, content in result.files.items():
+        assert slack not in content and routing not in content, path
+    assert sorted(s.path for s in result.secrets) == [
+        "alertmanager.config.global.slack_api_url",
+        "alertmanager.config.receivers[0].pagerduty_configs[0].routing_key",
+    ]
+    assert (
+        "--set-file alertmanager.config.global.slack_api_url=<(kubectl get secret"
+        in (result.files["install.sh"])
+    )
+
+
 def test_a_literal_env_secret_is_refused_not_rendered() -> None:
     cluster = cluster_from(
         {

@@ -161,3 +161,31 @@ def test_operator_objects_match_the_crd(tmp_path: Path) -> None:
             kubernetes_validate.validate(other, "1.33.0", strict=True)
     missing = CliRunner().invoke(cli, ["ci", "operator", str(spec), "--root", str(tmp_path / "x")])
     assert missing.exit_code == 2
+
+
+@pytest.mark.parametrize("kind", ["github", "gitlab"])
+def test_the_jobs_install_requirements_txt_only_when_the_stack_has_one(
+    tmp_path: Path, kind: str
+) -> None:
+    stack_dir = tmp_path / "infra"
+    stack_dir.mkdir()
+    spec = stack_dir / "cluster.yaml"
+    spec.write_text(
+        (Path(__file__).resolve().parents[2] / "examples/aws-trainium.yaml").read_text()
+    )
+    args = ["ci", kind, str(spec), "--root", str(tmp_path), "--force"]
+
+    def installs() -> set[str]:
+        [written] = [p for p in tmp_path.rglob("*.yml") if p.is_file()]
+        text = written.read_text()
+        return {line.strip() for line in text.splitlines() if "pip install" in line}
+
+    bare = CliRunner().invoke(cli, args)
+    assert bare.exit_code == 0, bare.output
+    assert installs() == {'python -m pip install "$CLUSTERFORGE_PACKAGE"'}
+    assert f"note: {stack_dir} has no requirements.txt" in bare.stderr
+    (stack_dir / "requirements.txt").write_text("boto3\n")
+    pinned = CliRunner().invoke(cli, args)
+    assert pinned.exit_code == 0, pinned.output
+    assert installs() == {'python -m pip install "$CLUSTERFORGE_PACKAGE" -r requirements.txt'}
+    assert "note:" not in pinned.stderr
