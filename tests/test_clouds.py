@@ -7,7 +7,7 @@ import typing
 import pytest
 
 from clusterforge.clouds import names, profile
-from clusterforge.spec.models import Cloud
+from clusterforge.spec.models import Cloud, Cluster
 
 
 def test_every_cloud_of_the_spec_has_a_profile() -> None:
@@ -120,3 +120,21 @@ def test_each_profile_names_every_hook_and_each_takes_what_its_caller_passes(clo
         hook = cloud_profile.hook(name)
         assert hook.__name__ == function
         assert tuple(inspect.signature(hook).parameters) == parameters, name
+
+
+@pytest.mark.parametrize(("nat", "gateways"), [("per_zone", 3), ("single", 1)])
+def test_nat_gateways_priced_are_the_ones_the_network_builds(nat: str, gateways: int) -> None:
+    from clusterforge.catalog.resolve import resolve
+    from clusterforge.cost import estimate
+
+    zones = ["us-east-1a", "us-east-1b", "us-east-1c", "us-east-1d"]  # NET002: at most 3 built
+    spec = Cluster(
+        name="demo",
+        cloud="aws",
+        region="us-east-1",
+        zone="us-east-1a",
+        network={"zones": zones, "nat": nat},
+        node_pools=[{"name": "cpu", "instance_type": "m7i.2xlarge", "nodes": 1}],
+    )
+    (item,) = [i for i in estimate(resolve(spec)).items if i.name == "NAT gateway"]
+    assert item.quantity == gateways

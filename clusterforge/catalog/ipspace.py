@@ -11,10 +11,11 @@ The facts are in ``data/aws/services.json`` (``network``), each with its source:
   keeps one spare interface (``WARM_ENI_TARGET=1``). With ``ENABLE_PREFIX_DELEGATION`` it assigns
   /28 prefixes (16 addresses) to the interface slots instead and keeps ``WARM_PREFIX_TARGET``
   (default 1) spare prefixes. ``WARM_IP_TARGET`` / ``MINIMUM_IP_TARGET`` replace both warm targets.
-- The node's max pods: EKS's table (misc/eni-max-pods.txt) is ``interfaces of card 0 x
-  (addresses per interface - 1) + 2``; the ``+ 2`` are the host-network pods (aws-node,
-  kube-proxy) that take no pod address. With prefix delegation EKS's default max pods is 110
-  (EKS User Guide, "Assign more IP addresses to Amazon EKS nodes with prefixes").
+- The node's max pods (:func:`max_pods`): EKS's table (misc/eni-max-pods.txt) is ``interfaces
+  of card 0 x (addresses per interface - 1) + 2``; the ``+ 2`` are the host-network pods
+  (aws-node, kube-proxy) that take no pod address. With prefix delegation each slot counts a /28
+  prefix of 16. A managed node group (clusterforge sets no AMI id) caps it by the type's vCPUs:
+  110, or 250 over 30 vCPUs (``vpc_cni.max_pods_cap``, with its sources).
 - EFA: an ``efa`` interface takes one address, an ``efa-only`` interface none (EC2 User Guide,
   "Create and attach an EFA"); an EFA interface on card 0 takes a slot the CNI cannot use.
 
@@ -153,6 +154,19 @@ def usable_ips(cidr: str, facts: dict[str, Any]) -> int:
     return max(0, ipaddress.ip_network(cidr, strict=False).num_addresses - reserved)
 
 
+def max_pods(offering: Offering, prefix_delegation: bool, facts: dict[str, Any]) -> int:
+    """The max pods EKS gives a node of ``offering`` in a managed node group: card 0's
+    interfaces x their address slots (x 16 with prefix delegation) + the host-network pods, at
+    most the cap for the type's vCPUs (services.json ``network.vpc_cni.max_pods_cap``)."""
+    cni_facts = facts["vpc_cni"]
+    slots = offering.primary_card_interfaces * max(0, offering.ipv4_per_interface - 1)
+    if prefix_delegation:
+        slots *= int(cni_facts["prefix_size"])
+    cap = cni_facts["max_pods_cap"]
+    ceiling = cap["over"] if offering.vcpus > int(cap["over_vcpus"]) else cap["at_most_vcpus"]
+    return min(slots + int(cni_facts["host_network_pods"]), int(ceiling))
+
+
 def node_ips(
     offering: Offering,
     layout: tuple[NetworkInterface, ...],
@@ -171,10 +185,10 @@ def node_ips(
     taken = sum(1 for n in layout if n.is_efa and n.network_card_index == 0 and n.device_index > 0)
     interfaces = max(1, card0 - taken)
     slots = per_interface - 1  # the first address of an interface is its own
+    pods = max_pods(offering, cni.prefix_delegation, facts)
     if cni.prefix_delegation:
-        max_pods = int(cni_facts["prefix_delegation_max_pods"])
-        pod_ips = max(0, max_pods - host_pods)
         prefix = int(cni_facts["prefix_size"])
+        pod_ips = min(max(0, pods - host_pods), interfaces * slots * prefix)
         if cni.warm_ip_target is not None or cni.minimum_ip_target is not None:
             wanted = max(pod_ips + (cni.warm_ip_target or 0), cni.minimum_ip_target or 0)
             prefixes = math.ceil(wanted / prefix)
@@ -186,8 +200,7 @@ def node_ips(
         used = min(interfaces, max(1, math.ceil(prefixes / slots)))
         cni_ips = prefixes * prefix + used
     else:
-        max_pods = card0 * slots + host_pods
-        pod_ips = min(max_pods - host_pods, interfaces * slots)
+        pod_ips = min(max(0, pods - host_pods), interfaces * slots)
         if cni.warm_ip_target is not None or cni.minimum_ip_target is not None:
             wanted = max(pod_ips + (cni.warm_ip_target or 0), cni.minimum_ip_target or 0)
             wanted = min(wanted, interfaces * slots)
@@ -202,7 +215,7 @@ def node_ips(
         for n in layout
         if n.interface_type == "efa" and (n.network_card_index, n.device_index) != (0, 0)
     )
-    return NodeIps(max_pods, pod_ips, interfaces, cni_ips, efa_ips)
+    return NodeIps(pods, pod_ips, interfaces, cni_ips, efa_ips)
 
 
 @dataclass(frozen=True)

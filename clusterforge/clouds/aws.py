@@ -11,6 +11,7 @@ import datetime as dt
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from clusterforge.catalog.ipspace import vpc_zones
 from clusterforge.clouds import default_region
 from clusterforge.cost import CostItem, storage_item
 
@@ -56,8 +57,8 @@ def service_costs(resolved: ResolvedCluster, today: dt.date | None) -> list[Cost
             )
         )
     nat_rate = services.get("nat_gateway_usd_per_hour", {}).get(region or "")
-    zones = len(spec.network.zones or []) or 3
-    count = zones if spec.network.nat == "per_zone" else 1
+    # One per zone the network builds (the network component's own choice of zones).
+    count = len(vpc_zones(resolved)) if spec.network.nat == "per_zone" else 1
     items.append(
         CostItem(
             "NAT gateway",

@@ -26,7 +26,8 @@ cluster = Cluster(
         version="1.35", admins=["arn:aws:iam::111122223333:role/platform-admin"]
     ),
     # p5's card 0 carries an efa-only interface, leaving the VPC CNI one card-0 interface: /28
-    # prefixes give its pods the addresses the AMI's 100 max pods need (AWS010, docs/aws-ip-space.md).
+    # prefixes give its pods the addresses for the 250 max pods EKS then admits (AWS010,
+    # docs/aws-ip-space.md).
     network=NetworkConfig(vpc_cni={"prefix_delegation": True}),
     tags={"team": "research", "cost-center": "ml-42"},
     node_pools=[

@@ -4,6 +4,7 @@ misc/eni-max-pods.txt: m5.large 29, p5.48xlarge 100, p5en.48xlarge 198, p6-b300.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any
 
@@ -14,6 +15,7 @@ from clusterforge.catalog.efa import NetworkInterface, efa_layout
 from clusterforge.catalog.ipspace import (
     MAX_ZONES,
     CniSettings,
+    max_pods,
     node_ips,
     nodes_in_zone,
     usable_ips,
@@ -60,10 +62,34 @@ def test_efa_interfaces_take_an_address_each_efa_only_none() -> None:
 def test_prefix_delegation_counts_whole_prefixes_and_the_warm_one() -> None:
     b300 = CATALOG.offerings["p6-b300.48xlarge"]
     ips = node_ips(b300, efa_layout(b300), CniSettings(prefix_delegation=True), FACTS)
-    # 110 max pods - 2 host-network = 108 addresses: 7 prefixes + 1 warm, on one interface.
-    assert ips is not None and (ips.max_pods, ips.cni_ips) == (110, 8 * 16 + 1)
+    # 250 max pods - 2 host-network = 248 addresses: 16 prefixes + 1 warm, on one interface.
+    assert ips is not None and (ips.max_pods, ips.cni_ips) == (250, 17 * 16 + 1)
     spare = CniSettings(prefix_delegation=True, warm_prefix_target=0)
-    assert node_ips(b300, (), spare, FACTS).cni_ips == 7 * 16 + 1  # type: ignore[union-attr]
+    assert node_ips(b300, (), spare, FACTS).cni_ips == 16 * 16 + 1  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("instance_type", "secondary_ips", "prefixes"),
+    [
+        ("m5.large", 29, 110),  # 2 vCPUs: 3 x 9 x 16 + 2 = 434 with prefixes, capped at 110
+        ("c7i.4xlarge", 110, 110),  # 16 vCPUs: the table's 234 is capped at 110 too
+        ("c7i.8xlarge", 234, 250),  # 32 vCPUs: over 30, the cap is 250
+        ("p5.48xlarge", 100, 250),
+        ("trn1.32xlarge", 247, 250),
+    ],
+)
+def test_max_pods_are_capped_by_the_types_vcpus(
+    instance_type: str, secondary_ips: int, prefixes: int
+) -> None:
+    offering = CATALOG.offerings[instance_type]
+    assert max_pods(offering, False, FACTS) == secondary_ips
+    assert max_pods(offering, True, FACTS) == prefixes
+
+
+def test_exactly_30_vcpus_take_the_lower_cap_as_the_calculator_script() -> None:
+    c7i = CATALOG.offerings["c7i.8xlarge"]
+    assert max_pods(dataclasses.replace(c7i, vcpus=30), True, FACTS) == 110
+    assert max_pods(dataclasses.replace(c7i, vcpus=31), True, FACTS) == 250
 
 
 def test_warm_ip_targets_replace_the_warm_interface() -> None:

@@ -183,15 +183,43 @@ CASES = [
         ERROR,
         "network.cidr",
         "90 nodes x 200 (198 max pods",
-        "prefix_delegation: true needs 11,739 here (max pods 110 per node, in /28 prefixes of 16)",
     ),
-    good(
+    # Over 30 vCPUs a managed node group admits 250 pods with prefix delegation: 248 pod
+    # addresses in 16 prefixes + 1 warm + the interface's own = 273 per node.
+    bad(
         "AWS007",
         "b300-prefix-delegation",
         {
             "network": {"vpc_cni": {"prefix_delegation": True}},
             **h100(instance_type="p6-b300.48xlarge", nodes=90),
         },
+        ERROR,
+        "network.cidr",
+        "90 nodes x 273 (250 max pods",
+    ),
+    good(
+        "AWS007",
+        "b300-prefix-delegation-fits",
+        {
+            "network": {"vpc_cni": {"prefix_delegation": True}},
+            **h100(instance_type="p6-b300.48xlarge", nodes=59),
+        },
+    ),
+    # At most 30 vCPUs the cap is 110 in both modes: c7i.4xlarge (16 vCPUs, 8 interfaces of 30)
+    # holds 5 interfaces (150) for 108 pod addresses, prefix delegation 8 prefixes + 1 (129).
+    bad(
+        "AWS007",
+        "c7i-secondary-ips",
+        {"network": {"cidr": "10.0.0.0/20"}, **h100(instance_type="c7i.4xlarge", nodes=7)},
+        ERROR,
+        "network.cidr",
+        "7 nodes x 150 (110 max pods",
+        "prefix_delegation: true needs 1,032 here (max pods 110 per node, in /28 prefixes of 16)",
+    ),
+    good(
+        "AWS007",
+        "c7i-fits",
+        {"network": {"cidr": "10.0.0.0/20"}, **h100(instance_type="c7i.4xlarge", nodes=6)},
     ),
     # AWS008: warm targets the CNI reads together.
     good("AWS008", "defaults", {}),
@@ -238,8 +266,8 @@ CASES += [
         "node_pools[1].fabric",
         "p5.48xlarge: the EKS AMI admits 100 pods per node",
         "1 card-0 interface(s) and 49 pod addresses (secondary IPs); pods beyond 51",
-        "prefix_delegation: true (/28 prefixes of 16 per interface slot: 108 pod addresses for "
-        "110 max pods)",
+        "prefix_delegation: true (/28 prefixes of 16 per interface slot: 248 pod addresses for "
+        "250 max pods)",
         "at most 49 pod-network pods per node",
     ),
     # AWS009: the EFA DRA driver on Kubernetes 1.34+, with EFA pools to serve.

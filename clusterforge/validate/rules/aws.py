@@ -242,15 +242,14 @@ def ip_space(ctx: Context) -> Iterator[Finding]:
             )
         if not cni.prefix_delegation:
             pd = CniSettings(prefix_delegation=True)
-            with_pd = sum(
-                d.nodes * (node_ips(d.offering, d.layout, pd, facts) or d.per_node).total
-                for d in pools
-            )
+            pd_nodes = [(d, node_ips(d.offering, d.layout, pd, facts) or d.per_node) for d in pools]
+            with_pd = sum(d.nodes * ips.total for d, ips in pd_nodes)
             if with_pd < need:
                 cni_facts = facts["vpc_cni"]
+                pods = " or ".join(str(n) for n in sorted({ips.max_pods for _, ips in pd_nodes}))
                 fixes.append(
                     f"network.vpc_cni.prefix_delegation: true needs {with_pd:,} here (max pods "
-                    f"{cni_facts['prefix_delegation_max_pods']} per node, in "
+                    f"{pods} per node, in "
                     f"/{cni_facts['prefix_length']} prefixes of {cni_facts['prefix_size']})"
                 )
         fixes.append("fewer max nodes in this zone, or spread the pools over more zones")
@@ -274,8 +273,9 @@ def pod_density(ctx: Context) -> Iterator[Finding]:
     counts it: nodeadm's CalcMaxPods is card 0's MaximumNetworkInterfaces x (addresses per
     interface - 1) + 2, with no regard to efa-only interfaces (awslabs/amazon-eks-ami @81fec2e8,
     nodeadm/internal/kubelet/eni_max_pods.go and internal/util/ec2.go; the same figures as the VPC
-    CNI's misc/eni-max-pods.txt; checked 2026-12-03). Pods beyond the addresses the CNI has stay
-    in ContainerCreating (catalog/ipspace.py). A user's kubelet maxPods overrides the AMI's."""
+    CNI's misc/eni-max-pods.txt; checked 2026-12-03), which a managed node group caps at 110, or
+    250 over 30 vCPUs (catalog/ipspace.py ``max_pods``). Pods beyond the addresses the CNI has
+    stay in ContainerCreating. A user's kubelet maxPods overrides the AMI's."""
     facts = ctx.catalog.extra.get("network") if ctx.catalog else None
     if not facts:
         return
