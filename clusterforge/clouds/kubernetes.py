@@ -10,6 +10,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+#: The shell line that writes the ``KUBECONFIG_DATA`` secret to ~/.kube/config, readable by its
+#: owner only (mode 600: no other user of the runner reads the cluster's credentials). The GitHub
+#: step and the GitLab script run this one line.
+WRITE_KUBECONFIG = (
+    'mkdir -p ~/.kube && printf "%s" "$KUBECONFIG_DATA" > ~/.kube/config'
+    " && chmod 600 ~/.kube/config"
+)
+
 
 def github_login(
     region: str, step: Callable[..., dict[str, Any]]
@@ -18,15 +26,11 @@ def github_login(
     ``KUBECONFIG`` secret to ~/.kube/config (``region`` and ``step`` are unused)."""
     return "vars.CLUSTERFORGE_DEPLOY == 'true'", [
         {"name": "kubeconfig", "env": {"KUBECONFIG_DATA": "${{ secrets.KUBECONFIG }}"},
-         "run": 'mkdir -p ~/.kube && printf "%s" "$KUBECONFIG_DATA" > ~/.kube/config && chmod 600 ~/.kube/config'},
+         "run": WRITE_KUBECONFIG},
     ]  # fmt: skip
 
 
 def gitlab_login() -> tuple[str, list[str], dict[str, Any]]:
     """The GitLab rule variable that says a kubeconfig is configured, and the line that writes
     it to ~/.kube/config (no OIDC token is needed)."""
-    return (
-        "$KUBECONFIG_DATA",
-        ['mkdir -p ~/.kube && printf "%s" "$KUBECONFIG_DATA" > ~/.kube/config'],
-        {},
-    )
+    return "$KUBECONFIG_DATA", [WRITE_KUBECONFIG], {}
