@@ -11,40 +11,11 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from clusterforge.catalog.prices import HOURS_PER_MONTH, CostItem, round_usd
 from clusterforge.catalog.resolve import ResolvedCluster, ResolvedPool
 from clusterforge.clouds import profile
 
-HOURS_PER_MONTH = 730
-
-
-@dataclass
-class CostItem:
-    name: str
-    kind: str
-    quantity: float
-    unit: str
-    unit_usd: float | None
-    hourly_usd: float | None
-    note: str = ""
-    max_hourly_usd: float | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        data = {
-            "name": self.name,
-            "kind": self.kind,
-            "quantity": self.quantity,
-            "unit": self.unit,
-            "unit_usd": self.unit_usd,
-            "hourly_usd": _round(self.hourly_usd),
-            "monthly_usd": _round(self.hourly_usd * HOURS_PER_MONTH)
-            if self.hourly_usd is not None
-            else None,
-        }
-        if self.max_hourly_usd is not None:
-            data["max_hourly_usd"] = _round(self.max_hourly_usd)
-        if self.note:
-            data["note"] = self.note
-        return data
+__all__ = ["HOURS_PER_MONTH", "CostEstimate", "CostItem", "estimate"]
 
 
 @dataclass
@@ -68,15 +39,11 @@ class CostEstimate:
         return {
             "currency": "USD",
             "region": self.region,
-            "hourly_usd": _round(self.hourly_usd),
-            "monthly_usd": _round(self.monthly_usd),
+            "hourly_usd": round_usd(self.hourly_usd),
+            "monthly_usd": round_usd(self.monthly_usd),
             "complete": not self.missing,
             "items": [i.to_dict() for i in self.items],
         }
-
-
-def _round(value: float | None) -> float | None:
-    return round(value, 4) if value is not None else None
 
 
 def estimate(resolved: ResolvedCluster, today: dt.date | None = None) -> CostEstimate:
@@ -91,8 +58,11 @@ def estimate(resolved: ResolvedCluster, today: dt.date | None = None) -> CostEst
         item = _pool_item(pool, region)
         if item is not None:
             result.items.append(item)
-    # The cloud's managed services (control plane, NAT, file systems): its profile's hook.
-    result.items += profile(spec.cloud).hook("service_costs")(resolved, today)
+    # The cloud's managed services (control plane, NAT, file systems): its profile's hook, if it
+    # names one (none: the cloud has no managed service clusterforge prices).
+    service_costs = profile(spec.cloud).optional_hook("service_costs")
+    if service_costs is not None:
+        result.items += service_costs(resolved, catalog, today)
     return result
 
 
@@ -140,22 +110,4 @@ def _pool_item(pool: ResolvedPool, region: str | None) -> CostItem | None:
         hourly_usd=hourly,
         note="; ".join(notes),
         max_hourly_usd=top,
-    )
-
-
-def storage_item(
-    name: str, capacity_gib: int, key: str, per_gib_month: float | None, region: str | None
-) -> CostItem:
-    """A file system's cost item: ``capacity_gib`` at ``per_gib_month`` (None: not priced)."""
-    hourly = per_gib_month * capacity_gib / HOURS_PER_MONTH if per_gib_month is not None else None
-    return CostItem(
-        name,
-        "storage",
-        capacity_gib,
-        f"GiB-month {key}".strip(),
-        per_gib_month,
-        hourly,
-        ""
-        if per_gib_month is not None
-        else f"no {name.split(' ')[0]} {key} price (USD per GiB-month) for {region} in the catalog",
     )

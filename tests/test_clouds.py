@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
+import importlib
 import typing
+from pathlib import Path
 
 import pytest
 
-from clusterforge.clouds import names, profile
+from clusterforge.clouds import HOOKS, OPTIONAL_HOOKS, CloudProfile, names, profile
 from clusterforge.spec.models import Cloud, Cluster
 
 
@@ -104,22 +107,72 @@ def test_the_cli_offers_the_clouds_of_the_profiles() -> None:
     assert tuple(option.type.choices) == cluster_clouds()
 
 
-@pytest.mark.parametrize("cloud", names())
-def test_each_profile_names_every_hook_and_each_takes_what_its_caller_passes(cloud: str) -> None:
-    """A profile without a hook, or one naming a function that is not there or takes other
-    parameters, fails here rather than in `verify`, `ci` or a plan's cost table."""
+def _hook_problems(cloud_profile: CloudProfile) -> list[str]:
+    """What is wrong with a profile's hooks: a required one left out, one no caller asks for, one
+    outside the cloud's own module, or a function that is not there or takes other parameters."""
     import inspect
 
-    from clusterforge.clouds import HOOKS
+    problems = [f"{name}: required" for name in HOOKS if name not in cloud_profile.hooks]
+    for name, target in cloud_profile.hooks.items():
+        parameters = HOOKS.get(name, OPTIONAL_HOOKS.get(name))
+        module, _, function = target.partition(":")
+        if parameters is None:
+            problems.append(f"{name}: no such hook")
+        elif module != f"clusterforge.clouds.{cloud_profile.name}":
+            problems.append(f"{name}: not in the cloud's own module")
+        elif not callable(hook := getattr(importlib.import_module(module), function, None)):
+            problems.append(f"{name}: {target} is not there")
+        elif tuple(inspect.signature(hook).parameters) != parameters:
+            problems.append(f"{name}: takes {tuple(inspect.signature(hook).parameters)}")
+    return problems
 
-    cloud_profile = profile(cloud)
-    assert set(cloud_profile.hooks) == set(HOOKS)
-    for name, parameters in HOOKS.items():
-        module, _, function = cloud_profile.hooks[name].partition(":")
-        assert module == f"clusterforge.clouds.{cloud}", "a cloud's hooks live in its own module"
-        hook = cloud_profile.hook(name)
-        assert hook.__name__ == function
-        assert tuple(inspect.signature(hook).parameters) == parameters, name
+
+@pytest.mark.parametrize("cloud", names())
+def test_each_profile_names_every_hook_and_each_takes_what_its_caller_passes(cloud: str) -> None:
+    """A profile's hooks are checked here rather than failing in `verify`, `ci` or a plan's cost
+    table. An optional hook may be left out (its caller's default holds)."""
+    assert _hook_problems(profile(cloud)) == []
+
+
+def test_the_hook_check_sees_a_missing_function_and_other_parameters() -> None:
+    aws = profile("aws")
+    hooks = {**aws.hooks, "credentials_command": "clusterforge.clouds.aws:no_such_function"}
+    assert _hook_problems(dataclasses.replace(aws, hooks=hooks)) == [
+        "credentials_command: clusterforge.clouds.aws:no_such_function is not there"
+    ]
+    hooks = {**aws.hooks, "service_costs": "clusterforge.clouds.aws:github_login"}
+    assert _hook_problems(dataclasses.replace(aws, hooks=hooks)) == [
+        "service_costs: takes ('region', 'step')"
+    ]
+    hooks = {k: v for k, v in aws.hooks.items() if k != "gitlab_login"}
+    assert _hook_problems(dataclasses.replace(aws, hooks={**hooks, "login": "x:y"})) == [
+        "gitlab_login: required",
+        "login: no such hook",
+    ]
+
+
+def test_a_hook_a_profile_leaves_out_is_its_callers_default() -> None:
+    """An existing cluster names no credentials command and no service prices: verify asks for
+    --kubeconfig and the estimate has only what the node pools cost (nothing here)."""
+    from clusterforge.catalog.resolve import resolve
+    from clusterforge.cost import estimate
+    from clusterforge.spec.loader import load_stack
+    from clusterforge.verify.access import credentials_command
+
+    assert profile("kubernetes").optional_hook("service_costs") is None
+    cluster = load_stack(Path(__file__).parent.parent / "examples" / "byo-infiniband.yaml").cluster
+    assert cluster is not None
+    resolved = resolve(cluster)
+    assert credentials_command(resolved) is None
+    assert estimate(resolved).items == []
+
+
+def test_a_stack_without_a_region_is_planned_in_its_clouds_default() -> None:
+    from clusterforge.clouds import region_of
+
+    assert region_of("gcp", "europe-west4") == "europe-west4"
+    assert region_of("gcp", None) == profile("gcp").default_region
+    assert region_of("kubernetes", None) == profile("aws").default_region  # no regions of its own
 
 
 @pytest.mark.parametrize(("nat", "gateways"), [("per_zone", 3), ("single", 1)])

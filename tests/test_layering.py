@@ -6,6 +6,10 @@ Every import counts, the lazy ones inside functions included — a lazy import i
 dependency, only a later one. Imports under ``if TYPE_CHECKING:`` are types, not run-time edges.
 A module importing its own parent package (``from clusterforge.validate.rules import _util``) is
 how Python reaches a sibling and no cycle.
+
+A cloud hook is an import too: a module calling ``profile(...).hook("name")`` (or
+``optional_hook``) imports, through importlib, every module ``clouds.json`` names for that hook,
+and the graph has those edges — an importlib hook cannot hide an upward import or a cycle.
 """
 
 from __future__ import annotations
@@ -35,10 +39,11 @@ LEVEL = {
     "clusterforge.findings": 0,
     "clusterforge.secrets": 0,
     "clusterforge.clouds": 0,
-    # Each cloud's hooks (clouds/<cloud>.py: credentials command, service prices, CI login), beside
-    # its modules folder. Nothing imports them: the profile names them and its callers (cost,
-    # verify, workflow) reach them through CloudProfile.hook, as modules.build its top component.
-    "clusterforge.clouds.<cloud>": 4,
+    # Each cloud's hooks (clouds/<cloud>.py: credentials command, service prices, CI login). The
+    # profile names them and its callers (cost, verify, workflow) reach them through
+    # CloudProfile.hook, an import of each named module (HOOK_CALLS): at cost's level, importing
+    # only the catalog layer and the profiles.
+    "clusterforge.clouds.<cloud>": 3,
     "clusterforge.generated": 0,  # reading and regenerating the prebuilt files
     "clusterforge.ruleindex": 0,  # the generated index of rule ids and titles (data, read-only)
     "clusterforge.plainbox": 0,  # rich's uncoloured text layout without rich's console
@@ -116,8 +121,38 @@ def import_graph(packages: dict[str, Path]) -> dict[str, set[str]]:
     return {k: set(v) for k, v in json.loads(done.stdout).items()}
 
 
+#: The methods of CloudProfile that import the module a hook's name points at.
+HOOK_CALLS = ("hook", "optional_hook")
+
+
+def hook_targets(clouds_json: Path) -> dict[str, set[str]]:
+    """Hook name → the modules the cloud profiles name for it (``clouds.json`` ``hooks``)."""
+    targets: dict[str, set[str]] = {}
+    for name, entry in json.loads(clouds_json.read_text(encoding="utf-8")).items():
+        if name.startswith("_"):
+            continue
+        for hook, target in entry["hooks"].items():
+            targets.setdefault(hook, set()).add(target.partition(":")[0])
+    return targets
+
+
+def _hooks_called(tree: ast.AST) -> Iterator[str]:
+    """The hook names ``tree`` asks a profile for (``.hook("service_costs")``)."""
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in HOOK_CALLS
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+            and isinstance(node.args[0].value, str)
+        ):
+            yield node.args[0].value
+
+
 def import_graph_here(packages: dict[str, Path]) -> dict[str, set[str]]:
-    """Module → the modules of ``packages`` it imports (run time, own ancestors left out)."""
+    """Module → the modules of ``packages`` it imports (run time, own ancestors left out), the
+    cloud hooks it calls included."""
     sources: dict[str, tuple[Path, bool]] = {}
     for name, folder in packages.items():
         for path in folder.rglob("*.py"):
@@ -125,12 +160,15 @@ def import_graph_here(packages: dict[str, Path]) -> dict[str, set[str]]:
             is_package = parts[-1] == "__init__"
             module = ".".join([name, *parts[:-1]] if is_package else [name, *parts])
             sources[module] = (path, is_package)
+    clouds_json = packages.get("clusterforge", ROOT / "-") / "catalog/data/common/clouds.json"
+    hooks = hook_targets(clouds_json) if clouds_json.is_file() else {}
     graph: dict[str, set[str]] = {}
     for module, (path, is_package) in sources.items():
         tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+        called = {t for name in _hooks_called(tree) for t in hooks.get(name, ())}
         graph[module] = {
             target
-            for target in _imports(tree, module, is_package)
+            for target in (*_imports(tree, module, is_package), *called)
             if target in sources
             and target != module
             and not module.startswith(target + ".")  # its own parent package
@@ -240,6 +278,16 @@ def test_no_import_cycles(graph: dict[str, set[str]]) -> None:
         module: {t for t in targets if (module, t) not in shim} for module, targets in graph.items()
     }
     assert cycles(without_shim) == []
+
+
+def test_a_hook_is_an_import_by_its_caller(graph: dict[str, set[str]]) -> None:
+    """cost, verify and the CI pipelines reach the hooks through importlib; the graph counts the
+    modules clouds.json names as their imports (so the level and cycle tests see them)."""
+    named = hook_targets(PACKAGES["clusterforge"] / "catalog/data/common/clouds.json")
+    assert named["service_costs"] <= graph["clusterforge.cost"]
+    assert named["credentials_command"] <= graph["clusterforge.verify.access"]
+    assert named["github_login"] | named["gitlab_login"] <= graph["clusterforge.workflow.ci"]
+    assert "clusterforge.clouds.kubernetes" not in graph["clusterforge.cost"]  # names none
 
 
 def test_the_catalog_resolver_and_add_ons_are_no_circle(graph: dict[str, set[str]]) -> None:

@@ -97,9 +97,9 @@ class CloudCatalog:
             and o.accelerator == canonical
             and (count is None or o.accelerator_count == count)
         ]
-        from clusterforge.clouds import default_region
+        from clusterforge.clouds import region_of
 
-        where = region or default_region(self.cloud)
+        where = region_of(self.cloud, region)
         return sorted(matches, key=lambda o: _preference(o, where, fabric))
 
     def accelerator_counts(self, accelerator: str) -> list[int]:

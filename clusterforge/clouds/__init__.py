@@ -11,8 +11,12 @@ resolve, validation, the engine, the CLI and the report read.
 What is code rather than data (the command that fetches a cluster's credentials, the prices of a
 cloud's managed services, the CI login steps) is a hook: a function in the cloud's own module
 ``clusterforge/clouds/<cloud>.py`` that the profile names as ``module:function`` (as it names
-``module:Class`` of the top component). :data:`HOOKS` lists them; the callers reach them only
-through :meth:`CloudProfile.hook`.
+``module:Class`` of the top component). :data:`HOOKS` lists those every profile names,
+:data:`OPTIONAL_HOOKS` those a profile may leave out (its caller's default then holds); the
+callers reach them only through :meth:`CloudProfile.hook` and :meth:`CloudProfile.optional_hook`.
+A hook module sits at the level of its lowest caller (cost, level 3): it imports the catalog layer
+and this package, never its callers (tests/test_layering.py counts each hook named in clouds.json
+as an import by its caller).
 
 A branch about one cloud's own facts (the AWS reservation-id format, EC2 usage classes, what an
 empty GKE authorized-networks list means) stays in that cloud's rule or catalog module.
@@ -20,7 +24,8 @@ empty GKE authorized-networks list means) stays in that cloud's rule or catalog 
 Adding a cloud: a profile entry in ``clouds.json``, the cloud's name in the spec's ``Cloud``
 literal, its catalog folder under ``catalog/data/<cloud>/``, its ``modules/<cloud>/`` folder
 whose top component the profile names and its hooks module ``clusterforge/clouds/<cloud>.py``
-(README, "Architecture"; tests/test_clouds.py checks that every profile names every hook).
+(README, "Architecture"; tests/test_clouds.py checks that every profile names every required
+hook, and that each hook named exists with its parameters).
 """
 
 from __future__ import annotations
@@ -36,20 +41,29 @@ from typing import Any
 
 #: The hooks every profile names (``module:function``), each with the parameters it takes:
 #:
-#: - ``credentials_command(resolved)``: the cloud CLI command that writes the stack's cluster
-#:   into ~/.kube/config, or None (verify prints it when it cannot read the stack's kubeconfig);
-#: - ``service_costs(resolved, today)``: the cost items of the cloud's managed services (control
-#:   plane, NAT, file systems) beside the node pools (cost.py);
 #: - ``github_login(region, step)``: the GitHub Actions job condition that says credentials are
-#:   configured and the steps that log in (``step(action, name, **with)`` makes a pinned action
-#:   step; workflow/ci.py);
+#:   configured and the steps that log in (``region``: the stack's, :func:`region_of`;
+#:   ``step(action, name, **with)`` makes a pinned action step; workflow/ci.py);
 #: - ``gitlab_login()``: the GitLab rule variable that says credentials are configured, the
 #:   script lines that log in and the job's ``id_tokens`` (workflow/ci.py).
 HOOKS: dict[str, tuple[str, ...]] = {
-    "credentials_command": ("resolved",),
-    "service_costs": ("resolved", "today"),
     "github_login": ("region", "step"),
     "gitlab_login": (),
+}
+
+#: The hooks a profile may leave out, each with its parameters; without one, its caller's
+#: default holds:
+#:
+#: - ``credentials_command(resolved)``: the cloud CLI command that writes the stack's cluster
+#:   into ~/.kube/config (verify prints it when it cannot read the stack's kubeconfig); none:
+#:   verify asks for --kubeconfig (a cluster clusterforge did not create);
+#: - ``service_costs(resolved, catalog, today)``: the cost items of the cloud's managed services
+#:   (control plane, NAT, file systems) beside the node pools, priced from ``catalog`` (the
+#:   cloud's offerings catalog) as of ``today`` (None: the date today; cost.py); none: the
+#:   estimate has the node pools only.
+OPTIONAL_HOOKS: dict[str, tuple[str, ...]] = {
+    "credentials_command": ("resolved",),
+    "service_costs": ("resolved", "catalog", "today"),
 }
 
 
@@ -90,12 +104,20 @@ class CloudProfile:
     #: What the spec's ``network.cidr`` becomes here, in findings (``the VPC``; None: no network
     #: is built).
     network_cidr: str | None
-    #: Hook name (:data:`HOOKS`) → ``module:function`` in the cloud's own module.
+    #: Hook name (:data:`HOOKS`, :data:`OPTIONAL_HOOKS`) → ``module:function`` in the cloud's
+    #: own module.
     hooks: dict[str, str]
 
     def hook(self, name: str) -> Callable[..., Any]:
-        """The function this cloud names for hook ``name`` (imported when first asked for)."""
+        """The function this cloud names for the required hook ``name`` (:data:`HOOKS`; imported
+        when first asked for)."""
         return _hook(self.hooks[name])
+
+    def optional_hook(self, name: str) -> Callable[..., Any] | None:
+        """The function this cloud names for the optional hook ``name`` (:data:`OPTIONAL_HOOKS`),
+        or None when the profile leaves it out (the caller's default holds)."""
+        target = self.hooks.get(name)
+        return _hook(target) if target is not None else None
 
     def example_zone(self, region: str) -> str:
         """A zone of ``region``, for hints (``us-east-1a``, ``us-central1-a``)."""
@@ -159,6 +181,12 @@ def default_region(cloud: str) -> str:
     """The region a stack of ``cloud`` without one is planned in (clouds.json). A cloud with no
     regions of its own (an existing cluster) plans its few cloud-shaped values as AWS does."""
     return profile(cloud).default_region or profile("aws").default_region or ""
+
+
+def region_of(cloud: str, region: str | None) -> str:
+    """The region a stack of ``cloud`` is planned, built and fetched in: its own ``region``, else
+    the cloud's :func:`default_region`. Every caller that needs a region goes through here."""
+    return region or default_region(cloud)
 
 
 def names() -> tuple[str, ...]:

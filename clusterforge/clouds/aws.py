@@ -1,8 +1,9 @@
 """AWS's hooks, named by its profile (``clouds.json`` ``"hooks"``): what verify, cost and the CI
 pipelines need to say about an AWS stack that is not data.
 
-Each hook takes plain values (a resolved cluster, a region) and the few helpers its caller hands
-it, so this module imports nothing above the cost layer.
+Each hook takes plain values (a resolved cluster, its catalog, a region) and the few helpers its
+caller hands it, so this module imports only the catalog layer and the cloud profiles (its lowest
+caller, cost, is a level above the catalog).
 """
 
 from __future__ import annotations
@@ -12,10 +13,11 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from clusterforge.catalog.ipspace import vpc_zones
-from clusterforge.clouds import default_region
-from clusterforge.cost import CostItem, storage_item
+from clusterforge.catalog.prices import CostItem, storage_item
+from clusterforge.clouds import region_of
 
 if TYPE_CHECKING:
+    from clusterforge.catalog import CloudCatalog
     from clusterforge.catalog.resolve import ResolvedCluster
 
 
@@ -23,20 +25,21 @@ def credentials_command(resolved: ResolvedCluster) -> str | None:
     """The ``aws`` command that writes the stack's EKS cluster into ~/.kube/config (the cluster
     has the stack's name, modules/aws/eks.py)."""
     spec = resolved.spec
-    region = spec.region or default_region("aws")
+    region = region_of(spec.cloud, spec.region)
     return f"aws eks update-kubeconfig --name {spec.name} --region {region}"
 
 
-def service_costs(resolved: ResolvedCluster, today: dt.date | None) -> list[CostItem]:
+def service_costs(
+    resolved: ResolvedCluster, catalog: CloudCatalog, today: dt.date | None
+) -> list[CostItem]:
     """The EKS control plane (standard or extended-support rate by the version's end of standard
     support), the NAT gateways and each FSx for Lustre file system, at the catalog's prices."""
     spec = resolved.spec
     region = spec.region
-    catalog = resolved.catalog
-    services: dict[str, Any] = catalog.services if catalog is not None else {}
+    services: dict[str, Any] = catalog.services
     items: list[CostItem] = []
     control_plane = services.get("eks_control_plane_usd_per_hour", {})
-    if control_plane and catalog is not None:
+    if control_plane:
         version = catalog.kubernetes_version(spec.kubernetes.version)
         now = today or dt.date.today()
         extended = bool(
@@ -92,14 +95,15 @@ def service_costs(resolved: ResolvedCluster, today: dt.date | None) -> list[Cost
 
 
 def github_login(
-    region: str | None, step: Callable[..., dict[str, Any]]
+    region: str, step: Callable[..., dict[str, Any]]
 ) -> tuple[str, list[dict[str, Any]]]:
     """The GitHub job condition that says AWS credentials are configured, and the OIDC login
-    step (``step(action, name, **with)`` builds a pinned action step)."""
+    step into the stack's ``region`` (``step(action, name, **with)`` builds a pinned action
+    step)."""
     return "vars.AWS_ROLE_ARN != ''", [
         step("aws-actions/configure-aws-credentials", "AWS credentials (OIDC)",
              **{"role-to-assume": "${{ vars.AWS_ROLE_ARN }}",
-                "aws-region": region or default_region("aws")}),
+                "aws-region": region}),
     ]  # fmt: skip
 
 

@@ -2,7 +2,9 @@
 and the CI pipelines need to say about a GCP stack that is not data.
 
 Each hook takes plain values (a resolved cluster, a region) and the few helpers its caller hands
-it; the GKE cluster's name comes from the GKE component's own rule (modules/gcp/gke.py).
+it, so this module imports only the catalog layer and the cloud profiles (its lowest caller, cost,
+is a level above the catalog); the GKE cluster's name is the catalog's rule the GKE component
+creates it with (catalog/gcp_names.py).
 """
 
 from __future__ import annotations
@@ -11,10 +13,12 @@ import datetime as dt
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from clusterforge.clouds import default_region
-from clusterforge.cost import CostItem, storage_item
+from clusterforge.catalog.gcp_names import gke_cluster_name
+from clusterforge.catalog.prices import CostItem, storage_item
+from clusterforge.clouds import region_of
 
 if TYPE_CHECKING:
+    from clusterforge.catalog import CloudCatalog
     from clusterforge.catalog.resolve import ResolvedCluster
 
 #: Storage service → its label in the cost table and its price table in the catalog's services.
@@ -28,21 +32,21 @@ STORAGE_PRICES = {
 def credentials_command(resolved: ResolvedCluster) -> str | None:
     """The ``gcloud`` command that writes the stack's GKE cluster into ~/.kube/config, with the
     name the GKE component gives the cluster."""
-    from clusterforge.modules.gcp.gke import gke_cluster_name
-
     spec = resolved.spec
     command = (
         f"gcloud container clusters get-credentials {gke_cluster_name(spec.name)} "
-        f"--region {spec.region or default_region('gcp')}"
+        f"--region {region_of(spec.cloud, spec.region)}"
     )
     return command + (f" --project {spec.project}" if spec.project else "")
 
 
-def service_costs(resolved: ResolvedCluster, today: dt.date | None) -> list[CostItem]:
+def service_costs(
+    resolved: ResolvedCluster, catalog: CloudCatalog, today: dt.date | None
+) -> list[CostItem]:
     """The GKE cluster management fee and each Managed Lustre, Filestore and Parallelstore
     instance, at the catalog's prices (``today`` is unused: GKE has one fee)."""
     region = resolved.spec.region
-    services: dict[str, Any] = resolved.catalog.services if resolved.catalog is not None else {}
+    services: dict[str, Any] = catalog.services
     items: list[CostItem] = []
     fee = services.get("gke_cluster_management_usd_per_hour")
     if fee is not None:
@@ -66,7 +70,7 @@ def service_costs(resolved: ResolvedCluster, today: dt.date | None) -> list[Cost
 
 
 def github_login(
-    region: str | None, step: Callable[..., dict[str, Any]]
+    region: str, step: Callable[..., dict[str, Any]]
 ) -> tuple[str, list[dict[str, Any]]]:
     """The GitHub job condition that says Google Cloud credentials are configured, and the
     Workload Identity Federation login step (``step(action, name, **with)``: a pinned action)."""

@@ -17,7 +17,7 @@ DEFAULT_STACK = "dev"
 
 def plan_offline(resolved: ResolvedCluster, stack: str = DEFAULT_STACK) -> ResourceGraph:
     """Plan ``resolved`` offline: what the engine would be asked to register."""
-    from clusterforge.clouds import default_region
+    from clusterforge.clouds import region_of
     from clusterforge.engine import offline
     from clusterforge.modules import program
 
@@ -26,6 +26,6 @@ def plan_offline(resolved: ResolvedCluster, stack: str = DEFAULT_STACK) -> Resou
         program(resolved),
         project=spec.name,
         stack=stack,
-        region=spec.region or default_region(spec.cloud),
+        region=region_of(spec.cloud, spec.region),
         cloud_project=spec.project,
     )

@@ -29,12 +29,13 @@ class ClusterAccess:
 
 
 def credentials_command(resolved: ResolvedCluster) -> str | None:
-    """The cloud CLI command that writes this stack's cluster into ~/.kube/config, or None for a
-    cluster clusterforge did not create (the cloud profile's ``credentials_command`` hook, with
-    the names the modules give the cluster)."""
+    """The cloud CLI command that writes this stack's cluster into ~/.kube/config (the cloud
+    profile's ``credentials_command`` hook, with the names the modules give the cluster), or None
+    when the profile names none (a cluster clusterforge did not create)."""
     from clusterforge.clouds import profile
 
-    command: str | None = profile(resolved.spec.cloud).hook("credentials_command")(resolved)
+    hook = profile(resolved.spec.cloud).optional_hook("credentials_command")
+    command: str | None = hook(resolved) if hook is not None else None
     return command
 
 

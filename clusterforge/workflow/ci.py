@@ -25,7 +25,7 @@ from typing import Any
 
 import yaml
 
-from clusterforge.clouds import profile
+from clusterforge.clouds import profile, region_of
 
 PYTHON = "3.12"
 GITHUB_WORKFLOW_DIR = ".github/workflows"
@@ -122,7 +122,7 @@ def github_workflow(
     # The engine gets the same policy config as the offline check (preview/up --policy-config).
     engine_config = f" --policy-config {_quote(policy_config)}" if policy_config else ""
     # The job condition that says credentials are configured, and the login steps: the cloud's.
-    deploy_if, login = profile(cloud).hook("github_login")(region, _step)
+    deploy_if, login = profile(cloud).hook("github_login")(region_of(cloud, region), _step)
     pulumi_cli = _step("pulumi/actions", "Install the Pulumi CLI")
     review_steps = [
         *_github_setup(workdir, requirements=requirements, history=True),

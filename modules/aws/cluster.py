@@ -13,7 +13,7 @@ from clusterforge.catalog.addons import images
 from clusterforge.catalog.fsx import data_paths, lustre_ports, storage_type
 from clusterforge.catalog.ipspace import CniSettings, vpc_zones
 from clusterforge.catalog.resolve import ResolvedCluster
-from clusterforge.clouds import default_region
+from clusterforge.clouds import region_of
 from clusterforge.modules.aws.common import assume_role_policy, managed_policy, tags
 from clusterforge.modules.aws.eks import ControlPlane, ControlPlaneArgs
 from clusterforge.modules.aws.fsx import LustreArgs, LustreFileSystem
@@ -103,7 +103,7 @@ class AwsCluster(pulumi.ComponentResource):
         self, name: str, resolved: ResolvedCluster, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         spec = resolved.spec
-        region = spec.region or default_region("aws")
+        region = region_of(spec.cloud, spec.region)
         provider = aws.Provider(f"{name}-aws", region=region)
         super().__init__(
             "clusterforge:aws:Cluster",

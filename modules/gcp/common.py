@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import re
 
+# The components name their resources by the catalog's rule (verify needs it without pulumi).
+from clusterforge.catalog.gcp_names import resource_name as resource_name
+
 CLUSTER_LABEL = "clusterforge-cluster"
 _INVALID = re.compile(r"[^a-z0-9_-]")
 
@@ -17,10 +20,3 @@ def labels(tags: dict[str, str], cluster: str, **extra: str) -> dict[str, str]:
     """Cluster tags as GCP labels (keys such as ``team`` pass through; dots and slashes become '-')."""
     merged = {CLUSTER_LABEL: cluster, **tags, **extra}
     return {label_value(k): label_value(v) for k, v in merged.items()}
-
-
-def resource_name(*parts: str, limit: int = 63) -> str:
-    """A GCE resource name (RFC 1035: lowercase, digits, '-', starting with a letter)."""
-    name = "-".join(p for p in parts if p)
-    name = _INVALID.sub("-", name.lower()).replace("_", "-")
-    return name[:limit].rstrip("-")

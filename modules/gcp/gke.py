@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_gcp as gcp
 
+from clusterforge.catalog.gcp_names import gke_cluster_name
 from clusterforge.modules.gcp.common import resource_name
 from clusterforge.modules.gcp.network import PODS_RANGE, SERVICES_RANGE
 from clusterforge.modules.kubernetes.kubeconfig import exec_kubeconfig
@@ -38,12 +39,6 @@ class GkeArgs:
     #: GPU pools: GKE's managed DCGM metrics (NVIDIA's dcgm-exporter chart needs NVIDIA as the
     #: default container runtime, which GKE nodes lack).
     gpu_metrics: bool = False
-
-
-def gke_cluster_name(cluster_name: str) -> str:
-    """The GKE cluster's name for a stack named ``cluster_name`` (GKE allows 40 characters): the
-    name the cluster is created with and the one ``verify`` tells ``gcloud`` to fetch."""
-    return resource_name(cluster_name, limit=40)
 
 
 def monitoring_config(gpu_metrics: bool) -> gcp.container.ClusterMonitoringConfigArgs | None:

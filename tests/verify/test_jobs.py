@@ -320,7 +320,7 @@ def test_a_pool_that_asks_for_the_network_profile_gets_the_dranet_reason() -> No
 
 def test_gcp_credentials_command_names_the_cluster_the_plan_creates() -> None:
     """verify's `gcloud ... get-credentials` names the GKE cluster the modules create (one rule,
-    modules/gcp/gke.py gke_cluster_name), also for a stack name of the longest length allowed."""
+    catalog/gcp_names.py gke_cluster_name), also for a stack name of the longest length allowed."""
     import yaml
 
     from clusterforge.spec.models import Cluster

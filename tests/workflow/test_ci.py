@@ -111,6 +111,33 @@ def test_gitlab_pipeline_passes_the_schema(cloud: str) -> None:
     assert schema_errors(vendored_schema("gitlab-ci"), broken)
 
 
+def test_both_pipelines_write_an_existing_clusters_kubeconfig_for_its_owner_only() -> None:
+    """GitHub and GitLab write the kubeconfig secret with one line, mode 600 (GitLab's had no
+    chmod: the cluster's credentials were left readable by the runner's other users)."""
+    files = {
+        kind: yaml.safe_load(text)
+        for kind in ("github", "gitlab")
+        for text in ci.pipeline_files(
+            kind, "cluster.yaml", name="demo", stack="prod", cloud="kubernetes"
+        ).values()  # fmt: skip
+    }
+    github_runs = {
+        step["run"]
+        for job in files["github"]["jobs"].values()
+        for step in job["steps"]
+        if step.get("name") == "kubeconfig"
+    }
+    gitlab_runs = {line for line in files["gitlab"]["up"]["before_script"] if ".kube" in line}
+    assert (
+        github_runs
+        == gitlab_runs
+        == {
+            'mkdir -p ~/.kube && printf "%s" "$KUBECONFIG_DATA" > ~/.kube/config'
+            " && chmod 600 ~/.kube/config"
+        }
+    )
+
+
 def test_ci_command_writes_into_the_repository_and_never_replaces(tmp_path: Path) -> None:
     stack_dir = tmp_path / "stacks" / "train"
     stack_dir.mkdir(parents=True)
