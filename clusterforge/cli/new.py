@@ -20,10 +20,11 @@ import click
 import jinja2
 
 from clusterforge.catalog import load as load_catalog
+from clusterforge.catalog.releases import DNS_LABEL_MAX
 from clusterforge.cli.common import EXIT_FINDINGS, emit, format_option, handle_errors
 from clusterforge.clouds import cluster_clouds, names, profile
 from clusterforge.errors import UsageError
-from clusterforge.validate.rules._util import DNS_LABEL_MAX, name_problem
+from clusterforge.validate.rules._util import name_problem
 from clusterforge.workflow import templates as library
 
 #: What a value from the command line may contain before it goes into the stack file.

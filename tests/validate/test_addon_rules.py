@@ -193,6 +193,16 @@ CASES = [
     bad(
         "ADD009", "twice", {"namespaces": ["prod", "prod"]}, ERROR, "namespaces[1]", "listed twice"
     ),
+    # A namespace is a DNS-1123 label: 63 characters at most (not the 40 of cluster names).
+    good("ADD009", "63-characters", {"namespaces": ["n" * 63]}),
+    bad(
+        "ADD009",
+        "64-characters",
+        {"namespaces": ["n" * 64]},
+        ERROR,
+        "namespaces[0]",
+        "is 64 characters long (at most 63)",
+    ),
     bad(
         "ADD009",
         "reserved",
@@ -380,3 +390,4 @@ def test_add014_names_are_googles_for_the_first_pool(machine_type: str) -> None:
     found = gpudirect_set(pool.fabric)
     assert found is not None
     assert pod_network_names(pool, prefixes[pool.name]) == list(found.pod_networks)
+

@@ -21,7 +21,7 @@ from clusterforge.catalog.gpudirect import (
     network_object_prefixes,
     pod_network_names,
 )
-from clusterforge.catalog.releases import cluster_name_budget, helm_releases
+from clusterforge.catalog.releases import DNS_LABEL_MAX, cluster_name_budget, helm_releases
 from clusterforge.findings import Finding, Severity
 from clusterforge.validate.registry import Context, rule
 from clusterforge.validate.rules._util import did_you_mean, name_problem
@@ -221,7 +221,7 @@ def addon_cloud(ctx: Context) -> Iterator[Finding]:
 def team_namespaces(ctx: Context) -> Iterator[Finding]:
     seen: set[str] = set()
     for i, namespace in enumerate(ctx.cluster.namespaces):
-        problem = name_problem(namespace, limit=63)
+        problem = name_problem(namespace, limit=DNS_LABEL_MAX)
         if problem:
             yield ctx.finding(
                 f"namespaces[{i}]",
