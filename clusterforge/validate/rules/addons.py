@@ -426,15 +426,24 @@ def release_name_length(ctx: Context) -> Iterator[Finding]:
     too_long = [r for r in releases if len(r.release) > limit.max_length]
     if not too_long:
         return
-    longest = max(too_long, key=lambda r: len(r.release))
-    # A release named after the cluster: the budget; a fixed name no shorter cluster name fixes.
-    fits = budget.max_length if longest.release == longest.resource else 0
+    # A release named after the cluster fits once the name is within the budget (below 1: no
+    # name fits); a catalog row's fixed release name does not change with the cluster name.
+    fixed = [r for r in too_long if r.release != r.resource]
+    hints = []
+    if len(fixed) < len(too_long):
+        if budget.max_length >= 1:
+            hints.append(f"shorten name to at most {budget.max_length} characters")
+        elif budget.longest is not None:
+            hints.append(f"leave out {budget.longest.addon} (no cluster name is short enough)")
+    hints += [
+        f"leave out {r.addon}: its release name {r.release} does not depend on the cluster name"
+        for r in fixed
+    ]
     listed = ", ".join(f"{r.release} ({len(r.release)})" for r in too_long[:3])
     more = f" and {len(too_long) - 3} more" if len(too_long) > 3 else ""
     yield ctx.finding(
         "name",
         f"Helm release names longer than Helm's limit of {limit.max_length} characters "
         f"({limit.source}: maxReleaseNameLen): {listed}{more}; `up` would fail installing them",
-        f"shorten name to at most {max(fits, 1)} characters"
-        + (f", or leave out {longest.addon}" if fits < 1 else ""),
+        "; ".join(hints),
     )
