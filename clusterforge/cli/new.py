@@ -240,8 +240,7 @@ def _new_stack_file(name: str, *, cloud: str, accelerator: str, per_node: int, n
     text = render_stack(
         name=name,
         cloud=cloud,
-        # An existing cluster has no offerings catalog of its own: its pools are AWS-shaped.
-        catalog_cloud=cloud if profile(cloud).creates_cluster else "aws",
+        catalog_cloud=profile(cloud).offerings_catalog,
         region=region,
         zone=zone or (profile(cloud).example_zone(region) if region else None),
         # A placeholder project where the cloud's provider takes one (its profile's provider_config).
