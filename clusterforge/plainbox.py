@@ -13,7 +13,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from rich.table import Table as RichTable
 
 Justify = Literal["left", "right"]
 Overflow = Literal["fold", "ellipsis"]
@@ -129,6 +132,21 @@ class Table:
         if excess > 0:  # last resort: reduce every column evenly
             widths = ratio_reduce(excess, [1] * len(widths), widths, widths)
         return widths
+
+
+def to_rich(grid: Table) -> RichTable:
+    """``grid`` as the rich ``Table`` it stands for, where rich must lay it out (colour, text
+    :meth:`Table.render` does not handle). Each cell is a rich ``Text``, never parsed as markup:
+    ``'[/]'`` in a pool's zone or a name stays what it is."""
+    from rich.table import Table as RichTable
+    from rich.text import Text
+
+    table = RichTable(title=grid.title, title_justify="left")
+    for column in grid.columns:
+        table.add_column(column.header, justify=column.justify)
+    for row in grid.rows:
+        table.add_row(*(Text(cell) for cell in row))
+    return table
 
 
 def _cell(text: str, width: int, justify: Justify) -> list[str]:

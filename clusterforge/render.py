@@ -46,7 +46,12 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from clusterforge.catalog.addons import KUSTOMIZE, ResolvedAddon
-from clusterforge.catalog.releases import ChartInstall, chart_installs, component_name
+from clusterforge.catalog.releases import (
+    DNS_LABEL_MAX,
+    ChartInstall,
+    chart_installs,
+    component_name,
+)
 from clusterforge.catalog.resolve import ResolvedCluster
 from clusterforge.errors import UsageError
 from clusterforge.modules.kubernetes import objects
@@ -705,12 +710,12 @@ def only_file_ignore(path: str) -> str:
 
 def _flux_source_name(addon: ResolvedAddon) -> str:
     host = addon.facts.repo.removeprefix("oci://").removeprefix("https://").strip("/")
-    return "".join(ch if ch.isalnum() else "-" for ch in host).strip("-")[:63].lower()
+    return "".join(ch if ch.isalnum() else "-" for ch in host).strip("-")[:DNS_LABEL_MAX].lower()
 
 
 def _dns_name(text: str) -> str:
     cleaned = re.sub(r"[^a-z0-9-]+", "-", text.lower()).strip("-")
-    return cleaned[:63].rstrip("-")
+    return cleaned[:DNS_LABEL_MAX].rstrip("-")
 
 
 def render_flux(

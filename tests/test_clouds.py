@@ -79,15 +79,19 @@ def test_every_spec_value_is_offered_somewhere() -> None:
 @pytest.mark.parametrize("cloud", names())
 def test_provider_settings_and_prices_exist(cloud: str) -> None:
     from clusterforge.catalog import load
+    from clusterforge.clouds import cluster_clouds
     from clusterforge.spec.models import Cluster
 
     cloud_profile = profile(cloud)
     assert set(cloud_profile.provider_config.values()) <= set(Cluster.model_fields)
     assert all(key.startswith(f"{cloud}:") for key in cloud_profile.provider_config)
+    # The catalog `new` points a stack at is one `clusterforge catalog --cloud` offers.
+    assert cloud_profile.offerings_catalog in cluster_clouds()
     if not cloud_profile.creates_cluster:
         assert cloud_profile.price_regions == () and cloud_profile.storage == {}
         assert cloud_profile.network_cidr is None
         return
+    assert cloud_profile.offerings_catalog == cloud
     assert cloud_profile.network_cidr  # NET001 says what network.cidr is there
     priced = {r for o in load(cloud).offerings.values() for r in o.price_usd_per_hour}
     assert set(cloud_profile.price_regions) <= priced

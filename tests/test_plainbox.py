@@ -69,3 +69,20 @@ def test_catalog_text_is_rich_text(args: list[str], monkeypatch: pytest.MonkeyPa
     through_rich = CliRunner().invoke(cli, args)
     assert fast.exit_code == through_rich.exit_code == 0
     assert fast.output == through_rich.output
+
+
+def test_to_rich_is_the_table_the_plain_layout_stands_for() -> None:
+    """Catalog and report hand rich the same table: cells as text, never markup or emoji."""
+    import io
+
+    from rich.console import Console
+
+    table = plainbox.Table("t", [plainbox.Column("zone"), plainbox.Column("n", "right")])
+    table.add_row("us-east-1a [/] [bold]x[/bold]", "1")
+    table.add_row(":smile: :thumbs_up:", "22")
+    for width in (20, 60):
+        buffer = io.StringIO()
+        Console(file=buffer, width=width, no_color=True).print(plainbox.to_rich(table))
+        lines = table.render(width)
+        assert lines is not None and "\n".join(lines) + "\n" == buffer.getvalue(), width
+    assert "[/] [bold]x[/bold]" in buffer.getvalue() and ":smile:" in buffer.getvalue()

@@ -96,30 +96,35 @@ def network_profile_minimum(pool: ResolvedPool, gke_facts: dict[str, Any]) -> st
 def nic_networks(
     offering: Offering, network_facts: dict[str, Any] | None = None
 ) -> list[NicNetwork]:
-    """The extra VPCs ``offering`` needs (empty without GPUDirect NICs, or when GKE builds them)."""
+    """The extra VPCs ``offering`` needs (empty without GPUDirect NICs, or when GKE builds them).
+    The MTU facts load only where a network is built: an AWS pool never loads the GCP catalog."""
     kind = offering.fabric_kind
-    if gke_managed_networks(offering) or not (
-        kind in TCPX_FABRICS or kind == "rdma" or offering.is_tpu
-    ):
-        return []  # before the MTU facts: an AWS pool never loads the GCP catalog for this
-    mtu = (network_facts or facts(None))["mtu_by_fabric"]
+    if gke_managed_networks(offering):
+        return []
     if kind in TCPX_FABRICS:
-        return [
-            NicNetwork(f"gpu{i}", kind, 1, "NetDevice", mtu[kind]) for i in range(offering.gpu_nics)
-        ]
+        mtu = _mtu_by_fabric(network_facts)[kind]
+        return [NicNetwork(f"gpu{i}", kind, 1, "NetDevice", mtu) for i in range(offering.gpu_nics)]
     if offering.is_tpu:
         # v6e 4-chip VMs: one more gVNIC on its own VPC for slice-to-slice (DCN) traffic.
+        mtu = _mtu_by_fabric(network_facts)["gvnic"]
         return [
-            NicNetwork(f"gvnic{i + 1}", "gvnic", 1, "NetDevice", mtu["gvnic"])
+            NicNetwork(f"gvnic{i + 1}", "gvnic", 1, "NetDevice", mtu)
             for i in range(max(0, offering.gvnic_nics - 1))
         ]
     if kind == "rdma":
+        mtus = _mtu_by_fabric(network_facts)
         gvnics = [
-            NicNetwork(f"gvnic{i + 1}", "gvnic", 1, "NetDevice", mtu["gvnic"])
+            NicNetwork(f"gvnic{i + 1}", "gvnic", 1, "NetDevice", mtus["gvnic"])
             for i in range(max(0, offering.gvnic_nics - 1))
         ]
-        return [*gvnics, NicNetwork("rdma", "rdma", offering.gpu_nics, "RDMA", mtu["rdma"])]
+        return [*gvnics, NicNetwork("rdma", "rdma", offering.gpu_nics, "RDMA", mtus["rdma"])]
     return []
+
+
+def _mtu_by_fabric(network_facts: dict[str, Any] | None) -> dict[str, int]:
+    """Each NIC kind's MTU from the ``network`` facts given, else the GCP catalog's."""
+    mtus: dict[str, int] = (network_facts or facts(None))["mtu_by_fabric"]
+    return mtus
 
 
 def tpu_dcn_nic(pool: ResolvedPool) -> bool:

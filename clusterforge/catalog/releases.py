@@ -22,6 +22,10 @@ from dataclasses import dataclass
 from clusterforge.catalog import _read
 from clusterforge.catalog.addons import ResolvedAddon
 
+#: A DNS-1123 label's own limit (RFC 1123 via Kubernetes' IsDNS1123Label): namespaces, and the
+#: object names `render` derives (Flux sources).
+DNS_LABEL_MAX = 63
+
 
 @dataclass(frozen=True)
 class ChartInstall:

@@ -12,7 +12,7 @@ from clusterforge.catalog.model import Offering
 from clusterforge.cli.common import emit, handle_errors, use_color
 from clusterforge.clouds import cluster_clouds, profile
 from clusterforge.errors import UsageError
-from clusterforge.plainbox import Column, Table
+from clusterforge.plainbox import Column, Table, to_rich
 
 #: Columns of the `catalog` table (wide: one offering per line with every region's price).
 CATALOG_WIDTH = 160
@@ -95,23 +95,18 @@ def catalog(
 
 def _print_table(grid: Table, *, color: bool) -> None:
     """``grid`` on stdout, 160 columns wide: laid out without rich's console when that gives
-    rich's own output (no colour, a UTF-8 stdout, no text rich would read as markup)."""
+    rich's own output (no colour, a UTF-8 stdout, no title or header rich would read as markup:
+    the cells reach rich as ``Text``, never parsed)."""
     encoding = (getattr(sys.stdout, "encoding", None) or "utf-8").lower()
-    texts = [grid.title, *(c for row in grid.rows for c in row)]
+    texts = [grid.title, *(c.header for c in grid.columns)]
     if not color and encoding.startswith("utf") and not any("[" in t or ":" in t for t in texts):
         lines = grid.render(CATALOG_WIDTH)
         if lines is not None:
             emit("\n".join(lines) + "\n", None)
             return
     from rich.console import Console
-    from rich.table import Table as RichTable
 
-    table = RichTable(title=grid.title, title_justify="left")
-    for column in grid.columns:
-        table.add_column(column.header, justify=column.justify)
-    for row in grid.rows:
-        table.add_row(*row)
-    Console(force_terminal=color, no_color=not color, width=CATALOG_WIDTH).print(table)
+    Console(force_terminal=color, no_color=not color, width=CATALOG_WIDTH).print(to_rich(grid))
 
 
 @catalog.command()

@@ -20,10 +20,11 @@ import click
 import jinja2
 
 from clusterforge.catalog import load as load_catalog
+from clusterforge.catalog.releases import DNS_LABEL_MAX
 from clusterforge.cli.common import EXIT_FINDINGS, emit, format_option, handle_errors
 from clusterforge.clouds import cluster_clouds, names, profile
 from clusterforge.errors import UsageError
-from clusterforge.validate.rules._util import DNS_LABEL_MAX, name_problem
+from clusterforge.validate.rules._util import name_problem
 from clusterforge.workflow import templates as library
 
 #: What a value from the command line may contain before it goes into the stack file.
@@ -239,8 +240,7 @@ def _new_stack_file(name: str, *, cloud: str, accelerator: str, per_node: int, n
     text = render_stack(
         name=name,
         cloud=cloud,
-        # An existing cluster has no offerings catalog of its own: its pools are AWS-shaped.
-        catalog_cloud=cloud if profile(cloud).creates_cluster else "aws",
+        catalog_cloud=profile(cloud).offerings_catalog,
         region=region,
         zone=zone or (profile(cloud).example_zone(region) if region else None),
         # A placeholder project where the cloud's provider takes one (its profile's provider_config).

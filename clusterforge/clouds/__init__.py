@@ -99,6 +99,9 @@ class CloudProfile:
     #: False for an existing cluster: clusterforge builds no cluster, network or node pools there
     #: (and has no offerings catalog of its own).
     creates_cluster: bool
+    #: The cloud whose offerings catalog describes its pools (its own; an existing cluster's
+    #: pools are AWS-shaped): what ``clusterforge new``'s stack points ``catalog --cloud`` at.
+    offerings_catalog: str
     #: Every pool pinned to one zone (GKE counts a pool's nodes per zone).
     zonal_pools: bool
     #: What the spec's ``network.cidr`` becomes here, in findings (``the VPC``; None: no network
@@ -156,6 +159,7 @@ def _profiles() -> dict[str, CloudProfile]:
             provider_config=dict(entry["provider_config"]),
             price_regions=tuple(entry["price_regions"]),
             creates_cluster=entry["creates_cluster"],
+            offerings_catalog=entry["offerings_catalog"],
             zonal_pools=entry["zonal_pools"],
             network_cidr=entry["network_cidr"],
             hooks=dict(entry["hooks"]),

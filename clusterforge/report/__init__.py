@@ -41,9 +41,9 @@ def render(
 
         return render_check_text(report, color=color, width=width, verbose=verbose)
     if not color:  # rich's console is most of validate's start-up: only where it is needed
-        from clusterforge.report.plaintext import render_plain
+        from clusterforge.report.plaintext import WIDTH, render_plain
 
-        text = render_plain(report, width or 140)
+        text = render_plain(report, width or WIDTH)
         if text is not None:
             return text
     from clusterforge.report.text import render_text

@@ -15,6 +15,7 @@ from rich.text import Text
 
 from clusterforge.findings import Finding
 from clusterforge.report.model import Report
+from clusterforge.report.plaintext import WIDTH
 from clusterforge.report.text import findings_block, render_text
 
 
@@ -25,7 +26,7 @@ def render_check_text(
         return render_text(report, color=color, width=width)
     buffer = io.StringIO()
     console = Console(
-        file=buffer, force_terminal=color, no_color=not color, width=width or 140, highlight=False
+        file=buffer, force_terminal=color, no_color=not color, width=width or WIDTH, highlight=False
     )
     info = report.cluster_info
     name = f"{info['name']} ({info['cloud']}, {info['region']})" if info["name"] else ""
@@ -46,7 +47,7 @@ def render_policy_findings(
 ) -> str:
     """The engine's policy violations after a preview/up, in the ``check`` layout."""
     buffer = io.StringIO()
-    console = Console(file=buffer, no_color=True, width=width or 140, highlight=False)
+    console = Console(file=buffer, no_color=True, width=width or WIDTH, highlight=False)
     console.print(Text("Policy findings (the engine ran the pack)", style="bold"))
     console.print(findings_block(replace(report, findings=findings)))
     return buffer.getvalue()

@@ -19,6 +19,7 @@ from rich.text import Text
 from clusterforge.findings import Severity
 from clusterforge.report.cells import nic_networks_cell
 from clusterforge.report.model import Report
+from clusterforge.report.plaintext import WIDTH
 
 STORAGE_LABEL = {
     "fsx-lustre": "FSx for Lustre",
@@ -225,7 +226,7 @@ def render_comparison(comparison: Comparison, fmt: str, *, color: bool = False) 
         return "\n".join(lines) + "\n"
     buffer = io.StringIO()
     console = Console(
-        file=buffer, force_terminal=color, no_color=not color, width=140, highlight=False
+        file=buffer, force_terminal=color, no_color=not color, width=WIDTH, highlight=False
     )
     table = Table(title="Portable stack on " + " and ".join(clouds), title_justify="left")
     table.add_column("")

@@ -15,7 +15,7 @@ from clusterforge.clouds import profile
 from clusterforge.cost import CostEstimate
 from clusterforge.findings import Finding, Severity, sort_findings
 from clusterforge.graph import ResourceGraph
-from clusterforge.spec.loader import SourceMap
+from clusterforge.spec.sourcemap import SourceMap
 
 PLAN_FORMAT_VERSION = 1
 

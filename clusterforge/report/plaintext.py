@@ -14,6 +14,9 @@ from clusterforge.plainbox import Column, Table, plain, wrap
 from clusterforge.report.cells import nic_networks_cell, nodes_cell, placement_cell
 from clusterforge.report.model import Report
 
+#: The terminal report's width in columns where the caller gives none (plain or through rich).
+WIDTH = 140
+
 #: A run of text and its rich style ("" for none).
 Span = tuple[str, str]
 

@@ -13,10 +13,11 @@ from rich.text import Text
 from rich.tree import Tree
 
 from clusterforge.graph import STACK_TYPE, PlannedResource, ResourceGraph, short_type
-from clusterforge.plainbox import Table as Grid
+from clusterforge.plainbox import to_rich
 from clusterforge.report.describe import describe
 from clusterforge.report.model import Report
 from clusterforge.report.plaintext import (
+    WIDTH,
     Span,
     accelerators_line,
     addons_grid,
@@ -46,15 +47,6 @@ def _text(spans: list[Span]) -> Text:
     return line
 
 
-def _table(grid: Grid) -> Table:
-    table = Table(title=grid.title, title_justify="left")
-    for column in grid.columns:
-        table.add_column(column.header, justify=column.justify)
-    for row in grid.rows:
-        table.add_row(*_cells(*row))
-    return table
-
-
 def findings_block(report: Report) -> Group | Text:
     if not report.findings:
         return Text("No findings.", style="green")
@@ -64,11 +56,11 @@ def findings_block(report: Report) -> Group | Text:
 
 
 def pools_table(report: Report) -> Table:
-    return _table(pools_grid(report))
+    return to_rich(pools_grid(report))
 
 
 def addons_table(report: Report) -> Table:
-    return _table(addons_grid(report))
+    return to_rich(addons_grid(report))
 
 
 def _label(graph: ResourceGraph, resource: PlannedResource) -> Text:
@@ -153,7 +145,7 @@ def render_text(report: Report, *, color: bool = False, width: int | None = None
     :func:`clusterforge.report.render` prints the uncoloured report without it where it can."""
     buffer = io.StringIO()
     console = Console(
-        file=buffer, force_terminal=color, no_color=not color, width=width or 140, highlight=False
+        file=buffer, force_terminal=color, no_color=not color, width=width or WIDTH, highlight=False
     )
     lines = heading(report)
     for spans in lines:

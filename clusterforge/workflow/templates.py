@@ -78,7 +78,8 @@ class Variable:
         return text
 
     def problem(self, text: str) -> str | None:
-        from clusterforge.validate.rules._util import DNS_LABEL_MAX, name_problem
+        from clusterforge.catalog.releases import DNS_LABEL_MAX
+        from clusterforge.validate.rules._util import name_problem
 
         if self.kind == "name":  # the length the stack allows is validated after rendering
             return name_problem(text, DNS_LABEL_MAX)

@@ -128,3 +128,20 @@ def test_v6e_gvnic_count_comes_from_tpus_json() -> None:
     assert generation.second_nic_gvnic_nics == 2
     assert catalog.offerings["ct6e-standard-4t"].gvnic_nics == 2
     assert catalog.offerings["ct6e-standard-8t"].gvnic_nics != 2
+
+
+def test_nic_networks_load_the_gcp_facts_only_where_a_network_is_built(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Every AWS type (EFA or none) and a GCP CPU type need no extra VPC: their answer never
+    reads the GCP catalog's MTU facts; a GPUDirect type's networks carry those MTUs."""
+    gcp_facts = gcp_network.facts(None)
+
+    def no_gcp_catalog(catalog: object) -> dict:
+        raise AssertionError("nic_networks read the GCP catalog's network facts")
+
+    monkeypatch.setattr(gcp_network, "facts", no_gcp_catalog)
+    offerings = [*load("aws").offerings.values(), load("gcp").get("n2-standard-8")]
+    assert all(gcp_network.nic_networks(o) == [] for o in offerings if o is not None)
+    rdma = gcp_network.nic_networks(load("gcp").get("a3-ultragpu-8g"), gcp_facts)
+    assert rdma[-1].mtu == gcp_facts["mtu_by_fabric"]["rdma"]

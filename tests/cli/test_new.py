@@ -52,6 +52,9 @@ def test_new_stack_validates_and_plans(tmp_path: Path, args: list[str]) -> None:
     result = CliRunner().invoke(cli, ["new", "demo", "--out", str(target), *args])
     assert result.exit_code == 0, result.output
     assert "next: clusterforge plan" in result.stderr
+    # The catalog it points at: the cloud's own; an existing cluster's pools are AWS-shaped.
+    catalog = "gcp" if "gcp" in args else "aws"
+    assert f"`clusterforge catalog --cloud {catalog}`" in target.read_text()
     _, report = api.plan_stack(target)
     assert not [f for f in report.findings if f.severity.value == "error"]
     assert report.graph is not None and report.graph.custom_resources

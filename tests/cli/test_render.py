@@ -680,3 +680,13 @@ def test_bad_outputs_files_are_one_usage_error(tmp_path: Path, text: str) -> Non
     outputs.write_text(text)
     with pytest.raises(UsageError, match="outputs|volumes"):
         render_module.volumes_from_outputs(outputs)
+
+
+def test_derived_flux_names_are_dns_labels() -> None:
+    """A Flux object's name from a long release name stays a DNS-1123 label (63 at most, no
+    trailing hyphen where the cut falls)."""
+    from clusterforge.catalog.releases import DNS_LABEL_MAX
+
+    name = render_module._dns_name("a" * 40 + "-addons-nvidia-device-plugin-" + "b" * 10)
+    assert name == ("a" * 40 + "-addons-nvidia-device-plugin")[:DNS_LABEL_MAX]
+    assert len(render_module._dns_name("x" * 62 + "-y")) == 62  # the cut leaves no hyphen

@@ -11,7 +11,7 @@ from clusterforge.catalog.resolve import resolve
 from clusterforge.findings import Severity
 
 from tests.validate.gcp_support import gcp
-from tests.validate.support import Case, bad, check, cluster_from, good
+from tests.validate.support import Case, bad, check, cluster_from, good, run
 
 ERROR, WARNING, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
 
@@ -192,6 +192,16 @@ CASES = [
     ),
     bad(
         "ADD009", "twice", {"namespaces": ["prod", "prod"]}, ERROR, "namespaces[1]", "listed twice"
+    ),
+    # A namespace is a DNS-1123 label: 63 characters at most (not the 40 of cluster names).
+    good("ADD009", "63-characters", {"namespaces": ["n" * 63]}),
+    bad(
+        "ADD009",
+        "64-characters",
+        {"namespaces": ["n" * 64]},
+        ERROR,
+        "namespaces[0]",
+        "is 64 characters long (at most 63)",
     ),
     bad(
         "ADD009",
@@ -380,3 +390,29 @@ def test_add014_names_are_googles_for_the_first_pool(machine_type: str) -> None:
     found = gpudirect_set(pool.fabric)
     assert found is not None
     assert pod_network_names(pool, prefixes[pool.name]) == list(found.pod_networks)
+
+
+def test_add015_fixed_release_name_is_not_fixed_by_a_shorter_cluster_name(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A catalog row's fixed release name (istio's gateway) does not change with the cluster
+    name: ADD015 says to leave the add-on out, and offers a shorter name only for releases named
+    after the cluster."""
+    from dataclasses import replace
+
+    from clusterforge.catalog.addons import catalog
+
+    long_release = "istio-ingressgateway-" + "x" * 40  # 61 characters, over Helm's 53
+    monkeypatch.setitem(catalog(), "istio", replace(catalog()["istio"], release=long_release))
+    for name, shorten in (("train", False), ("a" * 26, True)):
+        findings = [
+            f for f in run({"name": name, **addons({"name": "istio"})}) if f.rule == "ADD015"
+        ]
+        (finding,) = findings
+        assert f"{long_release} (61)" in finding.message
+        assert (
+            f"leave out istio: its release name {long_release} does not depend on the cluster name"
+            in finding.hint
+        )
+        assert ("shorten name to at most 25 characters" in finding.hint) is shorten, finding.hint
+        assert "at most 1 characters" not in finding.hint

@@ -13,8 +13,6 @@ DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 #: Names end up in AWS resource names (IAM roles, node groups, launch templates) together with a
 #: suffix: 40 characters keeps every derived name inside the AWS limits.
 MAX_NAME = 40
-#: A DNS-1123 label's own limit (RFC 1123 via Kubernetes' IsDNS1123Label).
-DNS_LABEL_MAX = 63
 
 
 def name_problem(name: str, limit: int = MAX_NAME) -> str | None:

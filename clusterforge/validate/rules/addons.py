@@ -21,7 +21,7 @@ from clusterforge.catalog.gpudirect import (
     network_object_prefixes,
     pod_network_names,
 )
-from clusterforge.catalog.releases import cluster_name_budget, helm_releases
+from clusterforge.catalog.releases import DNS_LABEL_MAX, cluster_name_budget, helm_releases
 from clusterforge.findings import Finding, Severity
 from clusterforge.validate.registry import Context, rule
 from clusterforge.validate.rules._util import did_you_mean, name_problem
@@ -221,7 +221,7 @@ def addon_cloud(ctx: Context) -> Iterator[Finding]:
 def team_namespaces(ctx: Context) -> Iterator[Finding]:
     seen: set[str] = set()
     for i, namespace in enumerate(ctx.cluster.namespaces):
-        problem = name_problem(namespace, limit=63)
+        problem = name_problem(namespace, limit=DNS_LABEL_MAX)
         if problem:
             yield ctx.finding(
                 f"namespaces[{i}]",
@@ -426,15 +426,24 @@ def release_name_length(ctx: Context) -> Iterator[Finding]:
     too_long = [r for r in releases if len(r.release) > limit.max_length]
     if not too_long:
         return
-    longest = max(too_long, key=lambda r: len(r.release))
-    # A release named after the cluster: the budget; a fixed name no shorter cluster name fixes.
-    fits = budget.max_length if longest.release == longest.resource else 0
+    # A release named after the cluster fits once the name is within the budget (below 1: no
+    # name fits); a catalog row's fixed release name does not change with the cluster name.
+    fixed = [r for r in too_long if r.release != r.resource]
+    hints = []
+    if len(fixed) < len(too_long):
+        if budget.max_length >= 1:
+            hints.append(f"shorten name to at most {budget.max_length} characters")
+        elif budget.longest is not None:
+            hints.append(f"leave out {budget.longest.addon} (no cluster name is short enough)")
+    hints += [
+        f"leave out {r.addon}: its release name {r.release} does not depend on the cluster name"
+        for r in fixed
+    ]
     listed = ", ".join(f"{r.release} ({len(r.release)})" for r in too_long[:3])
     more = f" and {len(too_long) - 3} more" if len(too_long) > 3 else ""
     yield ctx.finding(
         "name",
         f"Helm release names longer than Helm's limit of {limit.max_length} characters "
         f"({limit.source}: maxReleaseNameLen): {listed}{more}; `up` would fail installing them",
-        f"shorten name to at most {max(fits, 1)} characters"
-        + (f", or leave out {longest.addon}" if fits < 1 else ""),
+        "; ".join(hints),
     )

@@ -82,7 +82,9 @@ def vpc_cidr(ctx: Context) -> Iterator[Finding]:
     and the VPC CNI gives every pod a VPC address. On GCP `network.cidr` is the nodes' subnet
     (pods and services use secondary ranges, which GKE003 checks), so no AWS size is applied."""
     cidr = ctx.cluster.network.cidr
-    where = profile(ctx.cluster.cloud).network_cidr or "the network"
+    where = profile(ctx.cluster.cloud).network_cidr
+    if where is None:  # no network is built there (an existing cluster)
+        return
     try:
         network = ipaddress.ip_network(cidr, strict=True)
     except ValueError as exc:
