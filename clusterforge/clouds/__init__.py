@@ -36,7 +36,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from importlib import resources
+from pathlib import Path
 from typing import Any
 
 #: The hooks every profile names (``module:function``), each with the parameters it takes:
@@ -139,9 +139,14 @@ class CloudProfile:
         )
 
 
+#: The profiles' data file, read by path as clusterforge.catalog reads its data (pip installs
+#: packages unpacked; ``importlib.resources`` would cost validate its tempfile/zip machinery).
+_PROFILES_FILE = Path(__file__).parent.parent / "catalog" / "data" / "common" / "clouds.json"
+
+
 @functools.cache
 def _profiles() -> dict[str, CloudProfile]:
-    text = resources.files("clusterforge.catalog").joinpath("data/common/clouds.json").read_text()
+    text = _PROFILES_FILE.read_text(encoding="utf-8")
     data = json.loads(text)
     return {
         name: CloudProfile(
