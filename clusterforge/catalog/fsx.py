@@ -93,7 +93,8 @@ def associations_available(facts: dict[str, Any], deployment_type: str) -> bool:
     )
 
 
-def _bucket(path: str) -> str:
+def s3_bucket(path: str) -> str:
+    """The bucket of an ``s3://bucket/prefix`` path."""
     return path.removeprefix("s3://").split("/", 1)[0]
 
 
@@ -168,13 +169,13 @@ def data_paths(facts: dict[str, Any], deployment_type: str, spec: Storage) -> Da
                 "set import_path too",
             )
         )
-    elif spec.export_path and _bucket(spec.export_path) != _bucket(spec.import_path):
+    elif spec.export_path and s3_bucket(spec.export_path) != s3_bucket(spec.import_path):
         problems.append(
             (
                 "export_path",
-                f"export bucket {_bucket(spec.export_path)} is not the import bucket "
-                f"{_bucket(spec.import_path)}; {deployment_type} links one bucket",
-                f"export to a prefix of s3://{_bucket(spec.import_path)}",
+                f"export bucket {s3_bucket(spec.export_path)} is not the import bucket "
+                f"{s3_bucket(spec.import_path)}; {deployment_type} links one bucket",
+                f"export to a prefix of s3://{s3_bucket(spec.import_path)}",
             )
         )
     return DataPaths(

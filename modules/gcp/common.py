@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import re
+from clusterforge.validate.rules._util import GCP_LABEL_INVALID as _INVALID
+from clusterforge.validate.rules._util import gcp_label as label_value
 
 # The components name their resources by the catalog's rule (verify needs it without pulumi).
 from clusterforge.catalog.gcp_names import resource_name as resource_name
 
 CLUSTER_LABEL = "clusterforge-cluster"
-_INVALID = re.compile(r"[^a-z0-9_-]")
-
-
-def label_value(value: str) -> str:
-    """A GCP label key/value: lowercase letters, digits, '_' and '-', at most 63 characters."""
-    return _INVALID.sub("-", value.lower())[:63]
 
 
 def labels(tags: dict[str, str], cluster: str, **extra: str) -> dict[str, str]:

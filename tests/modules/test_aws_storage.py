@@ -77,13 +77,13 @@ def test_a_dataset_import_path_gets_no_export_at_all() -> None:
 
 
 def test_export_is_opt_in_and_never_deletes_unless_asked_twice() -> None:
-    graph = plan({"storage": [{"import_path": "s3://b/ckpt", "export_path": "s3://b/ckpt"}]})
+    graph = plan({"storage": [{"import_path": "s3://bkt/ckpt", "export_path": "s3://bkt/ckpt"}]})
     (dra,) = [r.inputs for r in graph.of_type(DRA)]
     assert dra["s3"]["autoExportPolicy"]["events"] == ["NEW", "CHANGED"]
     graph = plan(
         {
             "storage": [
-                {"import_path": "s3://b/ckpt", "auto_export": ["NEW"], "export_deletes": True}
+                {"import_path": "s3://bkt/ckpt", "auto_export": ["NEW"], "export_deletes": True}
             ]
         }
     )
@@ -92,9 +92,9 @@ def test_export_is_opt_in_and_never_deletes_unless_asked_twice() -> None:
 
 
 def test_an_export_only_association_imports_nothing() -> None:
-    graph = plan({"storage": [{"export_path": "s3://b/results"}]})
+    graph = plan({"storage": [{"export_path": "s3://bkt/results"}]})
     (dra,) = [r.inputs for r in graph.of_type(DRA)]
-    assert dra["dataRepositoryPath"] == "s3://b/results"
+    assert dra["dataRepositoryPath"] == "s3://bkt/results"
     assert "autoImportPolicy" not in dra["s3"] and dra["batchImportMetaDataOnCreate"] is False
     assert dra["s3"]["autoExportPolicy"]["events"] == ["NEW", "CHANGED"]
 

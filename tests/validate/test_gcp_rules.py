@@ -349,6 +349,34 @@ CASES = [
         "node_pools[1].fabric",
         "has no GPUDirect NICs",
     ),
+    # LABEL002: cluster tags as GCP labels.
+    good(
+        "LABEL002",
+        "tags-written-as-labels",
+        gcp({"tags": {"Team": "Research", "cost.center": "ml"}}),
+    ),
+    good(
+        "LABEL002",
+        "aws-tags-are-not-gcp-labels",
+        {"tags": {"1team": "a", "Team": "b", "team": "c"}},
+    ),
+    bad(
+        "LABEL002",
+        "tag-key-starts-with-a-digit",
+        gcp({"tags": {"1team": "a"}}),
+        ERROR,
+        "tags.1team",
+        "becomes the GCP label key '1team'",
+        "start with a lowercase letter",
+    ),
+    bad(
+        "LABEL002",
+        "tags-collapse-to-one-label",
+        gcp({"tags": {"team": "a", "Team": "b"}}),
+        ERROR,
+        "tags.Team",
+        "tags 'team' and 'Team' both become the GCP label key 'team'",
+    ),
 ]
 
 

@@ -8,8 +8,9 @@ from collections.abc import Iterator
 
 from clusterforge.catalog import gcp_network
 from clusterforge.findings import Finding, Severity
+from clusterforge.spec.sourcemap import join_path
 from clusterforge.validate.registry import Context, rule
-from clusterforge.validate.rules._util import size_path
+from clusterforge.validate.rules._util import gcp_label, size_path
 
 PROJECT_ID = re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
 
@@ -281,3 +282,31 @@ def accelerator_network_profile(ctx: Context) -> Iterator[Finding]:
                 f"GKE's accelerator network profile (DRANET) does not serve {offering.instance_type}",
                 f"drop network_profile; it is for {', '.join(p.rstrip('-') for p in prefixes)} machine types",
             )
+
+
+@rule("LABEL002", "Cluster tags make valid, distinct GCP labels", clouds=("gcp",))
+def gcp_tag_labels(ctx: Context) -> Iterator[Finding]:
+    """On GCP the cluster's tags become labels on the GKE cluster, its node pools and storage:
+    lowercased, other characters as '-', cut to 63 characters. GCP refuses a label key that
+    does not start with a lowercase letter (Google Cloud "Creating and managing labels",
+    requirements), and two tags that become the same key would leave only one."""
+    seen: dict[str, str] = {}
+    for key in ctx.cluster.tags:
+        path = join_path("tags", key)
+        label = gcp_label(key)
+        if not label[:1].isalpha():
+            yield ctx.finding(
+                path,
+                f"tag {key!r} becomes the GCP label key {label!r}, and GCP label keys must "
+                "start with a lowercase letter",
+                "start the tag with a letter, e.g. team",
+            )
+        elif label in seen:
+            yield ctx.finding(
+                path,
+                f"tags {seen[label]!r} and {key!r} both become the GCP label key {label!r}: "
+                "only one value would be kept",
+                "merge them or rename one",
+            )
+        else:
+            seen[label] = key

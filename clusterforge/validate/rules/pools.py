@@ -6,8 +6,14 @@ from collections.abc import Iterator
 
 from clusterforge.clouds import profile
 from clusterforge.findings import Finding, Severity
+from clusterforge.spec.sourcemap import join_path
 from clusterforge.validate.registry import Context, rule
-from clusterforge.validate.rules._util import did_you_mean, size_path
+from clusterforge.validate.rules._util import (
+    did_you_mean,
+    label_key_problem,
+    label_value_problem,
+    size_path,
+)
 
 
 @rule("POOL001", "The instance type exists in the catalog", clouds=("aws", "gcp"))
@@ -201,3 +207,46 @@ def eks_autoscaler(ctx: Context) -> Iterator[Finding]:
                 f"and the cluster-autoscaler add-on is turned off: it stays at {pool.desired} nodes",
                 "keep the cluster-autoscaler add-on, or run Karpenter; clusterforge leaves desiredSize to the autoscaler",
             )
+
+
+@rule("LABEL001", "Node labels, node selectors and taints use Kubernetes label syntax")
+def label_syntax(ctx: Context) -> Iterator[Finding]:
+    """A label key is an optional DNS-subdomain prefix (at most 253 characters), '/' and a name
+    of at most 63 alphanumerics, '-', '_' or '.' that starts and ends with an alphanumeric; a
+    value is empty or such a name. Taint keys and values follow the same rules. EKS and GKE
+    refuse anything else only at `up` (kubernetes/apimachinery IsQualifiedName and
+    IsValidLabelValue)."""
+    for pool in ctx.resolved.pools:
+        for field_name in ("labels", "node_selector"):
+            for key, value in getattr(pool.spec, field_name).items():
+                path = join_path(f"{pool.path}.{field_name}", key)
+                problem = label_key_problem(key)
+                if problem:
+                    yield ctx.finding(
+                        path,
+                        f"{field_name} key {key!r} {problem}",
+                        "use a key such as example.com/team or team",
+                    )
+                problem = label_value_problem(value)
+                if problem:
+                    yield ctx.finding(
+                        path,
+                        f"{field_name} value {value!r} of {key!r} {problem}",
+                        "use a value such as research-a or leave it empty",
+                    )
+        for index, taint in enumerate(pool.spec.taints):
+            path = f"{pool.path}.taints[{index}]"
+            problem = label_key_problem(taint.key)
+            if problem:
+                yield ctx.finding(
+                    f"{path}.key",
+                    f"taint key {taint.key!r} {problem}",
+                    "use a key such as example.com/dedicated or dedicated",
+                )
+            problem = label_value_problem(taint.value)
+            if problem:
+                yield ctx.finding(
+                    f"{path}.value",
+                    f"taint value {taint.value!r} of {taint.key!r} {problem}",
+                    "use a value such as yes or leave it empty",
+                )

@@ -13,11 +13,12 @@ from clusterforge.catalog.fsx import (
     efa_capacity_increment,
     efa_throughput_tiers,
     metadata_iops_problem,
+    s3_bucket,
 )
 from clusterforge.clouds import profile
 from clusterforge.findings import Finding, Severity
 from clusterforge.validate.registry import Context, rule
-from clusterforge.validate.rules._util import did_you_mean
+from clusterforge.validate.rules._util import did_you_mean, s3_bucket_problem
 
 
 def fsx_facts(ctx: Context) -> dict[str, Any]:
@@ -196,11 +197,22 @@ def fsx_data_repository(ctx: Context) -> Iterator[Finding]:
             continue
         for field_name in ("import_path", "export_path"):
             value = getattr(item.spec, field_name)
-            if value is not None and not value.startswith("s3://"):
+            if value is None:
+                continue
+            if not value.startswith("s3://"):
                 yield ctx.finding(
                     f"{item.path}.{field_name}",
                     f"{value!r} is not an s3:// path",
                     "write it as s3://bucket/prefix",
+                )
+                continue
+            problem = s3_bucket_problem(s3_bucket(value))
+            if problem:
+                yield ctx.finding(
+                    f"{item.path}.{field_name}",
+                    f"{value!r}: {problem}",
+                    "name an existing S3 bucket, e.g. s3://my-datasets/llm "
+                    "(S3 User Guide, general purpose bucket naming rules)",
                 )
         for field_name, message, hint in data_paths(
             facts, item.deployment_type, item.spec
