@@ -21,3 +21,17 @@ def gke_cluster_name(cluster_name: str) -> str:
     """The GKE cluster's name for a stack named ``cluster_name`` (GKE allows 40 characters): the
     name the cluster is created with and the one ``verify`` tells ``gcloud`` to fetch."""
     return resource_name(cluster_name, limit=40)
+
+
+#: Google Cloud "Creating and managing labels", Requirements for labels
+#: (cloud.google.com/resource-manager/docs/creating-managing-labels#requirements): keys and values
+#: at most 63 characters of lowercase letters, digits, '_' and '-' (international characters are
+#: allowed; clusterforge writes ASCII), keys non-empty and starting with a lowercase letter.
+GCP_LABEL_INVALID = re.compile(r"[^a-z0-9_-]")
+GCP_LABEL_MAX = 63
+
+
+def gcp_label(text: str) -> str:
+    """The GCP label key or value clusterforge writes for a cluster tag's key or value:
+    lowercased, other characters as '-', cut to 63 characters."""
+    return GCP_LABEL_INVALID.sub("-", text.lower())[:GCP_LABEL_MAX]

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from clusterforge.validate.rules._util import GCP_LABEL_INVALID as _INVALID
-from clusterforge.validate.rules._util import gcp_label as label_value
+from clusterforge.catalog.gcp_names import gcp_label as label_value
 
 # The components name their resources by the catalog's rule (verify needs it without pulumi).
 from clusterforge.catalog.gcp_names import resource_name as resource_name

@@ -7,6 +7,8 @@ import ipaddress
 import re
 from typing import TYPE_CHECKING
 
+from clusterforge.catalog.releases import DNS_LABEL_MAX
+
 if TYPE_CHECKING:
     from clusterforge.catalog.resolve import ResolvedPool
 
@@ -63,20 +65,6 @@ def label_value_problem(value: str) -> str | None:
     if value and not LABEL_NAME.fullmatch(value):
         return f"must be empty or {_LABEL_CHARS}"
     return None
-
-
-#: Google Cloud "Creating and managing labels", Requirements for labels
-#: (cloud.google.com/resource-manager/docs/creating-managing-labels#requirements): keys and values
-#: at most 63 characters of lowercase letters, digits, '_' and '-' (international characters are
-#: allowed; clusterforge writes ASCII), keys non-empty and starting with a lowercase letter.
-GCP_LABEL_INVALID = re.compile(r"[^a-z0-9_-]")
-GCP_LABEL_MAX = 63
-
-
-def gcp_label(text: str) -> str:
-    """The GCP label key or value clusterforge writes for a cluster tag's key or value:
-    lowercased, other characters as '-', cut to 63 characters."""
-    return GCP_LABEL_INVALID.sub("-", text.lower())[:GCP_LABEL_MAX]
 
 
 #: Amazon S3 User Guide, "General purpose bucket naming rules"

@@ -7,10 +7,11 @@ import re
 from collections.abc import Iterator
 
 from clusterforge.catalog import gcp_network
+from clusterforge.catalog.gcp_names import gcp_label
 from clusterforge.findings import Finding, Severity
 from clusterforge.spec.sourcemap import join_path
 from clusterforge.validate.registry import Context, rule
-from clusterforge.validate.rules._util import gcp_label, size_path
+from clusterforge.validate.rules._util import size_path
 
 PROJECT_ID = re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
 
