@@ -86,3 +86,9 @@ def test_to_rich_is_the_table_the_plain_layout_stands_for() -> None:
         lines = table.render(width)
         assert lines is not None and "\n".join(lines) + "\n" == buffer.getvalue(), width
     assert "[/] [bold]x[/bold]" in buffer.getvalue() and ":smile:" in buffer.getvalue()
+
+
+def test_the_heading_of_a_stack_without_a_region_on_the_cloud_asked_for_says_so() -> None:
+    """`validate aws.yaml --cloud gcp` without a gcp override: no region, not 'None'."""
+    _, report = api.validate_stack(EXAMPLES / "aws-h100-training.py", cloud="gcp")
+    assert "(gcp, no region, stack dev)" in render(report, "text").splitlines()[0]

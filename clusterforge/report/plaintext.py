@@ -29,7 +29,7 @@ def heading(report: Report) -> list[list[Span]]:
     if not info["name"]:
         return []
     where = (
-        info["region"]
+        info["region"] or "no region"
         if info["cloud"] not in names() or profile(info["cloud"]).creates_cluster
         else f"context {info.get('context')}"
     )
