@@ -6,8 +6,9 @@ from collections.abc import Iterator
 
 from clusterforge.clouds import profile
 from clusterforge.findings import Finding, Severity
+from clusterforge.spelling import did_you_mean
 from clusterforge.validate.registry import Context, rule
-from clusterforge.validate.rules._util import did_you_mean, size_path
+from clusterforge.validate.rules._util import size_path
 
 
 @rule("POOL001", "The instance type exists in the catalog", clouds=("aws", "gcp"))
