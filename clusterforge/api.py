@@ -131,7 +131,7 @@ def _plan_document(path: Path) -> dict[str, Any] | None:
 
     from clusterforge.errors import StackLoadError, UsageError
     from clusterforge.report.model import PLAN_FORMAT_VERSION
-    from clusterforge.spec.files import load_json_file
+    from clusterforge.spec.files import is_plan_document, load_json_file
 
     try:
         if path.suffix.lower() != ".json" or not path.is_file():
@@ -139,8 +139,7 @@ def _plan_document(path: Path) -> dict[str, Any] | None:
         data = load_json_file(path, "plan")
     except (OSError, StackLoadError):
         return None  # the stack loader reports it
-    # A stack has no top-level `version`: a JSON document with one is a plan, of some version.
-    if not (isinstance(data, dict) and "version" in data):
+    if not is_plan_document(data):
         return None
     version = data["version"]
     if not (type(version) is int and version == PLAN_FORMAT_VERSION):

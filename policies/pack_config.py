@@ -20,7 +20,6 @@ implements.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +29,7 @@ from pulumi_policy import EnforcementLevel
 
 from clusterforge.errors import UsageError
 from clusterforge.policies.registry import RULES, PolicyRule
+from clusterforge.spelling import close_names, did_you_mean
 
 LEVELS = {level.value: level for level in EnforcementLevel}
 #: JSON Schema keywords the config schemas may use (a test keeps them to this subset).
@@ -95,10 +95,8 @@ def parse(data: Any) -> PackConfig:
             continue
         rule = RULES.get(key)
         if rule is None:
-            close = difflib.get_close_matches(key, list(RULES), n=1)
-            raise PolicyConfigError(
-                f"unknown policy {key!r}" + (f" (did you mean {close[0]!r}?)" if close else "")
-            )
+            close = did_you_mean(close_names(key, RULES))
+            raise PolicyConfigError(f"unknown policy {key!r}" + (f" ({close})" if close else ""))
         if isinstance(value, dict):
             values = dict(value)
             if "enforcementLevel" in values:
@@ -173,12 +171,8 @@ def _check_object(value: dict[str, Any], schema: Mapping[str, Any], path: str) -
         if name in properties:
             problem = check_value(item, properties[name], f"{path}.{name}")
         elif extra is False:
-            close = difflib.get_close_matches(name, list(properties), n=1)
-            hint = (
-                f" (did you mean {close[0]!r}?)"
-                if close
-                else f" (settings: {', '.join(properties)})"
-            )
+            close = did_you_mean(close_names(name, properties))
+            hint = f" ({close})" if close else f" (settings: {', '.join(properties)})"
             return f"{path}: unknown setting {name!r}{hint}"
         else:
             problem = (

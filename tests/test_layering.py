@@ -47,6 +47,7 @@ LEVEL = {
     "clusterforge.generated": 0,  # reading and regenerating the prebuilt files
     "clusterforge.ruleindex": 0,  # the generated index of rule ids and titles (data, read-only)
     "clusterforge.plainbox": 0,  # rich's uncoloured text layout without rich's console
+    "clusterforge.spelling": 0,  # did-you-mean for a misspelt name (difflib)
     "clusterforge.spec": 1,
     "clusterforge": 1,  # the package root: the spec models re-exported (lazily), __version__
     "clusterforge.catalog": 2,

@@ -8,7 +8,6 @@ by hand, and corrections to what an API reports live in ``overrides.json`` with 
 
 from __future__ import annotations
 
-import difflib
 import functools
 import json
 from dataclasses import dataclass, field
@@ -18,6 +17,7 @@ from typing import Any
 from clusterforge.catalog.model import AWS_NEURON, GOOGLE_TPU, NVIDIA, Offering
 from clusterforge.catalog.tpu import TpuGeneration
 from clusterforge.errors import CatalogError
+from clusterforge.spelling import close_names
 
 __all__ = [
     "AWS_NEURON",
@@ -69,7 +69,7 @@ class CloudCatalog:
 
     def suggest(self, instance_type: str, limit: int = 3) -> list[str]:
         """Close names for an unknown type ("did you mean")."""
-        return difflib.get_close_matches(instance_type, list(self.offerings), n=limit, cutoff=0.6)
+        return close_names(instance_type, self.offerings, limit)
 
     def accelerators(self) -> list[str]:
         return sorted({o.accelerator for o in self.offerings.values() if o.accelerator})

@@ -8,13 +8,13 @@ add-on carries the reason, the plan shows it, and ``{name: X, enabled: false}`` 
 
 from __future__ import annotations
 
-import difflib
 import functools
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from clusterforge.catalog import _read
 from clusterforge.catalog.ami import traits
+from clusterforge.spelling import close_names
 
 if TYPE_CHECKING:
     # Only a type here: resolve() runs resolve_addons over the pools and storage it resolved, so
@@ -174,10 +174,10 @@ def closest_values_path(facts: ChartValues, path: str) -> str | None:
     """The chart's path nearest to a misspelt ``path`` (same parent first), for a did-you-mean."""
     parent, _, last = path.rpartition(".")
     siblings = [p.rpartition(".")[2] for p in facts.paths if p.rpartition(".")[0] == parent]
-    match = difflib.get_close_matches(last, siblings, n=1)
+    match = close_names(last, siblings)
     if match:
         return f"{parent}.{match[0]}" if parent else match[0]
-    anywhere = difflib.get_close_matches(path, sorted(facts.paths), n=1)
+    anywhere = close_names(path, sorted(facts.paths))
     return anywhere[0] if anywhere else None
 
 

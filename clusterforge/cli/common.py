@@ -126,7 +126,7 @@ def written_by_clusterforge(path: Path) -> bool:
     :data:`OUT_MARKER`."""
     import json
 
-    from clusterforge.spec.files import MAX_INPUT_BYTES
+    from clusterforge.spec.files import MAX_INPUT_BYTES, is_plan_document
 
     try:
         with path.open("rb") as handle:
@@ -144,7 +144,7 @@ def written_by_clusterforge(path: Path) -> bool:
         return False
     if not isinstance(document, dict):
         return False
-    if "version" in document and {"findings", "cluster"} <= document.keys():
+    if is_plan_document(document, complete=True):
         return True  # plan / check JSON
     if "version" in document and (
         {"old", "new", "summary"} <= document.keys()  # diff JSON

@@ -4,8 +4,10 @@ The models (:mod:`clusterforge.spec.models`) are frozen, keyword-only dataclasse
 validators and serializers are built by pydantic at build time (:mod:`clusterforge.spec.build`)
 and shipped pickled in ``validators.pickle``; here they are loaded on first use, so validating a
 stack imports ``pydantic_core`` but not pydantic (whose import and model build cost about
-0.2 s CPU). The class-level API callers use is pydantic's: ``model_validate``,
-``model_copy``, ``model_dump``, ``model_fields``, ``model_fields_set``, ``model_construct``.
+0.2 s CPU). With another pydantic-core than the one that wrote the file (or no readable
+file), pydantic builds each model's validator in-process instead, as the build does: slower, the
+same errors. The class-level API callers use is pydantic's: ``model_validate``, ``model_copy``,
+``model_dump``, ``model_fields``, ``model_fields_set``, ``model_construct``.
 """
 
 from __future__ import annotations
@@ -20,7 +22,6 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 import pydantic_core
 from pydantic_core import ArgsKwargs, ValidationError
 
-from clusterforge import generated
 from clusterforge.spec import schema
 
 if TYPE_CHECKING:
@@ -39,6 +40,8 @@ VALIDATORS_FILE = Path(__file__).with_name("validators.pickle")
 #: Where an instance keeps the names of the fields its input set (pydantic's
 #: ``model_fields_set``); not a dataclass field, so equality, repr and hashing ignore it.
 _FIELDS_SET = "_spec_fields_set"
+#: The spec models by class name (:func:`spec_model` adds each), for the in-process build.
+_MODELS: dict[str, type[SpecModel]] = {}
 
 
 class SpecModel:
@@ -141,6 +144,7 @@ def spec_model(cls: type[_Model]) -> type[_Model]:
     model = dataclasses.dataclass(init=False, repr=False, eq=False, kw_only=True)(cls)
     model.model_fields = {f.name: f for f in dataclasses.fields(model)}  # type: ignore[arg-type]
     model.__init__ = _init_for(model.__name__)  # type: ignore[assignment,method-assign]
+    _MODELS[model.__name__] = model
     return model
 
 
@@ -198,33 +202,37 @@ def error_details(error: ValidationError) -> list[Any]:
 
 
 @functools.cache
-def _built() -> dict[str, Any]:
+def _built() -> dict[str, bytes]:
+    """The prebuilt validators in ``validators.pickle``, pickled by model name; empty when the
+    file is missing or unreadable or was built by another pydantic-core than the one installed
+    (a pickled validator is only good for the version that wrote it)."""
     try:
         with VALIDATORS_FILE.open("rb") as handle:
-            built: dict[str, Any] = pickle.load(handle)  # noqa: S301 - the package's own file
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError) as exc:
-        raise generated.missing(
-            VALIDATORS_FILE, "the spec validators", schema.REGENERATE, exc
-        ) from None
-    if built.get("pydantic_core") != pydantic_core.__version__:
-        raise generated.missing(
-            VALIDATORS_FILE,
-            "the spec validators",
-            schema.REGENERATE,
-            ValueError(
-                f"built with pydantic-core {built.get('pydantic_core')}, "
-                f"installed {pydantic_core.__version__}"
-            ),
-        )
-    return built
+            built = pickle.load(handle)  # noqa: S301 - the package's own file
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, ValueError):
+        return {}
+    if not isinstance(built, dict) or built.get("pydantic_core") != pydantic_core.__version__:
+        return {}
+    models: dict[str, bytes] = built.get("models") or {}
+    return models
 
 
 @functools.cache
 def _compiled(name: str) -> tuple[pydantic_core.SchemaValidator, pydantic_core.SchemaSerializer]:
-    compiled: tuple[pydantic_core.SchemaValidator, pydantic_core.SchemaSerializer] = pickle.loads(
-        _built()["models"][name]
-    )  # noqa: S301 - the package's own file
-    return compiled
+    """Model ``name``'s validator and serializer: the prebuilt ones, or else built here by
+    pydantic the way the build builds them (slower, the same errors), once per process."""
+    prebuilt = _built().get(name)
+    if prebuilt is not None:
+        try:
+            compiled: tuple[pydantic_core.SchemaValidator, pydantic_core.SchemaSerializer] = (
+                pickle.loads(prebuilt)  # noqa: S301 - the package's own file
+            )
+            return compiled
+        except (pickle.UnpicklingError, EOFError, AttributeError, ImportError, ValueError):
+            pass
+    from clusterforge.spec import adapters
+
+    return adapters.compiled(_MODELS[name], record_fields_set)
 
 
 def _validator(name: str) -> pydantic_core.SchemaValidator:

@@ -22,6 +22,24 @@ MAX_INPUT_BYTES = 32 * 1024 * 1024
 MAX_DEPTH = 100
 
 
+#: The top-level keys of a plan document of this format: what ``clusterforge plan --format
+#: json`` writes (validate and check write the same document; report.model.plan_document).
+PLAN_KEYS = frozenset(
+    ("version", "stack", "stack_file", "cluster", "resources", "summary", "findings", "cost")
+)
+
+
+def is_plan_document(data: Any, *, complete: bool = False) -> bool:
+    """Whether ``data`` (a parsed JSON or YAML document) is a clusterforge plan, of any format
+    version or cut short: a mapping with a top-level ``version`` and no top-level ``name`` (a
+    plan names its cluster under ``cluster``; every stack names it at the top, so a stack with a
+    misplaced ``version`` is still a stack). ``complete``: also every key of this format's plan
+    (:data:`PLAN_KEYS`), as proof that clusterforge wrote it."""
+    if not (isinstance(data, dict) and "version" in data and "name" not in data):
+        return False
+    return not complete or data.keys() >= PLAN_KEYS
+
+
 def line_column(text: str, offset: int) -> tuple[int, int]:
     """1-based line and column of character ``offset`` in ``text``."""
     line = text.count("\n", 0, offset) + 1

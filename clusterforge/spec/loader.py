@@ -21,7 +21,7 @@ from clusterforge.errors import StackLoadError
 from clusterforge.findings import Finding, Severity
 from clusterforge.spec import schema
 from clusterforge.spec.base import error_details
-from clusterforge.spec.files import MAX_DEPTH, depth_exceeded, read_text
+from clusterforge.spec.files import MAX_DEPTH, depth_exceeded, is_plan_document, read_text
 from clusterforge.spec.models import Cluster
 from clusterforge.spec.sourcemap import SourceMap, join_path
 
@@ -180,12 +180,6 @@ def _load_python(path: Path, text: str) -> LoadedStack:
 
 
 # ---------------------------------------------------------------- entry point
-
-
-def is_plan_document(data: dict[Any, Any]) -> bool:
-    """Whether ``data`` has the shape of a plan (`clusterforge plan --format json`): a top-level
-    ``version`` and ``resources``, neither of which is a stack field."""
-    return "version" in data and "resources" in data
 
 
 def _plan_given(path: Path, data: dict[Any, Any]) -> StackLoadError:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from clusterforge import generated
+from clusterforge.spelling import close_names, did_you_mean
 
 SCHEMA_FILE = Path(__file__).with_name("schema.json")
 REGENERATE = "python -m clusterforge.spec.build"
@@ -57,12 +58,10 @@ def field_names(loc: tuple[Any, ...], model: str | None = None) -> list[str]:
 
 
 def spelling_hint(name: str, fields: list[str]) -> str:
-    """The hint for an unknown field ``name``: the closest of ``fields`` (difflib), if any."""
-    import difflib
-
-    close = difflib.get_close_matches(name, fields, n=1)
+    """The hint for an unknown field ``name``: the closest of ``fields``, if any."""
+    close = did_you_mean(close_names(name, fields))
     where = "`clusterforge schema` prints every field"
-    return f"did you mean {close[0]!r}? {where}" if close else f"check the spelling; {where}"
+    return f"{close} {where}" if close else f"check the spelling; {where}"
 
 
 def model_schema(model: str) -> dict[str, Any]:

@@ -170,7 +170,11 @@ def load_yaml(path: Path, text: str) -> tuple[Any, SourceMap]:
             loader.dispose()
 
 
-# Characters that end a line in YAML but not in JSON: escaped, a JSON string means the same.
+# Characters that end a line in YAML 1.1 but not in JSON: escaped, a JSON string means the same
+# and PyYAML counts the lines JSON counts. YAML 1.2.2, 5.4 "Line Break Characters" (yaml/yaml-spec
+# spec/1.2.2/spec.md): "YAML version 1.1 did support the above non-ASCII line break characters"
+# (next line #x85, line separator #x2028, paragraph separator #x2029) "however, JSON does not".
+# PyYAML reads YAML 1.1: its Reader.forward (yaml/reader.py, 6.0.4) starts a new line at each.
 _YAML_ONLY_BREAKS = str.maketrans({"\u2028": "\\u2028", "\u2029": "\\u2029", "\x85": "\\u0085"})
 
 

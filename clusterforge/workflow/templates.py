@@ -10,7 +10,6 @@ then moves the finished project into place — a failure at any step leaves noth
 
 from __future__ import annotations
 
-import difflib
 import json
 import os
 import re
@@ -28,6 +27,7 @@ import yaml
 
 from clusterforge.clouds import profile
 from clusterforge.errors import UsageError
+from clusterforge.spelling import close_names, did_you_mean
 
 #: Variables every template has, added when its template.yaml does not define them.
 COMMON_VARIABLES: dict[str, dict[str, Any]] = {
@@ -159,8 +159,8 @@ def get(name: str) -> Template:
     known = templates()
     if name in known:
         return known[name]
-    close = difflib.get_close_matches(name, list(known), n=3)
-    hint = (f"did you mean {', '.join(close)}? " if close else "") + "see `clusterforge templates`"
+    close = did_you_mean(close_names(name, known, 3), quoted=False, sep=", ")
+    hint = (f"{close} " if close else "") + "see `clusterforge templates`"
     raise UsageError(f"no template named {name!r}", hint=hint)
 
 
@@ -173,10 +173,12 @@ def resolve_values(
     ``prompt`` (on a terminal) or the defaults. Unknown keys are a UsageError."""
     for key in settings:
         if template.variable(key) is None:
-            close = difflib.get_close_matches(key, [v.name for v in template.variables], n=1)
+            close = did_you_mean(
+                close_names(key, [v.name for v in template.variables]), quoted=False
+            )
             raise UsageError(
                 f"--set {key}: {template.name} has no variable {key!r}"
-                + (f" (did you mean {close[0]}?)" if close else ""),
+                + (f" ({close})" if close else ""),
                 hint=f"its variables: {', '.join(v.name for v in template.variables)}",
             )
     values: dict[str, Any] = {}

@@ -83,6 +83,49 @@ def test_a_plan_given_where_a_stack_is_expected_is_named_with_the_commands_that_
     assert sorted(p.name for p in tmp_path.iterdir()) == [plan.name]  # nothing written
 
 
+def test_one_predicate_tells_a_plan_from_a_stack_for_the_loader_check_and_out(
+    tmp_path: Path,
+) -> None:
+    import json
+
+    from clusterforge.cli import common
+    from clusterforge.spec.files import PLAN_KEYS, is_plan_document
+
+    # A plan cut short to its `version`: a plan to every reader, but not one --out may replace.
+    truncated = tmp_path / "truncated.json"
+    truncated.write_text('{"version": 1}')
+    code, _, err = run("validate", str(truncated))
+    assert code == 2 and "this is a clusterforge plan" in err.splitlines()[0]
+    code, _, err = run("check", str(truncated))
+    assert code == 2 and err.splitlines()[0] == (
+        f"error: {truncated}: not a clusterforge plan: resources is missing or null, "
+        "expected a list"
+    )
+    assert not common.written_by_clusterforge(truncated)
+    # A whole plan: every key this format writes, which --out may replace.
+    plan = tmp_path / "plan.json"
+    assert (
+        run("plan", str(EXAMPLES / "aws-inference.yaml"), "--format", "json", "--out", str(plan))[0]
+        == 0
+    )
+    assert set(json.loads(plan.read_text())) == PLAN_KEYS
+    assert is_plan_document(json.loads(plan.read_text()), complete=True)
+    assert common.written_by_clusterforge(plan)
+    # Stacks: a `version` inside an `x-` anchor, and a `version` misplaced at the top level.
+    anchored = tmp_path / "anchored.yaml"
+    anchored.write_text(
+        'x-k8s: &k8s\n  version: "1.35"\nname: x\ncloud: aws\nregion: us-east-1\nkubernetes: *k8s\n'
+    )
+    code, out, err = run("validate", str(anchored))
+    assert code == 0 and "plan" not in err, err
+    misplaced = tmp_path / "misplaced.json"
+    misplaced.write_text('{"name": "x", "cloud": "aws", "region": "us-east-1", "version": "1.35"}')
+    for command in ("validate", "check"):
+        code, out, _ = run(command, str(misplaced))
+        assert code == 2 and "unknown field 'version'" in out, (command, out)
+    assert not common.written_by_clusterforge(misplaced)
+
+
 def test_an_env_secret_in_addon_values_is_in_no_plan_or_check_output(tmp_path: Path) -> None:
     stack = tmp_path / "env.yaml"
     stack.write_text(

@@ -7,11 +7,11 @@ import copy
 import datetime
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pydantic_core import ValidationError
 
-from clusterforge.errors import ClusterforgeError
 from clusterforge.spec import base, schema
 from clusterforge.spec.loader import load_stack
 from clusterforge.spec.models import Capacity, Cluster, KubernetesConfig, NodePool, Taint
@@ -100,20 +100,55 @@ def test_a_yaml_stack_keeps_what_the_user_set(tmp_path: Path) -> None:
     assert cluster.kubernetes.model_fields_set == {"endpoint_public_access"}
 
 
-def test_missing_or_foreign_validators_are_one_clear_error(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+_BAD_STACK = """\
+name: x
+cloud: aws
+node_pool: []
+node_pools:
+  - name: gpu
+    nodes: many
+    capacity: {type: spot, max_price: 3}
+"""
+
+
+@pytest.mark.parametrize("pickled", ["another pydantic-core", "missing", "not a pickle"])
+def test_without_usable_prebuilt_validators_pydantic_builds_them_once_with_the_same_errors(
+    pickled: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    import pickle
+
+    from clusterforge.spec import adapters
+
+    stack = tmp_path / "cluster.yaml"
+    stack.write_text(_BAD_STACK)
+    base._built.cache_clear()
+    base._compiled.cache_clear()
+    prebuilt = load_stack(stack)
+    shipped = pickle.loads(base.VALIDATORS_FILE.read_bytes())
+    replacement = tmp_path / "validators.pickle"
+    if pickled == "another pydantic-core":
+        replacement.write_bytes(pickle.dumps({**shipped, "pydantic_core": "2.0.0"}))
+    elif pickled == "not a pickle":
+        replacement.write_bytes(b"\x80\x04not a pickle")
+    built: list[str] = []
+    build = adapters.compiled
+
+    def counted(model: type, record: Any) -> Any:
+        built.append(model.__name__)
+        return build(model, record)
+
     base._built.cache_clear()
     base._compiled.cache_clear()
     try:
-        monkeypatch.setattr(base, "VALIDATORS_FILE", tmp_path / "validators.pickle")
-        with pytest.raises(ClusterforgeError, match="validators.pickle is missing or unreadable"):
-            Cluster(name="x", cloud="aws")
-        (tmp_path / "validators.pickle").write_bytes(b"\x80\x04not a pickle")
-        base._built.cache_clear()
-        with pytest.raises(ClusterforgeError, match="validators.pickle is missing or unreadable"):
-            Cluster(name="x", cloud="aws")
+        monkeypatch.setattr(base, "VALIDATORS_FILE", replacement)
+        monkeypatch.setattr(adapters, "compiled", counted)
+        fallback = load_stack(stack)
+        assert load_stack(stack).findings == fallback.findings
     finally:
         monkeypatch.undo()
         base._built.cache_clear()
         base._compiled.cache_clear()
+    assert built.count("Cluster") == 1  # built in-process, once
+    assert [f.rule for f in prebuilt.findings] == ["SPEC001"] * 3
+    assert fallback.findings == prebuilt.findings
+    assert fallback.cluster is None

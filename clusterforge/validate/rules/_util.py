@@ -109,10 +109,6 @@ def name_problem(name: str, limit: int = MAX_NAME) -> str | None:
     return None
 
 
-def did_you_mean(candidates: list[str]) -> str:
-    return f"did you mean {' or '.join(repr(c) for c in candidates)}?" if candidates else ""
-
-
 def plural(count: int, word: str) -> str:
     return f"{count} {word}" + ("" if count == 1 else "s")
 

@@ -3,7 +3,6 @@ and the existing-cluster (`cloud: kubernetes`) declarations."""
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Iterator
 
@@ -23,8 +22,9 @@ from clusterforge.catalog.gpudirect import (
 )
 from clusterforge.catalog.releases import DNS_LABEL_MAX, cluster_name_budget, helm_releases
 from clusterforge.findings import Finding, Severity
+from clusterforge.spelling import close_names, did_you_mean
 from clusterforge.validate.registry import Context, rule
-from clusterforge.validate.rules._util import did_you_mean, name_problem
+from clusterforge.validate.rules._util import name_problem
 
 VERSION = re.compile(r"^v?\d+\.\d+(\.\d+)?([-+][0-9A-Za-z.-]+)?$")
 KSERVE_MODES = ("standard", "knative")
@@ -46,8 +46,7 @@ def unknown_addon(ctx: Context) -> Iterator[Finding]:
         yield ctx.finding(
             f"addons[{index}].name",
             f"unknown add-on {name!r}",
-            did_you_mean(difflib.get_close_matches(name, known, n=2))
-            or f"known: {', '.join(known)}",
+            did_you_mean(close_names(name, known, 2)) or f"known: {', '.join(known)}",
         )
 
 

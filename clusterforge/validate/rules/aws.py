@@ -4,7 +4,6 @@ subnet addresses the pools need under the VPC CNI."""
 
 from __future__ import annotations
 
-import difflib
 import ipaddress
 from collections.abc import Iterator
 from typing import Any
@@ -23,8 +22,8 @@ from clusterforge.catalog.ipspace import (
     vpc_zones,
 )
 from clusterforge.findings import Finding, Severity
+from clusterforge.spelling import close_names, did_you_mean
 from clusterforge.validate.registry import Context, rule
-from clusterforge.validate.rules._util import did_you_mean
 
 
 def _minor(version: str) -> tuple[int, ...]:
@@ -40,8 +39,7 @@ def ami_type_known(ctx: Context) -> Iterator[Finding]:
             yield ctx.finding(
                 f"{pool.path}.ami_type",
                 f"unknown EKS AMI type {wanted!r}",
-                did_you_mean(difflib.get_close_matches(wanted, known, n=2))
-                or f"EKS offers: {', '.join(known)}",
+                did_you_mean(close_names(wanted, known, 2)) or f"EKS offers: {', '.join(known)}",
             )
 
 

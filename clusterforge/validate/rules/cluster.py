@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import ipaddress
 from collections import Counter
 from collections.abc import Iterator
@@ -14,9 +13,10 @@ from clusterforge.catalog.regions import aws_regions
 from clusterforge.catalog.releases import cluster_name_budget
 from clusterforge.clouds import profile
 from clusterforge.findings import Finding, Severity
+from clusterforge.spelling import close_names, did_you_mean
 from clusterforge.validate.registry import Context, rule
 from clusterforge.validate.rules import _util
-from clusterforge.validate.rules._util import MAX_NAME, did_you_mean, name_problem
+from clusterforge.validate.rules._util import MAX_NAME, name_problem
 
 #: clusterforge carves per-zone subnets from the VPC and needs at least a /20. The sizes AWS
 #: accepts (/16 to /28) are catalog facts (catalog.ipspace.cidr_prefix_range).
@@ -148,7 +148,7 @@ def region_and_zones(ctx: Context) -> Iterator[Finding]:
         return
     known_regions = _regions(ctx.cluster.cloud)
     if known_regions is not None and region not in known_regions:
-        close = difflib.get_close_matches(region, known_regions, n=2)
+        close = close_names(region, known_regions, 2)
         yield ctx.finding(
             "region",
             f"{region!r} is not a {ctx.cluster.cloud} region",

@@ -7,13 +7,9 @@ from collections.abc import Iterator
 from clusterforge.clouds import profile
 from clusterforge.findings import Finding, Severity
 from clusterforge.spec.sourcemap import join_path
+from clusterforge.spelling import did_you_mean
 from clusterforge.validate.registry import Context, rule
-from clusterforge.validate.rules._util import (
-    did_you_mean,
-    label_key_problem,
-    label_value_problem,
-    size_path,
-)
+from clusterforge.validate.rules._util import label_key_problem, label_value_problem, size_path
 
 
 @rule("POOL001", "The instance type exists in the catalog", clouds=("aws", "gcp"))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
@@ -17,8 +16,9 @@ from clusterforge.catalog.fsx import (
 )
 from clusterforge.clouds import profile
 from clusterforge.findings import Finding, Severity
+from clusterforge.spelling import close_names, did_you_mean
 from clusterforge.validate.registry import Context, rule
-from clusterforge.validate.rules._util import did_you_mean, s3_bucket_problem
+from clusterforge.validate.rules._util import s3_bucket_problem
 
 
 def fsx_facts(ctx: Context) -> dict[str, Any]:
@@ -73,7 +73,7 @@ def storage_mounts(ctx: Context) -> Iterator[Finding]:
                 yield ctx.finding(
                     f"{item.path}.pools[{i}]",
                     f"no node pool named {name!r}",
-                    did_you_mean(difflib.get_close_matches(name, pool_names))
+                    did_you_mean(close_names(name, pool_names, 3))
                     or f"pools: {', '.join(pool_names)}",
                 )
         if not item.spec.mount_path.startswith("/"):
