@@ -1,6 +1,7 @@
 """The one secret rule (clusterforge.secrets): which keys hold secrets, URL credentials masked."""
 
 import doctest
+import types
 
 import pytest
 
@@ -149,3 +150,55 @@ def test_every_alertmanager_secret_field_of_the_data_is_masked() -> None:
         value = {parent: holder if parent == "global" else [holder]}
         assert "SECRET" not in str(secrets.redact(value)), parent
         assert len(secrets.secret_paths(value)) == len(names), parent
+
+
+def _frozen(value: object) -> object:
+    """``value`` with every dict a read-only ``MappingProxyType`` and every list a tuple."""
+    if isinstance(value, dict):
+        return types.MappingProxyType({key: _frozen(item) for key, item in value.items()})
+    if isinstance(value, list):
+        return tuple(_frozen(item) for item in value)
+    return value
+
+
+# Every kind of secret this module knows, planted in nested lists and tuples.
+PLANTED = {
+    "grafana": {"adminPassword": "hunter2", "replicas": 1, "existingSecret": "grafana-admin"},
+    "backend": "postgres://admin:pw123@db:5432/state",
+    "repo": "https://ghp_TOKEN@github.com/org/infra",
+    "ssh": "ssh://git@github.com/org/infra",
+    "state": "s3://b?region=x&secret_key=zzz",
+    "list": [{"token": "abc"}, ("nested", {"apiKey": "k3y"}), [{"privateKey": "pem"}]],
+    **ENV,
+    "empty": {"password": "", "token": None},
+    7: "not a string key",
+    "flags": [True, 2, 3.5, None],
+}
+SECRETS = ("hunter2", "pw123", "ghp_TOKEN", "zzz", "abc", "k3y", "pem", "hf_SECRETVALUE")
+
+
+def test_a_mapping_that_is_not_a_dict_is_redacted_as_the_dict_is() -> None:
+    as_dict = secrets.redact(PLANTED)
+    assert secrets.redact(_frozen(PLANTED)) == as_dict
+    text = repr(as_dict)
+    assert not [planted for planted in SECRETS if planted in text]
+    assert as_dict["grafana"] == {
+        "adminPassword": "[secret]",
+        "replicas": 1,
+        "existingSecret": "grafana-admin",
+    }
+    assert as_dict["ssh"] == PLANTED["ssh"] and as_dict[7] == PLANTED[7]
+    assert as_dict["empty"] == PLANTED["empty"] and as_dict["flags"] == PLANTED["flags"]
+    assert as_dict["list"][1] == ["nested", {"apiKey": "[secret]"}]
+
+
+def test_hostile_nesting_is_masked_at_the_same_depth_in_any_mapping() -> None:
+    deep: dict = {"leaf": "x"}
+    for _ in range(secrets._MAX_DEPTH + 5):
+        deep = {"a": deep, "n": 1}
+    as_dict = secrets.redact(deep)
+    assert secrets.redact(_frozen(deep)) == as_dict
+    node, depth = as_dict, 0
+    while isinstance(node, dict):
+        node, depth = node["a"], depth + 1
+    assert node == secrets.MASK and depth == secrets._MAX_DEPTH + 1

@@ -60,9 +60,12 @@ def has(mapping: Any, key: str) -> bool:
     ``__contains__`` (the offline runner's proxy); the SDK's proxy inherits
     ``Mapping.__contains__``, which reads the value, so its keys are compared one by one.
     """
-    if getattr(type(mapping), "__contains__", None) is _READS_VALUE:
-        return isinstance(mapping, Mapping) and any(k == key for k in mapping)
-    return isinstance(mapping, Mapping) and key in mapping
+    kind = type(mapping)
+    if not (kind is dict or isinstance(mapping, Mapping)):  # a dict first: ABC checks are slow
+        return False
+    if getattr(kind, "__contains__", None) is _READS_VALUE:
+        return any(k == key for k in mapping)
+    return key in mapping
 
 
 _READS_VALUE = Mapping.__contains__
@@ -72,19 +75,10 @@ def get(obj: Any, *path: str | int, default: Any = None) -> Any:
     """``obj[path[0]][path[1]]...``; ``default`` when a step is missing, :data:`UNKNOWN` when unknown."""
     current = obj
     for key in path:
-        if current is UNKNOWN or (isinstance(current, str) and current in _SENTINELS):
+        if is_unknown(current):
             return UNKNOWN
         try:
-            if type(key) is str:  # has(current, key), inline: the step nearly every rule takes
-                kind = type(current)
-                if not (kind is dict or isinstance(current, Mapping)):
-                    return default
-                if getattr(kind, "__contains__", None) is _READS_VALUE:
-                    if not any(k == key for k in current):
-                        return default
-                elif key not in current:
-                    return default
-            elif isinstance(key, int):
+            if type(key) is not str and isinstance(key, int):
                 if not _is_list(current) or not -len(current) <= key < len(current):
                     return default
             elif not has(current, key):

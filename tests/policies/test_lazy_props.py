@@ -186,3 +186,22 @@ def test_has_answers_without_reading_on_both_proxies() -> None:
     for not_a_map in (None, 3, "abc", ["a"]):  # no keys, and no crash on types without `in`
         assert has(not_a_map, "a") is False
         assert get({"step": not_a_map}, "step", "a", default=5) == 5
+
+
+def test_get_finds_a_key_exactly_when_has_does() -> None:
+    """``get`` takes each string step by ``has``: the two never disagree on any mapping kind."""
+    from types import MappingProxyType
+
+    from clusterforge.policies.rules._props import get, has
+
+    absent = object()
+    eager = unknown_checking_proxy(sdk_view(PLAN_INPUTS))
+    lazy = _LazyDictProxy(PLAN_INPUTS, [])
+    keys = [*PLAN_INPUTS, "missing", ""]
+    for props in (eager, lazy, PLAN_INPUTS, MappingProxyType(PLAN_INPUTS)):
+        for key in keys:
+            assert (get(props, key, default=absent) is not absent) is has(props, key), key
+            tags = props["tags"]
+            assert (get(props, "tags", key, default=absent) is not absent) is has(tags, key), key
+    for not_a_map in (None, 3, "abc", ["a"], ("a",)):
+        assert get(not_a_map, "a", default=absent) is absent and not has(not_a_map, "a")
