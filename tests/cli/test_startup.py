@@ -12,7 +12,7 @@ import click
 from clusterforge.cli.main import COMMANDS, _short_help, cli
 from clusterforge.spec import schema
 
-from helpers import EXAMPLES
+from helpers import EXAMPLES, ROOT
 
 # One fresh interpreter runs the quick commands in turn through click's runner, then reports
 # which heavy packages ended up in sys.modules (one process for all: start-up is per process).
@@ -114,7 +114,6 @@ def test_the_prebuilt_schema_and_validators_equal_the_models() -> None:
     """schema.json and validators.pickle are what the models build now, with the installed
     pydantic-core (a pickled validator is only good for the version that wrote it)."""
     import pickle
-    from pathlib import Path
 
     import pydantic
     import pydantic_core
@@ -127,7 +126,7 @@ def test_the_prebuilt_schema_and_validators_equal_the_models() -> None:
         f"built with another pydantic-core; run: {schema.REGENERATE}"
     )
     assert shipped == build.validators_bytes(), f"run: {schema.REGENERATE}"
-    project = (Path(base.__file__).parents[2] / "pyproject.toml").read_text(encoding="utf-8")
+    project = (ROOT / "pyproject.toml").read_text(encoding="utf-8")  # the checkout's
     assert f"pickled by the pydantic-core of pydantic {pydantic.VERSION}" in project, (
         "say in pyproject.toml which pydantic wrote validators.pickle"
     )
