@@ -19,7 +19,8 @@ MAX_NAME = 40
 
 # Kubernetes label syntax, as kubernetes/apimachinery@eed236ceee2c19c2753a3d93ac0631dc20750454
 # checks it: pkg/api/validate/content/kube.go IsLabelKey (alias IsQualifiedName) and
-# IsLabelValue, pkg/util/validation/validation.go IsDNS1123Subdomain for a key's prefix. Taint
+# IsLabelValue, pkg/api/validate/content/dns.go IsDNS1123Subdomain for a key's prefix (the copy
+# IsLabelKey calls; pkg/util/validation has the same regex and limit). Taint
 # keys and values use the same two checks (kubernetes pkg/apis/core/validation validateNodeTaints:
 # ValidateLabelName, IsValidLabelValue). Matched with fullmatch: Go's `$` never matches before a
 # trailing newline, Python's does.
